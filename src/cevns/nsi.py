@@ -572,6 +572,51 @@ class NSIModel:
         w[:, 3] = eu + 2.0 * ed
         return w
 
+    def quadratic_forms(
+        self,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """All-flavour quadratic forms, vectorised (the fast path of :mod:`cevns.signal`).
+
+        Returns
+        -------
+        vector : ndarray of shape (3, 4, 4)
+            ``W_a = Re sum_b conj(w_ab) w_ab^T`` for a = e, mu, tau.
+        ngi : ndarray of shape (3, 4, 4)
+            Scalar, tensor and (unsigned) scalar-tensor matrices; zeros without NGI.
+        rate_factor : ndarray of shape (3,)
+            Non-unitarity factor per incoming flavour.
+        """
+        w = np.zeros((3, 3, 4), dtype=np.complex128)
+        idx = np.arange(3)
+        w[idx, idx, 0] = self.g_p
+        w[idx, idx, 1] = self.g_n
+        w[:, :, 2] = 2.0 * self.eps_u + self.eps_d
+        w[:, :, 3] = self.eps_u + 2.0 * self.eps_d
+        vector = np.einsum("abk,abl->akl", w.conj(), w).real
+        ngi = np.zeros((3, 4, 4))
+        if self.has_ngi:
+            s, t = self._ngi_vectors()
+            ngi[0] = np.outer(s, s)
+            ngi[1] = np.outer(t, t)
+            ngi[2] = 0.25 * (np.outer(s, t) + np.outer(t, s))
+        nn = self.alpha @ self.alpha.conj().T
+        rate = np.sum(np.abs(nn) ** 2, axis=1)
+        return vector, ngi, rate
+
+    def _ngi_vectors(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        s = np.zeros(4)
+        t = np.zeros(4)
+        for k, nucleon, m_nuc in ((0, "p", M_PROTON), (1, "n", M_NEUTRON)):
+            s[k] = m_nuc * (
+                self.c_s_u * SCALAR_FORM_FACTORS[nucleon]["u"] / M_QUARK_U
+                + self.c_s_d * SCALAR_FORM_FACTORS[nucleon]["d"] / M_QUARK_D
+            )
+            t[k] = (
+                self.c_t_u * TENSOR_FORM_FACTORS[nucleon]["u"]
+                + self.c_t_d * TENSOR_FORM_FACTORS[nucleon]["d"]
+            )
+        return s, t
+
     def amplitude_matrices(self, alpha: int, *, antineutrino: bool = False) -> dict[str, Any]:
         """Quadratic forms of the cross section for incoming flavour ``alpha``.
 
@@ -583,17 +628,7 @@ class NSIModel:
         w = self.amplitude_coefficients(alpha)
         mats: dict[str, Any] = {"v": np.real(w.conj().T @ w)}
         if self.has_ngi:
-            s = np.zeros(4)
-            t = np.zeros(4)
-            for k, nucleon, m_nuc in ((0, "p", M_PROTON), (1, "n", M_NEUTRON)):
-                s[k] = m_nuc * (
-                    self.c_s_u * SCALAR_FORM_FACTORS[nucleon]["u"] / M_QUARK_U
-                    + self.c_s_d * SCALAR_FORM_FACTORS[nucleon]["d"] / M_QUARK_D
-                )
-                t[k] = (
-                    self.c_t_u * TENSOR_FORM_FACTORS[nucleon]["u"]
-                    + self.c_t_d * TENSOR_FORM_FACTORS[nucleon]["d"]
-                )
+            s, t = self._ngi_vectors()
             sign = 1.0 if antineutrino else -1.0
             mats["s"] = np.outer(s, s)
             mats["t"] = np.outer(t, t)

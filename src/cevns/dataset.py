@@ -78,7 +78,7 @@ class Dataset:
         if not self.allow_negative and np.any(counts < 0):
             i = np.argwhere(counts < 0)[0]
             msg = (
-                f"{self.name}: counts must be >= 0, got {counts[tuple(i)]!r} in bin "
+                f"{self.name}: counts must be >= 0, got {float(counts[tuple(i)])!r} in bin "
                 f"{tuple(i.tolist())} "
                 "(pass allow_negative=True for background-subtracted data)"
             )
@@ -92,7 +92,7 @@ class Dataset:
             if np.any(errors <= 0):
                 i = np.argwhere(errors <= 0)[0]
                 msg = (
-                    f"{self.name}: errors must be > 0, got {errors[tuple(i)]!r} in bin "
+                    f"{self.name}: errors must be > 0, got {float(errors[tuple(i)])!r} in bin "
                     f"{tuple(i.tolist())}"
                 )
                 raise InvalidParameterError(msg)

@@ -1,0 +1,200 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from cevns.exceptions import InvalidParameterError
+from cevns.scan import delta_chi2_threshold, grid_axis, profile_scan
+
+from .test_experiment import _toy_experiment
+
+
+@pytest.fixture(scope="module")
+def cost():
+    return _toy_experiment().cost("sin2w")
+
+
+def test_1d_scan_and_interval(cost):
+    res = profile_scan(cost, {"sin2_theta_w": grid_axis(0.15, 0.35, 41)})
+    assert res.chi2.shape == (41,)
+    assert res.valid.all()
+    assert res.best_fit["values"]["sin2_theta_w"] == pytest.approx(0.25, abs=1e-4)
+    iv = res.interval(0.6827)
+    assert len(iv.segments) == 1
+    lo, hi = iv.segments[0]
+    assert lo < 0.25 < hi
+    # profiled nuisances are stored at every point
+    assert set(res.profiled) == {"toy.flux_norm", "toy.level"}
+
+
+def test_disjoint_interval_from_a_double_well():
+    # a chi2 with two minima gives a union of two segments
+    from cevns.scan import ScanResult
+
+    x = np.linspace(-2, 2, 401)
+    chi2 = 10 * (x**2 - 1) ** 2
+    r = ScanResult(("x",), (x,), chi2, np.ones_like(x, bool), {}, {"chi2": 0.0, "values": {}})
+    iv = r.interval(0.9)
+    assert len(iv.segments) == 2
+    assert iv.segments[0][0] == pytest.approx(-np.sqrt(1 + np.sqrt(2.706 / 10)), abs=2e-3)
+
+
+def test_2d_contours_and_mask():
+    from cevns.scan import ScanResult
+
+    x = np.linspace(-3, 3, 61)
+    y = np.linspace(-3, 3, 61)
+    xx, yy = np.meshgrid(x, y, indexing="ij")
+    r2 = xx**2 + yy**2
+    chi2 = 5 * (np.sqrt(r2) - 2) ** 2  # a ring of minima
+    res = ScanResult(
+        ("a", "b"), (x, y), chi2, np.ones_like(chi2, bool), {}, {"chi2": 0.0, "values": {}}
+    )
+    lines = res.contours(0.6827)
+    assert len(lines) == 2  # inner and outer circle
+    radii = sorted(float(np.mean(np.hypot(*line.T))) for line in lines)
+    thr = delta_chi2_threshold(0.6827, 2)
+    assert radii[0] == pytest.approx(2 - np.sqrt(thr / 5), abs=0.03)
+    assert radii[1] == pytest.approx(2 + np.sqrt(thr / 5), abs=0.03)
+    assert res.excluded(0.6827)[30, 30]  # the centre of the ring is excluded
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.parametrize("backend", ["processes", "dask"])
+def test_backends_identical(cost, backend, monkeypatch):
+    # dask workers are spawned interpreters that copy sys.path: the toy cost lives in tests/
+    monkeypatch.syspath_prepend(ROOT)
+    grid = {"sin2_theta_w": grid_axis(0.2, 0.3, 30)}
+    ref = profile_scan(cost, grid)
+    other = profile_scan(cost, grid, backend=backend, workers=2)
+    np.testing.assert_array_equal(ref.chi2, other.chi2)
+    for k in ref.profiled:
+        np.testing.assert_array_equal(ref.profiled[k], other.profiled[k])
+
+
+def test_checkpoint_resume_identical(cost, tmp_path):
+    grid = {"sin2_theta_w": grid_axis(0.2, 0.3, 30)}
+    ref = profile_scan(cost, grid)
+    ck = tmp_path / "scan.jsonl"
+    profile_scan(cost, grid, checkpoint=ck)
+    lines = ck.read_text().splitlines()
+    assert len(lines) == 1 + 30
+    # cut the checkpoint as if the scan had been killed after 17 points (with a torn line)
+    ck.write_text("\n".join(lines[:18]) + "\n" + lines[18][:20])
+    resumed = profile_scan(cost, grid, checkpoint=ck)
+    np.testing.assert_array_equal(resumed.chi2, ref.chi2)
+    indices = []
+    for line in ck.read_text().splitlines()[1:]:
+        try:
+            indices.append(tuple(json.loads(line)["index"]))
+        except json.JSONDecodeError:
+            assert line == lines[18][:20]  # only the torn line does not parse
+    assert len(indices) == len(set(indices)) == 30
+    # a complete checkpoint recomputes nothing
+    before = ck.read_text()
+    again = profile_scan(cost, grid, checkpoint=ck)
+    assert ck.read_text() == before
+    np.testing.assert_array_equal(again.chi2, ref.chi2)
+
+
+def test_checkpoint_of_another_scan_is_refused(cost, tmp_path):
+    ck = tmp_path / "scan.jsonl"
+    profile_scan(cost, {"sin2_theta_w": grid_axis(0.2, 0.3, 3)}, checkpoint=ck)
+    with pytest.raises(InvalidParameterError, match="belongs to a different scan"):
+        profile_scan(cost, {"sin2_theta_w": grid_axis(0.2, 0.3, 4)}, checkpoint=ck)
+
+
+_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, {root!r})
+    from tests.test_experiment import _toy_experiment
+    from cevns.scan import profile_scan, grid_axis
+    import cevns.scan as s
+    orig = s._fit_point
+    def slow(*a, **k):
+        time.sleep(0.05)
+        return orig(*a, **k)
+    s._fit_point = slow
+    cost = _toy_experiment().cost("sin2w")
+    profile_scan(cost, {{"sin2_theta_w": grid_axis(0.2, 0.3, 60)}}, checkpoint={ck!r}, backend={backend!r}, workers=2)
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("backend", "sig"), [("processes", signal.SIGKILL), ("serial", signal.SIGINT)]
+)
+def test_killed_scan_resumes_without_loss_or_duplicates(cost, tmp_path, backend, sig):
+    ck = tmp_path / "scan.jsonl"
+    root = ROOT
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SCRIPT.format(root=root, ck=str(ck), backend=backend)],
+        start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if ck.exists() and len(ck.read_text().splitlines()) > 12:
+            break
+        time.sleep(0.05)
+    if backend == "processes":
+        # kill one worker process (a child of the scan), then the scan itself
+        children = subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert children
+        os.kill(int(children[-1]), sig)
+        time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        os.kill(proc.pid, sig)
+    proc.wait(timeout=30)
+    assert proc.returncode != 0
+    n_before = len(ck.read_text().splitlines()) - 1
+    assert 0 < n_before < 60
+    grid = {"sin2_theta_w": grid_axis(0.2, 0.3, 60)}
+    resumed = profile_scan(cost, grid, checkpoint=ck)
+    ref = profile_scan(cost, grid)
+    np.testing.assert_array_equal(resumed.chi2, ref.chi2)
+    idx = []
+    for line in ck.read_text().splitlines()[1:]:
+        try:
+            idx.append(tuple(json.loads(line)["index"]))
+        except json.JSONDecodeError:
+            pass  # a line torn by the kill
+    assert len(idx) == len(set(idx)) == 60
+
+
+def test_exports(cost, tmp_path):
+    res = profile_scan(cost, {"sin2_theta_w": grid_axis(0.2, 0.3, 5)})
+    res.to_json(tmp_path / "s.json")
+    d = json.loads((tmp_path / "s.json").read_text())
+    assert len(d["points"]) == 5
+    assert {"sin2_theta_w", "chi2", "valid", "profiled"} <= set(d["points"][0])
+    assert "Wilks" in d["cl_convention"]
+    res.to_csv(tmp_path / "s.csv")
+    assert (tmp_path / "s.csv").read_text().startswith("sin2_theta_w,chi2,delta_chi2,valid")
+    res.to_root(tmp_path / "s.root")
+    import uproot
+
+    with uproot.open(tmp_path / "s.root") as f:
+        np.testing.assert_allclose(f["scan"]["chi2"].array(library="np"), res.chi2)
+
+
+def test_scan_bad_input(cost):
+    with pytest.raises(InvalidParameterError, match="grid must have 1 or 2 parameters"):
+        profile_scan(cost, {})
+    with pytest.raises(KeyError, match="did you mean 'sin2_theta_w'"):
+        profile_scan(cost, {"sin2_theta": [0.2]})
+    with pytest.raises(InvalidParameterError, match="backend must be"):
+        profile_scan(cost, {"sin2_theta_w": [0.2]}, backend="mpi")
+    with pytest.raises(InvalidParameterError, match="log axis needs positive bounds"):
+        grid_axis(0, 1, 3, log=True)

@@ -1,0 +1,41 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+
+from cevns.fit import fit
+from cevns.plotting import plot_exclusion, plot_fit, plot_scan, save
+from cevns.scan import ScanResult, grid_axis, profile_scan
+
+from .test_experiment import _toy_experiment
+
+
+def test_fit_and_profile_plots(tmp_path):
+    cost = _toy_experiment().cost("sin2w")
+    res = fit(cost)
+    figs = plot_fit(cost, res)
+    assert len(figs) == 1
+    written = save(figs[0], tmp_path / "fit.png")
+    assert [p.suffix for p in written] == [".png", ".pdf"]
+    assert all(p.stat().st_size > 1000 for p in written)
+    scan = profile_scan(cost, {"sin2_theta_w": grid_axis(0.2, 0.3, 7)})
+    fig = scan.plot()
+    assert fig.axes[0].get_ylabel() == r"$\Delta\chi^2$"
+    save(fig, tmp_path / "profile.png")
+
+
+def test_contour_and_exclusion_plots(tmp_path):
+    x = np.linspace(-3, 3, 31)
+    xx, yy = np.meshgrid(x, x, indexing="ij")
+    chi2 = 5 * (np.hypot(xx, yy) - 2) ** 2
+    res = ScanResult(
+        ("a", "b"), (x, x), chi2, np.ones_like(chi2, bool), {}, {"chi2": 0.0, "values": {}}
+    )
+    save(plot_scan(res), tmp_path / "contour.png")
+    m = np.geomspace(1, 100, 20)
+    fig = plot_exclusion(
+        {"toy": (m, 1e-5 * m)}, bands={"band": (m, 1e-6 * m, 2e-6 * m)}, cosmology_mev=3.1
+    )
+    save(fig, tmp_path / "excl.png")
+    assert (tmp_path / "excl.pdf").exists()

@@ -284,6 +284,45 @@ class ExperimentCost(Cost):
         return c
 
     # -- cevns helpers
+    def with_data(
+        self,
+        counts: NDArray[np.float64],
+        *,
+        prior_means: Mapping[str, float] | None = None,
+    ) -> ExperimentCost:
+        """The same likelihood for other observed counts (toys), sharing the templates.
+
+        ``prior_means`` replaces the central values of Gaussian priors (the auxiliary
+        measurements, fluctuated in frequentist toys).
+        """
+        new = object.__new__(ExperimentCost)
+        new.__dict__.update(self.__dict__)
+        Cost.__init__(new, dict(self._parameters), 0)
+        obs = np.asarray(counts, dtype=np.float64).reshape(self._obs.shape)
+        if not np.all(np.isfinite(obs)):
+            msg = "toy counts must be finite"
+            raise InvalidParameterError(msg)
+        new._obs = obs
+        if new._poisson:
+            if np.any(obs < 0):
+                msg = "Poisson toy counts must be >= 0"
+                raise InvalidParameterError(msg)
+            new._n_log_n = np.where(obs > 0, obs * np.log(np.where(obs > 0, obs, 1.0)), 0.0)
+        if prior_means:
+            unknown = set(prior_means) - {self._names[i] for i, _, _ in self._priors}
+            if unknown:
+                msg = f"prior_means for parameters without a prior: {sorted(unknown)}"
+                raise InvalidParameterError(msg)
+            new._priors = [
+                (i, prior_means.get(self._names[i], mean), sigma) for i, mean, sigma in self._priors
+            ]
+        return new
+
+    @property
+    def priors(self) -> dict[str, tuple[float, float]]:
+        """Gaussian priors ``name -> (mean, sigma)`` of this cost."""
+        return {self._names[i]: (m, s) for i, m, s in self._priors}
+
     @property
     def defaults(self) -> dict[str, float]:
         """Start values of all parameters."""

@@ -14,6 +14,7 @@ validates the rest of the section.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import importlib.resources
@@ -183,9 +184,10 @@ def _build_component(
     registry = _COMPONENTS["background" if section == "backgrounds" else section]
     if cfg.kind not in registry:
         err = unknown_name(f"{section} kind", cfg.kind, registry)
-        raise InvalidConfigError(f"{source}: {path}.kind: {err}") from None
+        msg = f"{source}: {path}.kind: {err}"
+        raise InvalidConfigError(msg) from None
     comp = registry[cfg.kind]
-    opts_raw = {k: v for k, v in (cfg.model_extra or {}).items()}
+    opts_raw = dict(cfg.model_extra or {})
     try:
         opts = comp.options.model_validate(opts_raw)
     except ValidationError as e:
@@ -258,15 +260,10 @@ def apply_overrides(
         parts = key.split(".")
         node: Any = out
         for part in parts[:-1]:
-            if isinstance(node, list):
-                node = node[int(part)]
-            else:
-                node = node.setdefault(part, {})
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(tomllib.TOMLDecodeError):  # else a bare string such as ybe
                 value = tomllib.loads(f"v = {value}")["v"]
-            except tomllib.TOMLDecodeError:
-                pass  # a bare string such as ybe
         if isinstance(node, list):
             node[int(parts[-1])] = value
         elif isinstance(node, dict):
@@ -388,7 +385,10 @@ def load_model(name_or_path: str | Path | ModelFamily) -> ModelFamily:
         if key not in fam.names:
             hint = difflib.get_close_matches(key, fam.names, n=1)
             did = f"; did you mean {hint[0]!r}?" if hint else ""
-            msg = f"{source}: parameters.{key}: family {fam.name!r} has no such parameter{did} Known: {', '.join(fam.names)}"
+            msg = (
+                f"{source}: parameters.{key}: family {fam.name!r} has no such parameter{did} "
+                f"Known: {', '.join(fam.names)}"
+            )
             raise InvalidConfigError(msg)
     for par in fam.parameters:
         sec = mf.parameters.get(par.name)

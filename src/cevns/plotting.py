@@ -271,7 +271,7 @@ def plot_exclusion(
         ax.plot(m[ok], g[ok], color=f"C{i}", lw=2, label=label)
         ymax = max(ymax, float(np.nanmax(g[ok])) if ok.any() else 0.0)
     top = ymax * 10 if ymax > 0 else 1.0
-    for i, (label, (m, g)) in enumerate(curves.items()):
+    for i, (m, g) in enumerate(curves.values()):
         m, g = np.asarray(m, float), np.asarray(g, float)
         ok = np.isfinite(g)
         ax.fill_between(m[ok], g[ok], top, color=f"C{i}", alpha=0.15)

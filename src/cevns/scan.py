@@ -111,10 +111,13 @@ class Interval:
         return [[lo, hi] for lo, hi in self.segments]
 
     def __str__(self) -> str:
-        segs = " U ".join(
-            f"[{'<' if (i == 0 and self.open_low) else ''}{lo:.4g}, {hi:.4g}{'>' if (i == len(self.segments) - 1 and self.open_high) else ''}]"
-            for i, (lo, hi) in enumerate(self.segments)
-        )
+        last = len(self.segments) - 1
+        parts = []
+        for i, (lo, hi) in enumerate(self.segments):
+            left = "<" if (i == 0 and self.open_low) else ""
+            right = ">" if (i == last and self.open_high) else ""
+            parts.append(f"[{left}{lo:.4g}, {hi:.4g}{right}]")
+        segs = " U ".join(parts)
         return f"{segs} at {self.cl:.4g} CL ({self.dof} dof, Delta chi2 < {self.threshold:.4g})"
 
 
@@ -188,7 +191,7 @@ class ScanResult:
         return Interval(tuple(segs), cl, dof, thr, best, bool(inside[0]), bool(inside[-1]))
 
     def excluded(self, cl: float = 0.95, dof: int | None = None) -> NDArray[np.bool_]:
-        """Mask of grid points excluded at ``cl`` (Wilks, ``dof`` defaults to the grid dimension)."""
+        """Mask of grid points excluded at ``cl`` (Wilks; ``dof`` defaults to the grid dim.)."""
         return self.delta_chi2 > delta_chi2_threshold(cl, dof or len(self.names))
 
     def contours(self, cl: float = 0.95, dof: int | None = None) -> list[NDArray[np.float64]]:
@@ -239,7 +242,7 @@ class ScanResult:
 
     def to_csv(self, path: str | Path) -> None:
         """One row per grid point: scanned values, chi2, delta_chi2, valid, profiled values."""
-        cols = list(self.names) + ["chi2", "delta_chi2", "valid", *self.profiled]
+        cols = [*self.names, "chi2", "delta_chi2", "valid", *self.profiled]
         rows = []
         dchi = self.delta_chi2
         for idx in np.ndindex(self.chi2.shape):
@@ -534,7 +537,7 @@ def profile_scan(
     shape = tuple(a.size for a in axes)
     chunks = _chunks(shape)
     todo = [c for c in chunks if not all(i in ckpt.done for i in c)]
-    records: dict[tuple[int, ...], dict[str, Any]] = {i: r for i, r in ckpt.done.items()}
+    records: dict[tuple[int, ...], dict[str, Any]] = dict(ckpt.done)
     bar = _progress(progress, total=int(np.prod(shape)), initial=len(records))
     ck = str(ckpt.path) if ckpt.path else None
     try:

@@ -177,7 +177,7 @@ class DresdenIIBackground(Background):
         a_m = v["beta_m_l1"] * sig_l1 / self.SIGMA_M_KEV * a_l1
 
         def gauss(a: float, mu: float, s: float) -> NDArray[np.float64]:
-            return a * np.exp(-(((e - mu) / (np.sqrt(2.0) * s)) ** 2))
+            return np.asarray(a * np.exp(-(((e - mu) / (np.sqrt(2.0) * s)) ** 2)), dtype=np.float64)
 
         return {
             "epithermal_constant": np.full_like(e, v["n_epith"]),

@@ -85,7 +85,7 @@ class ExperimentFile(_Strict):
     detector: ComponentSection
     dataset: ComponentSection
     backgrounds: list[ComponentSection] = []
-    signal: SignalSection = Field(default_factory=SignalSection)
+    signal: SignalSection = Field(default_factory=lambda: SignalSection.model_validate({}))
 
 
 class ParameterSection(_Strict):
@@ -306,7 +306,7 @@ def load_experiment(name_or_path: str | Path, overrides: Mapping[str, Any] | Non
     >>> exp = load_experiment("dresden_ii")  # doctest: +SKIP
     """
     from .experiment import Experiment
-    from .form_factors import Helm, KleinNystrand, Unity
+    from .form_factors import FormFactor, Helm, KleinNystrand, Unity
     from .signal import Signal
 
     cfg = load_experiment_config(name_or_path, overrides)
@@ -318,7 +318,12 @@ def load_experiment(name_or_path: str | Path, overrides: Mapping[str, Any] | Non
         _build_component("backgrounds", b, cfg.source, f"backgrounds.{i}", dataset=dataset)
         for i, b in enumerate(f.backgrounds)
     ]
-    ff = {"helm": Helm(), "klein_nystrand": KleinNystrand(), "unity": Unity()}[f.signal.form_factor]
+    ffs: dict[str, FormFactor] = {
+        "helm": Helm(),
+        "klein_nystrand": KleinNystrand(),
+        "unity": Unity(),
+    }
+    ff = ffs[f.signal.form_factor]
     timing = getattr(detector, "timing_for", None)
     signal = Signal(
         flux,

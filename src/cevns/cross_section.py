@@ -105,7 +105,8 @@ def resolve_form_factors(form_factor: FormFactors | None) -> tuple[FormFactor, F
     if form_factor is None:
         return Helm(), Helm()
     if isinstance(form_factor, tuple):
-        if len(form_factor) != 2:
+        pair: tuple[object, ...] = tuple(form_factor)
+        if len(pair) != 2:
             msg = (
                 "form_factor must be one form factor or a (proton, neutron) pair, "
                 f"got {form_factor!r}"

@@ -149,8 +149,9 @@ class Dataset:
         **kwargs: Any,
     ) -> Dataset:
         """Dataset from numpy arrays: counts, one edges array per axis, optional errors."""
+        err = None if errors is None else np.asarray(errors, dtype=np.float64)
         return cls(
-            name, np.asarray(counts), tuple(np.asarray(e) for e in edges), errors=errors, **kwargs
+            name, np.asarray(counts), tuple(np.asarray(e) for e in edges), errors=err, **kwargs
         )
 
     @classmethod
@@ -288,7 +289,9 @@ class Dataset:
 
         uproot = _uproot()
         branch_list = [branches] if isinstance(branches, str) else list(branches)
-        edge_list = [edges] if len(branch_list) == 1 and np.ndim(edges[0]) == 0 else list(edges)  # type: ignore[index]
+        edges_any: Any = edges
+        one_axis = len(branch_list) == 1 and np.ndim(edges_any[0]) == 0
+        edge_list: list[Any] = [edges_any] if one_axis else list(edges_any)
         if len(edge_list) != len(branch_list):
             n = len(branch_list)
             msg = f"{n} branches need {n} edge arrays, got {len(edge_list)}"

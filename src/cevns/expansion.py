@@ -133,13 +133,13 @@ class QuadraticExpansion:
                 rest = f0 + lin[i] * hi_ + lin[j] * hj + diag[i] * hi_**2 + diag[j] * hj**2
                 cij = (fij - rest) / (2 * hi_ * hj)
                 m[:, i + 1, j + 1] = m[:, j + 1, i + 1] = cij
-        m = m.reshape(n_f, (p + 1) ** 2, n_b)
-        self._self_check(key, m, steps)
-        self._cache[key] = m
+        flat = m.reshape(n_f, (p + 1) ** 2, n_b)
+        self._self_check(key, flat, steps)
+        self._cache[key] = flat
         if len(self._cache) > self._max:
             old, _ = self._cache.popitem(last=False)
             self._summed.pop(old, None)
-        return m
+        return flat
 
     def _self_check(self, mass: float | None, m: NDArray[np.float64], steps: list[float]) -> None:
         rng = np.random.default_rng(12345)
@@ -170,7 +170,7 @@ class QuadraticExpansion:
     def per_flavour(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         """Counts per flavour and energy bin, shape ``(n_flavours, n_bins)``."""
         m = self.coefficients(self._mass_of(values))
-        per = np.einsum("k,fkb->fb", self._q(values), m)
+        per = np.asarray(np.einsum("k,fkb->fb", self._q(values), m), dtype=np.float64)
         if self._rate:
             per *= self.family.rate_factors(values)[self._alpha][:, None]
         return per
@@ -180,7 +180,8 @@ class QuadraticExpansion:
         timing = self.signal.timing
         if self._rate or timing is not None:
             per = self.per_flavour(values)
-            return per.sum(axis=0) if timing is None else np.einsum("fb,ft->bt", per, timing)
+            out = per.sum(axis=0) if timing is None else np.einsum("fb,ft->bt", per, timing)
+            return np.asarray(out, dtype=np.float64)
         mass = self._mass_of(values)
         summed = self._summed.get(mass)
         if summed is None:

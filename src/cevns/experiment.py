@@ -219,7 +219,7 @@ class Experiment:
         )
 
 
-class ExperimentCost(Cost):
+class ExperimentCost(Cost):  # type: ignore[misc]
     """iminuit cost of one :class:`Experiment` for a :class:`~cevns.models.ModelFamily`.
 
     Physics parameters carry the family's public names; nuisances are prefixed. Evaluating
@@ -278,7 +278,7 @@ class ExperimentCost(Cost):
             n = self._obs
             c = 2.0 * float(np.sum(mu - n - n * np.log(mu)) + np.sum(self._n_log_n))
         else:
-            c = float(np.sum(((mu - self._obs) / self._err) ** 2))
+            c = float(np.sum(((mu - self._obs) / self._err) ** 2))  # type: ignore[operator]
         for i, mean, sigma in self._priors:
             c += ((args[i] - mean) / sigma) ** 2
         return c

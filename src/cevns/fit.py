@@ -284,13 +284,12 @@ def fit(
                     p[n] = float(values[n] + rng.normal(0.0, 3.0 * m.errors[n]))
             starts.append(p)
     else:
-        for s in multistart:
-            starts.append(dict(values) | dict(s))
+        starts.extend(dict(values) | dict(extra) for extra in multistart)
 
     m.migrad(ncall=ncall)
     best = m
-    for s in starts:
-        mi = Minuit(cost, **s)
+    for st in starts:
+        mi = Minuit(cost, **st)
         if getattr(cost, "errordef", None) is None:
             mi.errordef = Minuit.LEAST_SQUARES
         mi.strategy, mi.tol, mi.print_level = strategy, tol, 0
@@ -306,7 +305,7 @@ def fit(
         m.hesse()
     minos_names: list[str] = []
     if minos:
-        minos_names = list(free_names) if minos is True else list(minos)  # type: ignore[arg-type]
+        minos_names = list(free_names) if isinstance(minos, bool) else list(minos)
         for n in minos_names:
             if n not in free_names:
                 msg = f"minos requested for {n!r}, which is not a free parameter"

@@ -36,7 +36,10 @@ class Flux(Protocol):
         Flavours with a non-zero flux.
     """
 
-    flavours: tuple[str, ...]
+    @property
+    def flavours(self) -> tuple[str, ...]:
+        """Flavours with a non-zero flux."""
+        ...
 
     def spectrum(self, flavour: str, e_nu_mev: ArrayLike) -> NDArray[np.float64]:
         """Continuous part dPhi/dE_nu [1/(cm^2 s MeV)]; zero outside :meth:`energy_range`."""
@@ -79,7 +82,7 @@ class TabulatedFlux:
     1500000000000.0
     """
 
-    tables: Mapping[str, tuple[ArrayLike, ArrayLike]]
+    tables: Mapping[str, tuple[Any, Any]]
     line_table: Mapping[str, list[tuple[float, float]]] = field(default_factory=dict)
     flavours: tuple[str, ...] = ()
 
@@ -119,7 +122,9 @@ class TabulatedFlux:
             parse_flavour(flavour)
             return np.zeros_like(e)
         x, y = self.tables[flavour]
-        return np.interp(e, x, y, left=0.0, right=0.0)
+        return np.interp(
+            e, np.asarray(x, np.float64), np.asarray(y, np.float64), left=0.0, right=0.0
+        )
 
     def energy_range(self, flavour: str) -> tuple[float, float]:
         """Support of the continuous part [MeV]."""

@@ -188,7 +188,7 @@ class ModelFamily:
         a13 = float(values.get("alpha13", 0.0))
         a = np.array([[a11, 0, 0], [a12, 1.0, 0], [a13, 0, 1.0]])
         nn = a @ a.T
-        return np.sum(nn**2, axis=1)
+        return np.asarray(np.sum(nn**2, axis=1), dtype=np.float64)
 
 
 # ---------------------------------------------------------------------- families

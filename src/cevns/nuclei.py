@@ -8,7 +8,7 @@ The nuclear mass used in the kinematics is the atomic mass minus Z electron mass
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -274,8 +274,8 @@ class Target:
     @property
     def fractions(self) -> NDArray[np.float64]:
         """Number fraction of each nucleus among all nuclei."""
-        c = np.asarray(self.counts)
-        return c / c.sum()
+        c = np.asarray(self.counts, dtype=np.float64)
+        return np.asarray(c / c.sum(), dtype=np.float64)
 
     @property
     def mean_z(self) -> float:
@@ -287,7 +287,7 @@ class Target:
         """Number-weighted mean neutron number."""
         return float(np.dot(self.fractions, [n.n for n in self.nuclei]))
 
-    def __iter__(self) -> Iterable[tuple[Nucleus, float]]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[tuple[Nucleus, float]]:
         """Iterate over ``(nucleus, nuclei_per_kg)``."""
         return iter(zip(self.nuclei, self.nuclei_per_kg.tolist(), strict=True))
 
@@ -301,7 +301,7 @@ def _germanium_seed004() -> Target:
 
 
 #: Named targets available through :meth:`Target.by_name`.
-TARGET_PRESETS = {
+TARGET_PRESETS: dict[str, Callable[[], Target]] = {
     "germanium": lambda: Target.element("Ge"),
     "ge": lambda: Target.element("Ge"),
     "germanium_seed004": _germanium_seed004,

@@ -298,11 +298,11 @@ class _Spec:
 
 def _chunks(shape: tuple[int, ...]) -> list[list[tuple[int, ...]]]:
     if len(shape) == 1:
-        idx = [(i,) for i in range(shape[0])]
+        idx: list[tuple[int, ...]] = [(i,) for i in range(shape[0])]
         return [idx[k : k + CHUNK_1D] for k in range(0, len(idx), CHUNK_1D)]
-    out = []
+    out: list[list[tuple[int, ...]]] = []
     for j in range(shape[1]):
-        col = [(i, j) for i in range(shape[0])]
+        col: list[tuple[int, ...]] = [(i, j) for i in range(shape[0])]
         out.append(col if j % 2 == 0 else col[::-1])
     return out
 
@@ -480,6 +480,9 @@ def profile_scan(
     if len(grid) not in (1, 2):
         msg = f"grid must have 1 or 2 parameters, got {list(grid)}"
         raise InvalidParameterError(msg)
+    if backend not in ("serial", "processes", "dask"):
+        msg = f"backend must be 'serial', 'processes' or 'dask', got {backend!r}"
+        raise InvalidParameterError(msg)
     names_all = _names(cost)
     for n in [*grid, *(fix or {}), *free]:
         if n not in names_all:
@@ -589,7 +592,7 @@ def profile_scan(
                 ]
                 from dask.distributed import as_completed
 
-                for fut in as_completed(futs):
+                for fut in as_completed(futs):  # type: ignore[no-untyped-call]
                     res_list = fut.result()
                     for r in res_list:
                         records[tuple(r["index"])] = r
@@ -598,12 +601,11 @@ def profile_scan(
                 if owned:
                     client.close()
                     owned.close()
-        else:
-            msg = f"backend must be 'serial', 'processes' or 'dask', got {backend!r}"
-            raise InvalidParameterError(msg)
     except KeyboardInterrupt:
-        n = len(_Checkpoint(ckpt.path, spec).done) if ckpt.path else 0
-        where = f"; {n} finished points are in {ckpt.path}, rerun to resume" if ckpt.path else ""
+        n_done = len(_Checkpoint(ckpt.path, spec).done) if ckpt.path else 0
+        where = (
+            f"; {n_done} finished points are in {ckpt.path}, rerun to resume" if ckpt.path else ""
+        )
         msg = f"scan interrupted{where}"
         raise FitError(msg) from None
     finally:
@@ -659,14 +661,14 @@ def _dask_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         msg = "the dask backend needs dask.distributed: pip install 'cevns[dask]'"
         raise ModuleNotFoundError(msg) from e
     if scheduler:
-        return Client(scheduler), None
-    cluster = LocalCluster(
+        return Client(scheduler), None  # type: ignore[no-untyped-call]
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
     )
-    return Client(cluster), cluster
+    return Client(cluster), cluster  # type: ignore[no-untyped-call]
 
 
 class _NoBar:

@@ -251,14 +251,14 @@ class Signal:
         tpl = self.templates(model.mediator_mass_mev)
         w = self._weights(model)
         mat = tpl.matrix.reshape(len(self.flavours), -1, tpl.n_bins)
-        return np.einsum("fr,frb->fb", w, mat)
+        return np.asarray(np.einsum("fr,frb->fb", w, mat), dtype=np.float64)
 
     def expected_counts(self, model: NSIModel) -> NDArray[np.float64]:
         """Expected counts per observed bin (2D ``(energy, time)`` with ``timing``)."""
         per = self.expected_counts_per_flavour(model)
         if self.timing is None:
-            return per.sum(axis=0)
-        return np.einsum("fb,ft->bt", per, self.timing)
+            return np.asarray(per.sum(axis=0), dtype=np.float64)
+        return np.asarray(np.einsum("fb,ft->bt", per, self.timing), dtype=np.float64)
 
     # ---------------------------------------------------------------- reference path
     def expected_counts_direct(self, model: NSIModel) -> NDArray[np.float64]:
@@ -274,8 +274,10 @@ class Signal:
             n_enu=self.n_enu,
             per_flavour=True,
         )
-        counts = np.stack([resp @ per[f] for f in self.flavours])  # type: ignore[index]
-        counts = counts * self.detector.exposure_kg_day
+        if not isinstance(per, dict):  # pragma: no cover - per_flavour=True returns a dict
+            msg = "recoil_spectrum(per_flavour=True) must return a dict"
+            raise TypeError(msg)
+        counts = np.stack([resp @ per[f] for f in self.flavours]) * self.detector.exposure_kg_day
         if self.timing is None:
-            return counts.sum(axis=0)
-        return np.einsum("fb,ft->bt", counts, self.timing)
+            return np.asarray(counts.sum(axis=0), dtype=np.float64)
+        return np.asarray(np.einsum("fb,ft->bt", counts, self.timing), dtype=np.float64)

@@ -38,7 +38,7 @@ from .flavour import parse_flavour
 from .flux import Flux, as_flux
 from .nsi import NSIModel
 from .nuclei import Target
-from .spectrum import DEFAULT_N_ENU, flux_moments, folded_kernels, recoil_spectrum
+from .spectrum import DEFAULT_N_ENU, _Tails, folded_kernels, recoil_spectrum
 
 __all__ = ["Response", "Signal", "Templates"]
 
@@ -215,13 +215,14 @@ class Signal:
         n_f, n_b = len(self.flavours), resp.shape[0]
         t = np.zeros((n_f, len(KINEMATIC_TERMS), 4, 4, n_b))
         scale = self.detector.exposure_kg_day * DAY_S
+        tails = [_Tails(self.flux, f, self.n_enu) for f in self.flavours]
         for nucleus, n_per_kg in self.detector.target:
             h = basis_functions(nodes, nucleus, mediator_mass_mev, self.form_factor)  # (n, 4)
             e_min = e_nu_min_mev(nodes, nucleus.mass_mev)
             pref = n_per_kg * prefactor_cm2_per_kev(nucleus.mass_mev) * scale
             hh = (h[:, :, None] * h[:, None, :]).reshape(nodes.size, 16)  # (n, 16)
-            for fi, flavour in enumerate(self.flavours):
-                mom = flux_moments(self.flux, flavour, e_min, n_enu=self.n_enu)
+            for fi in range(len(self.flavours)):
+                mom = tails[fi](e_min)
                 kern = folded_kernels(mom, nodes, nucleus.mass_mev, self.kinematics)
                 kmat = np.stack([kern[k] for k in KINEMATIC_TERMS], axis=1)  # (n, 4)
                 g = (kmat[:, :, None] * hh[:, None, :]).reshape(nodes.size, -1)  # (n, 64)

@@ -49,6 +49,46 @@ def __dir__() -> list[str]:
 DEFAULT_N_ENU = 20001
 
 
+class _Tails:
+    """Cumulative tail integrals of one flavour on its grid (shared across isotopes)."""
+
+    def __init__(self, flux: Flux, flavour: str, n_enu: int) -> None:
+        if n_enu < 3:
+            msg = f"n_enu must be >= 3, got {n_enu}"
+            raise InvalidParameterError(msg)
+        self.flux, self.flavour = flux, flavour
+        self.lo, self.hi = flux.energy_range(flavour)
+        self.lines = flux.lines(flavour)
+        if self.hi > self.lo:
+            grid = np.linspace(self.lo, self.hi, n_enu)
+            phi = np.asarray(flux.spectrum(flavour, grid), dtype=np.float64)
+            safe = np.where(grid > 0, grid, np.inf)
+            powers = np.stack([phi, phi / safe, phi / safe**2])  # (3, n)
+            cells = 0.5 * (powers[:, 1:] + powers[:, :-1]) * np.diff(grid)
+            tail = np.cumsum(cells[:, ::-1], axis=1)[:, ::-1]
+            self.tail = np.concatenate([tail, np.zeros((3, 1))], axis=1)
+            self.grid, self.powers = grid, powers
+
+    def __call__(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.zeros((3, *x.shape))
+        if self.hi > self.lo:
+            grid, n = self.grid, self.grid.size
+            xc = np.clip(x, self.lo, self.hi)
+            k = np.clip(
+                np.searchsorted(grid, xc, side="right"), 1, n - 1
+            )  # grid[k-1] <= x < grid[k]
+            phi_x = np.asarray(self.flux.spectrum(self.flavour, xc), dtype=np.float64)
+            px = np.stack([phi_x, phi_x / xc, phi_x / xc**2])
+            partial = 0.5 * (px + self.powers[:, k]) * (grid[k] - xc)
+            out += np.where(x >= self.hi, 0.0, self.tail[:, k] + partial)
+        for e_line, phi_line in self.lines:
+            above = (x <= e_line).astype(np.float64)
+            out += np.stack(
+                [phi_line * above, phi_line / e_line * above, phi_line / e_line**2 * above]
+            )
+        return out
+
+
 def flux_moments(
     flux: Flux,
     flavour: str,
@@ -76,35 +116,7 @@ def flux_moments(
     if np.any(x <= 0):
         msg = "e_min_mev must be > 0 (recoil energies must be > 0)"
         raise InvalidParameterError(msg)
-    if n_enu < 3:
-        msg = f"n_enu must be >= 3, got {n_enu}"
-        raise InvalidParameterError(msg)
-    out = np.zeros((3, *x.shape))
-    lo, hi = flux.energy_range(flavour)
-    if hi > lo:
-        grid = np.linspace(lo, hi, n_enu)
-        phi = np.asarray(flux.spectrum(flavour, grid), dtype=np.float64)
-        safe = np.where(grid > 0, grid, np.inf)
-        powers = np.stack([phi, phi / safe, phi / safe**2])  # (3, n)
-        # tail[k] = integral from grid[k] to hi (trapezoid)
-        cells = 0.5 * (powers[:, 1:] + powers[:, :-1]) * np.diff(grid)
-        tail = np.concatenate(
-            [np.cumsum(cells[:, ::-1], axis=1)[:, ::-1], np.zeros((3, 1))], axis=1
-        )
-        xc = np.clip(x, lo, hi)
-        k = np.clip(
-            np.searchsorted(grid, xc, side="right"), 1, n_enu - 1
-        )  # grid[k-1] <= x < grid[k]
-        phi_x = np.asarray(flux.spectrum(flavour, xc), dtype=np.float64)
-        px = np.stack([phi_x, phi_x / xc, phi_x / xc**2])
-        partial = 0.5 * (px + powers[:, k]) * (grid[k] - xc)
-        cont = tail[:, k] + partial
-        cont = np.where(x >= hi, 0.0, cont)
-        out += cont
-    for e_line, phi_line in flux.lines(flavour):
-        above = (x <= e_line).astype(np.float64)
-        out += np.stack([phi_line * above, phi_line / e_line * above, phi_line / e_line**2 * above])
-    return out
+    return _Tails(flux, flavour, n_enu)(x)
 
 
 def folded_kernels(
@@ -182,9 +194,9 @@ def recoil_spectrum(
         alpha, anti = parse_flavour(flavour)
         mats = model.amplitude_matrices(alpha, antineutrino=anti)
         rate = np.zeros_like(t)
+        tails = _Tails(flux, flavour, n_enu)
         for nucleus, n_per_kg in target:
-            e_min = e_nu_min_mev(t, nucleus.mass_mev)
-            mom = flux_moments(flux, flavour, e_min, n_enu=n_enu)
+            mom = tails(e_nu_min_mev(t, nucleus.mass_mev))
             kern = folded_kernels(mom, t, nucleus.mass_mev, kinematics)
             h = basis_functions(t, nucleus, model.mediator_mass_mev, form_factor)
             dens = np.zeros_like(t)

@@ -1,0 +1,166 @@
+"""Every published number cevns reproduces, with its source: the single place they live.
+
+Values are a number, an interval ``[lo, hi]``, a union ``[[lo, hi], ...]`` or a best fit
+``{"best": b, "lo": l, "hi": h}`` (the convention of ``summary.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["PUBLISHED", "Published", "published"]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published quantity."""
+
+    id: str
+    value: Any
+    unit: str
+    source: str
+    note: str = ""
+
+
+_S002 = "Denton, Farzan, Shoemaker, arXiv:1804.03660 (seed 002)"
+_S004 = "Majumdar, Papoulias, Srivastava, Valle (seed 004)"
+_S000 = "Denton, Gehrlein, arXiv:2204.09060 (seed 000)"
+
+_ENTRIES: list[Published] = [
+    # ---------------------------------------------------------------- dfs2018 (seed 002)
+    Published("dfs2018/p_c", 0.246, "", f"{_S002} Eq. 4.2", "p_w = 0.695 us, b_w = 1 us"),
+    Published(
+        "dfs2018/eps_degenerate_csi", 0.18, "", f"{_S002} Eq. 4.6", "g_n = -1/2, g_p ~ 0.055"
+    ),
+    Published(
+        "dfs2018/lma_dark_mz_bound_mev.marginalized",
+        48.0,
+        "MeV",
+        f"{_S002} Fig. 2, Sec. 4.1",
+        "95% CL, 1 dof",
+    ),
+    Published("dfs2018/lma_dark_mz_bound_mev.x0", 17.0, "MeV", f"{_S002} Sec. 4.1", "x = 0"),
+    Published(
+        "dfs2018/chi2_zero_mz_mev.x1p5", 38.0, "MeV", f"{_S002} Sec. 4.1", "chi2 vanishes, x = 3/2"
+    ),
+    Published(
+        "dfs2018/chi2_zero_mz_mev.x1", 18.0, "MeV", f"{_S002} Sec. 4.1", "chi2 vanishes, x = 1"
+    ),
+    Published(
+        "dfs2018/table2.ee", [[-0.073, 0.023], [0.16, 0.25]], "", f"{_S002} Table 2", "90% CL"
+    ),
+    Published(
+        "dfs2018/table2.mumu", [[-0.0070, 0.033], [0.15, 0.19]], "", f"{_S002} Table 2", "90% CL"
+    ),
+    Published("dfs2018/table2.emu", [-0.055, 0.055], "", f"{_S002} Table 2", "90% CL"),
+    Published("dfs2018/table2.etau", [-0.014, 0.014], "", f"{_S002} Table 2", "90% CL"),
+    Published("dfs2018/table2.mutau", [-0.051, 0.051], "", f"{_S002} Table 2", "90% CL"),
+    Published("dfs2018/chi2_min.ee_heavy", 2.9, "", f"{_S002} Fig. 1, 4 captions", "minimum chi2"),
+    Published(
+        "dfs2018/conus_mz_bound_mev.ge.x0", 1.3, "MeV", f"{_S002} Sec. 5.2, Fig. 6", "95% CL"
+    ),
+    Published(
+        "dfs2018/conus_mz_bound_mev.si.x0", 0.45, "MeV", f"{_S002} Sec. 5.2, Fig. 6", "95% CL"
+    ),
+    Published("dfs2018/conus_mz_bound_mev.ge.x1p5", 2.6, "MeV", f"{_S002} Sec. 5.2", "95% CL"),
+    Published("dfs2018/conus_mz_bound_mev.si.x1p5", 0.9, "MeV", f"{_S002} Sec. 5.2", "95% CL"),
+    Published(
+        "dfs2018/conus_mz_bound_mev.ge.sys1pct",
+        0.45,
+        "MeV",
+        f"{_S002} Sec. 5.2",
+        "1% flux systematics",
+    ),
+    Published(
+        "dfs2018/conus_mz_bound_mev.si.sys1pct",
+        0.15,
+        "MeV",
+        f"{_S002} Sec. 5.2",
+        "1% flux systematics",
+    ),
+    # ---------------------------------------------------------------- majumdar2022 (seed 004)
+    Published("majumdar2022/chi2_min.bkg_only", 110.69, "", f"{_S004} Sec. 3.2"),
+    Published("majumdar2022/chi2_min.sm_fef", 102.66, "", f"{_S004} Sec. 3.2, Table III"),
+    Published("majumdar2022/chi2_min.sm_ybe", 105.95, "", f"{_S004} Sec. 3.2, Table III"),
+    Published("majumdar2022/fitted_events.fef", 5103.4, "counts/(3 kg day)", f"{_S004} Table III"),
+    Published("majumdar2022/fitted_events.ybe", 5080.29, "counts/(3 kg day)", f"{_S004} Table III"),
+    Published(
+        "majumdar2022/sin2w.fef",
+        {"best": 0.236, "lo": 0.178, "hi": 0.284},
+        "",
+        f"{_S004} Sec. 3.2",
+        "1 sigma",
+    ),
+    Published(
+        "majumdar2022/sin2w.ybe",
+        {"best": 0.321, "lo": 0.227, "hi": 0.396},
+        "",
+        f"{_S004} Sec. 3.2",
+        "1 sigma",
+    ),
+    Published(
+        "majumdar2022/alpha11_90cl.fef", 0.805, "", f"{_S004} Table II", "lower bound, 90% CL"
+    ),
+    Published(
+        "majumdar2022/alpha11_90cl.ybe", 0.758, "", f"{_S004} Table II", "lower bound, 90% CL"
+    ),
+    Published(
+        "majumdar2022/alpha12_90cl.fef", 0.747, "", f"{_S004} Table II", "upper bound, 90% CL"
+    ),
+    *[
+        Published(f"majumdar2022/table3.{p}.{qf}", v, u, f"{_S004} Table III")
+        for p, u, vals in (
+            ("n_epith", "counts/(10 eV 3 kg day)", (13.779, 14.082)),
+            ("a_epith", "counts/(10 eV 3 kg day)", (62.947, 66.505)),
+            ("tau_epith", "keVee", (0.262, 0.249)),
+            ("a_l1", "counts/(10 eV 3 kg day)", (84.63, 84.577)),
+            ("e_l1", "keVee", (1.29237, 1.29228)),
+            ("sigma_l1", "keVee", (0.06963, 0.0694)),
+            ("beta_m_l1", "", (0.158, 0.17)),
+        )
+        for qf, v in zip(("fef", "ybe"), vals, strict=True)
+    ],
+    # ---------------------------------------------------------------- dg2022 (seed 000)
+    Published(
+        "dg2022/lma_dark_excluded_3sigma_above_mev.fef",
+        1.0,
+        "MeV",
+        f"{_S000} Fig. 2",
+        "excluded down to ~1 MeV",
+    ),
+    Published(
+        "dg2022/lma_dark_excluded_3sigma_above_mev.modified_lindhard",
+        1.0,
+        "MeV",
+        f"{_S000} Fig. 2",
+        "excluded down to ~1 MeV",
+    ),
+    Published(
+        "dg2022/eps_ee_allowed_3sigma",
+        [-0.05, 0.2],
+        "",
+        f"{_S000} Sec. IV, Fig. 5",
+        "eps_ee^{f,V}, M_Z' scan",
+    ),
+    Published(
+        "dg2022/x_allowed_window", [1.9, 2.2], "", f"{_S000} Sec. IV, Fig. 4", "for 3.1-15 MeV"
+    ),
+]
+
+#: Published quantities by id (``<analysis>/<quantity id>``).
+PUBLISHED: dict[str, Published] = {e.id: e for e in _ENTRIES}
+
+
+def published(analysis: str, qid: str) -> Published:
+    """Look a published quantity up."""
+    key = f"{analysis}/{qid}"
+    if key not in PUBLISHED:
+        from .._validation import unknown_name
+
+        raise unknown_name("published quantity", key, PUBLISHED)
+    return PUBLISHED[key]

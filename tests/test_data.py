@@ -1,0 +1,364 @@
+import hashlib
+import os
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pooch
+import pytest
+import requests
+from click.testing import CliRunner
+
+from cevns import data
+from cevns.cli import main
+from cevns.exceptions import (
+    ChecksumMismatchError,
+    DataNotFoundError,
+    InvalidConfigError,
+    UnknownNameError,
+)
+
+SHARED = Path(os.environ["CEVNS_DATA_DIR"])
+DRESDEN = "dresden_ii/data_release.txt"
+
+
+def _sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """Empty data dir and cache; downloads fail as on a machine without network."""
+    data_dir, cache = tmp_path / "data", tmp_path / "cache"
+    data_dir.mkdir()
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(data_dir))
+    monkeypatch.setenv(data.CACHE_DIR_ENV, str(cache))
+
+    def offline(*args, **kwargs):
+        msg = "Failed to resolve 'raw.githubusercontent.com' (simulated offline)"
+        raise requests.exceptions.ConnectionError(msg)
+
+    monkeypatch.setattr(pooch, "retrieve", offline)
+    return data_dir, cache
+
+
+def _write_registry(path: Path, entries: dict[str, dict[str, str]]) -> data.Registry:
+    lines = []
+    for name, e in entries.items():
+        lines.append(f'[files."{name}"]')
+        lines += [f'{k} = "{v}"' for k, v in e.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return data.Registry.from_file(path)
+
+
+def _entry(sha: str, url: str = "https://example.org/x.txt", **extra: str) -> dict[str, str]:
+    return {
+        "sha256": sha,
+        "url": url,
+        "description": "test",
+        "publication": "arXiv:0000.00000",
+        "upstream": "me/repo@0",
+        **extra,
+    }
+
+
+# --- the registry itself ----------------------------------------------------------------------
+def test_registry_covers_the_shared_manifest():
+    # /work/shared/data/MANIFEST.sha256 lists every delivered file with its checksum
+    manifest = {}
+    for line in (SHARED / "MANIFEST.sha256").read_text().splitlines():
+        sha, name = line.split()
+        manifest[name.removeprefix("./")] = sha
+    manifest.pop("README.md")
+    reg = data.registry()
+    assert set(reg) == set(manifest)
+    assert {n: e.sha256 for n, e in reg.items()} == manifest
+
+
+def test_all_registered_files_verify_in_the_data_dir():
+    results = data.verify()
+    assert len(results) == len(data.list_files()) == 92
+    assert {r.status for r in results} == {"ok"}
+
+
+def test_entries_carry_provenance():
+    raw = re.compile(r"^https://raw\.githubusercontent\.com/([^/]+/[^/]+)/([0-9a-f]{40})/.+")
+    for name, e in data.registry().items():
+        assert all((e.description, e.publication, e.upstream)), name
+        if e.archive_member:  # the Daya Bay files come from a pinned PyPI wheel
+            assert e.url.endswith("dayabay_data_official-1.0.1-py3-none-any.whl"), name
+            assert e.upstream == "PyPI dayabay-data-official==1.0.1"
+        elif e.url:
+            m = raw.match(e.url)
+            assert m is not None, name
+            assert e.upstream == f"{m.group(1)}@{m.group(2)}", name
+        else:  # only the local transcription has no URL, and it says so
+            assert name == "reactor_spectra/polyexp_coefficients.csv"
+            assert "transcription" in e.note
+
+
+def test_registry_file_is_found():
+    source = data.registry().source
+    assert source is not None
+    assert source.name == "registry.toml"
+    assert source.is_file()
+
+
+def test_unknown_name_suggests_the_closest():
+    with pytest.raises(UnknownNameError, match=r"did you mean 'dresden_ii/data_release.txt'"):
+        data.path("dresden_ii/data_relase.txt")
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("[files.x\n", r"not valid TOML"),
+        ("version = 1\n", r"no \[files"),
+        ("version = 2\n", r"has version 2; this cevns reads version 1"),
+        ('[files."a.txt"]\nsha256 = "00"\n', r"missing the keys"),
+        ('[files."a.txt"]\ncolour = "red"\n', r"unknown keys \['colour'\]"),
+    ],
+)
+def test_bad_registry_files(tmp_path, text, match):
+    p = tmp_path / "registry.toml"
+    p.write_text(text)
+    with pytest.raises(InvalidConfigError, match=match):
+        data.Registry.from_file(p)
+
+
+def test_bad_sha256_in_registry(tmp_path):
+    with pytest.raises(InvalidConfigError, match=r"sha256 must be 64 lower-case hex"):
+        _write_registry(tmp_path / "r.toml", {"a.txt": _entry("abc")})
+
+
+# --- checksums -------------------------------------------------------------------------------------
+def test_corrupt_file_raises_checksum_mismatch(isolated):
+    data_dir, _ = isolated
+    copy = data_dir / DRESDEN
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes((SHARED / DRESDEN).read_bytes().replace(b"92.851", b"92.852"))
+    expected = data.registry()[DRESDEN].sha256
+    with pytest.raises(
+        ChecksumMismatchError, match=rf"'{DRESDEN}'.*expected sha256 {expected}, got [0-9a-f]{{64}}"
+    ):
+        data.path(DRESDEN)
+
+
+def test_registry_with_wrong_checksum_raises(tmp_path, monkeypatch):
+    reg = _write_registry(tmp_path / "r.toml", {DRESDEN: _entry("0" * 64)})
+    actual = _sha(SHARED / DRESDEN)
+    with pytest.raises(ChecksumMismatchError, match=rf"expected sha256 0{{64}}, got {actual}"):
+        reg.path(DRESDEN)
+
+
+def test_checksums_are_cached_per_process(monkeypatch):
+    data.path(DRESDEN)  # hashed at most once here
+    calls = []
+    real = hashlib.sha256
+
+    def counting(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(data.hashlib, "sha256", counting)
+    for _ in range(3):
+        data.path(DRESDEN)
+    assert calls == []
+
+
+# --- missing files and downloads ----------------------------------------------------------------
+def test_missing_file_offline_says_what_and_how(isolated):
+    data_dir, cache = isolated
+    url = data.registry()[DRESDEN].url
+    with pytest.raises(DataNotFoundError) as info:
+        data.path(DRESDEN)
+    msg = str(info.value)
+    assert f"data file '{DRESDEN}' is missing" in msg
+    assert str(data_dir) in msg
+    assert str(cache / DRESDEN) in msg
+    assert url in msg
+    assert "ConnectionError" in msg
+    assert "set CEVNS_DATA_DIR" in msg
+    assert f"cevns data fetch {DRESDEN}" in msg
+    assert "\n" not in msg
+
+
+def test_missing_file_without_url(isolated):
+    name = "reactor_spectra/polyexp_coefficients.csv"
+    with pytest.raises(DataNotFoundError, match=r"has no public URL.*set CEVNS_DATA_DIR"):
+        data.path(name)
+
+
+def test_download_goes_to_the_cache_and_is_verified(isolated, monkeypatch):
+    _, cache = isolated
+    seen = {}
+
+    def fake_retrieve(url, known_hash, fname, path, progressbar):
+        seen.update(url=url, known_hash=known_hash)
+        Path(path).mkdir(parents=True, exist_ok=True)  # as pooch does
+        target = Path(path) / fname
+        shutil.copy(SHARED / DRESDEN, target)
+        return str(target)
+
+    monkeypatch.setattr(pooch, "retrieve", fake_retrieve)
+    got = data.fetch(DRESDEN)
+    assert got == cache / DRESDEN
+    entry = data.registry()[DRESDEN]
+    assert seen == {"url": entry.url, "known_hash": f"sha256:{entry.sha256}"}
+    assert data.path(DRESDEN) == got  # now found in the cache, no download
+
+
+def test_download_with_wrong_hash(isolated, monkeypatch):
+    def bad_hash(*args, **kwargs):
+        msg = "SHA256 hash of downloaded file (x) does not match the known hash"
+        raise ValueError(msg)
+
+    monkeypatch.setattr(pooch, "retrieve", bad_hash)
+    with pytest.raises(ChecksumMismatchError, match=r"wrong checksum: SHA256 hash of downloaded"):
+        data.path(DRESDEN)
+
+
+def test_file_inside_an_archive(tmp_path, monkeypatch):
+    # the Daya Bay files are members of a wheel: a small zip stands in for it
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "nothing"))
+    monkeypatch.setenv(data.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    payload = b"E_MeV\tN\n1.0\t2.0\n2.0\t1.0\n"
+    wheel = tmp_path / "pkg.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("pkg/data/table.tsv", payload)
+    reg = _write_registry(
+        tmp_path / "r.toml",
+        {
+            "sub/table.tsv": _entry(
+                hashlib.sha256(payload).hexdigest(),
+                url="https://example.org/pkg.whl",
+                archive_member="pkg/data/table.tsv",
+                archive_sha256=_sha(wheel),
+            )
+        },
+    )
+
+    def fake_retrieve(url, known_hash, fname, path, progressbar):
+        assert known_hash == f"sha256:{_sha(wheel)}"
+        Path(path).mkdir(parents=True, exist_ok=True)
+        return str(shutil.copy(wheel, Path(path) / fname))
+
+    monkeypatch.setattr(pooch, "retrieve", fake_retrieve)
+    got = reg.path("sub/table.tsv")
+    assert got == tmp_path / "cache" / "sub" / "table.tsv"
+    assert got.read_bytes() == payload
+    np.testing.assert_array_equal(reg.load_table("sub/table.tsv", skiprows=1), [[1, 2], [2, 1]])
+
+
+# --- readers ------------------------------------------------------------------------------------
+def test_load_table_handles_headers_and_bz2():
+    # shapes from /work/shared/data/README.md sections 2 and 5
+    off = data.load_table("coherent_csi_2017/data_coincidence_beamOff.txt")  # header line
+    on = data.load_table("coherent_csi_2017/data_coincidence_beamOn.txt")
+    assert off.shape == on.shape == (600, 3)
+    # README: totals C-on 1207, C-off 507
+    assert on[:, 2].sum() == 1207
+    assert off[:, 2].sum() == 507
+    hm = data.load_table(
+        "reactor_spectra/dayabay_huber_mueller/reactor_antineutrino_spectra_hm_U235.tsv.bz2"
+    )
+    assert hm.shape == (226, 2)  # 1.75..13.0 MeV in 50 keV steps
+    assert hm[0, 0] == 1.75
+    assert hm[-1, 0] == 13.0
+
+
+@pytest.mark.parametrize("iso", ["U235", "Pu239", "Pu241"])
+def test_huber_tables_have_unique_energies(iso):
+    # The data README warns about a duplicated 7.0 MeV row; these bytes have none:
+    # 25 rows, 2..8 MeV in 250 keV steps (Huber 2011, arXiv:1106.0687).
+    t = data.load_table(f"reactor_spectra/huber2011/{iso}-anti-neutrino-flux-250keV.dat")
+    np.testing.assert_allclose(t[:, 0], np.arange(2.0, 8.01, 0.25))
+
+
+def test_load_table_refuses_yaml():
+    with pytest.raises(InvalidConfigError, match=r"is a YAML file; use load_yaml"):
+        data.load_table("coherent_csi_2017/coherent_parameters.yaml")
+
+
+def test_load_yaml_values():
+    csi = data.load_yaml("coherent_csi_2017/coherent_parameters.yaml")
+    # coherent_parameters.yaml: 7.47594 GWhr, 19.3 m, 0.08 nu/flavour/proton
+    assert csi["beamExposure"]["value"] == 7.47594
+    assert csi["neutrinosPerProton"]["value"] == 0.08
+    assert [p["name"] for p in csi["acceptanceEfficiency"]["parameters"]] == ["a", "k", "x_0"]
+    eps = data.load_yaml("reactor_spectra/dayabay_huber_mueller/reactor_energy_per_fission.yaml")
+    # Ma et al. 2013 via the Daya Bay release
+    assert eps["parameters"]["energy_per_fission"]["U235"] == [202.36, 0.26]
+
+
+@pytest.mark.parametrize("name", [n for n in data.list_files() if n.endswith(".yaml")])
+def test_yaml_reader_agrees_with_pyyaml(name):
+    yaml = pytest.importorskip("yaml")
+    with data.path(name).open(encoding="utf-8") as fh:
+        assert data.load_yaml(name) == yaml.safe_load(fh)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("a: &anchor 1\n", r"line 1 .*unsupported YAML construct '&'"),
+        ("a: 1\n  b: 2\n", r"line 2 .*unexpected indentation"),
+        ("just text\n", r"line 1 .*expected 'key: value'"),
+    ],
+)
+def test_yaml_reader_rejects_what_it_does_not_know(text, match):
+    with pytest.raises(InvalidConfigError, match=match):
+        data._MiniYaml(text, "test.yaml").parse()
+
+
+# --- command line ------------------------------------------------------------------------------
+def test_cli_data_list():
+    result = CliRunner().invoke(main, ["data", "list"])
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"^local\s+dresden_ii/data_release.txt\s+\[arXiv:2202.09672\]$", result.output, re.M
+    )
+    assert len(result.output.splitlines()) == 92
+
+
+def test_cli_data_verify_all():
+    result = CliRunner().invoke(main, ["data", "verify"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "92 ok, 0 corrupt, 0 missing"
+
+
+def test_cli_data_verify_corrupt_file(isolated):
+    data_dir, _ = isolated
+    (data_dir / "dresden_ii").mkdir()
+    (data_dir / DRESDEN).write_text("not the data\n")
+    result = CliRunner().invoke(main, ["data", "verify"])
+    assert result.exit_code == 1
+    assert f"MISMATCH {DRESDEN}" in result.stdout
+    assert result.stderr == "Error: 0 ok, 1 corrupt, 91 missing\n"
+
+
+def test_cli_errors_are_one_line_without_traceback(isolated):
+    result = CliRunner().invoke(main, ["data", "fetch", DRESDEN])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: data file '{DRESDEN}' is missing")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    unknown = CliRunner().invoke(main, ["data", "verify", "nope.txt"])
+    assert unknown.exit_code == 1
+    assert unknown.stderr.startswith("Error: unknown data file 'nope.txt'")
+
+
+def test_cli_fetch_all_reports_failures(isolated):
+    result = CliRunner().invoke(main, ["data", "fetch", "all"])
+    assert result.exit_code == 1
+    assert (
+        result.stderr.splitlines()[-1] == "Error: 92 of 92 files could not be fetched (see above)"
+    )
+
+
+def test_cli_fetch_present_file():
+    result = CliRunner().invoke(main, ["data", "fetch", DRESDEN])
+    assert result.exit_code == 0
+    assert result.output.startswith(f"ok      {DRESDEN}")

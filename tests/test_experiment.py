@@ -133,3 +133,14 @@ def test_experiment_bad_input():
     small = Dataset.from_arrays([1.0, 2.0], [0, 1, 2], errors=[1, 1])
     with pytest.raises(InvalidParameterError, match="the binnings do not match"):
         Experiment("x", exp.signal, small)
+
+
+def test_background_only_cost():
+    exp = _toy_experiment()
+    bo = exp.cost("sin2w", signal=False)
+    assert set(bo._parameters) == {"toy.level"}
+    res = fit(bo)
+    assert res.valid
+    # the background absorbs part of the signal, but not all: worse than the signal fit
+    assert res.fval > fit(exp.cost("sin2w")).fval
+    assert res.expected["toy"]["signal"] == 0.0

@@ -301,9 +301,7 @@ def load_experiment_config(
 def load_experiment(name_or_path: str | Path, overrides: Mapping[str, Any] | None = None) -> Any:
     """Build the :class:`~cevns.experiment.Experiment` described by a file.
 
-    Examples
-    --------
-    >>> exp = load_experiment("dresden_ii")  # doctest: +SKIP
+    ``overrides`` sets dotted keys first (``{"detector.quenching": "ybe"}``).
     """
     from .experiment import Experiment
     from .form_factors import FormFactor, Helm, KleinNystrand, Unity

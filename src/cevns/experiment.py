@@ -207,10 +207,16 @@ class Experiment:
             )
         return Expected(sig, bkgs)
 
-    def cost(self, model_family: ModelFamily | str = "sm") -> ExperimentCost:
-        """The likelihood of this experiment as an iminuit cost function."""
-        fam = get_family(model_family) if isinstance(model_family, str) else model_family
-        return ExperimentCost(self, fam)
+    def cost(self, model_family: ModelFamily | str = "sm", *, signal: bool = True) -> ExperimentCost:
+        """The likelihood of this experiment as an iminuit cost function.
+
+        ``signal=False`` gives the background-only likelihood: no CEvNS, no physics
+        parameters and no signal-normalisation pull.
+        """
+        from .config import load_model
+
+        fam = load_model(model_family) if isinstance(model_family, str) else model_family
+        return ExperimentCost(self, fam, signal=signal)
 
     def __repr__(self) -> str:
         return (
@@ -233,13 +239,15 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         All parameters with public names, defaults, limits, priors.
     """
 
-    def __init__(self, experiment: Experiment, family: ModelFamily) -> None:
+    def __init__(self, experiment: Experiment, family: ModelFamily, *, signal: bool = True) -> None:
         self.experiment = experiment
         self.family = family
+        self.has_signal = signal
         self.expansion = QuadraticExpansion(experiment.signal, family)
-        self.parameter_objects: tuple[Parameter, ...] = (
-            family.parameters + experiment.nuisance_parameters()
-        )
+        nuis = experiment.nuisance_parameters()
+        if not signal:
+            nuis = tuple(p for p in nuis if p.name != experiment.prefixed("flux_norm"))
+        self.parameter_objects: tuple[Parameter, ...] = (family.parameters if signal else ()) + nuis
         self._names = tuple(p.name for p in self.parameter_objects)
         clash = set(family.names) & {p.name for p in experiment.nuisance_parameters()}
         if clash:
@@ -335,6 +343,10 @@ class ExperimentCost(Cost):  # type: ignore[misc]
 
     def predict(self, values: Mapping[str, float]) -> Expected:
         """Expected counts by component (fast path) at a full set of public values."""
+        if not self.has_signal:
+            zero = np.zeros(self.experiment.dataset.shape)
+            flux = {self.experiment.prefixed("flux_norm"): 0.0}
+            return self.experiment._assemble(zero, dict(values) | flux)
         sig = self.experiment._signal_counts(self.expansion(values))
         return self.experiment._assemble(sig, values)
 

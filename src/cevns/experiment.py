@@ -207,7 +207,9 @@ class Experiment:
             )
         return Expected(sig, bkgs)
 
-    def cost(self, model_family: ModelFamily | str = "sm", *, signal: bool = True) -> ExperimentCost:
+    def cost(
+        self, model_family: ModelFamily | str = "sm", *, signal: bool = True
+    ) -> ExperimentCost:
         """The likelihood of this experiment as an iminuit cost function.
 
         ``signal=False`` gives the background-only likelihood: no CEvNS, no physics

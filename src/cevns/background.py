@@ -189,4 +189,18 @@ class DresdenIIBackground(Background):
         }
 
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        return np.asarray(sum(self.components(values).values()))
+        # the sum of components(), without building the dict (hot path of fits)
+        e = self.centres
+        a_l1, sig_l1 = values["a_l1"], values["sigma_l1"]
+        inv = 1.0 / (2.0 * sig_l1 * sig_l1)
+        d1 = e - values["e_l1"]
+        d2 = e - self.E_L2_KEV
+        dm = e - self.E_M_KEV
+        a_m = values["beta_m_l1"] * sig_l1 / self.SIGMA_M_KEV * a_l1
+        return np.asarray(
+            values["n_epith"]
+            + values["a_epith"] * np.exp(-(e - self.E_EPITH_KEV) / values["tau_epith"])
+            + a_l1 * (np.exp(-d1 * d1 * inv) + self.L2_OVER_L1 * np.exp(-d2 * d2 * inv))
+            + a_m * np.exp(-dm * dm / (2.0 * self.SIGMA_M_KEV**2)),
+            dtype=np.float64,
+        )

@@ -199,12 +199,13 @@ class Experiment:
         if self._has_flux_norm:
             sig = sig * vals[self.prefixed("flux_norm")]
         bkgs = {}
-        n = len(self.name) + 1
         for b in self.backgrounds:
-            local = {k[n:]: v for k, v in vals.items() if k.startswith(self.name + ".")}
-            bkgs[b.name] = b.expected(
-                {p.name: local[p.name] for p in b.parameters if p.name in local}
-            )
+            local = {
+                p.name: vals[self.prefixed(p.name)]
+                for p in b.parameters
+                if self.prefixed(p.name) in vals
+            }
+            bkgs[b.name] = b.expected(local)
         return Expected(sig, bkgs)
 
     def cost(
@@ -263,6 +264,13 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         self._obs = experiment.dataset.counts
         self._err = experiment.dataset.errors
         self._poisson = experiment.likelihood == "poisson"
+        # hot path: argument indices of the flux normalisation and of each background
+        index = {n: i for i, n in enumerate(self._names)}
+        self._i_flux = index.get(experiment.prefixed("flux_norm")) if signal else None
+        self._bkg_args = [
+            (b, [(p.name, index[experiment.prefixed(p.name)]) for p in b.parameters])
+            for b in experiment.backgrounds
+        ]
         if self._poisson:
             n = self._obs
             self._n_log_n = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0)), 0.0)
@@ -280,8 +288,15 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         raise NotImplementedError(msg)
 
     def _value(self, args: Any) -> float:
-        vals = dict(zip(self._names, args, strict=True))
-        mu = self.predict(vals).total
+        if self.has_signal:
+            vals = dict(zip(self._names, args, strict=True))
+            mu = self.experiment._signal_counts(self.expansion(vals))
+            if self._i_flux is not None:
+                mu = mu * args[self._i_flux]
+        else:
+            mu = np.zeros(self._obs.shape)
+        for b, pars in self._bkg_args:
+            mu = mu + b._expected({name: args[i] for name, i in pars})
         if self._poisson:
             if np.any(mu <= 0):
                 return 1e30

@@ -37,6 +37,8 @@ class DetectorOptions(_Options):
     mass_kg: float = Field(2.924, gt=0)
     live_days: float = Field(1.0, gt=0)
     resolution: Literal["truncated_gaussian", "gaussian"] = "truncated_gaussian"
+    adiabatic_kev: float | None = Field(None, gt=0)
+    n_nodes: int = Field(1500, ge=50)
 
 
 def _detector(opts: DetectorOptions) -> Any:
@@ -47,6 +49,8 @@ def _detector(opts: DetectorOptions) -> Any:
         mass_kg=opts.mass_kg,
         live_days=opts.live_days,
         truncated=opts.resolution == "truncated_gaussian",
+        adiabatic_kev=opts.adiabatic_kev,
+        n_nodes=opts.n_nodes,
     )
 
 

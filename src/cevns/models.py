@@ -220,34 +220,64 @@ def _sin2w(couplings: str) -> ModelFamily:
     )
 
 
-def _lma_dark(y_n: float = 1.0 / 3.0) -> ModelFamily:
+def _lma_dark(y_n: float = 1.0 / 3.0, couplings: str = "radiative") -> ModelFamily:
     def build(v: Mapping[str, float]) -> NSIModel:
-        return NSIModel.lma_dark(x=v["x"], y_n=y_n, mediator_mass_mev=v["mediator_mass_mev"])
+        return NSIModel.lma_dark(
+            x=v["x"], y_n=y_n, mediator_mass_mev=v["mediator_mass_mev"], **_sm_kwargs(v, couplings)
+        )
 
     return ModelFamily(
-        "lma_dark",
-        (Parameter("x", 0.0, (-10.0, 10.0), 0.5), _mass(10.0).replace(fixed=True)),
+        "lma_dark" + _suffix(couplings),
+        (
+            Parameter("x", 0.0, (-10.0, 10.0), 0.5),
+            _mass(10.0).replace(fixed=True),
+            *_sm_params(couplings),
+        ),
         build,
         "LMA-Dark (eps_ee, eps_mumu, eps_tautau) = (x-2, x, x) at Y_n = 1/3, eps^u = eps^d, "
         "light Z'",
     )
 
 
-def _light_zprime(flavours: tuple[str, ...] = ("ee",)) -> ModelFamily:
+def _light_zprime(flavours: tuple[str, ...] = ("ee",), couplings: str = "radiative") -> ModelFamily:
     def build(v: Mapping[str, float]) -> NSIModel:
         eps0 = float(eps_from_couplings(v["g_nu_g_q"], v["mediator_mass_mev"]))
         entries = {f"{p}_q": eps0 for p in flavours}
-        return NSIModel.vector_nsi(entries, mediator_mass_mev=v["mediator_mass_mev"])
+        return NSIModel.vector_nsi(
+            entries, mediator_mass_mev=v["mediator_mass_mev"], **_sm_kwargs(v, couplings)
+        )
 
     return ModelFamily(
-        "light_zprime" if flavours == ("ee",) else "light_zprime_mumu",
-        (Parameter("g_nu_g_q", 0.0, (-1e-6, 1e-6), 1e-11), _mass(10.0).replace(fixed=True)),
+        ("light_zprime" if flavours == ("ee",) else "light_zprime_mumu") + _suffix(couplings),
+        (
+            Parameter("g_nu_g_q", 0.0, (-1e-6, 1e-6), 1e-11),
+            _mass(10.0).replace(fixed=True),
+            *_sm_params(couplings),
+        ),
         build,
         f"vector Z' coupled to quarks (u = d) and to {'/'.join(flavours)} neutrinos",
     )
 
 
-def _vector_nsi(entries: Sequence[str], *, contact: bool = True) -> ModelFamily:
+def _suffix(couplings: str) -> str:
+    return "" if couplings == "radiative" else f"_{couplings}"
+
+
+def _sm_params(couplings: str) -> tuple[Parameter, ...]:
+    """Tree-level twins carry sin2_theta_w as a (fixed by default) parameter."""
+    return () if couplings == "radiative" else (_sin2(SIN2_THETA_W_LOW_ENERGY).replace(fixed=True),)
+
+
+def _sm_kwargs(v: Mapping[str, float], couplings: str) -> dict[str, Any]:
+    kw: dict[str, Any] = {"couplings": couplings}
+    if couplings != "radiative":
+        kw["sin2_theta_w"] = v["sin2_theta_w"]
+    return kw
+
+
+def _vector_nsi(
+    entries: Sequence[str], *, contact: bool = True, couplings: str = "radiative"
+) -> ModelFamily:
     params = []
     for e in entries:
         pair = e.rsplit("_", 1)[0]
@@ -256,13 +286,16 @@ def _vector_nsi(entries: Sequence[str], *, contact: bool = True) -> ModelFamily:
             raise unknown_name("NSI flavour pair", pair, _DIAG + _OFFDIAG)
     if not contact:
         params.append(_mass(1e3).replace(fixed=True))
+    params.extend(_sm_params(couplings))
 
     def build(v: Mapping[str, float]) -> NSIModel:
         eps = {k[4:]: val for k, val in v.items() if k.startswith("eps_")}
-        return NSIModel.vector_nsi(eps, mediator_mass_mev=v.get("mediator_mass_mev"))
+        return NSIModel.vector_nsi(
+            eps, mediator_mass_mev=v.get("mediator_mass_mev"), **_sm_kwargs(v, couplings)
+        )
 
     return ModelFamily(
-        "vector_nsi_" + "_".join(entries),
+        "vector_nsi_" + "_".join(entries) + _suffix(couplings),
         tuple(params),
         build,
         "vector NSI (contact)" if contact else "vector NSI with a light mediator",
@@ -326,6 +359,19 @@ FAMILIES: dict[str, Callable[[], ModelFamily]] = {
     "nsi_mutau_q": lambda: _vector_nsi(["mutau_q"]),
     "nsi_ee_ud_light": lambda: _vector_nsi(["ee_u", "ee_d"], contact=False),
 }
+
+# Tree-level twins (seed 002 uses tree-level couplings, g_p^V ~ 0.055): ``<name>_tree``.
+_TREE_TWINS: dict[str, Callable[[], ModelFamily]] = {
+    "lma_dark_tree": lambda: _lma_dark(couplings="tree"),
+    "light_zprime_tree": lambda: _light_zprime(couplings="tree"),
+    "light_zprime_mumu_tree": lambda: _light_zprime(("mumu", "tautau"), couplings="tree"),
+    **{
+        f"nsi_{pair}_q_tree": (lambda p=pair: _vector_nsi([f"{p}_q"], couplings="tree"))
+        for pair in ("ee", "mumu", "emu", "etau", "mutau")
+    },
+    "nsi_ee_mumu_q_tree": lambda: _vector_nsi(["ee_q", "mumu_q"], couplings="tree"),
+}
+FAMILIES.update(_TREE_TWINS)
 
 
 def family(name: str) -> ModelFamily:

@@ -13,6 +13,7 @@ stable public names (``sin2_theta_w``, ``mediator_mass_mev``, ``eps_<ab>_<f>``,
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -302,40 +303,56 @@ def _vector_nsi(
     )
 
 
-def _ngi() -> ModelFamily:
+def _ngi(couplings: str = "radiative") -> ModelFamily:
     names = ("c_s_u", "c_s_d", "c_v_u", "c_v_d", "c_t_u", "c_t_d")
     params = tuple(Parameter(n, 0.0, (-10.0, 10.0), 0.05, fixed=True) for n in names)
 
     def build(v: Mapping[str, float]) -> NSIModel:
-        return NSIModel.ngi(**{n: v[n] for n in names})
+        return NSIModel.ngi(**{n: v[n] for n in names}, **_sm_kwargs(v, couplings))
 
-    return ModelFamily("ngi", params, build, "generalised S/V/T interactions (seed 004 Eq. 10-13)")
+    return ModelFamily(
+        "ngi" + _suffix(couplings),
+        (*params, *_sm_params(couplings)),
+        build,
+        "generalised S/V/T interactions (seed 004 Eq. 10-13)",
+    )
 
 
-def _ngi_q() -> ModelFamily:
+def _ngi_q(couplings: str = "radiative") -> ModelFamily:
     names = ("c_s_q", "c_v_q", "c_t_q")
     params = tuple(Parameter(n, 0.0, (-10.0, 10.0), 0.05, fixed=True) for n in names)
 
     def build(v: Mapping[str, float]) -> NSIModel:
         kw = {f"c_{x}_{q}": v[f"c_{x}_q"] for x in "svt" for q in "ud"}
-        return NSIModel.ngi(**kw)
+        return NSIModel.ngi(**kw, **_sm_kwargs(v, couplings))
 
     return ModelFamily(
-        "ngi_q", params, build, "generalised interactions with C^u = C^d (seed 004 Fig. 6)"
+        "ngi_q" + _suffix(couplings),
+        (*params, *_sm_params(couplings)),
+        build,
+        "generalised interactions with C^u = C^d (seed 004 Fig. 6)",
     )
 
 
-def _non_unitarity() -> ModelFamily:
+def _non_unitarity(couplings: str = "radiative") -> ModelFamily:
     params = (
         Parameter("alpha11", 1.0, (0.0, 1.5), 0.02),
         Parameter("alpha12", 0.0, (0.0, 1.5), 0.05, fixed=True),
         Parameter("alpha13", 0.0, (0.0, 1.5), 0.05, fixed=True),
+        *_sm_params(couplings),
     )
 
     def build(v: Mapping[str, float]) -> NSIModel:
-        return NSIModel.non_unitary(v["alpha11"], v["alpha12"], v["alpha13"])
+        return NSIModel.non_unitary(
+            v["alpha11"], v["alpha12"], v["alpha13"], **_sm_kwargs(v, couplings)
+        )
 
-    return ModelFamily("non_unitarity", params, build, "non-unitary mixing (seed 004 Eq. 3-7)")
+    return ModelFamily(
+        "non_unitarity" + _suffix(couplings),
+        params,
+        build,
+        "non-unitary mixing (seed 004 Eq. 3-7)",
+    )
 
 
 #: Built-in families by name (configs in ``models/`` refer to these).
@@ -366,10 +383,14 @@ _TREE_TWINS: dict[str, Callable[[], ModelFamily]] = {
     "light_zprime_tree": lambda: _light_zprime(couplings="tree"),
     "light_zprime_mumu_tree": lambda: _light_zprime(("mumu", "tautau"), couplings="tree"),
     **{
-        f"nsi_{pair}_q_tree": (lambda p=pair: _vector_nsi([f"{p}_q"], couplings="tree"))
+        f"nsi_{pair}_q_tree": functools.partial(_vector_nsi, [f"{pair}_q"], couplings="tree")
         for pair in ("ee", "mumu", "emu", "etau", "mutau")
     },
     "nsi_ee_mumu_q_tree": lambda: _vector_nsi(["ee_q", "mumu_q"], couplings="tree"),
+    "nsi_ee_ud_tree": lambda: _vector_nsi(["ee_u", "ee_d"], couplings="tree"),
+    "ngi_tree": lambda: _ngi("tree"),
+    "ngi_q_tree": lambda: _ngi_q("tree"),
+    "non_unitarity_tree": lambda: _non_unitarity("tree"),
 }
 FAMILIES.update(_TREE_TWINS)
 

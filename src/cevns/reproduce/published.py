@@ -125,6 +125,17 @@ _ENTRIES: list[Published] = [
         )
         for qf, v in zip(("fef", "ybe"), vals, strict=True)
     ],
+    *[
+        Published(
+            f"majumdar2022/chi2_min.ngi_{x}_{qf}",
+            v,
+            "",
+            f"{_S004} Sec. 3.3",
+            "one NGI (C^u, C^d) free on top of the SM",
+        )
+        for qf, vals in (("ybe", (104.53, 105.16, 104.82)), ("fef", (102.59, 102.63, 102.62)))
+        for x, v in zip("svt", vals, strict=True)
+    ],
     # ---------------------------------------------------------------- dg2022 (seed 000)
     Published(
         "dg2022/lma_dark_excluded_3sigma_above_mev.fef",

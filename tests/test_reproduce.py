@@ -1,0 +1,89 @@
+"""`cevns reproduce`: the summary format of issue 6 and the seed-004 numbers end to end."""
+
+import json
+
+import pytest
+
+from cevns.exceptions import UnknownNameError
+from cevns.reproduce import PUBLISHED, majumdar2022, runner
+from cevns.reproduce.summary import Summary, write_validation_page
+
+_REQUIRED_MAJUMDAR = [
+    "chi2_min.bkg_only",
+    "chi2_min.sm_fef",
+    "chi2_min.sm_ybe",
+    "fitted_events.fef",
+    "fitted_events.ybe",
+    "sin2w.fef",
+    "sin2w.ybe",
+    "alpha11_90cl.fef",
+    "alpha11_90cl.ybe",
+    "alpha12_90cl.fef",
+    *[
+        f"table3.{p}.{qf}"
+        for p in ("n_epith", "a_epith", "tau_epith", "a_l1", "e_l1", "sigma_l1", "beta_m_l1")
+        for qf in ("fef", "ybe")
+    ],
+]
+
+
+@pytest.fixture(scope="module")
+def majumdar(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reproduce")
+    summary = majumdar2022.run(out, progress=False, grid=5)
+    return out, summary
+
+
+def test_summary_files_and_schema(majumdar):
+    out, _ = majumdar
+    data = json.loads((out / "majumdar2022" / "summary.json").read_text())
+    ids = [q["id"] for q in data["quantities"]]
+    assert set(_REQUIRED_MAJUMDAR) <= set(ids)
+    for q in data["quantities"]:
+        assert set(q) >= {"id", "source", "published", "reproduced", "unit", "note"}
+        assert q["source"]
+    md = (out / "majumdar2022" / "summary.md").read_text()
+    assert "| quantity | source | published | reproduced | difference | note |" in md
+    for plot in ("fig1_spectrum_fef", "fig2_sin2w", "fig4_non_unitarity", "fig5_ngi"):
+        assert (out / "majumdar2022" / f"{plot}.png").stat().st_size > 10_000
+        assert (out / "majumdar2022" / f"{plot}.pdf").exists()
+
+
+def _value(summary, qid):
+    return next(q.reproduced for q in summary.quantities if q.id == qid)
+
+
+def test_seed004_numbers(majumdar):
+    _, s = majumdar
+    # seed 004 Sec. 3.2 / Table III / Table II; honest differences explained in the notes
+    assert _value(s, "chi2_min.bkg_only") == pytest.approx(110.69, abs=0.01)
+    assert _value(s, "chi2_min.sm_ybe") == pytest.approx(105.95, abs=0.3)
+    assert _value(s, "chi2_min.sm_fef") == pytest.approx(103.78, abs=0.01)  # paper 102.66
+    sin2 = _value(s, "sin2w.fef")  # paper 0.236 (-0.058, +0.048)
+    assert sin2["lo"] < 0.236 < sin2["hi"]
+    assert sin2["best"] == pytest.approx(0.2604, abs=2e-3)
+    assert _value(s, "alpha11_90cl.fef") == pytest.approx(0.805, abs=0.015)
+    # NGI minima (Sec. 3.3), YBe: 104.53, 105.16, 104.82
+    for x, v in zip("svt", (104.53, 105.16, 104.82), strict=True):
+        assert _value(s, f"chi2_min.ngi_{x}_ybe") == pytest.approx(v, abs=0.1)
+
+
+def test_every_published_id_is_registered_once():
+    from cevns.reproduce.published import _ENTRIES
+
+    ids = [p.id for p in _ENTRIES]
+    assert len(ids) == len(set(ids))
+    assert set(PUBLISHED) == set(ids)
+
+
+def test_unknown_analysis_suggests():
+    with pytest.raises(UnknownNameError, match="majumdar2022"):
+        runner.run("majumdar2021", "unused")
+
+
+def test_validation_page_is_generated(tmp_path, majumdar):
+    _, s = majumdar
+    page = write_validation_page([s, Summary("empty", "Nothing")], tmp_path / "validation.md")
+    text = page.read_text()
+    assert text.startswith("# Validation")
+    assert "chi2_min.bkg_only" in text

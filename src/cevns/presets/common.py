@@ -102,3 +102,89 @@ register_component(
 register_component(
     "flux", "pion_dar", PionDAROptions, _pion_dar, "pion decay at rest (seed 002 Eq. 4.5)"
 )
+
+
+# ---------------------------------------------------------------------- user datasets
+class _Axis(_Options):
+    """Uniform binning ``{start, stop, n}`` of a ROOT tree branch."""
+
+    start: float
+    stop: float
+    n: int = Field(gt=0)
+
+
+class TextDatasetOptions(_Options):
+    """``[dataset] kind = "text"``: columns of bin centre, count and error (a text file)."""
+
+    path: str
+    centre_column: int = Field(0, ge=0)
+    count_column: int = Field(1, ge=0)
+    error_column: int | None = Field(2, ge=0)
+    unit: str = "counts"
+    name: str | None = None
+
+
+def _text_dataset(opts: TextDatasetOptions) -> Any:
+    from ..dataset import Dataset
+
+    return Dataset.from_text(
+        opts.path,
+        centre_column=opts.centre_column,
+        count_column=opts.count_column,
+        error_column=opts.error_column,
+        unit=opts.unit,
+        name=opts.name,
+    )
+
+
+class RootHistogramOptions(_Options):
+    """``[dataset] kind = "root"``: a TH1/TH2 (counts and errors) from a ROOT file."""
+
+    path: str
+    object: str
+    unit: str = "counts"
+    name: str | None = None
+
+
+def _root_dataset(opts: RootHistogramOptions) -> Any:
+    from ..dataset import Dataset
+
+    return Dataset.from_root(opts.path, opts.object, dataset_name=opts.name, unit=opts.unit)
+
+
+class RootTreeOptions(_Options):
+    """``[dataset] kind = "root_tree"``: a TTree/RNTuple branch binned with boost-histogram."""
+
+    path: str
+    tree: str
+    branch: str
+    binning: _Axis
+    weight: str | None = None
+    errors: Literal["poisson", "sumw2", "none"] = "sumw2"
+    unit: str = "counts"
+    name: str | None = None
+
+
+def _root_tree_dataset(opts: RootTreeOptions) -> Any:
+    import numpy as np
+
+    from ..dataset import Dataset
+
+    b = opts.binning
+    return Dataset.from_root_tree(
+        opts.path,
+        opts.tree,
+        opts.branch,
+        np.linspace(b.start, b.stop, b.n + 1),
+        weight=opts.weight,
+        errors=opts.errors,
+        dataset_name=opts.name,
+        unit=opts.unit,
+    )
+
+
+register_component("dataset", "text", TextDatasetOptions, _text_dataset, "text columns")
+register_component("dataset", "root", RootHistogramOptions, _root_dataset, "ROOT TH1/TH2")
+register_component(
+    "dataset", "root_tree", RootTreeOptions, _root_tree_dataset, "ROOT TTree/RNTuple branch"
+)

@@ -34,6 +34,14 @@ POINTS = {
     "nsi_ee_mumu_q": {"eps_ee_q": 0.2, "eps_mumu_q": -0.1},
     "nsi_emu_q": {"eps_emu_q": 0.07},
     "nsi_ee_ud_light": {"eps_ee_u": 0.5, "eps_ee_d": 0.2, "mediator_mass_mev": 12.0},
+    # tree-level twins: sin2_theta_w is a parameter of the quadratic form too
+    "lma_dark_tree": {"x": 0.7, "mediator_mass_mev": 25.0, "sin2_theta_w": 0.2225},
+    "light_zprime_tree": {"g_nu_g_q": -1e-10, "mediator_mass_mev": 5.0, "sin2_theta_w": 0.25},
+    "light_zprime_mumu_tree": {"g_nu_g_q": 2e-10, "mediator_mass_mev": 40.0},
+    "ngi_tree": {"c_s_d": 0.01, "c_v_u": 0.2, "c_t_d": 0.1, "sin2_theta_w": 0.24},
+    "ngi_q_tree": {"c_s_q": 0.004, "c_v_q": -0.2, "c_t_q": 0.1},
+    "non_unitarity_tree": {"alpha11": 0.9, "alpha13": 0.2, "sin2_theta_w": 0.22},
+    "nsi_ee_q_tree": {"eps_ee_q": 0.15, "sin2_theta_w": 0.2225},
 }
 
 

@@ -42,7 +42,10 @@ def _errors() -> Iterator[None]:
 @click.group()
 @click.version_option(__version__, prog_name="cevns")
 def main() -> None:
-    """cevns: CEvNS and neutrino NSI statistical framework."""
+    """cevns: CEvNS and neutrino NSI statistical framework.
+
+    Example: cevns fit dresden_ii --model sm_tree --json fit.json
+    """
 
 
 @main.group("data")
@@ -51,6 +54,8 @@ def data_group() -> None:
 
     Files are looked up in $CEVNS_DATA_DIR, then in the cache ($CEVNS_CACHE_DIR or the
     user cache), and downloaded from their pinned upstream URL if needed.
+
+    Example: cevns data list --long
     """
 
 
@@ -64,7 +69,10 @@ def _where(name: str) -> str:
 @data_group.command("list")
 @click.option("--long", "-l", "long_", is_flag=True, help="Also print descriptions.")
 def data_list(long_: bool) -> None:
-    """List registered files: availability (local/cache/remote/absent), name, publication."""
+    """List registered files: availability (local/cache/remote/absent), name, publication.
+
+    Example: cevns data list --long
+    """
     with _errors():
         reg = _data.registry()
         for name, entry in reg.items():
@@ -76,7 +84,10 @@ def data_list(long_: bool) -> None:
 @data_group.command("fetch")
 @click.argument("name")
 def data_fetch(name: str) -> None:
-    """Make sure NAME (a registered path, or 'all') is available locally and intact."""
+    """Make sure NAME (a registered path, or 'all') is available locally and intact.
+
+    Example: cevns data fetch dresden_ii/data_release.txt
+    """
     with _errors():
         names = _data.list_files() if name == "all" else [name]
         failed: list[str] = []
@@ -101,6 +112,8 @@ def data_verify(name: str | None) -> None:
     """Check the sha256 of local copies of NAME (default: every registered file).
 
     Exit code 1 if a file is corrupt, or if NAME was given and it is missing.
+
+    Example: cevns data verify dresden_ii/QF_Fef_YBe.txt
     """
     with _errors():
         results = _data.verify(name)

@@ -19,6 +19,7 @@ import copy
 import difflib
 import importlib.resources
 import tomllib
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,7 +122,10 @@ def _format_errors(
             key = loc[-1]
             parent = known
             for part in loc[:-1]:
-                parent = parent.get(part, {}) if isinstance(parent, Mapping) else {}
+                # "*" holds the fields of every entry of a table of tables (parameters.NAME)
+                parent = (
+                    parent.get(part, parent.get("*", {})) if isinstance(parent, Mapping) else {}
+                )
             options = sorted(parent) if isinstance(parent, Mapping) else []
             hint = difflib.get_close_matches(key, options, n=1, cutoff=0.5)
             did = f"; did you mean {hint[0]!r}?" if hint else ""
@@ -137,6 +141,11 @@ def _fields_tree(model: type[BaseModel]) -> dict[str, Any]:
         key = f.alias or name
         ann = f.annotation
         sub = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        if sub is None and typing.get_origin(ann) is dict:
+            val = typing.get_args(ann)[-1]
+            if isinstance(val, type) and issubclass(val, BaseModel):
+                out[key] = {"*": _fields_tree(val)}
+                continue
         out[key] = _fields_tree(sub) if sub is not None and sub is not ComponentSection else {}
     return out
 

@@ -42,7 +42,7 @@ import abc
 import functools
 import hashlib
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -125,7 +125,7 @@ class Detector(abc.ABC):
         observable: str = "keVee",
         n_nodes: int = DEFAULT_NODES,
     ) -> None:
-        if not isinstance(target, Target):
+        if not isinstance(cast("object", target), Target):
             msg = f"target must be a cevns.nuclei.Target, got {type(target).__name__}"
             raise InvalidParameterError(msg)
         self.name = name
@@ -454,7 +454,7 @@ def dresden_ii_detector(
         raise InvalidParameterError(msg)
     q: Quenching
     if quenching in ("fef", "ybe"):
-        q = TabulatedQuenching.dresden_ii(quenching)  # type: ignore[arg-type]
+        q = TabulatedQuenching.dresden_ii(quenching)
     elif quenching == "lindhard":
         q = Lindhard(k=0.157, z=32)
     else:

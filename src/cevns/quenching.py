@@ -36,7 +36,10 @@ def __dir__() -> list[str]:
 class Quenching(Protocol):
     """E_ee [keVee] from E_nr [keVnr]."""
 
-    valid_range_kev: tuple[float, float]
+    @property
+    def valid_range_kev(self) -> tuple[float, float]:
+        """Recoil energies [keVnr] the model covers (no extrapolation outside)."""
+        ...
 
     def __call__(self, e_nr_kev: ArrayLike) -> NDArray[np.float64]:
         """Ionisation energy [keVee]."""

@@ -75,6 +75,11 @@ class GaussianResolution:
     eta_kev: float = 2.96e-3
     fano: float = 0.105
 
+    def __post_init__(self) -> None:
+        check_positive("sigma_n_kev", self.sigma_n_kev)
+        check_positive("eta_kev", self.eta_kev, allow_zero=True)
+        check_positive("fano", self.fano, allow_zero=True)
+
     def sigma(self, e_true: ArrayLike) -> NDArray[np.float64]:
         """Sigma [keVee] at the true energy."""
         e = np.clip(np.asarray(e_true, dtype=np.float64), 0.0, None)
@@ -105,7 +110,7 @@ class TruncatedGaussianResolution(GaussianResolution):
         s = self.sigma(true)
         p = _gauss_bins(true, s, edges)
         norm = 2.0 / (1.0 + special.erf(true / (np.sqrt(2.0) * s)))
-        return p * norm[None, :]
+        return np.asarray(p * norm[None, :], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,9 @@ class RelativeGaussian:
     """Gaussian smearing with ``sigma / E = a / sqrt(E)`` (COHERENT LAr: a = 0.58 keVee^1/2)."""
 
     a: float = 0.58
+
+    def __post_init__(self) -> None:
+        check_positive("a", self.a)
 
     def bin_probabilities(
         self, true: NDArray[np.float64], edges: NDArray[np.float64]

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from . import common, dresden_ii  # noqa: F401  (registration on import)
+from . import coherent, common, dresden_ii  # noqa: F401  (registration on import)
 
 __all__: list[str] = []
 

@@ -1,0 +1,182 @@
+"""Reproduction of Denton, Farzan & Shoemaker 2018 (seed 002) on the COHERENT CsI 2017 data.
+
+Each number is pinned twice: tightly to what this implementation gives, and against the
+paper with the tolerance the agreement honestly allows (see the notes of each test).
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from cevns import NSIModel, Target
+from cevns.config import load_experiment
+from cevns.fit import fit
+from cevns.nsi import degenerate_eps
+from cevns.reproduce import dfs2018, published
+from cevns.scan import delta_chi2_threshold
+from cevns.spallation import MUON_GAMMA_PIDAR, prompt_contamination
+
+
+@pytest.fixture(scope="module")
+def exp():
+    return load_experiment(dfs2018.EXPERIMENT)
+
+
+def _pub(qid):
+    return published("dfs2018", qid).value
+
+
+def test_p_c():
+    p_c = prompt_contamination(0.695, 1.0, lorentz_gamma=MUON_GAMMA_PIDAR)
+    assert p_c == pytest.approx(0.24572, abs=1e-5)
+    assert p_c == pytest.approx(_pub("p_c"), abs=1e-3)  # printed 0.246
+
+
+def test_eps_degenerate():
+    csi = Target.by_name("csi")
+    z = np.mean([n.z for n in csi.nuclei])
+    n = np.mean([n.n for n in csi.nuclei])
+    eps = degenerate_eps(z, n, NSIModel.sm(dfs2018.SIN2_THETA_W, couplings="tree"))
+    assert eps == pytest.approx(0.17962, abs=1e-4)
+    assert eps == pytest.approx(_pub("eps_degenerate_csi"), abs=2e-3)
+
+
+def test_chi2_min_ee_heavy(exp):
+    res = fit(
+        exp.cost(dfs2018.tree_family("nsi_ee_q_tree")),
+        multistart=[{"eps_ee_q": v} for v in (-0.1, 0.1, 0.2, 0.3)],
+    )
+    assert res.valid
+    assert res.fval == pytest.approx(1.792, abs=2e-3)
+    assert res.values["eps_ee_q"] == pytest.approx(0.188, abs=2e-3)
+    # paper 2.9: the chi2 level depends on N_obs (51, 101 here), which the paper does not
+    # print; the best fit sits at the degenerate point in both cases
+    assert abs(res.fval - _pub("chi2_min.ee_heavy")) < 1.2
+
+
+@pytest.fixture(scope="module")
+def table2(exp):
+    return dfs2018.table2(exp, n_points=241)
+
+
+# (pair, reproduced segments, tolerance against the paper on each edge)
+TABLE2 = [
+    ("ee", [[-0.0584, 0.0360], [0.1437, 0.2380]], 0.02),
+    ("mumu", [[-0.0100, 0.0318], [0.1479, 0.1896]], 0.004),
+    ("emu", [[-0.0544, 0.0544]], 0.002),
+    ("mutau", [[-0.0546, 0.0546]], 0.005),
+]
+
+
+@pytest.mark.parametrize(("pair", "ours", "tol"), TABLE2)
+def test_table2(table2, pair, ours, tol):
+    iv, sc = table2[pair]
+    assert iv.cl == 0.9
+    assert iv.threshold == pytest.approx(delta_chi2_threshold(0.9, 1))
+    np.testing.assert_allclose(iv.to_list(), ours, atol=3e-4)
+    pub = _pub(f"table2.{pair}")
+    pub = pub if isinstance(pub[0], list) else [pub]
+    np.testing.assert_allclose(iv.to_list(), pub, atol=tol)
+    assert not iv.open_low
+    assert not iv.open_high
+    assert sc.valid.all()
+
+
+def test_table2_etau_differs_from_the_paper(table2):
+    iv, _ = table2["etau"]
+    np.testing.assert_allclose(iv.to_list(), [[-0.1179, 0.1179]], atol=3e-4)
+    # the paper prints [-0.014, 0.014]: 8x tighter than these data allow (e-tau enters only
+    # the nu_e rate, quadratically; see the note in dfs2018.run); a known discrepancy
+    assert iv.to_list()[0][1] > 5 * _pub("table2.etau")[1]
+
+
+@pytest.fixture(scope="module")
+def fig2(exp):
+    return dfs2018.fig2(exp, np.geomspace(1.0, 1000.0, 31))
+
+
+def test_fig2_curves(fig2):
+    assert set(fig2.curves) == {"x=0", "x=0.5", "x=1", "x=1.5", "x=2", "marginalised"}
+    marg = fig2.curves["marginalised"]
+    for x in ("x=0", "x=0.5", "x=1", "x=1.5", "x=2"):
+        assert np.all(marg <= fig2.curves[x] + 1e-9)
+    # M -> 0 is the SM (chi2 1.90); heavy LMA-Dark is excluded for every x
+    assert fig2.curves["x=0"][0] == pytest.approx(1.90, abs=0.01)
+    assert marg[-1] > 15.0
+
+
+def test_fig2_bounds(exp, fig2):
+    cost = exp.cost(dfs2018.tree_family("lma_dark_tree"))
+    thr = delta_chi2_threshold(0.95, 1)
+
+    def at_x0(m):
+        return fit(cost, fix={"mediator_mass_mev": m, "x": 0.0}, hesse=False).fval
+
+    b0 = dfs2018.lma_dark_mass_bound(fig2.masses, fig2.curves["x=0"], at_x0, thr)
+    assert b0 == pytest.approx(17.41, abs=0.05)
+    assert b0 == pytest.approx(_pub("lma_dark_mz_bound_mev.x0"), abs=1.0)  # paper: 17 MeV
+
+    def marginal(m):
+        starts = [{"x": v} for v in (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0)]
+        return fit(cost, fix={"mediator_mass_mev": m}, multistart=starts, hesse=False).fval
+
+    bm = dfs2018.lma_dark_mass_bound(fig2.masses, fig2.curves["marginalised"], marginal, thr)
+    assert bm == pytest.approx(47.94, abs=0.1)
+    assert bm == pytest.approx(_pub("lma_dark_mz_bound_mev.marginalized"), abs=1.0)
+
+
+def test_run_writes_summary_and_plots(tmp_path):
+    s = dfs2018.run(tmp_path, progress=False, n_masses=41)
+    ids = {q.id: q for q in s.quantities}
+    expected = {
+        "p_c",
+        "eps_degenerate_csi",
+        "lma_dark_mz_bound_mev.marginalized",
+        "lma_dark_mz_bound_mev.x0",
+        "chi2_zero_mz_mev.x1p5",
+        "chi2_zero_mz_mev.x1",
+        "chi2_min.ee_heavy",
+        *(f"table2.{p}" for p in ("ee", "mumu", "emu", "etau", "mutau")),
+        *(f"conus_mz_bound_mev.{c[0]}" for c in dfs2018.CONUS_CASES),
+    }
+    assert expected <= set(ids)
+    # x = 3/2: chi2 nearly vanishes at 38.5 MeV (paper 38); x = 1: 14.8 MeV (paper 18)
+    assert ids["chi2_zero_mz_mev.x1p5"].reproduced == pytest.approx(38.5, abs=0.3)
+    assert ids["chi2_zero_mz_mev.x1p5"].reproduced == pytest.approx(38.0, abs=1.0)
+    assert ids["chi2_zero_mz_mev.x1"].reproduced == pytest.approx(14.78, abs=0.1)
+    assert ids["chi2_zero_mz_mev.x1"].reproduced == pytest.approx(18.0, abs=3.5)
+    d = tmp_path / "dfs2018"
+    for name in ("dfs2018_fig2", "dfs2018_table2", "dfs2018_conus"):
+        assert (d / f"{name}.png").stat().st_size > 0
+        assert (d / f"{name}.pdf").stat().st_size > 0
+    summary = json.loads((d / "summary.json").read_text())
+    assert summary["analysis"] == "dfs2018"
+    assert s.runtime_s < 60
+
+
+# (case, reproduced bound [MeV], paper [MeV], relative tolerance against the paper)
+CONUS = [
+    ("ge.x0", 1.442, 1.3, 0.15),
+    ("si.x0", 0.4975, 0.45, 0.15),
+    ("ge.x1p5", 2.979, 2.6, 0.20),
+    ("si.x1p5", 1.035, 0.9, 0.20),
+    ("ge.sys1pct", 0.4299, 0.45, 0.10),
+    ("si.sys1pct", 0.1494, 0.15, 0.05),
+]
+
+
+@pytest.fixture(scope="module")
+def conus():
+    return dfs2018.conus_bounds(np.geomspace(0.05, 10.0, 31))
+
+
+@pytest.mark.parametrize(("case", "ours", "paper", "rel"), CONUS)
+def test_conus_bounds(conus, case, ours, paper, rel):
+    b = conus[case]
+    assert b.bound_mev == pytest.approx(ours, rel=2e-3)
+    assert paper == _pub(f"conus_mz_bound_mev.{case}")
+    # the paper's U-235 flux (Huber-Schwetz 2004) differs from the Huber-Mueller one here;
+    # our bounds are 10-15% weaker with 10% systematics and agree to 5% with 1%
+    assert b.bound_mev == pytest.approx(paper, rel=rel)
+    assert b.scan.chi2[0] < 0.1  # towards M -> 0 LMA-Dark turns into the SM (the Asimov data)

@@ -295,7 +295,8 @@ def fit(
         mi.strategy, mi.tol, mi.print_level = strategy, tol, 0
         for n in names:
             mi.limits[n] = m.limits[n]
-            mi.errors[n] = m.errors[n]
+            if m.errors[n] > 0:  # Minuit may report 0 for a parameter sitting on a limit
+                mi.errors[n] = m.errors[n]
             mi.fixed[n] = m.fixed[n]
         mi.migrad(ncall=ncall)
         if mi.valid and (not best.valid or mi.fval < best.fval - 1e-9):

@@ -251,7 +251,7 @@ def _light_zprime(flavours: tuple[str, ...] = ("ee",), couplings: str = "radiati
     return ModelFamily(
         ("light_zprime" if flavours == ("ee",) else "light_zprime_mumu") + _suffix(couplings),
         (
-            Parameter("g_nu_g_q", 0.0, (-1e-6, 1e-6), 1e-11),
+            Parameter("g_nu_g_q", 0.0, (-1e-2, 1e-2), 1e-11),
             _mass(10.0).replace(fixed=True),
             *_sm_params(couplings),
         ),
@@ -375,6 +375,8 @@ FAMILIES: dict[str, Callable[[], ModelFamily]] = {
     "nsi_etau_q": lambda: _vector_nsi(["etau_q"]),
     "nsi_mutau_q": lambda: _vector_nsi(["mutau_q"]),
     "nsi_ee_ud_light": lambda: _vector_nsi(["ee_u", "ee_d"], contact=False),
+    "nsi_ee_q_light": lambda: _vector_nsi(["ee_q"], contact=False),
+    "nsi_mumu_q_light": lambda: _vector_nsi(["mumu_q"], contact=False),
 }
 
 # Tree-level twins (seed 002 uses tree-level couplings, g_p^V ~ 0.055): ``<name>_tree``.

@@ -87,3 +87,37 @@ def test_validation_page_is_generated(tmp_path, majumdar):
     text = page.read_text()
     assert text.startswith("# Validation")
     assert "chi2_min.bkg_only" in text
+
+
+@pytest.fixture(scope="module")
+def dg(tmp_path_factory):
+    from cevns.reproduce import dg2022
+
+    return dg2022.run(tmp_path_factory.mktemp("dg"), progress=False, n_mass=7)
+
+
+def test_dg2022_numbers(dg):
+    # seed 000 Sec. IV: LMA-Dark (x = 0) excluded down to ~1 MeV; eps_ee in [-0.05, 0.2]
+    assert 1.0 < _value(dg, "lma_dark_excluded_3sigma_above_mev.fef") < 2.5
+    lo, hi = _value(dg, "eps_ee_allowed_3sigma")
+    assert lo == pytest.approx(-0.05, abs=0.01)
+    assert hi == pytest.approx(0.2, abs=0.05)
+    assert _value(dg, "lma_dark_excluded_3sigma_above_mev.modified_lindhard") is None
+    window = _value(dg, "x_allowed_window")
+    assert window[0] < 1.9 and window[1] > 2.2  # ours is wider: see the note
+
+
+def test_flagship_combines(tmp_path):
+    from cevns.reproduce import flagship
+
+    s = flagship.run(tmp_path, progress=False, n_mass=7)
+    assert (tmp_path / "flagship" / "flagship_exclusion.png").exists()
+    coherent = _value(s, "lma_dark_excluded_3sigma_above_mev.coherent_csi")
+    combined = _value(s, "lma_dark_excluded_3sigma_above_mev.combined")
+    assert combined <= coherent
+    # the combined minimum is at least the sum of the separate minima
+    assert _value(s, "chi2_min.combined") >= _value(s, "chi2_min.dresden_ii") + _value(
+        s, "chi2_min.coherent_csi"
+    ) - 1e-6
+    data = json.loads((tmp_path / "flagship" / "summary.json").read_text())
+    assert all(q["published"] is None for q in data["quantities"])

@@ -282,7 +282,9 @@ def _vector_nsi(
     params = []
     for e in entries:
         pair = e.rsplit("_", 1)[0]
-        params.append(Parameter(f"eps_{e}", 0.0, (-5.0, 5.0), 0.05))
+        # eps(0) of a light mediator is suppressed by M^2 / (q^2 + M^2): allow large values
+        lim = 5.0 if contact else 1e3
+        params.append(Parameter(f"eps_{e}", 0.0, (-lim, lim), 0.05))
         if pair not in _DIAG + _OFFDIAG:
             raise unknown_name("NSI flavour pair", pair, _DIAG + _OFFDIAG)
     if not contact:

@@ -520,13 +520,23 @@ def profile_scan(
     best_values = dict(defaults) | dict(start or {})
     best_chi2 = math.inf
     if best_fit:
-        free_best = [n for n in (*free_t, *names) if n in fixed_default or n in names]
+        # A mediator mass is never freed here: every value Minuit tries would need new
+        # templates. On a mass axis it is held at the middle grid value, and the grid
+        # minimum completes the reference (ScanResult.chi2_min).
+        held = {
+            n: float(a[a.size // 2])
+            for n, a in zip(names, axes, strict=True)
+            if n == "mediator_mass_mev"
+        }
+        free_best = [
+            n for n in (*free_t, *names) if (n in fixed_default or n in names) and n not in held
+        ]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FitWarning)
             res = fit(
                 cost,
-                start=best_values,
-                fix=dict(fix or {}),
+                start=best_values | held,
+                fix=dict(fix or {}) | held,
                 free=free_best,
                 hesse=False,
                 warn=False,

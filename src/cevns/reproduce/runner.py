@@ -20,6 +20,7 @@ ANALYSES: dict[str, str] = {
     "majumdar2022": "majumdar2022",
     "dfs2018": "dfs2018",
     "dg2022": "dg2022",
+    "flagship": "flagship",
 }
 
 

@@ -84,6 +84,8 @@ def _fmt(v: Any) -> str:
 def _difference(pub: Any, rep: Any) -> str:
     if rep is None:
         return "not reproduced"
+    if pub is None:
+        return "-"
     if isinstance(pub, int | float) and isinstance(rep, int | float):
         if pub == 0:
             return f"{rep - pub:+.3g}"
@@ -113,6 +115,12 @@ class Summary:
     def add(self, qid: str, reproduced: Any, note: str = "") -> Quantity:
         """Record a reproduced value against its published one."""
         q = Quantity.of(self.analysis, qid, reproduced, note)
+        self.quantities.append(q)
+        return q
+
+    def add_result(self, qid: str, value: Any, unit: str = "", note: str = "") -> Quantity:
+        """Record a result of this framework that has no published counterpart."""
+        q = Quantity(qid, "this work", None, _clean(value), unit, note)
         self.quantities.append(q)
         return q
 

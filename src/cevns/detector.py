@@ -75,6 +75,21 @@ def __dir__() -> list[str]:
 DEFAULT_NODES = 1500
 
 
+def _component_key(owner: Any, *components: Any) -> tuple[Any, ...]:
+    """Key of response components (their full repr and scale), computed once per object.
+
+    ``Signal`` asks for the response key at every evaluation; the reprs of tabulated curves
+    are long, so they are cached on ``owner`` for as long as the same objects are in use.
+    """
+    ids = tuple(id(c) for c in components)
+    cached = owner.__dict__.get("_component_key_cache")
+    if cached is None or cached[0] != ids:
+        key = tuple(x for c in components for x in (repr(c), getattr(c, "scale", 1.0)))
+        cached = (ids, key, components)  # holding the objects keeps their ids unique
+        owner.__dict__["_component_key_cache"] = cached
+    return cached[1]  # type: ignore[no-any-return]
+
+
 class Detector(abc.ABC):
     """Base class of detectors (see the module notes for the extension hooks).
 
@@ -338,11 +353,7 @@ class IonizationDetector(Detector):
         return float(e0 + (e1 - e0) * (self.ionisation_threshold_kev - q0) / (q1 - q0))
 
     def _response_key(self) -> tuple[Any, ...]:
-        return (
-            repr(self.quenching)[:200],
-            getattr(self.quenching, "scale", 1.0),
-            repr(self.resolution),
-        )
+        return _component_key(self, self.quenching, self.resolution)
 
     def with_quenching_scale(self, scale: float) -> IonizationDetector:
         """The same detector with its quenching scaled (a nuisance parameter)."""
@@ -418,11 +429,7 @@ class ScintillatorDetector(Detector):
         return float(self.quenching.valid_range_kev[1])
 
     def _response_key(self) -> tuple[Any, ...]:
-        return (
-            repr(self.quenching)[:200],
-            getattr(self.quenching, "scale", 1.0),
-            self.light_yield_pe_per_kev,
-        )
+        return (*_component_key(self, self.quenching), self.light_yield_pe_per_kev)
 
 
 def dresden_ii_detector(

@@ -296,14 +296,22 @@ class _Spec:
     scan_id: str
 
 
-def _chunks(shape: tuple[int, ...]) -> list[list[tuple[int, ...]]]:
+def _chunks(shape: tuple[int, ...], along: int = 0) -> list[list[tuple[int, ...]]]:
+    """Chunks of grid indices; in 2D each chunk is one line of the grid along ``along``.
+
+    A line along the non-mass axis keeps the mediator mass fixed inside a chunk, so a worker
+    builds the templates of its own masses only; consecutive lines alternate direction.
+    """
     if len(shape) == 1:
         idx: list[tuple[int, ...]] = [(i,) for i in range(shape[0])]
         return [idx[k : k + CHUNK_1D] for k in range(0, len(idx), CHUNK_1D)]
+    other = 1 - along
     out: list[list[tuple[int, ...]]] = []
-    for j in range(shape[1]):
-        col: list[tuple[int, ...]] = [(i, j) for i in range(shape[0])]
-        out.append(col if j % 2 == 0 else col[::-1])
+    for j in range(shape[other]):
+        line: list[tuple[int, ...]] = [
+            (i, j) if along == 0 else (j, i) for i in range(shape[along])
+        ]
+        out.append(line if j % 2 == 0 else line[::-1])
     return out
 
 
@@ -395,22 +403,30 @@ def _run_chunk(
     done: Mapping[tuple[int, ...], dict[str, Any]],
     checkpoint: str | None,
 ) -> list[dict[str, Any]]:
+    # One BLAS thread on every backend: the backends then compute bit-identical numbers
+    # (a threaded reduction sums in another order, and a fragile fit can follow that
+    # difference into another minimum), and worker processes do not oversubscribe cores.
+    from threadpoolctl import threadpool_limits
+
     out = []
     start: Mapping[str, float] = best
     path = Path(checkpoint) if checkpoint else None
-    for idx in chunk:
-        if idx in done:
-            rec = done[idx]
-            start = rec["values"]
+    with threadpool_limits(1):
+        for idx in chunk:
+            if idx in done:
+                rec = done[idx]
+                start = rec["values"]
+                out.append(rec)
+                continue
+            values = {
+                n: spec.axes[k][i] for k, (n, i) in enumerate(zip(spec.names, idx, strict=True))
+            }
+            r = _fit_point(cost, spec, values, start, best)
+            rec = {"index": list(idx), **r}
+            if path is not None:
+                _append(path, rec)
             out.append(rec)
-            continue
-        values = {n: spec.axes[k][i] for k, (n, i) in enumerate(zip(spec.names, idx, strict=True))}
-        r = _fit_point(cost, spec, values, start, best)
-        rec = {"index": list(idx), **r}
-        if path is not None:
-            _append(path, rec)
-        out.append(rec)
-        start = r["values"]
+            start = r["values"]
     return out
 
 
@@ -548,7 +564,8 @@ def profile_scan(
         best_valid = False
 
     shape = tuple(a.size for a in axes)
-    chunks = _chunks(shape)
+    along = 1 if len(names) == 2 and names[0] == "mediator_mass_mev" else 0
+    chunks = _chunks(shape, along)
     todo = [c for c in chunks if not all(i in ckpt.done for i in c)]
     records: dict[tuple[int, ...], dict[str, Any]] = dict(ckpt.done)
     bar = _progress(progress, total=int(np.prod(shape)), initial=len(records))
@@ -608,8 +625,8 @@ def profile_scan(
                         records[tuple(r["index"])] = r
                     bar.update(len(res_list))
             finally:
+                client.close()
                 if owned:
-                    client.close()
                     owned.close()
     except KeyboardInterrupt:
         n_done = len(_Checkpoint(ckpt.path, spec).done) if ckpt.path else 0

@@ -101,8 +101,11 @@ def _write_root(tmp_path, ds):
         w = _weights_for(c, e)
         energies += [x] * len(w)
         weights += w
+    branches = {"energy_kevee": np.array(energies), "weight": np.array(weights)}
     with uproot.update(path) as f:
-        f["events"] = {"energy_kevee": np.array(energies), "weight": np.array(weights)}
+        f.mktree("events", {k: v.dtype for k, v in branches.items()})  # a TTree
+        f["events"].extend(branches)
+        f["events_rntuple"] = branches  # uproot >= 5.7 writes a dict as an RNTuple
     return path
 
 
@@ -130,7 +133,11 @@ def test_root_histogram_and_tree_fit_like_the_text_file(tmp_path, sm_fef):
             "binning": {"start": float(edges[0]), "stop": float(edges[-1]), "n": edges.size - 1},
         },
     }
+    sources["rntuple"] = sources["ttree"] | {"tree": "events_rntuple"}
     chi2 = {}
+    with uproot.open(root) as f:
+        assert f["events"].classname == "TTree"
+        assert "RNTuple" in f["events_rntuple"].classname
     for name, section in sources.items():
         exp = load_experiment("dresden_ii", {"dataset": section})
         np.testing.assert_allclose(exp.dataset.counts, ds.counts, rtol=1e-9)

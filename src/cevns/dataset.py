@@ -353,13 +353,12 @@ class Dataset:
         import boost_histogram as bh
 
         uproot = _uproot()
-        h = bh.Histogram(
-            *(
-                bh.axis.Variable(e, metadata=lab)
-                for e, lab in zip(self.edges, self.axis_labels, strict=True)
-            ),
-            storage=bh.storage.Weight(),
-        )
+        axes = []
+        for e, lab in zip(self.edges, self.axis_labels, strict=True):
+            ax = bh.axis.Variable(e, metadata=lab)
+            ax.label = lab  # what uproot writes as the axis title
+            axes.append(ax)
+        h = bh.Histogram(*axes, storage=bh.storage.Weight())
         view = h.view()
         view.value = self.counts
         view.variance = self.errors**2 if self.errors is not None else self.counts

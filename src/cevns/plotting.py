@@ -284,16 +284,19 @@ def plot_exclusion(
             alpha=0.6,
             label=label,
         )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
     if cosmology_mev is not None:
+        masses = [np.asarray(m, float) for m, _ in curves.values()]
+        masses += [np.asarray(m, float) for m, _, _ in (bands or {}).values()]
+        lo_m = min((float(m[m > 0].min()) for m in masses if np.any(m > 0)), default=1e-3)
         ax.axvspan(
-            ax.get_xlim()[0] if ax.get_xlim()[0] > 0 else 1e-3,
+            min(lo_m, cosmology_mev),
             cosmology_mev,
             color="gray",
             alpha=0.3,
             label=f"BBN/CMB ($M_{{Z'}} < {cosmology_mev:g}$ MeV)",
         )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:

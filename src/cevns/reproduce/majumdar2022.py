@@ -12,7 +12,7 @@ Quantities (ids of :mod:`cevns.reproduce.published`): ``chi2_min.bkg_only``,
 ``alpha11_90cl.*`` (lower edge of the 90% CL profile interval, alpha12 = alpha13 = 0),
 ``alpha12_90cl.fef`` (upper edge, alpha11 = 1), ``table3.<param>.<qf>`` and the NGI minima of
 Sec. 3.3. Plots: Fig. 1 (spectra), Fig. 2 (sin^2 theta_W profiles), Fig. 4 (non-unitarity
-profiles), Fig. 5 (one-interaction NGI contours), Fig. 6 (two-interaction NGI contours).
+profiles), Fig. 5 (one-interaction NGI contours), Fig. 6 (two interactions, C^u = C^d).
 """
 
 from __future__ import annotations
@@ -160,6 +160,21 @@ def _ngi(exps: dict[str, Any], s: Summary, grid: int, progress: bool) -> dict[st
             scans[f"{x}_{qf}"] = profile_scan(
                 cost, {names[0]: axis, names[1]: axis}, progress=progress
             )
+        # Fig. 6: two interactions at a time with C^u = C^d
+        cost_q = e.cost("ngi_q_tree")
+        lims = {"v": 0.6, "s": 0.05, "t": 1.0}
+        for a, b in (("v", "s"), ("v", "t"), ("s", "t")):
+            names = (f"c_{a}_q", f"c_{b}_q")
+            r = fit(cost_q, free=names)
+            s.add(f"chi2_min.ngi_{a}{b}_{qf}", r.fval)
+            scans[f"{a}{b}_{qf}"] = profile_scan(
+                cost_q,
+                {
+                    names[0]: np.linspace(-lims[a], lims[a], grid),
+                    names[1]: np.linspace(-lims[b], lims[b], grid),
+                },
+                progress=progress,
+            )
     return scans
 
 
@@ -216,4 +231,15 @@ def _plots(
         ax.set_title(title)
         ax.legend(fontsize="small")
     keep(fig, "fig5_ngi")
+
+    fig, axes = plt.subplots(1, 3, figsize=(20, 6))
+    for ax, (a, b) in zip(axes, (("v", "s"), ("v", "t"), ("s", "t")), strict=True):
+        for qf, color in zip(QUENCHING, ("C0", "C3"), strict=True):
+            sc = ngi[f"{a}{b}_{qf}"]
+            ax.contour(sc.axes[0], sc.axes[1], sc.delta_chi2.T, levels=[4.605], colors=[color])
+            ax.plot([], [], color=color, label=f"{qf} QF, 90% CL (2 dof)")
+        ax.set_xlabel(rf"$C_{a.upper()}^q$")
+        ax.set_ylabel(rf"$C_{b.upper()}^q$")
+        ax.legend(fontsize="small")
+    keep(fig, "fig6_ngi_pairs")
     return written

@@ -136,6 +136,17 @@ _ENTRIES: list[Published] = [
         for qf, vals in (("ybe", (104.53, 105.16, 104.82)), ("fef", (102.59, 102.63, 102.62)))
         for x, v in zip("svt", vals, strict=True)
     ],
+    *[
+        Published(
+            f"majumdar2022/chi2_min.ngi_{pair}_{qf}",
+            v,
+            "",
+            f"{_S004} Sec. 3.3, Fig. 6",
+            "two NGI free, C^u = C^d",
+        )
+        for qf, vals in (("ybe", (103.81, 104.39, 104.54)), ("fef", (102.01, 102.05, 102.59)))
+        for pair, v in zip(("vs", "vt", "st"), vals, strict=True)
+    ],
     # ---------------------------------------------------------------- dg2022 (seed 000)
     Published(
         "dg2022/lma_dark_excluded_3sigma_above_mev.fef",

@@ -1,0 +1,274 @@
+"""COHERENT CENNS-10 LAr 2020 (Analysis A): release files, detector, experiment, SM fit."""
+
+import numpy as np
+import pytest
+
+import cevns.presets.coherent_lar  # noqa: F401  (registers the components)
+from cevns.config import load_experiment
+from cevns.exceptions import InvalidConfigError, InvalidParameterError, UnknownNameError
+from cevns.fit import fit
+from cevns.form_factors import Helm
+from cevns.nsi import NSIModel
+from cevns.presets.coherent_lar import (
+    LAR_2020_PUBLISHED,
+    RELEASE_FILES,
+    TIME_EDGES_US,
+    LAr2020Detector,
+    LArTemplateBackground,
+    coherent_lar_2020_flux,
+    coherent_lar_2020_parameters,
+    lar_2020_background,
+    lar_2020_dataset,
+    release_pdf,
+)
+from cevns.signal import Signal
+
+PFX = "coherent_lar_2020."
+#: The framework's SM prediction inside the release histogram (Helm, radiative couplings).
+SM_EVENTS = 124.81
+#: Free-normalisation SM fits (flux_norm prior made irrelevant): fitted CEvNS events.
+FIT_FREE_PULSED = 133.7
+FIT_FREE_RELEASE_TIMING = 155.6
+#: With the experiment file's 13.3% prior on the signal normalisation.
+FIT_WITH_PRIOR = 126.1
+
+
+@pytest.fixture(scope="module")
+def lar():
+    return load_experiment("coherent_lar_2020")
+
+
+@pytest.fixture(scope="module")
+def lar_free():
+    return load_experiment("coherent_lar_2020", {"signal.flux_norm_uncertainty": 1000.0})
+
+
+def _sm_total(exp):
+    return float(exp.expected("sm").signal.sum())
+
+
+# ---------------------------------------------------------------- release files
+def test_parameters_from_yaml():
+    p = coherent_lar_2020_parameters()
+    assert p["protons_on_target"] == 1.38e23
+    assert (p["baseline_m"], p["mass_kg"], p["qf_a"], p["qf_b"]) == (27.5, 24.4, 0.246, 0.00078)
+    assert (p["nu_per_flavour_per_proton"], p["resolution_a"]) == (0.09, 0.58)
+    assert (p["pulse_mean_us"], p["pulse_sigma_us"]) == (0.44, 0.15)
+    assert (p["cevns_best_fit"], p["cevns_best_fit_sigma"]) == LAR_2020_PUBLISHED["cevns_best_fit"]
+    assert (p["steady_state_prediction"], p["steady_state_prediction_sigma"]) == (3154.0, 25.0)
+
+
+@pytest.mark.parametrize(
+    ("component", "total"),
+    [
+        ("cevns", 128.0),
+        ("prompt_brn", 497.0),
+        ("delayed_brn", 33.0),
+        ("steady_state", 3152.0),  # yaml prediction 3154 +- 25
+        ("data", 3752.0),
+    ],
+)
+def test_pdfs_sum_to_yaml_predictions(component, total):
+    pdf = release_pdf(component)
+    assert pdf.shape == (12, 8, 10)
+    assert pdf.sum() == pytest.approx(total, abs=1e-3)
+
+
+def test_systematic_variants_on_the_same_grid():
+    for name in RELEASE_FILES:
+        assert release_pdf(name).shape == (12, 8, 10)
+    assert release_pdf("cevns+1sigF90").sum() == pytest.approx(128.0, abs=1e-3)
+    # released as is: the +1 sigma BRN timing-mean variant is not normalised to 497
+    assert release_pdf("prompt_brn+1sigTimingMean").sum() == pytest.approx(523.671, abs=1e-3)
+
+
+def test_release_cevns_pdf_factorises():
+    """The release CEvNS PDF is N[E] p(F90|E) p(t): one time shape at all energies."""
+    c = release_pdf("cevns")
+    t = c.sum(axis=1)
+    p_t = t.sum(axis=0) / t.sum()
+    np.testing.assert_allclose(t, np.outer(t.sum(axis=1), p_t), atol=1e-4)  # counts
+    for i in np.flatnonzero(t.sum(axis=1) > 0):
+        indep = np.outer(c[i].sum(1), c[i].sum(0)) / c[i].sum()
+        np.testing.assert_allclose(c[i], indep, atol=1e-4)
+
+
+def test_dataset():
+    d = lar_2020_dataset()
+    assert d.shape == (960,)
+    assert d.total == 3752.0
+    assert np.array_equal(d.counts.reshape(12, 8, 10), release_pdf("data"))
+    assert d.meta["time_edges_us"][0] == -0.1
+
+
+# ---------------------------------------------------------------- detector and signal
+def test_detector_response_and_timing():
+    det = LAr2020Detector()
+    assert det.n_bins == 96
+    assert det.target.name == "Ar"
+    shares = dict(zip([n.name for n in det.target.nuclei], det.target.counts, strict=True))
+    assert shares["Ar40"] == pytest.approx(0.996, abs=1e-3)  # natural argon: Ar-40 dominated
+    t = det.time_fractions(("nue", "numu", "numubar"))
+    assert t["numu"].sum() == pytest.approx(1.0, abs=1e-3)
+    assert t["nue"].sum() == pytest.approx(0.8668, abs=1e-4)  # 13% after 4.9 us: lost
+    rel = LAr2020Detector(timing="release").time_fractions(("nue", "numu"))
+    shape = release_pdf("cevns").sum(axis=(0, 1))
+    np.testing.assert_allclose(rel["numu"], shape / shape.sum() * t["numu"].sum())
+    np.testing.assert_allclose(rel["nue"].sum(), t["nue"].sum())
+    assert TIME_EDGES_US.size == 11
+
+
+def test_sm_prediction_vs_release(lar):
+    sig = lar.expected("sm").signal.reshape(12, 8, 10)
+    assert sig.sum() == pytest.approx(SM_EVENTS, abs=0.05)
+    assert 0.95 < sig.sum() / 128.0 < 1.0  # ratio 0.975 to the release's 128
+    rel = release_pdf("cevns")
+    # energy spectrum and F90 shape close to the release's (same response model)
+    np.testing.assert_allclose(sig.sum(axis=(1, 2))[:2], rel.sum(axis=(1, 2))[:2], rtol=0.08)
+    np.testing.assert_allclose(
+        sig[0].sum(1) / sig[0].sum(), rel[0].sum(1) / rel[0].sum(), atol=1e-12
+    )
+
+
+def test_normalise_sm_to_option():
+    flux = coherent_lar_2020_flux()
+    det = LAr2020Detector(normalise_sm_to=128.0)
+    timing = det.timing_for(flux)
+    assert det.normalisation_factor == pytest.approx(128.0 / SM_EVENTS, rel=1e-3)
+    sig = Signal(flux, det, form_factor=Helm(), timing=timing)
+    assert sig.expected_counts(NSIModel.sm()).sum() == pytest.approx(128.0, rel=1e-9)
+
+
+# ---------------------------------------------------------------- backgrounds
+def test_background_priors_and_shape_nuisances():
+    b = lar_2020_background("steady_state")
+    mean, sigma = b.parameters[0].prior
+    assert mean * 3152.0 == pytest.approx(3154.0)
+    assert sigma * 3152.0 == pytest.approx(25.0)
+    brn = lar_2020_background("prompt_brn", shape_systematics=True)
+    names = [p.name for p in brn.parameters]
+    assert names == [
+        "prompt_brn_norm",
+        "prompt_brn_energy",
+        "prompt_brn_timing_mean",
+        "prompt_brn_timing_width",
+    ]
+    up = release_pdf("prompt_brn+1sigEnergy").ravel()
+    down = release_pdf("prompt_brn-1sigEnergy").ravel()
+    np.testing.assert_allclose(brn.expected({"prompt_brn_energy": 1.0}), up, atol=1e-12)
+    np.testing.assert_allclose(brn.expected({"prompt_brn_energy": -1.0}), down, atol=1e-12)
+    assert brn.expected({}).sum() == pytest.approx(497.0)
+
+
+# ---------------------------------------------------------------- experiment and fits
+def test_experiment_loads(lar):
+    assert lar.likelihood == "poisson"
+    assert lar.dataset.shape == (960,)
+    assert lar.signal.n_bins == 96
+    assert lar.signal.timing is not None
+    assert lar.signal.timing.shape == (3, 10)
+    names = [p.name for p in lar.nuisance_parameters()]
+    assert names == [
+        PFX + "flux_norm",
+        PFX + "prompt_brn_norm",
+        PFX + "delayed_brn_norm",
+        PFX + "steady_state_norm",
+    ]
+
+
+def test_sm_fit(lar):
+    r = fit(lar.cost("sm"))
+    assert r.valid
+    assert r.ndata == 960
+    assert r.nfree == 4
+    assert r.values[PFX + "flux_norm"] * SM_EVENTS == pytest.approx(FIT_WITH_PRIOR, abs=0.5)
+    assert r.fval == pytest.approx(1070.5, abs=0.2)
+
+
+def test_sm_fit_free_normalisation_vs_published(lar_free):
+    r = fit(lar_free.cost("sm"))
+    assert r.valid
+    n = r.values[PFX + "flux_norm"] * SM_EVENTS
+    err = r.errors[PFX + "flux_norm"] * SM_EVENTS
+    assert n == pytest.approx(FIT_FREE_PULSED, abs=0.5)
+    assert err == pytest.approx(40.1, abs=0.5)
+    best, sigma = LAR_2020_PUBLISHED["cevns_best_fit"]
+    assert abs(n - best) < sigma  # 159 +- 43
+    for comp, total in (("prompt_brn", 497.0), ("delayed_brn", 33.0), ("steady_state", 3152.0)):
+        pub, pub_sigma = LAR_2020_PUBLISHED[f"{comp}_best_fit"]
+        assert abs(r.values[PFX + f"{comp}_norm"] * total - pub) < pub_sigma
+
+
+def test_release_timing_reproduces_published_fit():
+    exp = load_experiment(
+        "coherent_lar_2020",
+        {"signal.flux_norm_uncertainty": 1000.0, "detector.timing": "release"},
+    )
+    r = fit(exp.cost("sm"))
+    assert r.valid
+    n = r.values[PFX + "flux_norm"] * _sm_total(exp)
+    assert n == pytest.approx(FIT_FREE_RELEASE_TIMING, abs=0.5)
+    assert abs(n - 159.0) < 5.0
+    assert r.values[PFX + "prompt_brn_norm"] * 497.0 == pytest.approx(553.0, abs=3.0)
+
+
+def test_fit_with_brn_shape_systematics():
+    exp = load_experiment(
+        "coherent_lar_2020",
+        {"signal.flux_norm_uncertainty": 1000.0, "backgrounds.0.shape_systematics": True},
+    )
+    r = fit(exp.cost("sm"))
+    assert r.valid
+    assert r.nfree == 7
+    assert r.values[PFX + "flux_norm"] * SM_EVENTS == pytest.approx(136.9, abs=0.5)
+    assert r.fval == pytest.approx(1030.2, abs=0.2)
+    assert abs(r.values[PFX + "prompt_brn_timing_width"]) < 2.0
+
+
+def test_cost_addition_with_dresden_ii(lar):
+    dresden = load_experiment("dresden_ii")
+    c_lar, c_dr = lar.cost("sm"), dresden.cost("sm")
+    total = c_lar + c_dr
+    names = list(total._parameters)
+    assert names.count("sin2_theta_w") == 1
+    assert PFX + "flux_norm" in names
+    assert "dresden_ii.flux_norm" in names
+    start = c_lar.defaults | c_dr.defaults
+    value = total(*[start[n] for n in names])
+    expected = c_lar(*[start[n] for n in c_lar._parameters]) + c_dr(
+        *[start[n] for n in c_dr._parameters]
+    )
+    assert value == pytest.approx(expected, rel=1e-12)
+    r = fit(total)
+    assert r.valid
+    assert r.ndata == 960 + dresden.dataset.counts.size
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_input():
+    with pytest.raises(UnknownNameError, match="did you mean"):
+        release_pdf("cevn")
+    with pytest.raises(UnknownNameError):
+        LAr2020Detector(f90="+2sigF90")
+    with pytest.raises(UnknownNameError):
+        LAr2020Detector(timing="prompt")
+    with pytest.raises(InvalidParameterError, match="True or False"):
+        LAr2020Detector(efficiency="yes")
+    with pytest.raises(InvalidParameterError, match="knows"):
+        LAr2020Detector().time_fractions(("nutau",))
+    with pytest.raises(InvalidParameterError, match="prompt BRN only"):
+        lar_2020_background("steady_state", shape_systematics=True)
+    with pytest.raises(UnknownNameError):
+        lar_2020_background("neutrons")
+    with pytest.raises(InvalidParameterError, match=">= 0"):
+        LArTemplateBackground("b", [1.0, -1.0])
+    with pytest.raises(InvalidParameterError, match="shape"):
+        LArTemplateBackground("b", [1.0, 1.0], variations={"s": ([1.0], None)})
+    with pytest.raises(InvalidParameterError):
+        LArTemplateBackground("b", [1.0], norm_prior=(1.0, 0.0))
+    with pytest.raises(InvalidConfigError, match="did you mean"):
+        load_experiment("coherent_lar_2020", {"detector.timming": "release"})
+    with pytest.raises(InvalidConfigError, match="prompt BRN only"):
+        load_experiment("coherent_lar_2020", {"backgrounds.2.shape_systematics": True})
+    with pytest.raises(InvalidConfigError):
+        load_experiment("coherent_lar_2020", {"backgrounds.0.component": "muons"})

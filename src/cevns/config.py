@@ -340,8 +340,10 @@ def load_experiment(name_or_path: str | Path, overrides: Mapping[str, Any] | Non
         n_enu=f.signal.n_enu,
         timing=timing(flux) if callable(timing) else None,
     )
+    # a detector may ask for an Experiment subclass (e.g. signal shape nuisances)
+    experiment_class = getattr(detector, "experiment_class", None) or Experiment
     try:
-        return Experiment(
+        return experiment_class(
             f.name,
             signal,
             dataset,

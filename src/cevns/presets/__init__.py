@@ -4,6 +4,7 @@
   datasets and backgrounds;
 * :mod:`cevns.presets.dresden_ii`: the Dresden-II detector, data and background model;
 * :mod:`cevns.presets.coherent`: COHERENT CsI 2017 timing counts (seed 002);
+* :mod:`cevns.presets.coherent_full`: COHERENT CsI 2017 and 2021 PE x time likelihoods;
 * :mod:`cevns.presets.coherent_lar`: COHERENT CENNS-10 LAr 2020 (release 3D PDFs);
 * CONUS-like Ge/Si count-only projections (Asimov data) use the ``count_only`` dataset and
   ``recoil_threshold`` detector of :mod:`cevns.presets.coherent`.
@@ -11,7 +12,13 @@
 
 from __future__ import annotations
 
-from . import coherent, coherent_lar, common, dresden_ii  # noqa: F401  (registration on import)
+from . import (  # noqa: F401  (registration on import)
+    coherent,
+    coherent_full,
+    coherent_lar,
+    common,
+    dresden_ii,
+)
 
 __all__: list[str] = []
 

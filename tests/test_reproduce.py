@@ -113,13 +113,16 @@ def test_flagship_combines(tmp_path):
 
     s = flagship.run(tmp_path, progress=False, n_mass=7)
     assert (tmp_path / "flagship" / "flagship_exclusion.png").exists()
-    coherent = _value(s, "lma_dark_excluded_3sigma_above_mev.coherent_csi")
+    coherent = _value(s, "lma_dark_excluded_3sigma_above_mev.coherent_csi_2017")
     combined = _value(s, "lma_dark_excluded_3sigma_above_mev.combined")
     assert combined <= coherent
     # the combined minimum is at least the sum of the separate minima
     assert (
         _value(s, "chi2_min.combined")
-        >= _value(s, "chi2_min.dresden_ii") + _value(s, "chi2_min.coherent_csi") - 1e-6
+        >= _value(s, "chi2_min.dresden_ii")
+        + _value(s, "chi2_min.coherent_csi_2017")
+        + _value(s, "chi2_min.coherent_lar")
+        - 1e-6
     )
     data = json.loads((tmp_path / "flagship" / "summary.json").read_text())
     assert all(q["published"] is None for q in data["quantities"])

@@ -137,10 +137,14 @@ class Experiment:
         self.nuisances: tuple[Parameter, ...] = tuple(local)
         self._check_shapes()
 
-    def _check_shapes(self) -> None:
-        n_sig = self.signal.n_bins * (
-            1 if self.signal.timing is None else self.signal.timing.shape[1]
+    def _signal_bins(self) -> int:
+        """Observed bins the signal produces (a subclass with stacked templates overrides)."""
+        return int(self.signal.n_bins) * (
+            1 if self.signal.timing is None else int(self.signal.timing.shape[1])
         )
+
+    def _check_shapes(self) -> None:
+        n_sig = self._signal_bins()
         if n_sig != self.dataset.counts.size:
             msg = (
                 f"{self.name}: the signal gives {n_sig} bins but the dataset "

@@ -534,7 +534,7 @@ def _check_window(name: str, window: Sequence[float], step: float, top: float) -
         raise InvalidParameterError(msg)
     for v in (lo, hi):
         if abs(v / step - round(v / step)) > 1e-9:
-            msg = f"{name} edges must lie on the release's {step:g} grid, got {v!r}"
+            msg = f"{name} edges must lie on the release's grid (steps of {step:g}), got {v!r}"
             raise InvalidParameterError(msg)
 
 

@@ -98,6 +98,7 @@ from ..spallation import TimingPDF
 from .coherent import (
     CSI_2017_LIVE_DAYS,
     CSI_2017_MASS_KG,
+    _check_window,
     coherent_csi_2017_parameters,
 )
 
@@ -334,24 +335,10 @@ class MorphingExperiment(Experiment):
         self.nuisances = self.nuisances + shape
         self._shape_public = tuple(self.prefixed(n) for n in det.shape_nuisances)
 
-    def _check_shapes(self) -> None:
+    def _signal_bins(self) -> int:
         det: MorphingDetector = self.signal.detector  # type: ignore[assignment]
         n_t = 1 if self.signal.timing is None else int(self.signal.timing.shape[1])
-        n_sig = det.nominal.n_bins * n_t
-        if n_sig != self.dataset.counts.size:
-            msg = (
-                f"{self.name}: the signal gives {n_sig} bins but the dataset "
-                f"{self.dataset.name!r} has {self.dataset.shape}: the binnings do not match"
-            )
-            raise InvalidParameterError(msg)
-        for b in self.backgrounds:
-            shape = b.expected({}).shape
-            if shape != self.dataset.shape:
-                msg = (
-                    f"{self.name}: background {b.name!r} gives shape {shape}, "
-                    f"the dataset {self.dataset.name!r} has {self.dataset.shape}"
-                )
-                raise InvalidParameterError(msg)
+        return int(det.nominal.n_bins) * n_t
 
     def _signal_counts(self, counts: NDArray[np.float64]) -> NDArray[np.float64]:
         n = self.dataset.counts.size
@@ -478,14 +465,8 @@ def _grid_slice(name: str, window: Sequence[float], step: float, top: float) -> 
     if len(window) != 2:
         msg = f"{name} must be (lo, hi), got {list(window)}"
         raise InvalidParameterError(msg)
+    _check_window(name, window, step, top)
     lo, hi = (float(v) for v in window)
-    if not 0.0 <= lo < hi <= top:
-        msg = f"{name} must satisfy 0 <= lo < hi <= {top:g}, got {list(window)}"
-        raise InvalidParameterError(msg)
-    for v in (lo, hi):
-        if abs(v / step - round(v / step)) > 1e-9:
-            msg = f"{name} edges must lie on the release's grid (steps of {step:g}), got {v!r}"
-            raise InvalidParameterError(msg)
     return slice(round(lo / step), round(hi / step))
 
 

@@ -244,7 +244,7 @@ def plot_exclusion(
     bands: Mapping[str, tuple[ArrayLike, ArrayLike, ArrayLike]] | None = None,
     cosmology_mev: float | None = None,
     xlabel: str = r"$M_{Z'}$ [MeV]",
-    ylabel: str = r"$\sqrt{|g_\nu g_q|}$",
+    ylabel: str = r"$|g_\nu g_q|^{1/2}$",
     title: str | None = None,
 ) -> Any:
     """Exclusion curves versus mediator mass with shaded excluded regions.

@@ -197,7 +197,7 @@ def _plots(
         },
         bands={r"LMA-Dark ($\epsilon_{ee}=-2$)": (masses, lo, hi)},
         cosmology_mev=COSMOLOGY_BBN_MEV,
-        ylabel=r"$\sqrt{|g_{\nu_e} g_q|}$  ($g_{\nu_e} g_q < 0$)",
+        ylabel=r"$|g_{\nu_e} g_q|^{1/2}$  ($g_{\nu_e} g_q < 0$)",
     )
     fig.axes[0].set_xlim(masses[0], masses[-1])
     keep(fig, "fig2_coupling_vs_mass")

@@ -198,7 +198,7 @@ def _plot(
         },
         bands={r"LMA-Dark ($\epsilon_{ee}=-2$)": (masses, lo, hi)},
         cosmology_mev=COSMOLOGY_BBN_MEV,
-        ylabel=r"$\sqrt{|g_{\nu_e} g_q|}$  ($g_{\nu_e} g_q < 0$)",
+        ylabel=r"$|g_{\nu_e} g_q|^{1/2}$  ($g_{\nu_e} g_q < 0$)",
         title=r"Light vector mediator, $\nu_e$ and quarks",
     )
     ax = fig.axes[0]

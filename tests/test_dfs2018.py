@@ -147,12 +147,22 @@ def test_run_writes_summary_and_plots(tmp_path):
     assert ids["chi2_zero_mz_mev.x1"].reproduced == pytest.approx(14.78, abs=0.1)
     assert ids["chi2_zero_mz_mev.x1"].reproduced == pytest.approx(18.0, abs=3.5)
     d = tmp_path / "dfs2018"
-    for name in ("dfs2018_fig2", "dfs2018_table2", "dfs2018_conus"):
+    for name in ("dfs2018_fig2", "dfs2018_table2", "dfs2018_conus", "dfs2018_fig3", "dfs2018_fig7"):
         assert (d / f"{name}.png").stat().st_size > 0
         assert (d / f"{name}.pdf").stat().st_size > 0
     summary = json.loads((d / "summary.json").read_text())
     assert summary["analysis"] == "dfs2018"
     assert s.runtime_s < 60
+
+
+def test_fig3_has_the_four_islands(exp):
+    # seed 002 Fig. 3: the 1 sigma region (2 dof) of (eps_ee, eps_mumu) splits into
+    # disjoint islands around the SM point and the sign-flipped weak charges
+    sc = dfs2018.fig3(exp, n=31)
+    inside = sc.delta_chi2 < 2.30
+    assert inside[np.argmin(np.abs(sc.axes[0])), np.argmin(np.abs(sc.axes[1]))]  # SM allowed
+    centre = (np.argmin(np.abs(sc.axes[0] - 0.1)), np.argmin(np.abs(sc.axes[1] - 0.1)))
+    assert not inside[centre]  # the hole between the islands
 
 
 # (case, reproduced bound [MeV], paper [MeV], relative tolerance against the paper)

@@ -11,7 +11,11 @@ Reproduces, with the public API only (``load_experiment``, ``exp.cost``, :func:`
 * the minimum chi^2 of the heavy-mediator ee fit (2.9);
 * Sec. 5.2 / Fig. 6: CONUS-like Ge and Si count-only projections (``conus_ge.toml``,
   ``conus_si.toml``: 0.6 / 0.1 keVnr thresholds, 1e5 Asimov SM events, 10% or 1%
-  normalisation systematics).
+  normalisation systematics);
+* Fig. 3: the (eps_ee, eps_mumu) plane at 1, 2, 3 sigma (2 dof), heavy mediator;
+* Fig. 7: 95% CL (2 dof) exclusions of sqrt|g_nu g_q| versus M_Z' for nu_e (g < 0) with the
+  CONUS Ge projection, and for nu_mu/nu_tau (g > 0), with the LMA-Dark lines (x = 0, 2).
+  The forecasts for ten more years of COHERENT are not drawn.
 
 The likelihood is ``coherent_csi_2017_timing.toml``: 7 keVnr threshold, prediction
 normalised to COHERENT's 173 SM events (seed-002 convention), prompt/delayed split with
@@ -58,6 +62,8 @@ __all__ = [
     "Fig2",
     "conus_bounds",
     "fig2",
+    "fig3",
+    "fig7",
     "lma_dark_mass_bound",
     "run",
     "table2",
@@ -306,6 +312,32 @@ def conus_bounds(
     return out
 
 
+def fig3(experiment: Experiment, n: int = 41) -> ScanResult:
+    """Seed 002 Fig. 3: (eps_ee^q, eps_mumu^q) profile scan, heavy mediator, u = d."""
+    cost = experiment.cost(tree_family("nsi_ee_mumu_q_tree"))
+    grid = {"eps_ee_q": np.linspace(-0.3, 0.6, n), "eps_mumu_q": np.linspace(-0.2, 0.4, n)}
+    return profile_scan(cost, grid)
+
+
+#: sqrt|g_nu g_q| axis of Fig. 7.
+FIG7_ROOTS = np.geomspace(1e-6, 3e-3, 36)
+
+
+def fig7(
+    experiment: Experiment, masses: NDArray[np.float64], flavour: str, sign: float
+) -> ScanResult:
+    """Seed 002 Fig. 7: profile scan over (M_Z', g_nu g_q) for one neutrino flavour.
+
+    ``flavour`` is ``"ee"`` (family ``light_zprime_tree``) or ``"mumu"`` (``mu`` and ``tau``,
+    ``light_zprime_mumu_tree``); ``sign`` the sign of g_nu g_q (negative for LMA-Dark at
+    x = 0 in ee, positive for x = 2 in mumu).
+    """
+    name = "light_zprime_tree" if flavour == "ee" else "light_zprime_mumu_tree"
+    cost = experiment.cost(tree_family(name))
+    grid = {_MASS: masses, "g_nu_g_q": sign * FIG7_ROOTS**2}
+    return profile_scan(cost, grid)
+
+
 # --------------------------------------------------------------------------- plots
 def _plot_fig2(res: Fig2, out: Path) -> list[str]:
     from ..plotting import _plt, plot_scan, save
@@ -358,6 +390,64 @@ def _plot_table2(t2: Mapping[str, tuple[Interval, ScanResult]], out: Path) -> li
     ax.set_ylabel(r"$\Delta\chi^2$")
     ax.legend(fontsize="small")
     paths = save(fig, out / "dfs2018_table2")
+    plt.close(fig)
+    return [p.name for p in paths]
+
+
+def _plot_fig3(sc: ScanResult, out: Path) -> list[str]:
+    from ..plotting import _plt, plot_scan, save
+
+    fig = plot_scan(sc, cls=(0.6827, 0.9545, 0.9973), dof=2)
+    ax = fig.axes[0]
+    ax.set_xlabel(r"$\epsilon_{ee}^{u,V} = \epsilon_{ee}^{d,V}$")
+    ax.set_ylabel(r"$\epsilon_{\mu\mu}^{u,V} = \epsilon_{\mu\mu}^{d,V}$")
+    ax.set_title("COHERENT CsI 2017 timing, heavy mediator (seed 002 Fig. 3)", fontsize="small")
+    paths = save(fig, out / "dfs2018_fig3")
+    _plt().close(fig)
+    return [p.name for p in paths]
+
+
+def _plot_fig7(
+    panels: Mapping[str, Mapping[str, ScanResult]], masses: NDArray[np.float64], out: Path
+) -> list[str]:
+    from ..nsi import couplings_from_eps
+    from ..plotting import _plt, save, style
+
+    plt = _plt()
+    style()
+    level = delta_chi2_threshold(0.95, 2)
+    fig, axes = plt.subplots(1, 2, figsize=(16, 6.5))
+    colors = {"COHERENT CsI 2017": "C0", "CONUS Ge (projection)": "C2"}
+    for ax, (flavour, scans) in zip(axes, panels.items(), strict=True):
+        for label, sc in scans.items():
+            d = sc.delta_chi2.T
+            ax.contourf(
+                masses, FIG7_ROOTS, d, levels=[level, np.inf], colors=[colors[label]], alpha=0.35
+            )
+            ax.contour(masses, FIG7_ROOTS, d, levels=[level], colors=[colors[label]])
+            ax.plot([], [], color=colors[label], label=f"{label}, 95% CL (2 dof)")
+        x = 0 if flavour == "ee" else 2
+        ax.plot(
+            masses,
+            np.sqrt(np.abs(couplings_from_eps(0.5, masses))),
+            "k",
+            label=f"LMA-Dark, x = {x}",
+        )
+        ax.axvspan(masses[0], 5.3, color="orange", alpha=0.25, label="BBN/CMB (< 5.3 MeV)")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlim=(masses[0], masses[-1]),
+            ylim=(FIG7_ROOTS[0], FIG7_ROOTS[-1]),
+        )
+        ax.set_xlabel(r"$M_{Z'}$ [MeV]")
+        sign = "<" if flavour == "ee" else ">"
+        ax.set_ylabel(
+            rf"$|g_{{\nu_{{{'e' if flavour == 'ee' else chr(92) + 'mu'}}}}} g_q|^{{1/2}}$"
+            rf"  ($g_\nu g_q {sign} 0$)"
+        )
+        ax.legend(fontsize="x-small", loc="upper left")
+    paths = save(fig, out / "dfs2018_fig7")
     plt.close(fig)
     return [p.name for p in paths]
 
@@ -570,6 +660,20 @@ def run(out_dir: Path, progress: bool = True, *, n_masses: int = 61) -> Summary:
             f"(count only; U-235 Huber-Mueller spectrum); chi2 > 3.84 above",
         )
     s.plots.extend(_plot_conus(conus, out))
+
+    # --- Fig. 3 and Fig. 7
+    _say(progress, "Fig. 3: (eps_ee, eps_mumu) plane; Fig. 7: couplings versus mass")
+    s.plots.extend(_plot_fig3(fig3(exp), out))
+    m7 = np.geomspace(1.0, 1000.0, 25)
+    conus_ge = load_experiment("conus_ge")
+    panels = {
+        "ee": {
+            "COHERENT CsI 2017": fig7(exp, m7, "ee", -1.0),
+            "CONUS Ge (projection)": fig7(conus_ge, m7, "ee", -1.0),
+        },
+        "mumu": {"COHERENT CsI 2017": fig7(exp, m7, "mumu", +1.0)},
+    }
+    s.plots.extend(_plot_fig7(panels, m7, out))
 
     s.runtime_s = time.perf_counter() - t_start
     s.write(out_dir)

@@ -108,6 +108,9 @@ def plot_degeneracy_probabilities(
         prob = probabilities(prm, model, med, e, baseline_km, antineutrino)[..., i, j]
         ax.plot(e / 1e3, prob, ls=ls, lw=lw, label=label)
     ax.set_xscale("log")
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())  # the minor labels overlap on one decade
     ax.set_xlabel(r"$E_\nu$ [GeV]")
     ax.set_ylabel(f"$P({bar}{{\\nu}}_{ta} \\to {bar}{{\\nu}}_{tb})$")
     ax.set_title(

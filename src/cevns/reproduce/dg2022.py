@@ -7,6 +7,11 @@ of seed 000 Eq. 8 and light-mediator NSI, eps(q^2) = eps(0) M^2 / (q^2 + M^2). S
 follow the captions: 3 sigma for 2 dof (Delta chi^2 = 11.83) for Fig. 2, 4, 5; 3 sigma for
 1 dof (9) for Fig. 3. Delta chi^2 is taken from the global minimum of each scanned plane.
 
+Plots: Fig. 1 (the eps^u-eps^d plane with the eps_ee = -2 lines of the Earth and the Sun),
+Fig. 2-5 (Dresden-II), Fig. 8 (JUNO-like survival for both orderings and octants) and the
+NO versus IO appearance probability with and without eps_ee = -2 (curves on top of each
+other), all from :mod:`cevns.oscillation_plots`.
+
 Quantities: ``lma_dark_excluded_3sigma_above_mev.fef`` (the lightest mediator for which the
 LMA-Dark point x = 0 is excluded), ``.modified_lindhard`` (not computed: the adiabatic
 parameter of the modified Lindhard model is not given in the seeds),
@@ -247,4 +252,15 @@ def _plots(
     cosmology(ax)
     ax.legend(loc="lower right", fontsize="small")
     keep(fig, "fig5_eps_ee_vs_mass")
+
+    # the oscillation side (seed 000 Fig. 1, Fig. 8, and NO versus IO with eps_ee = -2)
+    from ..oscillation import Medium
+    from ..oscillation_plots import plot_degeneracy_probabilities, plot_eps_plane, plot_juno
+
+    keep(plot_eps_plane(), "fig1_eps_plane")
+    keep(plot_juno(), "fig8_juno")
+    keep(
+        plot_degeneracy_probabilities(baseline_km=1300.0, medium=Medium.earth_crust()),
+        "oscillation_no_vs_io",
+    )
     return written

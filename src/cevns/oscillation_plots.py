@@ -176,7 +176,7 @@ def plot_eps_plane(
     ax.set_ylabel(r"$\epsilon^{d,V}_{ee}$ (dimensionless)")
     ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
     ax.axvline(0.0, color="0.8", lw=0.8, zorder=0)
-    ax.legend(frameon=False, fontsize="small")
+    ax.legend(frameon=True, framealpha=0.9, fontsize="x-small", loc="lower left")
     return fig
 
 

@@ -197,3 +197,27 @@ def test_scan_bad_input(cost):
         profile_scan(cost, {"sin2_theta_w": [0.2]}, backend="mpi")
     with pytest.raises(InvalidParameterError, match="log axis needs positive bounds"):
         grid_axis(0, 1, 3, log=True)
+
+
+def test_reduce_profile_and_marginalise():
+    from cevns.scan import ScanResult
+
+    x = np.linspace(-2.0, 2.0, 401)
+    m = np.array([1.0, 2.0, 3.0])
+    chi2 = np.array([[10.0 + (xx - 0.5) ** 2 * k for xx in x] for k in (1.0, 4.0, 0.0)])
+    r = ScanResult(("m", "x"), (m, x), chi2, np.ones(chi2.shape, bool), {"a": chi2 * 0}, {})
+    prof = r.reduce("x")
+    np.testing.assert_allclose(prof.chi2, 10.0)
+    np.testing.assert_allclose(prof.profiled["x"][:2], 0.5, atol=0.01)
+    marg = r.reduce("x", "marginalise")
+    assert np.all(marg.chi2 >= prof.chi2 - 1e-12)  # averaging never beats the minimum
+    assert marg.chi2[2] == pytest.approx(10.0)  # flat in x: nothing to pay
+    # Gaussian in x with sigma^2 = 1/k, truncated to [-2, 2], flat prior of width 4
+    from scipy.stats import norm
+
+    for i, k in ((0, 1.0), (1, 4.0)):
+        sig = np.sqrt(1.0 / k)
+        mass = np.sqrt(2 * np.pi) * sig * (norm.cdf(1.5 / sig) - norm.cdf(-2.5 / sig))
+        assert marg.chi2[i] == pytest.approx(10.0 - 2 * np.log(mass / 4.0), rel=1e-5)
+    with pytest.raises(InvalidParameterError, match="needs a 2D scan"):
+        prof.reduce("m")

@@ -54,3 +54,18 @@ def test_feldman_cousins_bad_input(cost):
         feldman_cousins(cost, "sin2_theta_w", [0.2, 0.3], n_toys=3)
     with pytest.raises(InvalidParameterError, match="grid must be increasing"):
         feldman_cousins(cost, "sin2_theta_w", [0.3, 0.2])
+
+
+def test_asimov_returns_the_truth():
+    from cevns.config import load_experiment
+    from cevns.fit import fit
+    from cevns.toys import asimov
+
+    cost = load_experiment("dresden_ii").cost("sin2w")
+    a = asimov(cost, {"sin2_theta_w": 0.25, "dresden_ii.flux_norm": 1.01})
+    res = fit(a)
+    assert res.fval < 1e-3  # Minuit's tolerance; the cost at the truth is exactly 0
+    assert res.values["sin2_theta_w"] == pytest.approx(0.25, abs=2e-3)
+    assert res.values["dresden_ii.flux_norm"] == pytest.approx(1.01, abs=1e-3)
+    with pytest.raises(Exception, match="sin2_theta_W"):
+        asimov(cost, {"sin2_theta_W": 0.2})

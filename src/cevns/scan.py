@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import integrate, stats
 
 from ._validation import as_float_array, unknown_name
 from .exceptions import FitError, InvalidParameterError
@@ -207,6 +207,70 @@ class ScanResult:
         x, y = self.axes
         gen = contourpy.contour_generator(x, y, self.delta_chi2.T, line_type="Separate")
         return [np.asarray(seg) for seg in gen.lines(delta_chi2_threshold(cl, dof or 2))]
+
+    def reduce(
+        self, over: str, method: Literal["profile", "marginalise"] = "profile"
+    ) -> ScanResult:
+        """A 1D result from a 2D scan, with ``over`` eliminated.
+
+        ``"profile"``: the minimum of chi^2 over the ``over`` axis of the grid (the profiled
+        values follow the minimising grid point; refine the grid or rescan to polish).
+        ``"marginalise"``: ``-2 ln`` of the likelihood averaged over the ``over`` axis with
+        a flat prior on the scanned range (trapezoid rule on the grid):
+        ``chi2_m = c - 2 ln(mean_x exp(-(chi2 - c) / 2))``, ``c`` the grid minimum, so
+        Delta chi^2 keeps its meaning. Seed 002 Fig. 2 "marginalises over x" (LMA-Dark).
+
+        Examples
+        --------
+        >>> r = ScanResult(("m", "x"), (np.array([1.0, 2.0]), np.array([0.0, 1.0, 2.0])),
+        ...                np.array([[4.0, 1.0, 4.0], [9.0, 9.0, 9.0]]),
+        ...                np.ones((2, 3), bool), {}, {})
+        >>> r.reduce("x").chi2.tolist()
+        [1.0, 9.0]
+        >>> round(float(r.reduce("x", "marginalise").chi2[1]), 12)
+        9.0
+        """
+        if len(self.names) != 2:
+            msg = "reduce() needs a 2D scan"
+            raise InvalidParameterError(msg)
+        if over not in self.names:
+            raise unknown_name("scanned parameter", over, self.names)
+        if method not in ("profile", "marginalise"):
+            msg = f"method must be 'profile' or 'marginalise', got {method!r}"
+            raise InvalidParameterError(msg)
+        k = self.names.index(over)
+        keep = 1 - k
+        chi2 = np.moveaxis(self.chi2, k, 1)  # (kept, over)
+        valid = np.moveaxis(self.valid, k, 1)
+        if method == "profile":
+            j = np.argmin(chi2, axis=1)
+            rows = np.arange(chi2.shape[0])
+            out = chi2[rows, j]
+            ok = valid[rows, j]
+            prof = {n: np.moveaxis(v, k, 1)[rows, j] for n, v in self.profiled.items()}
+            prof[over] = self.axes[k][j]
+        else:
+            x = self.axes[k]
+            if x.size < 2:
+                msg = f"marginalising over {over!r} needs at least two grid values"
+                raise InvalidParameterError(msg)
+            c = float(np.min(chi2))
+            w = np.exp(-(chi2 - c) / 2.0)
+            mean = integrate.trapezoid(w, x, axis=1) / (x[-1] - x[0])
+            with np.errstate(divide="ignore"):
+                out = c - 2.0 * np.log(mean)
+            ok = valid.all(axis=1)
+            prof = {}
+        return ScanResult(
+            names=(self.names[keep],),
+            axes=(self.axes[keep],),
+            chi2=np.asarray(out, dtype=np.float64),
+            valid=np.asarray(ok, dtype=bool),
+            profiled=prof,
+            best_fit=self.best_fit if method == "profile" else {},
+            log_axes=(self.log_axes[keep],) if self.log_axes else (),
+            meta=self.meta | {"reduced": {"over": over, "method": method}},
+        )
 
     # -------------------------------------------------------------- export
     def to_dict(self, cl_convention: str | None = None) -> dict[str, Any]:

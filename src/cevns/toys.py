@@ -30,7 +30,7 @@ from .exceptions import InvalidParameterError
 from .fit import FitWarning, _components, _names, fit
 from .scan import Interval, delta_chi2_threshold
 
-__all__ = ["FeldmanCousinsResult", "feldman_cousins", "generate_toy", "toy_fits"]
+__all__ = ["FeldmanCousinsResult", "asimov", "feldman_cousins", "generate_toy", "toy_fits"]
 
 
 def __dir__() -> list[str]:
@@ -51,6 +51,38 @@ def generate_toy(cost: Any, values: Mapping[str, float], rng: np.random.Generato
             counts = rng.normal(mu, comp.experiment.dataset.errors)
         means = {n: float(rng.normal(values[n], s)) for n, (_, s) in comp.priors.items()}
         parts.append(comp.with_data(counts, prior_means=means))
+    return parts[0] if len(parts) == 1 else CostSum(*parts)
+
+
+def asimov(cost: Any, values: Mapping[str, float] | None = None) -> Any:
+    """The Asimov pseudo-experiment of ``cost``: the data replaced by the expectation.
+
+    Every experiment's counts become its expected counts at ``values`` (defaults of the
+    cost elsewhere) and the prior means sit at the true nuisance values, so a fit returns
+    ``values`` with chi^2 = 0 and a scan gives the median expected sensitivity. For chi^2
+    likelihoods the dataset's errors are kept.
+
+    Examples
+    --------
+    >>> from cevns.config import load_experiment
+    >>> cost = load_experiment("conus_ge").cost("sm")
+    >>> round(float(asimov(cost)(*[cost.defaults[n] for n in cost._parameters])), 9)
+    0.0
+    """
+    from .fit import parameter_info
+
+    defaults, _, _ = parameter_info(cost)
+    vals = defaults | dict(values or {})
+    unknown = set(values or {}) - set(_names(cost))
+    if unknown:
+        raise unknown_name("parameter", sorted(unknown)[0], _names(cost))
+    parts = []
+    for comp in _components(cost):
+        if not hasattr(comp, "with_data"):
+            parts.append(comp)
+            continue
+        means = {n: float(vals[n]) for n in comp.priors}
+        parts.append(comp.with_data(comp.predict(vals).total, prior_means=means))
     return parts[0] if len(parts) == 1 else CostSum(*parts)
 
 

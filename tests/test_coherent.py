@@ -200,7 +200,10 @@ def test_pe_detector_in_the_timing_experiment():
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        ({"dataset.pe_range": [5.0, 30.0]}, r"pe_range edges must lie on the release.s grid \(steps"),
+        (
+            {"dataset.pe_range": [5.0, 30.0]},
+            r"pe_range edges must lie on the release.s grid \(steps",
+        ),
         ({"dataset.delayed_window_us": [2.0, 12.0]}, "prompt_window_us must end where"),
         (
             {"dataset.prompt_window_us": [0.0, 13.0], "dataset.delayed_window_us": [13.0, 14.0]},

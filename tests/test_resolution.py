@@ -197,3 +197,11 @@ def test_poisson_pe_acceptance_applied_per_integer():
 def test_invalid_parameters_rejected(factory, field):
     with pytest.raises(InvalidParameterError, match=rf"^{field} must be"):
         factory()
+
+
+def test_sigma_function_must_give_positive_widths():
+    from cevns.exceptions import InvalidParameterError
+
+    res = SigmaResolution(lambda e: 0.05 - e)  # negative above 0.05 keV
+    with pytest.raises(InvalidParameterError, match=r"finite widths > 0; got .* at e_true = 0\.1"):
+        res.bin_probabilities(np.array([0.01, 0.1]), np.linspace(0.0, 1.0, 11))

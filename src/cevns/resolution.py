@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
 from ._validation import check_positive
+from .exceptions import InvalidParameterError
 
 __all__ = [
     "GaussianResolution",
@@ -124,7 +125,14 @@ class SigmaResolution:
     ) -> NDArray[np.float64]:
         """Integrals of the Gaussian over each bin."""
         s = np.asarray(self.sigma_fn(true), dtype=np.float64) * np.ones_like(true)
-        s = np.where(s > 0, s, 1e-12)
+        bad = ~(np.isfinite(s) & (s > 0))
+        if np.any(bad):
+            i = int(np.flatnonzero(bad)[0])
+            msg = (
+                f"sigma_fn must return finite widths > 0; got {float(s[i])!r} at "
+                f"e_true = {float(true[i])!r}"
+            )
+            raise InvalidParameterError(msg)
         return _gauss_bins(true, s, edges)
 
 

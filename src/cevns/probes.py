@@ -44,6 +44,7 @@ Families whose mediator is lighter are refused.
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -253,9 +254,9 @@ class ProbeCost(Cost):  # type: ignore[misc]
             raise InvalidParameterError(msg)
 
     # -- physics
+    @abc.abstractmethod
     def predict_model(self, model: NSIModel) -> NDArray[np.float64]:
-        """Predicted observables for an :class:`~cevns.nsi.NSIModel`."""
-        raise NotImplementedError  # pragma: no cover
+        """Predicted observables for an :class:`~cevns.nsi.NSIModel` (each probe defines it)."""
 
     def model(self, values: Mapping[str, float] | None = None) -> NSIModel:
         """The model at ``values`` (family defaults for the missing ones)."""

@@ -32,6 +32,7 @@ from .exceptions import InvalidConfigError
 from .models import ModelFamily, Parameter, family
 
 __all__ = [
+    "ComponentOptions",
     "ExperimentConfig",
     "ModelConfig",
     "apply_overrides",
@@ -53,8 +54,17 @@ EXPERIMENT_SCHEMA = "cevns.experiment/1"
 MODEL_SCHEMA = "cevns.model/1"
 
 
-class _Strict(BaseModel):
+class ComponentOptions(BaseModel):
+    """Base of the option models of registered components: unknown keys rejected, frozen.
+
+    Subclass it for the ``options`` of :func:`register_component`.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Strict(ComponentOptions):
+    """The file schemas below follow the same rules."""
 
 
 # ---------------------------------------------------------------------- schemas
@@ -175,8 +185,9 @@ def register_component(
 ) -> None:
     """Register a builder for ``[section] kind = "..."``.
 
-    ``options`` is a pydantic model (``extra="forbid"``) for the remaining keys; the builder
-    receives the validated options object (and, for backgrounds, the dataset).
+    ``options`` is a pydantic model (a :class:`ComponentOptions` subclass) for the remaining
+    keys; the builder receives the validated options object (and, for backgrounds, the
+    dataset).
     """
     _COMPONENTS[section][kind] = _Component(options, builder, description)
 

@@ -42,11 +42,11 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from .. import data
 from .._validation import check_increasing, check_positive
-from ..config import register_component
+from ..config import ComponentOptions, register_component
 from ..dataset import Dataset
 from ..detector import DEFAULT_NODES, Detector, ScintillatorDetector
 from ..efficiency import SigmoidAcceptance2017
@@ -696,11 +696,9 @@ def count_only_dataset(
 
 
 # --------------------------------------------------------------------------- components
-class _Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FluxOptions(_Options):
+class FluxOptions(ComponentOptions):
     """``[flux] kind = "coherent_csi_2017"``."""
 
     protons_on_target: float | None = Field(None, gt=0)
@@ -716,11 +714,11 @@ def _flux(opts: FluxOptions) -> PionDARFlux:
     )
 
 
-class _PulsedOptions(_Options):
+class _PulsedOptions(ComponentOptions):
     mass_kg: float = Field(CSI_2017_MASS_KG, gt=0)
     live_days: float = Field(CSI_2017_LIVE_DAYS, gt=0)
     timing: Literal["p_c", "coherent_pdf", "none"] = "p_c"
-    time_edges_us: list[float] = [0.0, 1.0, 12.0]
+    time_edges_us: list[float] = Field(default_factory=lambda: [0.0, 1.0, 12.0])
     p_c: float | None = Field(None, ge=0, le=1)
     pulse_width_us: float = Field(0.695, gt=0)
     p_c_convention: Literal["seed002", "muon_at_rest"] = "seed002"
@@ -760,7 +758,7 @@ class _PulsedOptions(_Options):
 class CsIDetectorOptions(_PulsedOptions):
     """``[detector] kind = "coherent_csi_2017"``."""
 
-    pe_edges: list[float] = [6.0, 30.0]
+    pe_edges: list[float] = Field(default_factory=lambda: [6.0, 30.0])
     qf: float | None = Field(None, gt=0, le=1)
     light_yield_pe_per_kev: float | None = Field(None, gt=0)
     acceptance: bool = True
@@ -804,7 +802,7 @@ def _threshold_detector(opts: ThresholdDetectorOptions) -> RecoilThresholdDetect
     )
 
 
-class TimingDatasetOptions(_Options):
+class TimingDatasetOptions(ComponentOptions):
     """``[dataset] kind = "coherent_csi_2017_timing"``."""
 
     pe_range: tuple[float, float] = (6.0, 30.0)
@@ -843,7 +841,7 @@ register_component(
 )
 
 
-class CountOnlyOptions(_Options):
+class CountOnlyOptions(ComponentOptions):
     """``[dataset] kind = "count_only"``: counts given in the file (Asimov projections)."""
 
     counts: list[float]

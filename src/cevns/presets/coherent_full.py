@@ -79,11 +79,11 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from .. import data
 from ..background import Background, TemplateBackground
-from ..config import register_component
+from ..config import ComponentOptions, register_component
 from ..dataset import Dataset
 from ..detector import DEFAULT_NODES, ScintillatorDetector
 from ..efficiency import SigmoidAcceptance2017, SigmoidEfficiency2021
@@ -1190,11 +1190,9 @@ def csi_2021_morphing_detector(
 
 
 # =========================================================================== components
-class _Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Detector2017Options(_Options):
+class Detector2017Options(ComponentOptions):
     """``[detector] kind = "coherent_csi_2017_full"``."""
 
     pe_range: tuple[float, float] = (6.0, 30.0)
@@ -1220,7 +1218,7 @@ def _detector_2017(opts: Detector2017Options) -> MorphingDetector:
     )
 
 
-class Dataset2017Options(_Options):
+class Dataset2017Options(ComponentOptions):
     """``[dataset] kind = "coherent_csi_2017_pe_time"``."""
 
     pe_range: tuple[float, float] = (6.0, 30.0)
@@ -1232,7 +1230,7 @@ def _dataset_2017(opts: Dataset2017Options) -> Dataset:
     return csi_2017_dataset(opts.pe_range, opts.t_range_us, beam=opts.beam)
 
 
-class SteadyState2017Options(_Options):
+class SteadyState2017Options(ComponentOptions):
     """``[[backgrounds]] kind = "coherent_csi_2017_steady_state"``."""
 
     template: Literal["factorised", "raw"] = "factorised"
@@ -1244,7 +1242,7 @@ def _ss_2017(opts: SteadyState2017Options, *, dataset: Dataset) -> TemplateBackg
     return csi_2017_steady_state(dataset, template=opts.template, prior=opts.prior, name=opts.name)
 
 
-class Brn2017Options(_Options):
+class Brn2017Options(ComponentOptions):
     """``[[backgrounds]] kind = "coherent_csi_2017_brn"``."""
 
     norm_uncertainty: float = Field(0.25, gt=0)
@@ -1291,11 +1289,11 @@ register_component(
 )
 
 
-class Detector2021Options(_Options):
+class Detector2021Options(ComponentOptions):
     """``[detector] kind = "coherent_csi_2021_full"``."""
 
-    pe_edges: list[float] = list(_DEFAULT_PE_EDGES_2021)
-    t_edges_us: list[float] = list(_DEFAULT_T_EDGES_2021)
+    pe_edges: list[float] = Field(default_factory=lambda: list(_DEFAULT_PE_EDGES_2021))
+    t_edges_us: list[float] = Field(default_factory=lambda: list(_DEFAULT_T_EDGES_2021))
     mass_kg: float = Field(CSI_2021_MASS_KG, gt=0)
     live_days: float = Field(1.0, gt=0)
     efficiency_nuisance: bool = True
@@ -1317,11 +1315,11 @@ def _detector_2021(opts: Detector2021Options) -> MorphingDetector:
     )
 
 
-class Dataset2021Options(_Options):
+class Dataset2021Options(ComponentOptions):
     """``[dataset] kind = "coherent_csi_2021_pe_time"``."""
 
-    pe_edges: list[float] = list(_DEFAULT_PE_EDGES_2021)
-    t_edges_us: list[float] = list(_DEFAULT_T_EDGES_2021)
+    pe_edges: list[float] = Field(default_factory=lambda: list(_DEFAULT_PE_EDGES_2021))
+    t_edges_us: list[float] = Field(default_factory=lambda: list(_DEFAULT_T_EDGES_2021))
 
 
 def _dataset_2021(opts: Dataset2021Options) -> Dataset:
@@ -1332,7 +1330,7 @@ def _ss_2021(opts: SteadyState2017Options, *, dataset: Dataset) -> TemplateBackg
     return csi_2021_steady_state(dataset, template=opts.template, prior=opts.prior, name=opts.name)
 
 
-class BrnNin2021Options(_Options):
+class BrnNin2021Options(ComponentOptions):
     """``[[backgrounds]] kind = "coherent_csi_2021_brn"`` / ``"coherent_csi_2021_nin"``."""
 
     events: float | None = Field(None, gt=0)

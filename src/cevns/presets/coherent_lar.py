@@ -99,12 +99,12 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from .. import data
 from .._validation import check_positive, unknown_name
 from ..background import Background
-from ..config import register_component
+from ..config import ComponentOptions, register_component
 from ..dataset import Dataset
 from ..detector import DEFAULT_NODES, Detector
 from ..exceptions import InvalidParameterError
@@ -714,11 +714,9 @@ def lar_2020_background(
 
 
 # --------------------------------------------------------------------------- components
-class _Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FluxOptions(_Options):
+class FluxOptions(ComponentOptions):
     """``[flux] kind = "coherent_lar_2020"``."""
 
     protons_on_target: float | None = Field(None, gt=0)
@@ -731,7 +729,7 @@ def _flux(opts: FluxOptions) -> PionDARFlux:
     )
 
 
-class DetectorOptions(_Options):
+class DetectorOptions(ComponentOptions):
     """``[detector] kind = "coherent_lar_2020"``."""
 
     mass_kg: float | None = Field(None, gt=0)
@@ -765,7 +763,7 @@ def _detector(opts: DetectorOptions) -> LAr2020Detector:
     )
 
 
-class DatasetOptions(_Options):
+class DatasetOptions(ComponentOptions):
     """``[dataset] kind = "coherent_lar_2020"`` (no options: the 3752 observed events)."""
 
 
@@ -773,7 +771,7 @@ def _dataset(opts: DatasetOptions) -> Dataset:
     return lar_2020_dataset()
 
 
-class BackgroundOptions(_Options):
+class BackgroundOptions(ComponentOptions):
     """``[[backgrounds]] kind = "coherent_lar_2020"``."""
 
     component: Literal["prompt_brn", "delayed_brn", "steady_state"]

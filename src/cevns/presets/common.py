@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from ..config import register_component
+from ..config import ComponentOptions, register_component
 
 __all__: list[str] = []
 
@@ -15,11 +15,7 @@ def __dir__() -> list[str]:
     return __all__
 
 
-class _Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ReactorOptions(_Options):
+class ReactorOptions(ComponentOptions):
     """``[flux] kind = "reactor"``: :class:`cevns.reactor.ReactorFlux` (seed 004 Eq. 14)."""
 
     preset: Literal["dresden_ii"] | None = None
@@ -63,7 +59,7 @@ def _reactor(opts: ReactorOptions) -> Any:
     )
 
 
-class PionDAROptions(_Options):
+class PionDAROptions(ComponentOptions):
     """``[flux] kind = "pion_dar"``: :class:`cevns.spallation.PionDARFlux`."""
 
     baseline_m: float = Field(19.3, gt=0)
@@ -105,7 +101,7 @@ register_component(
 
 
 # ---------------------------------------------------------------------- user datasets
-class _Axis(_Options):
+class _Axis(ComponentOptions):
     """Uniform binning ``{start, stop, n}`` of a ROOT tree branch."""
 
     start: float
@@ -113,7 +109,7 @@ class _Axis(_Options):
     n: int = Field(gt=0)
 
 
-class TextDatasetOptions(_Options):
+class TextDatasetOptions(ComponentOptions):
     """``[dataset] kind = "text"``: columns of bin centre, count and error (a text file)."""
 
     path: str
@@ -137,7 +133,7 @@ def _text_dataset(opts: TextDatasetOptions) -> Any:
     )
 
 
-class RootHistogramOptions(_Options):
+class RootHistogramOptions(ComponentOptions):
     """``[dataset] kind = "root"``: a TH1/TH2 (counts and errors) from a ROOT file."""
 
     path: str
@@ -152,7 +148,7 @@ def _root_dataset(opts: RootHistogramOptions) -> Any:
     return Dataset.from_root(opts.path, opts.object, dataset_name=opts.name, unit=opts.unit)
 
 
-class RootTreeOptions(_Options):
+class RootTreeOptions(ComponentOptions):
     """``[dataset] kind = "root_tree"``: a TTree/RNTuple branch binned with boost-histogram."""
 
     path: str

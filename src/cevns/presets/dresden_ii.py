@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from ..config import register_component
+from ..config import ComponentOptions, register_component
 
 __all__: list[str] = []
 
@@ -26,11 +26,7 @@ def __dir__() -> list[str]:
     return __all__
 
 
-class _Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DetectorOptions(_Options):
+class DetectorOptions(ComponentOptions):
     """``[detector] kind = "dresden_ii"``."""
 
     quenching: Literal["fef", "ybe", "lindhard", "modified_lindhard"] = "fef"
@@ -54,7 +50,7 @@ def _detector(opts: DetectorOptions) -> Any:
     )
 
 
-class DatasetOptions(_Options):
+class DatasetOptions(ComponentOptions):
     """``[dataset] kind = "dresden_ii"``."""
 
     period: Literal["on", "off"] = "on"
@@ -66,7 +62,7 @@ def _dataset(opts: DatasetOptions) -> Any:
     return Dataset.dresden_ii(opts.period)
 
 
-class BackgroundOptions(_Options):
+class BackgroundOptions(ComponentOptions):
     """``[[backgrounds]] kind = "dresden_ii"`` (seed 004 Eq. 18)."""
 
     name: str = "bkg"

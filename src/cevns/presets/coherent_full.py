@@ -990,6 +990,27 @@ def _coefficient_rows(name: str) -> list[tuple[float, ...]]:
     return [tuple(float(v) for v in row) for row in np.atleast_2d(table)]
 
 
+def _subdivide(
+    edges: NDArray[np.float64], step: float
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Split each bin into equal sub-bins no wider than ``step``.
+
+    Returns the sub-bin edges and, for each sub-bin, the index of the bin it belongs to.
+
+    Examples
+    --------
+    >>> g, i = _subdivide(np.array([0.0, 1.0, 1.5]), 0.5)
+    >>> g.tolist(), i.tolist()
+    ([0.0, 0.5, 1.0, 1.5], [0, 0, 1])
+    """
+    widths = np.diff(edges)
+    m = np.maximum(1, np.ceil(widths / step - 1e-12).astype(np.int64))
+    owner = np.repeat(np.arange(widths.size), m)
+    k = np.arange(owner.size) - np.repeat(np.cumsum(m) - m, m)
+    grid = np.append(edges[:-1][owner] + k * (widths / m)[owner], edges[-1])
+    return grid, owner
+
+
 class GammaPEDetector(ScintillatorDetector):
     """Scintillator read out in continuous PE with the 2021 gamma-function smearing.
 
@@ -1043,15 +1064,7 @@ class GammaPEDetector(ScintillatorDetector):
     def _smear(self, true: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.float64]:
         from scipy import stats
 
-        fine: list[NDArray[np.float64]] = []
-        owner: list[NDArray[np.int64]] = []
-        for i in range(edges.size - 1):
-            m = max(1, int(np.ceil((edges[i + 1] - edges[i]) / self.fine_step)))
-            sub = np.linspace(edges[i], edges[i + 1], m + 1)
-            fine.append(sub[:-1] if i < edges.size - 2 else sub)
-            owner.append(np.full(m, i))
-        grid = np.concatenate(fine)
-        idx = np.concatenate(owner)
+        grid, idx = _subdivide(edges, self.fine_step)
         e = np.asarray(true, dtype=np.float64)
         ok = e > 0
         out = np.zeros((edges.size - 1, e.size))
@@ -1083,15 +1096,7 @@ def _pidar_fractions_2021(
     model = PulsedBeamTiming(
         pulse_mean_us=ref.pulse_mean_us + time_offset_us, pulse_sigma_us=ref.pulse_sigma_us
     )
-    fine: list[NDArray[np.float64]] = []
-    owner: list[NDArray[np.int64]] = []
-    for i in range(t_edges.size - 1):
-        m = max(1, int(np.ceil((t_edges[i + 1] - t_edges[i]) / fine_step_us)))
-        sub = np.linspace(t_edges[i], t_edges[i + 1], m + 1)
-        fine.append(sub[:-1] if i < t_edges.size - 2 else sub)
-        owner.append(np.full(m, i))
-    grid = np.concatenate(fine)
-    idx = np.concatenate(owner)
+    grid, idx = _subdivide(t_edges, fine_step_us)
     eff = csi_2021_time_efficiency(0.5 * (grid[1:] + grid[:-1]))
     frac = {}
     for comp in ("prompt", "delayed"):

@@ -38,38 +38,47 @@ def test_background_only_chi2_matches_paper(fef):
     assert res.fval == pytest.approx(110.69, abs=0.01)
 
 
+# What we claim against seed 004 (docs/validation.md): the YBe chi2 within 0.3, the fitted
+# events within 0.2 %, the Table III background parameters within 3 %. The Fef chi2 is
+# 1.1 above the paper (an unexplained Fef-specific shape difference): only our value is pinned.
+CHI2_AGREEMENT = 0.3
+EVENTS_AGREEMENT = 2e-3
+TABLE3_AGREEMENT = 0.03
+
+
 def test_sm_fit_fef(sm_fef):
     # seed 004 Table III (Fef): chi2 102.66, fitted events 5103.4; ours 103.78 / 5096.0
     assert sm_fef.valid
     assert sm_fef.fval == pytest.approx(103.778, abs=0.01)
-    assert sm_fef.fval == pytest.approx(102.66, abs=1.2)
     e = sm_fef.expected["dresden_ii"]
-    assert e["signal"] + e["background"] == pytest.approx(5103.4, rel=2e-3)
+    assert e["signal"] + e["background"] == pytest.approx(5103.4, rel=EVENTS_AGREEMENT)
 
 
 def test_sm_fit_ybe(ybe):
     # seed 004 Table III (YBe): chi2 105.95, fitted events 5080.29
     res = fit(ybe.cost("sm_tree"))
     assert res.fval == pytest.approx(106.162, abs=0.01)
-    assert res.fval == pytest.approx(105.95, abs=0.3)
+    assert res.fval == pytest.approx(105.95, abs=CHI2_AGREEMENT)
     e = res.expected["dresden_ii"]
-    assert e["signal"] + e["background"] == pytest.approx(5080.29, rel=1e-3)
+    assert e["signal"] + e["background"] == pytest.approx(5080.29, rel=EVENTS_AGREEMENT)
 
 
 @pytest.mark.parametrize(
-    ("param", "published", "rel"),
-    [  # seed 004 Table III, Fef column
-        ("n_epith", 13.779, 0.02),
-        ("a_epith", 62.947, 0.04),
-        ("tau_epith", 0.262, 0.04),
-        ("a_l1", 84.63, 0.002),
-        ("e_l1", 1.29237, 1e-4),
-        ("sigma_l1", 0.06963, 0.005),
-        ("beta_m_l1", 0.158, 0.04),
+    ("param", "published", "ours"),
+    [  # seed 004 Table III, Fef column; our fit
+        ("n_epith", 13.779, 13.92),
+        ("a_epith", 62.947, 64.63),
+        ("tau_epith", 0.262, 0.2553),
+        ("a_l1", 84.63, 84.61),
+        ("e_l1", 1.29237, 1.29233),
+        ("sigma_l1", 0.06963, 0.06952),
+        ("beta_m_l1", 0.158, 0.162),
     ],
 )
-def test_table3_background_parameters_fef(sm_fef, param, published, rel):
-    assert sm_fef.values[f"dresden_ii.{param}"] == pytest.approx(published, rel=rel)
+def test_table3_background_parameters_fef(sm_fef, param, published, ours):
+    got = sm_fef.values[f"dresden_ii.{param}"]
+    assert got == pytest.approx(ours, rel=3e-3)
+    assert got == pytest.approx(published, rel=TABLE3_AGREEMENT)
 
 
 def test_signal_per_day(fef, ybe):

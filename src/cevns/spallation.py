@@ -34,7 +34,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -58,6 +58,7 @@ __all__ = [
     "PromptDelayed",
     "PulsedBeamTiming",
     "TimingPDF",
+    "flavour_time_fractions",
     "michel_nue",
     "michel_numubar",
     "pot_from_beam_energy",
@@ -322,6 +323,33 @@ def prompt_contamination(
         raise InvalidParameterError(msg)
     t_eff = gamma * check_positive("tau_us", tau_us)
     return float(1.0 - t_eff / p_w * (np.exp(-(b_w - p_w) / t_eff) - np.exp(-b_w / t_eff)))
+
+
+def flavour_time_fractions(
+    flavours: Sequence[str], prompt: ArrayLike, delayed: ArrayLike
+) -> dict[str, NDArray[np.float64]]:
+    """Time-bin fractions per pi-DAR flavour: nu_mu prompt, nu_e and anti-nu_mu delayed.
+
+    Parameters
+    ----------
+    flavours : sequence of str
+        Flavours the flux carries (``"numu"``, ``"nue"``, ``"numubar"``).
+    prompt, delayed : array_like
+        Fraction of the prompt (pion) and delayed (muon) neutrinos in each time bin.
+
+    Examples
+    --------
+    >>> f = flavour_time_fractions(["numu", "nue"], [1.0, 0.0], [0.25, 0.75])
+    >>> f["numu"].tolist(), f["nue"].tolist()
+    ([1.0, 0.0], [0.25, 0.75])
+    """
+    unknown = [f for f in flavours if f not in _PIDAR_FLAVOURS]
+    if unknown:
+        msg = f"pi-DAR timing knows {list(_PIDAR_FLAVOURS)}, got flavours {unknown}"
+        raise InvalidParameterError(msg)
+    p = as_float_array("prompt", prompt)
+    d = as_float_array("delayed", delayed)
+    return {f: (d if f in _DELAYED else p).copy() for f in flavours}
 
 
 class PromptDelayed(NamedTuple):

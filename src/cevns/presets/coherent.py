@@ -57,6 +57,7 @@ from ..spallation import (
     MUON_GAMMA_PIDAR,
     PionDARFlux,
     TimingPDF,
+    flavour_time_fractions,
     pot_from_beam_energy,
     prompt_contamination,
 )
@@ -100,8 +101,6 @@ _DATA_FILES = {
 }
 _PE_STEP = 2.0  # PE bins of the release: [0, 2), [2, 4), ..., [48, 50)
 _T_STEP = 0.5  # time bins of the release [us]: [0, 0.5), ..., [11.5, 12)
-_PROMPT = ("numu",)
-_DELAYED = ("nue", "numubar")
 
 
 # --------------------------------------------------------------------------- release values
@@ -253,10 +252,6 @@ class PiDARTiming:
 
     def fractions(self, flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
         """Fraction of each flavour's events in each time bin."""
-        unknown = [f for f in flavours if f not in _PROMPT + _DELAYED]
-        if unknown:
-            msg = f"pi-DAR timing knows {list(_PROMPT + _DELAYED)}, got flavours {unknown}"
-            raise InvalidParameterError(msg)
         if self.mode == "p_c":
             prompt = np.array([1.0, 0.0])
             delayed = np.array([self.p_c, 1.0 - self.p_c])
@@ -264,7 +259,7 @@ class PiDARTiming:
             edges = np.asarray(self.edges_us)
             prompt = TimingPDF.from_coherent_csi_2017("prompt_neutrinos").integrate(edges)
             delayed = TimingPDF.from_coherent_csi_2017("delayed_neutrinos").integrate(edges)
-        return {f: (prompt if f in _PROMPT else delayed).copy() for f in flavours}
+        return flavour_time_fractions(flavours, prompt, delayed)
 
 
 @dataclass(frozen=True)

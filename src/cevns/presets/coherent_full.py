@@ -94,7 +94,7 @@ from ..models import ModelFamily, Parameter
 from ..nuclei import Target
 from ..quenching import ConstantQuenching, PolynomialQuenching, Quenching
 from ..signal import Signal
-from ..spallation import TimingPDF
+from ..spallation import TimingPDF, flavour_time_fractions
 from .coherent import (
     CSI_2017_LIVE_DAYS,
     CSI_2017_MASS_KG,
@@ -660,11 +660,7 @@ def _pidar_fractions_2017(
     delayed = TimingPDF.from_coherent_csi_2017("delayed_neutrinos").integrate(t_edges)
 
     def fractions(flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
-        unknown = [f for f in flavours if f not in ("numu", "nue", "numubar")]
-        if unknown:
-            msg = f"pi-DAR timing knows numu, nue, numubar; got flavours {unknown}"
-            raise InvalidParameterError(msg)
-        return {f: (prompt if f == "numu" else delayed).copy() for f in flavours}
+        return flavour_time_fractions(flavours, prompt, delayed)
 
     return fractions
 
@@ -1106,11 +1102,7 @@ def _pidar_fractions_2021(
         frac[comp] = out
 
     def fractions(flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
-        unknown = [f for f in flavours if f not in ("numu", "nue", "numubar")]
-        if unknown:
-            msg = f"pi-DAR timing knows numu, nue, numubar; got flavours {unknown}"
-            raise InvalidParameterError(msg)
-        return {f: frac["prompt" if f == "numu" else "delayed"].copy() for f in flavours}
+        return flavour_time_fractions(flavours, frac["prompt"], frac["delayed"])
 
     return fractions
 

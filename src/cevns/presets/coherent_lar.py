@@ -112,7 +112,13 @@ from ..models import Parameter
 from ..nuclei import Target
 from ..quenching import LinearQuenching
 from ..resolution import RelativeGaussian
-from ..spallation import SNS_PULSE_MEAN_US, SNS_PULSE_SIGMA_US, PionDARFlux, PulsedBeamTiming
+from ..spallation import (
+    SNS_PULSE_MEAN_US,
+    SNS_PULSE_SIGMA_US,
+    PionDARFlux,
+    PulsedBeamTiming,
+    flavour_time_fractions,
+)
 
 __all__ = [
     "ENERGY_EDGES_KEVEE",
@@ -180,8 +186,6 @@ RELEASE_FILES: dict[str, str] = {
 }
 _PARAMS_FILE = _DIR + "LArParametersAnlA.yaml"
 _EFFICIENCY_FILE = _DIR + "CENNS10AnlAEfficiency.txt"
-_PROMPT = ("numu",)
-_DELAYED = ("nue", "numubar")
 _FINE_STEP_KEVEE = 0.5  # grid of the efficiency table
 
 
@@ -490,10 +494,6 @@ class LAr2020Detector(Detector):
         histogram window from the pulsed model (so both modes predict the same number of
         events in the histogram; only the time shape differs).
         """
-        unknown = [f for f in flavours if f not in _PROMPT + _DELAYED]
-        if unknown:
-            msg = f"pi-DAR timing knows {list(_PROMPT + _DELAYED)}, got flavours {unknown}"
-            raise InvalidParameterError(msg)
         if self.timing == "none":
             msg = "timing='none' has no time bins"
             raise InvalidParameterError(msg)
@@ -503,7 +503,7 @@ class LAr2020Detector(Detector):
             shape = release_pdf("cevns").sum(axis=(0, 1))
             shape = shape / shape.sum()
             prompt, delayed = shape * prompt.sum(), shape * delayed.sum()
-        return {f: (prompt if f in _PROMPT else delayed).copy() for f in flavours}
+        return flavour_time_fractions(flavours, prompt, delayed)
 
     def sm_counts(self, flux: Any) -> float:
         """SM events in the histogram at the current exposure (the reference of the option)."""

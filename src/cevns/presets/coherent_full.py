@@ -89,7 +89,7 @@ from ..detector import DEFAULT_NODES, ScintillatorDetector
 from ..efficiency import SigmoidAcceptance2017, SigmoidEfficiency2021
 from ..exceptions import InvalidParameterError
 from ..expansion import QuadraticExpansion
-from ..experiment import Expected, Experiment, ExperimentCost, Likelihood
+from ..experiment import Expected, Experiment, ExperimentCost
 from ..models import ModelFamily, Parameter
 from ..nuclei import Target
 from ..quenching import ConstantQuenching, PolynomialQuenching, Quenching
@@ -303,27 +303,15 @@ class MorphingExperiment(Experiment):
         signal: Signal,
         dataset: Dataset,
         backgrounds: Sequence[Background] = (),
-        *,
-        likelihood: Likelihood = "chi2",
-        flux_norm_uncertainty: float | None = None,
-        signal_scale: float = 1.0,
-        description: str = "",
+        **options: Any,
     ) -> None:
+        """Same arguments as :class:`~cevns.experiment.Experiment`."""
         det = signal.detector
         if not isinstance(det, MorphingDetector):
             msg = f"{name}: MorphingExperiment needs a MorphingDetector, got {type(det).__name__}"
             raise InvalidParameterError(msg)
         self.morphing_detector = det
-        super().__init__(
-            name,
-            signal,
-            dataset,
-            backgrounds,
-            likelihood=likelihood,
-            flux_norm_uncertainty=flux_norm_uncertainty,
-            signal_scale=signal_scale,
-            description=description,
-        )
+        super().__init__(name, signal, dataset, backgrounds, **options)
         shape = tuple(
             Parameter(n, 0.0, (-5.0, 5.0), 1.0, prior=(0.0, 1.0)) for n in det.shape_nuisances
         )

@@ -9,11 +9,11 @@ from cevns import NSIModel, Target, recoil_spectrum
 
 def _reactor_flux():
     try:
-        from cevns.reactor import ReactorFlux
+        from cevns.sources.reactor import ReactorFlux
 
         return ReactorFlux.dresden_ii()
     except (ImportError, AttributeError):  # before the reactor module existed
-        from cevns.flux import CallableFlux
+        from cevns.sources.flux import CallableFlux
 
         # Vogel-Engel-like exp-polynomial shape (U-235 coefficients), 4.8e13 / cm^2 / s scale
         return CallableFlux(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cevns.config import load_experiment
-from cevns.fit import fit
+from cevns.stats.fit import fit
 
 
 def _cost():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cevns import NSIModel
-from cevns.oscillation import Medium, MixingParameters, probabilities
+from cevns.physics.oscillation import Medium, MixingParameters, probabilities
 
 
 def _matter_nsi_1e4_energies():

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from cevns.config import load_experiment
-from cevns.scan import profile_scan
+from cevns.stats.scan import profile_scan
 
 GRID_1D = {"sin2_theta_w": np.linspace(0.1, 0.5, 100)}
 GRID_2D = {

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 
 from cevns.config import load_experiment
-from cevns.expansion import QuadraticExpansion
-from cevns.models import family
+from cevns.likelihood.expansion import QuadraticExpansion
+from cevns.physics.families import family
 
 FAMILY = "light_zprime"
 MASS_MEV = 9.0

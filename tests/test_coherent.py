@@ -5,11 +5,9 @@ import pytest
 
 from cevns import NSIModel, Target
 from cevns.config import load_experiment
-from cevns.efficiency import SigmoidAcceptance2017
-from cevns.exceptions import InvalidConfigError, InvalidParameterError
-from cevns.fit import fit
-from cevns.models import family
-from cevns.presets.coherent import (
+from cevns.core.exceptions import InvalidConfigError, InvalidParameterError
+from cevns.detectors.efficiency import SigmoidAcceptance2017
+from cevns.experiments.coherent_csi_2017 import (
     CsI2017Detector,
     PiDARTiming,
     RecoilThresholdDetector,
@@ -21,7 +19,9 @@ from cevns.presets.coherent import (
     timing_counts,
     timing_counts_dataset,
 )
-from cevns.signal import Signal
+from cevns.likelihood.signal import Signal
+from cevns.physics.families import family
+from cevns.stats.fit import fit
 
 SIN2_SEED002 = 0.2225
 

@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
-import cevns.presets.coherent_full  # noqa: F401  (registers the components)
+import cevns.experiments.coherent_csi_full  # noqa: F401  (registers the components)
 from cevns.config import load_experiment
-from cevns.exceptions import InvalidConfigError, InvalidParameterError
-from cevns.fit import fit
-from cevns.presets.coherent_full import (
+from cevns.core.exceptions import InvalidConfigError, InvalidParameterError
+from cevns.experiments.coherent_csi_full import (
     CSI_2017_PUBLISHED_FIT_EVENTS,
     CSI_2021_PUBLISHED_FIT_EVENTS,
     MorphingExperiment,
@@ -21,7 +20,8 @@ from cevns.presets.coherent_full import (
     csi_2021_time_efficiency,
     morph,
 )
-from cevns.signal import Signal
+from cevns.likelihood.signal import Signal
+from cevns.stats.fit import fit
 
 SHAPE_2017 = ("qf", "acc_a", "acc_k", "acc_x0")
 SHAPE_2021 = ("eff", "scint0", "scint1")
@@ -151,7 +151,7 @@ def test_shape_nuisance_reproduces_variant(exp17):
         timing=dict(zip(exp17.signal.flavours, exp17.signal.timing, strict=True)),
     )
     got = exp17.expected("sm", {"coherent_csi_2017.qf": 1.0}).signal
-    from cevns.models import family
+    from cevns.physics.families import family
 
     fam = family("sm")
     want = direct.expected_counts(fam.build(fam.defaults())).reshape(got.shape)

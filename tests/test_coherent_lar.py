@@ -3,13 +3,10 @@
 import numpy as np
 import pytest
 
-import cevns.presets.coherent_lar  # noqa: F401  (registers the components)
+import cevns.experiments.coherent_lar_2020  # noqa: F401  (registers the components)
 from cevns.config import load_experiment
-from cevns.exceptions import InvalidConfigError, InvalidParameterError, UnknownNameError
-from cevns.fit import fit
-from cevns.form_factors import Helm
-from cevns.nsi import NSIModel
-from cevns.presets.coherent_lar import (
+from cevns.core.exceptions import InvalidConfigError, InvalidParameterError, UnknownNameError
+from cevns.experiments.coherent_lar_2020 import (
     LAR_2020_PUBLISHED,
     RELEASE_FILES,
     TIME_EDGES_US,
@@ -21,7 +18,10 @@ from cevns.presets.coherent_lar import (
     lar_2020_dataset,
     release_pdf,
 )
-from cevns.signal import Signal
+from cevns.likelihood.signal import Signal
+from cevns.physics.form_factors import Helm
+from cevns.physics.nsi import NSIModel
+from cevns.stats.fit import fit
 
 PFX = "coherent_lar_2020."
 #: The framework's SM prediction inside the release histogram (Helm, radiative couplings).

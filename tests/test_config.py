@@ -13,10 +13,10 @@ from cevns.config import (
     load_model,
     models_dir,
 )
-from cevns.detector import IonizationDetector
-from cevns.exceptions import InvalidConfigError, UnknownNameError
-from cevns.models import FAMILIES, ModelFamily
-from cevns.resolution import TruncatedGaussianResolution
+from cevns.core.exceptions import InvalidConfigError, UnknownNameError
+from cevns.detectors.base import IonizationDetector
+from cevns.detectors.resolution import TruncatedGaussianResolution
+from cevns.physics.families import FAMILIES, ModelFamily
 
 SHIPPED_MODELS = [
     "light_zprime",

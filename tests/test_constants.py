@@ -1,6 +1,6 @@
 import pytest
 
-from cevns.constants import (
+from cevns.core.constants import (
     M_MUON,
     M_PION,
     SIN2_THETA_W_Z,

@@ -4,14 +4,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cevns import Helm, KleinNystrand, NSIModel, Nucleus, Unity
-from cevns.constants import G_FERMI, HBARC_MEV_CM
-from cevns.cross_section import (
+from cevns.core.constants import G_FERMI, HBARC_MEV_CM
+from cevns.core.exceptions import InvalidParameterError, UnknownNameError
+from cevns.physics.cross_section import (
     differential_cross_section,
     e_nr_max_kev,
     e_nu_min_mev,
     momentum_transfer_mev,
 )
-from cevns.exceptions import InvalidParameterError, UnknownNameError
 
 GE72 = Nucleus.from_isotope("Ge72")
 CS133 = Nucleus.from_isotope("Cs133")
@@ -124,7 +124,7 @@ def test_u_only_and_d_only_differ_on_non_isoscalar_nucleus():
 
 def test_sm_degeneracy_point_gives_sm_rate():
     # seed 002 Eq. 4.6: eps = -2 (Z g_p + N g_n) / (3 (Z + N)) reproduces the SM weak charge
-    from cevns.nsi import degenerate_eps
+    from cevns.physics.nsi import degenerate_eps
 
     sm = NSIModel.sm()
     eps = degenerate_eps(CS133.z, CS133.n, sm)

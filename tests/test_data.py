@@ -11,14 +11,14 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from cevns import data
 from cevns.cli import main
-from cevns.exceptions import (
+from cevns.core.exceptions import (
     ChecksumMismatchError,
     DataNotFoundError,
     InvalidConfigError,
     UnknownNameError,
 )
+from cevns.data import store as data
 
 SHARED = Path(os.environ["CEVNS_DATA_DIR"])
 DRESDEN = "dresden_ii/data_release.txt"

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import uproot
 
-from cevns.dataset import Dataset
-from cevns.exceptions import InvalidParameterError, UnknownNameError
+from cevns.core.exceptions import InvalidParameterError, UnknownNameError
+from cevns.likelihood.dataset import Dataset
 
 
 def _ds():

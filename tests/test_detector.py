@@ -4,20 +4,20 @@ import numpy as np
 import pytest
 
 from cevns import Target
-from cevns.detector import (
+from cevns.core.exceptions import InvalidParameterError, NotInitializedError
+from cevns.detectors.base import (
     DEFAULT_NODES,
     Detector,
     IonizationDetector,
     ScintillatorDetector,
     dresden_ii_detector,
 )
-from cevns.efficiency import CallableEfficiency, TabulatedEfficiency
-from cevns.exceptions import InvalidParameterError, NotInitializedError
-from cevns.models import family
-from cevns.quenching import ConstantQuenching, Lindhard, TabulatedQuenching
-from cevns.reactor import ReactorFlux
-from cevns.resolution import GaussianResolution, PoissonPE, TruncatedGaussianResolution
-from cevns.signal import Signal
+from cevns.detectors.efficiency import CallableEfficiency, TabulatedEfficiency
+from cevns.detectors.quenching import ConstantQuenching, Lindhard, TabulatedQuenching
+from cevns.detectors.resolution import GaussianResolution, PoissonPE, TruncatedGaussianResolution
+from cevns.likelihood.signal import Signal
+from cevns.physics.families import family
+from cevns.sources.reactor import ReactorFlux
 
 GE = Target.element("Ge")
 
@@ -341,7 +341,9 @@ def test_bad_detector_inputs(kw, pattern):
 def test_bad_dresden_ii_inputs():
     with pytest.raises(InvalidParameterError, match=r"mass_kg must be > 0, got -2\.9"):
         dresden_ii_detector(mass_kg=-2.9)
-    with pytest.raises(InvalidParameterError, match=r"target must be a cevns\.nuclei\.Target"):
+    with pytest.raises(
+        InvalidParameterError, match=r"target must be a cevns\.physics\.nuclei\.Target"
+    ):
         IonizationDetector(
             "x",
             "Ge",  # type: ignore[arg-type]

@@ -11,11 +11,11 @@ import pytest
 
 from cevns import NSIModel, Target
 from cevns.config import load_experiment
-from cevns.fit import fit
-from cevns.nsi import degenerate_eps
+from cevns.physics.nsi import degenerate_eps
 from cevns.reproduce import dfs2018, published
-from cevns.scan import delta_chi2_threshold
-from cevns.spallation import MUON_GAMMA_PIDAR, prompt_contamination
+from cevns.sources.spallation import MUON_GAMMA_PIDAR, prompt_contamination
+from cevns.stats.fit import fit
+from cevns.stats.scan import delta_chi2_threshold
 
 
 @pytest.fixture(scope="module")

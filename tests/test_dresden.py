@@ -12,8 +12,8 @@ import pytest
 import uproot
 
 from cevns.config import load_experiment
-from cevns.dataset import Dataset
-from cevns.fit import fit
+from cevns.likelihood.dataset import Dataset
+from cevns.stats.fit import fit
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,7 @@ def test_root_histogram_and_tree_fit_like_the_text_file(tmp_path, sm_fef):
 
 
 def test_dataset_section_errors_name_the_field(tmp_path):
-    from cevns.exceptions import CevnsError
+    from cevns.core.exceptions import CevnsError
 
     with pytest.raises(CevnsError, match=r"dataset\.binning"):
         load_experiment(
@@ -186,11 +186,11 @@ def test_coloma2022_prediction_shape_and_normalisation(qf, column, ratio):
     remaining 9% is not explained by the couplings (radiative: 94%), the form factor or
     the resolution (a plain Gaussian changes the shape). docs/validation.md records it.
     """
-    from cevns.data import load_table
-    from cevns.detector import dresden_ii_detector
-    from cevns.models import family
-    from cevns.reactor import ReactorFlux
-    from cevns.signal import Signal
+    from cevns.data.store import load_table
+    from cevns.detectors.base import dresden_ii_detector
+    from cevns.likelihood.signal import Signal
+    from cevns.physics.families import family
+    from cevns.sources.reactor import ReactorFlux
 
     coloma = load_table("dresden_ii/coloma2022_model_predictions/Counts_SMN_Fef_YBe.txt")
     unscaled = ReactorFlux.dresden_ii(spectra="coloma2022").total_flux()

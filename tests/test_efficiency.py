@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from cevns.efficiency import (
+from cevns.core.exceptions import InvalidParameterError
+from cevns.detectors.efficiency import (
     CallableEfficiency,
     SigmoidAcceptance2017,
     SigmoidEfficiency2021,
@@ -11,7 +12,6 @@ from cevns.efficiency import (
     UnitEfficiency,
     check_efficiency,
 )
-from cevns.exceptions import InvalidParameterError
 
 PE = np.linspace(0.0, 100.0, 1001)
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from cevns import Target
-from cevns.expansion import QuadraticExpansion
-from cevns.models import FAMILIES, family
-from cevns.signal import Signal
+from cevns.likelihood.expansion import QuadraticExpansion
+from cevns.likelihood.signal import Signal
+from cevns.physics.families import FAMILIES, family
 
 from .test_signal import RecoilCounter, _pidar, _reactor
 

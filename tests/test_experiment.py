@@ -4,13 +4,13 @@ from iminuit import Minuit
 from iminuit.cost import NormalConstraint
 
 from cevns import Target
-from cevns.background import FunctionBackground, TemplateBackground
-from cevns.dataset import Dataset
-from cevns.exceptions import InvalidParameterError, UnknownNameError
-from cevns.experiment import Experiment
-from cevns.fit import FitWarning, fit
-from cevns.models import Parameter, family
-from cevns.signal import Signal
+from cevns.core.exceptions import InvalidParameterError, UnknownNameError
+from cevns.likelihood.background import FunctionBackground, TemplateBackground
+from cevns.likelihood.dataset import Dataset
+from cevns.likelihood.experiment import Experiment
+from cevns.likelihood.signal import Signal
+from cevns.physics.families import Parameter, family
+from cevns.stats.fit import FitWarning, fit
 
 from .test_signal import RecoilCounter, _pidar, _reactor
 

@@ -4,8 +4,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cevns import NSIModel, Target, couplings_from_eps, eps_from_couplings
-from cevns.exceptions import InvalidParameterError, UnknownNameError
-from cevns.nsi import degenerate_eps
+from cevns.core.exceptions import InvalidParameterError, UnknownNameError
+from cevns.physics.nsi import degenerate_eps
 
 
 def test_degenerate_eps_csi_seed002():

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from cevns import Nucleus, Target
-from cevns.constants import AVOGADRO
-from cevns.exceptions import InvalidParameterError, UnknownNameError
+from cevns.core.constants import AVOGADRO
+from cevns.core.exceptions import InvalidParameterError, UnknownNameError
 
 
 @pytest.mark.parametrize(

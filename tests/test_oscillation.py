@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cevns.exceptions import InvalidParameterError
-from cevns.nsi import NSIModel
-from cevns.oscillation import (
+from cevns.core.exceptions import InvalidParameterError
+from cevns.physics.nsi import NSIModel
+from cevns.physics.oscillation import (
     HBARC_EV_KM,
     VCC_EV_PER_G_CM3,
     Layer,
@@ -501,7 +501,7 @@ def test_plots_return_figures():
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    from cevns.oscillation_plots import plot_degeneracy_probabilities, plot_eps_plane, plot_juno
+    from cevns.viz.oscillation import plot_degeneracy_probabilities, plot_eps_plane, plot_juno
 
     fig = plot_degeneracy_probabilities()
     assert isinstance(fig, Figure)

@@ -4,9 +4,9 @@ matplotlib.use("Agg")
 
 import numpy as np
 
-from cevns.fit import fit
-from cevns.plotting import plot_exclusion, plot_fit, plot_scan, save
-from cevns.scan import ScanResult, grid_axis, profile_scan
+from cevns.stats.fit import fit
+from cevns.stats.scan import ScanResult, grid_axis, profile_scan
+from cevns.viz.plotting import plot_exclusion, plot_fit, plot_scan, save
 
 from .test_experiment import _toy_experiment
 
@@ -20,7 +20,7 @@ def test_fit_and_profile_plots(tmp_path):
     assert [p.suffix for p in written] == [".png", ".pdf"]
     assert all(p.stat().st_size > 1000 for p in written)
     scan = profile_scan(cost, {"sin2_theta_w": grid_axis(0.2, 0.3, 7)})
-    fig = scan.plot()
+    fig = plot_scan(scan)
     assert fig.axes[0].get_ylabel() == r"$\Delta\chi^2$"
     save(fig, tmp_path / "profile.png")
 

@@ -5,11 +5,8 @@ import pytest
 from iminuit import Minuit
 from iminuit.cost import CostSum, NormalConstraint
 
-from cevns.exceptions import InvalidParameterError
-from cevns.fit import fit
-from cevns.models import family
-from cevns.nsi import NSIModel
-from cevns.probes import (
+from cevns.core.exceptions import InvalidParameterError
+from cevns.likelihood.probes import (
     HEAVY_MEDIATOR_MIN_MEV,
     NUTEV_R,
     CharmCost,
@@ -19,6 +16,9 @@ from cevns.probes import (
     effective_couplings,
     nutev_ratios,
 )
+from cevns.physics.families import family
+from cevns.physics.nsi import NSIModel
+from cevns.stats.fit import fit
 
 from .test_experiment import _toy_experiment
 

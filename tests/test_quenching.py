@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from cevns import data
-from cevns.exceptions import InvalidParameterError
-from cevns.quenching import (
+from cevns.core.exceptions import InvalidParameterError
+from cevns.data import store as data
+from cevns.detectors.quenching import (
     ConstantQuenching,
     Lindhard,
     LinearQuenching,

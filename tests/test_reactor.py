@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 
 from cevns import NSIModel, Target, recoil_spectrum
-from cevns import data as cdata
-from cevns.cross_section import e_nu_min_mev
-from cevns.exceptions import InvalidParameterError, UnknownNameError
-from cevns.flux import Flux
-from cevns.nuclei import Nucleus
-from cevns.reactor import (
+from cevns.core.exceptions import InvalidParameterError, UnknownNameError
+from cevns.data import store as cdata
+from cevns.physics.cross_section import e_nu_min_mev
+from cevns.physics.nuclei import Nucleus
+from cevns.sources.flux import Flux
+from cevns.sources.reactor import (
     ENERGY_PER_FISSION_MEV,
     POLYEXP_COEFFICIENTS,
     ReactorFlux,

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cevns.exceptions import UnknownNameError
+from cevns.core.exceptions import UnknownNameError
 from cevns.reproduce import PUBLISHED, majumdar2022, runner
 from cevns.reproduce.summary import Summary, write_validation_page
 

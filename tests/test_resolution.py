@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from cevns.exceptions import InvalidParameterError
-from cevns.resolution import (
+from cevns.core.exceptions import InvalidParameterError
+from cevns.detectors.resolution import (
     GaussianResolution,
     PoissonPE,
     RelativeGaussian,
@@ -200,7 +200,7 @@ def test_invalid_parameters_rejected(factory, field):
 
 
 def test_sigma_function_must_give_positive_widths():
-    from cevns.exceptions import InvalidParameterError
+    from cevns.core.exceptions import InvalidParameterError
 
     res = SigmaResolution(lambda e: 0.05 - e)  # negative above 0.05 keV
     with pytest.raises(InvalidParameterError, match=r"finite widths > 0; got .* at e_true = 0\.1"):

@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from cevns.exceptions import InvalidParameterError
-from cevns.scan import delta_chi2_threshold, grid_axis, profile_scan
+from cevns.core.exceptions import InvalidParameterError
+from cevns.stats.scan import delta_chi2_threshold, grid_axis, profile_scan
 
 from .test_experiment import _toy_experiment
 
@@ -36,7 +36,7 @@ def test_1d_scan_and_interval(cost):
 
 def test_disjoint_interval_from_a_double_well():
     # a chi2 with two minima gives a union of two segments
-    from cevns.scan import ScanResult
+    from cevns.stats.scan import ScanResult
 
     x = np.linspace(-2, 2, 401)
     chi2 = 10 * (x**2 - 1) ** 2
@@ -47,7 +47,7 @@ def test_disjoint_interval_from_a_double_well():
 
 
 def test_2d_contours_and_mask():
-    from cevns.scan import ScanResult
+    from cevns.stats.scan import ScanResult
 
     x = np.linspace(-3, 3, 61)
     y = np.linspace(-3, 3, 61)
@@ -118,8 +118,8 @@ _SCRIPT = textwrap.dedent(
     import sys, time
     sys.path.insert(0, {root!r})
     from tests.test_experiment import _toy_experiment
-    from cevns.scan import profile_scan, grid_axis
-    import cevns.scan as s
+    from cevns.stats.scan import profile_scan, grid_axis
+    import cevns.stats.scan as s
     orig = s._fit_point
     def slow(*a, **k):
         time.sleep(0.05)
@@ -200,7 +200,7 @@ def test_scan_bad_input(cost):
 
 
 def test_reduce_profile_and_marginalise():
-    from cevns.scan import ScanResult
+    from cevns.stats.scan import ScanResult
 
     x = np.linspace(-2.0, 2.0, 401)
     m = np.array([1.0, 2.0, 3.0])

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from cevns import NSIModel, Target
-from cevns.constants import M_MUON, M_PION
-from cevns.exceptions import InvalidParameterError
-from cevns.flux import CallableFlux
-from cevns.signal import Signal
+from cevns.core.constants import M_MUON, M_PION
+from cevns.core.exceptions import InvalidParameterError
+from cevns.likelihood.signal import Signal
+from cevns.sources.flux import CallableFlux
 
 
 class RecoilCounter:

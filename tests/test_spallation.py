@@ -3,10 +3,10 @@ import pytest
 from scipy import integrate
 
 from cevns import NSIModel, Target, recoil_spectrum
-from cevns.constants import DAY_S, M_MUON, TAU_MUON_US
-from cevns.exceptions import InvalidParameterError, UnknownNameError
-from cevns.flux import Flux
-from cevns.spallation import (
+from cevns.core.constants import DAY_S, M_MUON, TAU_MUON_US
+from cevns.core.exceptions import InvalidParameterError, UnknownNameError
+from cevns.sources.flux import Flux
+from cevns.sources.spallation import (
     E_NU_PROMPT_MEV,
     MUON_GAMMA_PIDAR,
     PionDARFlux,

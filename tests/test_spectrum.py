@@ -3,11 +3,11 @@ import pytest
 from scipy import integrate
 
 from cevns import NSIModel, Target, recoil_spectrum
-from cevns.constants import DAY_S, M_MUON, M_PION
-from cevns.cross_section import differential_cross_section, e_nu_min_mev
-from cevns.exceptions import InvalidParameterError
-from cevns.flux import CallableFlux, TabulatedFlux
-from cevns.spectrum import flux_moments
+from cevns.core.constants import DAY_S, M_MUON, M_PION
+from cevns.core.exceptions import InvalidParameterError
+from cevns.likelihood.spectrum import flux_moments
+from cevns.physics.cross_section import differential_cross_section, e_nu_min_mev
+from cevns.sources.flux import CallableFlux, TabulatedFlux
 
 E_PROMPT = (M_PION**2 - M_MUON**2) / (2 * M_PION)
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from cevns.exceptions import InvalidParameterError
-from cevns.scan import delta_chi2_threshold
-from cevns.toys import feldman_cousins, generate_toy, toy_fits
+from cevns.core.exceptions import InvalidParameterError
+from cevns.stats.scan import delta_chi2_threshold
+from cevns.stats.toys import feldman_cousins, generate_toy, toy_fits
 
 from .test_experiment import _toy_experiment
 
@@ -58,8 +58,8 @@ def test_feldman_cousins_bad_input(cost):
 
 def test_asimov_returns_the_truth():
     from cevns.config import load_experiment
-    from cevns.fit import fit
-    from cevns.toys import asimov
+    from cevns.stats.fit import fit
+    from cevns.stats.toys import asimov
 
     cost = load_experiment("dresden_ii").cost("sin2w")
     a = asimov(cost, {"sin2_theta_w": 0.25, "dresden_ii.flux_norm": 1.01})

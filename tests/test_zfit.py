@@ -9,8 +9,8 @@ os.environ.setdefault("ZFIT_DISABLE_TF_WARNINGS", "1")
 zfit = pytest.importorskip("zfit", reason="optional extra cevns[zfit]")
 
 from cevns.config import load_experiment  # noqa: E402
-from cevns.fit import fit  # noqa: E402
-from cevns.zfit_interop import to_zfit  # noqa: E402
+from cevns.interop.zfit import to_zfit  # noqa: E402
+from cevns.stats.fit import fit  # noqa: E402
 
 
 @pytest.fixture(scope="module")

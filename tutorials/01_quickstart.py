@@ -35,9 +35,9 @@
 import matplotlib.pyplot as plt
 
 from cevns.config import load_experiment
-from cevns.fit import fit
-from cevns.models import family
-from cevns.plotting import plot_fit, save
+from cevns.physics.families import family
+from cevns.stats.fit import fit
+from cevns.viz.plotting import plot_fit, save
 
 # %% [markdown]
 # ## Load the experiment
@@ -59,7 +59,7 @@ print(exp.dataset)
 # Standard Model with tree-level nucleon couplings (the convention of seed 004), its only
 # parameter `sin2_theta_w` fixed at the low-energy value. Other families: `"sin2w"` (the
 # weak angle free), `"lma_dark"`, `"light_zprime"`, `"nsi_ee_q"`, ... (see
-# `cevns.models.FAMILIES`).
+# `cevns.physics.families.FAMILIES`).
 
 # %%
 fam = family("sm_tree")

@@ -15,7 +15,7 @@
 # # 02 - Your own detector: a CONUS-like germanium projection
 #
 # A detector in `cevns` is the map from a nuclear recoil energy to the observed bins. The
-# base class `cevns.detector.Detector` does the bookkeeping (recoil-energy nodes,
+# base class `cevns.detectors.base.Detector` does the bookkeeping (recoil-energy nodes,
 # quadrature weights, caching, validation); a new detector only implements small hooks:
 #
 # | hook | returns |
@@ -32,7 +32,7 @@
 # to the expectation) to sin^2(theta_W) and to a light vector mediator.
 #
 # (For ionisation detectors whose quenching and resolution are already objects, the
-# ready-made `cevns.detector.IonizationDetector(name, target, quenching=..., resolution=...,
+# ready-made `cevns.detectors.base.IonizationDetector(name, target, quenching=..., resolution=...,
 # efficiency=..., mass_kg=..., live_days=..., bin_edges=...)` does the same without a
 # subclass.)
 
@@ -44,18 +44,18 @@ import numpy as np
 from scipy import special
 
 from cevns import Target
-from cevns.background import FunctionBackground
-from cevns.dataset import Dataset
-from cevns.detector import Detector
-from cevns.experiment import Experiment
-from cevns.fit import fit
-from cevns.models import Parameter, family
-from cevns.plotting import plot_exclusion, plot_spectrum, save
-from cevns.quenching import Lindhard
-from cevns.reactor import ReactorFlux
-from cevns.resolution import GaussianResolution
-from cevns.scan import profile_scan
-from cevns.signal import Signal
+from cevns.detectors.base import Detector
+from cevns.detectors.quenching import Lindhard
+from cevns.detectors.resolution import GaussianResolution
+from cevns.likelihood.background import FunctionBackground
+from cevns.likelihood.dataset import Dataset
+from cevns.likelihood.experiment import Experiment
+from cevns.likelihood.signal import Signal
+from cevns.physics.families import Parameter, family
+from cevns.sources.reactor import ReactorFlux
+from cevns.stats.fit import fit
+from cevns.stats.scan import profile_scan
+from cevns.viz.plotting import plot_exclusion, plot_spectrum, save
 
 # %% [markdown]
 # ## The detector
@@ -123,7 +123,9 @@ det = ConusLikeGe()
 print(det)
 e_nr = np.array([1.0, 2.0, 5.0])
 print("E_ee(E_nr = 1, 2, 5 keVnr) =", det.quench(e_nr).round(4), "keVee")
-print("same with cevns.quenching.Lindhard(k=0.16):", Lindhard(k=0.16, z=32)(e_nr).round(4))
+print(
+    "same with cevns.detectors.quenching.Lindhard(k=0.16):", Lindhard(k=0.16, z=32)(e_nr).round(4)
+)
 
 # %% [markdown]
 # ## The reactor and the signal

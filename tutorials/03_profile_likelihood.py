@@ -14,7 +14,7 @@
 # %% [markdown]
 # # 03 - Profile likelihoods: sin^2(theta_W) and a light-mediator exclusion
 #
-# `cevns.scan.profile_scan(cost, grid)` fixes one or two parameters on a grid and refits
+# `cevns.stats.scan.profile_scan(cost, grid)` fixes one or two parameters on a grid and refits
 # all the others at every point (nuisance parameters *profiled*), each fit starting from
 # its neighbour's solution. The result (`ScanResult`) knows its Delta chi^2, turns it into
 # confidence intervals with Wilks' theorem (possibly a union of disjoint segments), into
@@ -29,11 +29,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cevns.config import load_experiment
-from cevns.fit import fit
-from cevns.nsi import couplings_from_eps
-from cevns.plotting import plot_exclusion, plot_scan, save
-from cevns.probes import CosmologyBound
-from cevns.scan import delta_chi2_threshold, grid_axis, profile_scan
+from cevns.likelihood.probes import CosmologyBound
+from cevns.physics.nsi import couplings_from_eps
+from cevns.stats.fit import fit
+from cevns.stats.scan import delta_chi2_threshold, grid_axis, profile_scan
+from cevns.viz.plotting import plot_exclusion, plot_scan, save
 
 exp = load_experiment("dresden_ii")
 

@@ -40,10 +40,10 @@ import numpy as np
 import uproot
 
 from cevns.config import load_experiment
-from cevns.dataset import Dataset
-from cevns.fit import fit
-from cevns.plotting import plot_fit, save
-from cevns.scan import grid_axis, profile_scan
+from cevns.likelihood.dataset import Dataset
+from cevns.stats.fit import fit
+from cevns.stats.scan import grid_axis, profile_scan
+from cevns.viz.plotting import plot_fit, save
 
 data = Dataset.dresden_ii("on")
 edges = data.edges[0]

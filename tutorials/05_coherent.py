@@ -43,10 +43,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cevns.config import load_experiment
-from cevns.fit import fit
-from cevns.models import family
-from cevns.plotting import plot_fit, save, style
-from cevns.scan import delta_chi2_threshold, grid_axis, profile_scan
+from cevns.physics.families import family
+from cevns.stats.fit import fit
+from cevns.stats.scan import delta_chi2_threshold, grid_axis, profile_scan
+from cevns.viz.plotting import plot_fit, save, style
 
 coherent = load_experiment("coherent_csi_2017_timing")
 det = coherent.signal.detector

@@ -40,8 +40,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cevns.config import load_experiment
-from cevns.plotting import plot_scan, save
-from cevns.scan import grid_axis, profile_scan
+from cevns.stats.scan import grid_axis, profile_scan
+from cevns.viz.plotting import plot_scan, save
 
 exp = load_experiment("dresden_ii")
 cost = exp.cost("sin2w")

@@ -29,7 +29,7 @@
 #
 # Scattering breaks it: elastic neutrino-nucleus scattering measures the NSI couplings
 # themselves, not only their forward-scattering combination in the Hamiltonian. This
-# tutorial shows both halves with `cevns.oscillation` and the Dresden-II likelihood.
+# tutorial shows both halves with `cevns.physics.oscillation` and the Dresden-II likelihood.
 
 # %%
 import math
@@ -40,12 +40,12 @@ from matplotlib.ticker import NullFormatter
 
 from cevns import NSIModel
 from cevns.config import load_experiment
-from cevns.fit import fit
-from cevns.oscillation import Medium, MixingParameters, probabilities
-from cevns.oscillation_plots import plot_degeneracy_probabilities
-from cevns.plotting import save, style
-from cevns.probes import CosmologyBound
-from cevns.scan import delta_chi2_threshold, grid_axis, profile_scan
+from cevns.likelihood.probes import CosmologyBound
+from cevns.physics.oscillation import Medium, MixingParameters, probabilities
+from cevns.stats.fit import fit
+from cevns.stats.scan import delta_chi2_threshold, grid_axis, profile_scan
+from cevns.viz.oscillation import plot_degeneracy_probabilities
+from cevns.viz.plotting import save, style
 
 # %% [markdown]
 # ## Oscillations: a DUNE-like baseline through the Earth's crust
@@ -98,7 +98,7 @@ plt.close(fig)
 # energy and baseline: the degeneracy is exact, not an accident of this configuration.
 # The dotted curve (flipped parameters *without* NSI) is different, so matter effects do
 # distinguish the orderings, but only if NSI are assumed absent. The same figure comes
-# ready-made from `cevns.oscillation_plots.plot_degeneracy_probabilities`, e.g. for
+# ready-made from `cevns.viz.oscillation.plot_degeneracy_probabilities`, e.g. for
 # antineutrinos:
 
 # %%

@@ -6,8 +6,8 @@ the public API; published numbers live in :mod:`cevns.reproduce.published`.
 
 from __future__ import annotations
 
-from .published import PUBLISHED, Published, published
-from .summary import Quantity, Summary, write_validation_page
+from cevns.reproduce.published import PUBLISHED, Published, published
+from cevns.reproduce.summary import Quantity, Summary, write_validation_page
 
 __all__ = ["PUBLISHED", "Published", "Quantity", "Summary", "published", "write_validation_page"]
 

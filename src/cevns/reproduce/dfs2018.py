@@ -1,7 +1,8 @@
 """Denton, Farzan & Shoemaker 2018 (arXiv:1804.03660, seed 002): COHERENT timing constraints.
 
-Reproduces, with the public API only (``load_experiment``, ``exp.cost``, :func:`~cevns.fit.fit`,
-:func:`~cevns.scan.profile_scan`), the seed-002 analysis of the COHERENT CsI 2017 data:
+Reproduces, with the public API only (``load_experiment``, ``exp.cost``,
+:func:`~cevns.stats.fit.fit`,
+:func:`~cevns.stats.scan.profile_scan`), the seed-002 analysis of the COHERENT CsI 2017 data:
 
 * P_c of Eq. 4.2 and the degenerate eps of Eq. 4.6;
 * Fig. 2: chi^2 of the LMA-Dark family versus the mediator mass for x = 0, 1/2, 1, 3/2, 2 and
@@ -42,15 +43,15 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize
 
-from ..config import load_experiment
-from ..experiment import Experiment, ExperimentCost
-from ..fit import FitWarning, fit
-from ..models import ModelFamily, family
-from ..nsi import NSIModel, degenerate_eps
-from ..nuclei import Target
-from ..scan import Interval, ScanResult, delta_chi2_threshold, profile_scan
-from ..spallation import MUON_GAMMA_PIDAR, prompt_contamination
-from .summary import Summary
+from cevns.config import load_experiment
+from cevns.likelihood.experiment import Experiment, ExperimentCost
+from cevns.physics.families import ModelFamily, family
+from cevns.physics.nsi import NSIModel, degenerate_eps
+from cevns.physics.nuclei import Target
+from cevns.reproduce.summary import Summary
+from cevns.sources.spallation import MUON_GAMMA_PIDAR, prompt_contamination
+from cevns.stats.fit import FitWarning, fit
+from cevns.stats.scan import Interval, ScanResult, delta_chi2_threshold, profile_scan
 
 __all__ = [
     "CONUS_CASES",
@@ -132,7 +133,7 @@ class Fig2:
     x_best : ndarray
         x at the marginalised minimum per mass.
     scans : dict
-        The fixed-x :class:`~cevns.scan.ScanResult` objects.
+        The fixed-x :class:`~cevns.stats.scan.ScanResult` objects.
     """
 
     masses: NDArray[np.float64]
@@ -171,7 +172,7 @@ def fig2(
 ) -> Fig2:
     """chi^2 of LMA-Dark versus M_Z' at fixed x and marginalised over x.
 
-    The fixed-x curves are :func:`~cevns.scan.profile_scan` runs over the mass (the flux
+    The fixed-x curves are :func:`~cevns.stats.scan.profile_scan` runs over the mass (the flux
     normalisation profiled); the marginalised curve refits x at each mass from several
     starting points (its chi^2 is multimodal in x) and keeps the lowest minimum.
     """
@@ -340,7 +341,7 @@ def fig7(
 
 # --------------------------------------------------------------------------- plots
 def _plot_fig2(res: Fig2, out: Path) -> list[str]:
-    from ..plotting import _plt, plot_scan, save
+    from cevns.viz.plotting import _plt, plot_scan, save
 
     fig = None
     ax = None
@@ -375,7 +376,7 @@ def _plot_fig2(res: Fig2, out: Path) -> list[str]:
 
 
 def _plot_table2(t2: Mapping[str, tuple[Interval, ScanResult]], out: Path) -> list[str]:
-    from ..plotting import _plt, save, style
+    from cevns.viz.plotting import _plt, save, style
 
     plt = _plt()
     style()
@@ -395,7 +396,7 @@ def _plot_table2(t2: Mapping[str, tuple[Interval, ScanResult]], out: Path) -> li
 
 
 def _plot_fig3(sc: ScanResult, out: Path) -> list[str]:
-    from ..plotting import _plt, plot_scan, save
+    from cevns.viz.plotting import _plt, plot_scan, save
 
     fig = plot_scan(sc, cls=(0.6827, 0.9545, 0.9973), dof=2)
     ax = fig.axes[0]
@@ -410,8 +411,8 @@ def _plot_fig3(sc: ScanResult, out: Path) -> list[str]:
 def _plot_fig7(
     panels: Mapping[str, Mapping[str, ScanResult]], masses: NDArray[np.float64], out: Path
 ) -> list[str]:
-    from ..nsi import couplings_from_eps
-    from ..plotting import _plt, save, style
+    from cevns.physics.nsi import couplings_from_eps
+    from cevns.viz.plotting import _plt, save, style
 
     plt = _plt()
     style()
@@ -469,7 +470,7 @@ def _etau_note(experiment: Experiment) -> str:
 
 
 def _plot_conus(bounds: Mapping[str, ConusBound], out: Path) -> list[str]:
-    from ..plotting import _plt, plot_scan, save
+    from cevns.viz.plotting import _plt, plot_scan, save
 
     fig = None
     ax = None
@@ -501,8 +502,8 @@ def _plot_conus(bounds: Mapping[str, ConusBound], out: Path) -> list[str]:
 # --------------------------------------------------------------------------- run
 def _absolute_sm_pe(sm_tree: NSIModel) -> dict[str, float]:
     """SM events of the full CsI 2017 detector in 6-30 PE, no normalisation."""
-    from ..presets.coherent import CsI2017Detector, coherent_csi_2017_flux
-    from ..signal import Signal
+    from cevns.experiments.coherent_csi_2017 import CsI2017Detector, coherent_csi_2017_flux
+    from cevns.likelihood.signal import Signal
 
     sig = Signal(coherent_csi_2017_flux(), CsI2017Detector())
     models = {
@@ -566,7 +567,7 @@ def run(out_dir: Path, progress: bool = True, *, n_masses: int = 61) -> Summary:
     s.notes.append(
         f"Data (release, beam-on C - AC, 6 <= PE < 30): prompt [0, 1) us = {obs[0]:g}, "
         f"delayed [1, 12) us = {obs[1]:g}; errors sqrt(1.2 N_obs) = "
-        f"{', '.join(f'{e:.2f}' for e in exp.dataset.errors)} (Eq. 4.8)."
+        f"{', '.join(f'{e:.2f}' for e in np.asarray(exp.dataset.errors))} (Eq. 4.8)."
     )
     s.notes.append(
         f"SM prediction (tree level, sin2_theta_w = {SIN2_THETA_W}): the framework's absolute "

@@ -10,7 +10,7 @@ follow the captions: 3 sigma for 2 dof (Delta chi^2 = 11.83) for Fig. 2, 4, 5; 3
 Plots: Fig. 1 (the eps^u-eps^d plane with the eps_ee = -2 lines of the Earth and the Sun),
 Fig. 2-5 (Dresden-II), Fig. 8 (JUNO-like survival for both orderings and octants) and the
 NO versus IO appearance probability with and without eps_ee = -2 (curves on top of each
-other), all from :mod:`cevns.oscillation_plots`.
+other), all from :mod:`cevns.viz.oscillation`.
 
 Quantities: ``lma_dark_excluded_3sigma_above_mev.fef`` (the lightest mediator for which the
 LMA-Dark point x = 0 is excluded), ``.modified_lindhard`` (not computed: the adiabatic
@@ -29,11 +29,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..config import load_experiment
-from ..nsi import couplings_from_eps
-from ..scan import ScanResult, delta_chi2_threshold, profile_scan
-from .flagship import exclusion_curve, lma_dark_band
-from .summary import Summary
+from cevns.config import load_experiment
+from cevns.physics.nsi import couplings_from_eps
+from cevns.reproduce.flagship import exclusion_curve, lma_dark_band
+from cevns.reproduce.summary import Summary
+from cevns.stats.scan import ScanResult, delta_chi2_threshold, profile_scan
 
 __all__ = ["COSMOLOGY_BBN_MEV", "run"]
 
@@ -50,7 +50,7 @@ _MASS = "mediator_mass_mev"
 _NOTE_ML = (
     "not computed: seed 000 takes the modified Lindhard curve of its ref. [92] through "
     "Coloma et al., but no seed gives its adiabatic parameter; "
-    "cevns.quenching.ModifiedLindhard(adiabatic_kev=...) is ready for it"
+    "cevns.detectors.quenching.ModifiedLindhard(adiabatic_kev=...) is ready for it"
 )
 
 
@@ -159,7 +159,7 @@ def _plots(
     chi2_ref: float,
     fig5: ScanResult,
 ) -> list[str]:
-    from ..plotting import _plt, plot_exclusion, save, style
+    from cevns.viz.plotting import _plt, plot_exclusion, save, style
 
     plt = _plt()
     style()
@@ -237,8 +237,8 @@ def _plots(
     keep(fig, "fig5_eps_ee_vs_mass")
 
     # the oscillation side (seed 000 Fig. 1, Fig. 8, and NO versus IO with eps_ee = -2)
-    from ..oscillation import Medium
-    from ..oscillation_plots import plot_degeneracy_probabilities, plot_eps_plane, plot_juno
+    from cevns.physics.oscillation import Medium
+    from cevns.viz.oscillation import plot_degeneracy_probabilities, plot_eps_plane, plot_juno
 
     keep(plot_eps_plane(), "fig1_eps_plane")
     keep(plot_juno(), "fig8_juno")

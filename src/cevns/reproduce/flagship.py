@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..config import load_experiment
-from ..fit import fit
-from ..nsi import couplings_from_eps
-from ..scan import delta_chi2_threshold
-from .summary import Summary
+from cevns.config import load_experiment
+from cevns.physics.nsi import couplings_from_eps
+from cevns.reproduce.summary import Summary
+from cevns.stats.fit import fit
+from cevns.stats.scan import delta_chi2_threshold
 
 __all__ = [
     "COSMOLOGY_BBN_MEV",
@@ -181,7 +181,7 @@ def run(out_dir: str | Path, *, progress: bool = True, n_mass: int = 31) -> Summ
 def _plot(
     out: Path, curves: dict[str, NDArray[np.float64]], masses: NDArray[np.float64]
 ) -> list[str]:
-    from ..plotting import _plt, plot_exclusion, save
+    from cevns.viz.plotting import _plt, plot_exclusion, save
 
     lo, hi = lma_dark_band(masses)
     fig = plot_exclusion(

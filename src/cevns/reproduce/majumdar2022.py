@@ -1,10 +1,11 @@
 """Seed 004 (Majumdar, Papoulias, Srivastava & Valle 2022): Dresden-II reproduced.
 
-Everything goes through the public API: :func:`cevns.config.load_experiment` builds the
+Everything goes through the public API: :func:`cevns.config.loader.load_experiment` builds the
 ``dresden_ii`` experiment of ``models/experiments/dresden_ii.toml`` (Fef quenching, or YBe
-through the override ``detector.quenching = "ybe"``), :meth:`~cevns.experiment.Experiment.cost`
-gives the chi^2 of seed 004 Eq. 19, :func:`cevns.fit.fit` and
-:func:`cevns.scan.profile_scan` do the rest. Seed 004 works with tree-level nucleon
+through the override ``detector.quenching = "ybe"``),
+:meth:`~cevns.likelihood.experiment.Experiment.cost`
+gives the chi^2 of seed 004 Eq. 19, :func:`cevns.stats.fit.fit` and
+:func:`cevns.stats.scan.profile_scan` do the rest. Seed 004 works with tree-level nucleon
 couplings and sin^2(theta_W) = 0.23857 (Sec. 2.1), hence the ``*_tree`` model families.
 
 Quantities (ids of :mod:`cevns.reproduce.published`): ``chi2_min.bkg_only``,
@@ -23,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from ..config import load_experiment
-from ..fit import fit
-from ..scan import ScanResult, profile_scan
-from .summary import Summary
+from cevns.config import load_experiment
+from cevns.reproduce.summary import Summary
+from cevns.stats.fit import fit
+from cevns.stats.scan import ScanResult, profile_scan
 
 __all__ = ["QUENCHING", "run"]
 
@@ -187,7 +188,7 @@ def _plots(
     a12: dict[str, ScanResult],
     ngi: dict[str, ScanResult],
 ) -> list[str]:
-    from ..plotting import _plt, plot_fit, plot_scan, save, style
+    from cevns.viz.plotting import _plt, plot_fit, plot_scan, save, style
 
     plt = _plt()
     style()

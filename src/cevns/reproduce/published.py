@@ -182,7 +182,7 @@ def published(analysis: str, qid: str) -> Published:
     """Look a published quantity up."""
     key = f"{analysis}/{qid}"
     if key not in PUBLISHED:
-        from .._validation import unknown_name
+        from cevns.core._validation import unknown_name
 
         raise unknown_name("published quantity", key, PUBLISHED)
     return PUBLISHED[key]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from .._validation import unknown_name
-from .summary import Summary, write_validation_page
+from cevns.core._validation import unknown_name
+from cevns.reproduce.summary import Summary, write_validation_page
 
 __all__ = ["ANALYSES", "run"]
 

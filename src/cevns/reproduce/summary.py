@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .published import Published, published
+from cevns.reproduce.published import Published, published
 
 __all__ = ["Quantity", "Summary", "write_validation_page"]
 

@@ -1,0 +1,439 @@
+"""Analysis commands of the ``cevns`` command line: info, fit, scan, reproduce, plot.
+
+They are registered on the click group of :mod:`cevns.cli`. Errors are one line on stderr
+with a non-zero exit code (no traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+__all__ = ["COMMANDS"]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(fn: F) -> F:
+    """Turn cevns, value and key errors into one-line click errors."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from cevns.core.exceptions import CevnsError
+
+        try:
+            return fn(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except (CevnsError, ValueError, KeyError, FileNotFoundError, ModuleNotFoundError) as e:
+            text = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+            raise click.ClickException(text.replace("\n", " | ")) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            msg = f"{what} expects NAME=VALUE, got {item!r}"
+            raise click.BadParameter(msg)
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _floats(items: Sequence[str], what: str) -> dict[str, float]:
+    out = {}
+    for k, v in _pairs(items, what).items():
+        try:
+            out[k] = float(v)
+        except ValueError:
+            msg = f"{what} {k}={v!r}: the value must be a number"
+            raise click.BadParameter(msg) from None
+    return out
+
+
+def _experiments(spec: str, sets: Sequence[str]) -> list[Any]:
+    from cevns.config import load_experiment
+
+    names = [s for s in spec.split("+") if s]
+    if not names:
+        msg = "give at least one experiment, e.g. dresden_ii or coherent_csi_2017+dresden_ii"
+        raise click.BadParameter(msg)
+    overrides: dict[str, dict[str, str]] = {n: {} for n in names}
+    for k, v in _pairs(sets, "--set").items():
+        head, _, rest = k.partition(".")
+        if head in overrides and rest:
+            overrides[head][rest] = v
+        elif len(names) == 1:
+            overrides[names[0]][k] = v
+        else:
+            msg = f"--set {k}: with several experiments prefix the key with one of {names}"
+            raise click.BadParameter(msg)
+    return [load_experiment(n, overrides[n]) for n in names]
+
+
+def _cost(experiments: Sequence[Any], model: str) -> Any:
+    from cevns.physics.model_files import load_model
+
+    fam = load_model(model)
+    cost = experiments[0].cost(fam)
+    for e in experiments[1:]:
+        cost = cost + e.cost(fam)
+    return cost
+
+
+def _echo(quiet: bool, text: str) -> None:
+    if not quiet:
+        click.echo(text)
+
+
+# ---------------------------------------------------------------------- info
+@click.command("info")
+@friendly_errors
+def info_cmd() -> None:
+    """List the shipped experiments, physics models, component kinds and datasets.
+
+    Example: cevns info
+    """
+    from cevns.config import available_experiments, available_models, load_experiment_config
+    from cevns.config.components import components, origin
+    from cevns.data import store as data
+    from cevns.physics.families import FAMILIES
+    from cevns.physics.model_files import load_model
+
+    click.echo("Experiments (models/experiments):")
+    for name in available_experiments():
+        cfg = load_experiment_config(name).file
+        click.echo(f"  {name:24s} {cfg.description}")
+    click.echo("Physics models (models/physics; built-in families also accepted):")
+    for name in available_models():
+        click.echo(f"  {name:24s} parameters: {', '.join(load_model(name).names)}")
+    extra = sorted(set(FAMILIES) - set(available_models()))
+    click.echo(f"  built-in families: {', '.join(extra)}")
+    click.echo("Component kinds (experiment-file sections; entry points 'cevns.components'):")
+    for (section, kind), comp in components().items():
+        click.echo(f"  [{section}] kind = {kind!r}: {comp.description}")
+        click.echo(f"      options: {', '.join(comp.options.model_fields) or '(none)'}")
+        click.echo(f"      from {origin(section, kind)}")
+    files = data.list_files()
+    click.echo(f"Datasets: {len(files)} registered public files (cevns data list)")
+
+
+# ---------------------------------------------------------------------- fit
+@click.command("fit")
+@click.argument("experiments")
+@click.option(
+    "--model",
+    "-m",
+    default="sm",
+    show_default=True,
+    help="Physics model (file name, path or family).",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a config key, e.g. detector.quenching=ybe.",
+)
+@click.option("--fix", multiple=True, metavar="NAME=VALUE", help="Fix a parameter.")
+@click.option("--free", multiple=True, metavar="NAME", help="Release a parameter fixed by default.")
+@click.option("--start", multiple=True, metavar="NAME=VALUE", help="Start value of a parameter.")
+@click.option("--minos", is_flag=True, help="Run Minos on the free physics parameters.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the result as JSON.",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write spectrum plots (PNG and PDF).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@friendly_errors
+def fit_cmd(
+    experiments: str,
+    model: str,
+    sets: tuple[str, ...],
+    fix: tuple[str, ...],
+    free: tuple[str, ...],
+    start: tuple[str, ...],
+    minos: bool,
+    json_path: Path | None,
+    plot_path: Path | None,
+    quiet: bool,
+) -> None:
+    """Fit EXPERIMENT[+EXPERIMENT...] and print the result table.
+
+    Example: cevns fit dresden_ii --model sin2w --set detector.quenching=ybe --json fit.json
+    """
+    from cevns.stats.fit import fit
+
+    exps = _experiments(experiments, sets)
+    cost = _cost(exps, model)
+    fam_names = exps[0].cost(model).family.names if exps else ()
+    res = fit(
+        cost,
+        start=_floats(start, "--start"),
+        fix=_floats(fix, "--fix"),
+        free=list(free),
+        minos=[n for n in fam_names if n in _free_names(cost, fix, free)] if minos else False,
+        warn=False,
+    )
+    _echo(quiet, res.table())
+    if not res.valid:
+        click.echo(f"warning: the fit is not valid: {res.message}", err=True)
+    if json_path:
+        d = res.to_dict()
+        d["-2lnL" if all(e.likelihood == "poisson" for e in exps) else "chi2"] = res.fval
+        d["experiments"] = [e.name for e in exps]
+        d["model"] = model
+        json_path.write_text(json.dumps(d, indent=1) + "\n")
+        _echo(quiet, f"wrote {json_path}")
+    if plot_path:
+        from cevns.viz.plotting import plot_fit, save
+
+        for e, fig in zip(exps, plot_fit(cost, res), strict=False):
+            target = (
+                plot_path
+                if len(exps) == 1
+                else plot_path.with_name(f"{plot_path.stem}_{e.name}{plot_path.suffix}")
+            )
+            written = save(fig, target)
+            _echo(quiet, "wrote " + ", ".join(map(str, written)))
+
+
+def _free_names(cost: Any, fix: Sequence[str], free: Sequence[str]) -> set[str]:
+    from cevns.stats.fit import _names, parameter_info
+
+    _, fixed_default, _ = parameter_info(cost)
+    fixed = (fixed_default - set(free)) | {f.split("=")[0] for f in fix}
+    return set(_names(cost)) - fixed
+
+
+# ---------------------------------------------------------------------- scan
+def _param_axis(text: str, logs: set[str]) -> tuple[str, Any]:
+    from cevns.stats.scan import grid_axis
+
+    if "=" not in text or text.count(":") != 2:
+        msg = f"--param expects NAME=START:STOP:N, got {text!r}"
+        raise click.BadParameter(msg)
+    name, rng = text.split("=", 1)
+    a, b, n = rng.split(":")
+    try:
+        return name, grid_axis(float(a), float(b), int(n), log=name in logs)
+    except ValueError as e:
+        msg = f"--param {text!r}: {e}"
+        raise click.BadParameter(msg) from None
+
+
+@click.command("scan")
+@click.argument("experiments")
+@click.option("--model", "-m", required=True, help="Physics model (file name, path or family).")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    required=True,
+    metavar="NAME=START:STOP:N",
+    help="Scanned parameter (1 or 2).",
+)
+@click.option("--log", "logs", multiple=True, metavar="NAME", help="Log-spaced axis for NAME.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config key.")
+@click.option("--fix", multiple=True, metavar="NAME=VALUE", help="Fix a parameter everywhere.")
+@click.option("--free", multiple=True, metavar="NAME", help="Profile a parameter fixed by default.")
+@click.option(
+    "--backend",
+    type=click.Choice(["serial", "processes", "dask"]),
+    default="serial",
+    show_default=True,
+)
+@click.option(
+    "--workers", type=int, default=None, help="Processes or dask workers (default: all cores)."
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="dask scheduler address (default: a LocalCluster).",
+)
+@click.option(
+    "--checkpoint",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Resume/record points here.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the scan as JSON.",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the scan as CSV.",
+)
+@click.option(
+    "--root",
+    "root_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the scan as a ROOT TTree.",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Plot the profile or contours.",
+)
+@click.option(
+    "--cl", "cls", multiple=True, type=float, default=(0.6827, 0.9545, 0.9973), show_default=True
+)
+@click.option("--quiet", "-q", is_flag=True)
+@friendly_errors
+def scan_cmd(
+    experiments: str,
+    model: str,
+    params: tuple[str, ...],
+    logs: tuple[str, ...],
+    sets: tuple[str, ...],
+    fix: tuple[str, ...],
+    free: tuple[str, ...],
+    backend: str,
+    workers: int | None,
+    scheduler: str | None,
+    checkpoint: Path | None,
+    json_path: Path | None,
+    csv_path: Path | None,
+    root_path: Path | None,
+    plot_path: Path | None,
+    cls: tuple[float, ...],
+    quiet: bool,
+) -> None:
+    """Profile-likelihood scan of 1 or 2 parameters; all others are refitted at each point.
+
+    Example: cevns scan dresden_ii --model light_zprime --param mediator_mass_mev=1:100:30
+    --log mediator_mass_mev --param g_nu_g_q=-3e-10:0:40 --backend processes --json s.json
+    """
+    from cevns.stats.scan import profile_scan
+
+    if len(params) > 2:
+        msg = f"at most two --param, got {len(params)}"
+        raise click.BadParameter(msg)
+    grid = dict(_param_axis(p, set(logs)) for p in params)
+    exps = _experiments(experiments, sets)
+    cost = _cost(exps, model)
+    t0 = time.perf_counter()
+    res = profile_scan(
+        cost,
+        grid,
+        fix=_floats(fix, "--fix"),
+        free=list(free),
+        backend=backend,  # type: ignore[arg-type]
+        workers=workers,
+        scheduler=scheduler,
+        checkpoint=checkpoint,
+        progress=not quiet and sys.stderr.isatty(),
+        log_axes=list(logs),
+    )
+    dt = time.perf_counter() - t0
+    bf = res.best_fit
+    n_bad = int((~res.valid).sum())
+    _echo(
+        quiet,
+        f"scanned {res.chi2.size} points in {dt:.1f} s ({backend}); "
+        f"chi2_min = {res.chi2_min:.4f}; invalid fits: {n_bad}",
+    )
+    _echo(quiet, "best fit: " + ", ".join(f"{k} = {v:.6g}" for k, v in bf["values"].items()))
+    if len(res.names) == 1:
+        for cl in cls:
+            _echo(quiet, f"{res.names[0]}: {res.interval(cl, 1)}")
+    if json_path:
+        d = res.to_dict()
+        d["experiments"] = [e.name for e in exps]
+        d["model"] = model
+        json_path.write_text(json.dumps(d, indent=1) + "\n")
+        _echo(quiet, f"wrote {json_path}")
+    if csv_path:
+        res.to_csv(csv_path)
+    if root_path:
+        res.to_root(root_path)
+    if plot_path:
+        from cevns.viz.plotting import plot_scan, save
+
+        _echo(quiet, "wrote " + ", ".join(map(str, save(plot_scan(res, cls=cls), plot_path))))
+
+
+# ---------------------------------------------------------------------- reproduce
+@click.command("reproduce")
+@click.argument("name")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/reproduce"),
+    show_default=True,
+)
+@click.option("--quiet", "-q", is_flag=True)
+@friendly_errors
+def reproduce_cmd(name: str, out_dir: Path, quiet: bool) -> None:
+    """Reproduce a seed paper's headline results (or all) and write summaries and plots.
+
+    Example: cevns reproduce majumdar2022 --out out
+    """
+    from cevns.reproduce import runner
+
+    summaries = runner.run(name, out_dir, progress=not quiet)
+    for s in summaries:
+        _echo(quiet, s.markdown())
+        _echo(quiet, f"wrote {out_dir / s.analysis}/summary.json and summary.md")
+
+
+# ---------------------------------------------------------------------- plot
+@click.command("plot")
+@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@friendly_errors
+def plot_cmd(result: Path, out_path: Path) -> None:
+    """Plot a scan result written by ``cevns scan --json``.
+
+    Example: cevns plot scan.json --out scan.png
+    """
+    import numpy as np
+
+    from cevns.stats.scan import ScanResult
+    from cevns.viz.plotting import plot_scan, save
+
+    d = json.loads(result.read_text())
+    if "points" not in d or "scanned" not in d:
+        msg = f"{result}: not a scan result (no 'points'/'scanned'); only scans can be plotted"
+        raise click.ClickException(msg)
+    names = tuple(d["scanned"])
+    axes = tuple(np.asarray(d["axes"][n]) for n in names)
+    shape = tuple(a.size for a in axes)
+    chi2 = np.array([p["chi2"] for p in d["points"]]).reshape(shape)
+    valid = np.array([p["valid"] for p in d["points"]]).reshape(shape)
+    prof_names = list(d["points"][0]["profiled"]) if d["points"] else []
+    prof = {k: np.array([p["profiled"][k] for p in d["points"]]).reshape(shape) for k in prof_names}
+    res = ScanResult(names, axes, chi2, valid, prof, d["best_fit"], tuple(d.get("log_axes", ())))
+    click.echo("wrote " + ", ".join(map(str, save(plot_scan(res), out_path))))
+
+
+COMMANDS = [info_cmd, fit_cmd, scan_cmd, reproduce_cmd, plot_cmd]

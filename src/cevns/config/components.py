@@ -1,0 +1,179 @@
+"""Component kinds that experiment files name (``[detector] kind = "..."``).
+
+A component kind is a :class:`Component`: the file section it serves, its ``kind``, a
+pydantic options model (a :class:`ComponentOptions` subclass) and a builder that receives
+the validated options (backgrounds also receive the dataset).
+
+Kinds come from two places, never from an import side effect:
+
+* the ``cevns.components`` entry-point group of every installed distribution, each entry
+  naming a sequence of :class:`Component` (cevns's own kinds are declared the same way in
+  its ``pyproject.toml``)::
+
+      [project.entry-points."cevns.components"]
+      my_detectors = "my_package.cevns_kinds:COMPONENTS"
+
+* :func:`register_component`, called explicitly (a script or a notebook).
+
+Two sources declaring the same section and kind are an error that names both.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel
+
+from cevns.core.exceptions import InvalidConfigError
+from cevns.core.files import StrictModel
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Component",
+    "ComponentOptions",
+    "Section",
+    "component",
+    "components",
+    "kinds",
+    "origin",
+    "register_component",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+ENTRY_POINT_GROUP = "cevns.components"
+Section = Literal["flux", "detector", "dataset", "background"]
+SECTIONS: tuple[str, ...] = get_args(Section)
+
+
+class ComponentOptions(StrictModel):
+    """Base of the option models of components: unknown keys rejected, frozen."""
+
+
+@dataclass(frozen=True)
+class Component:
+    """One kind of one section of an experiment file.
+
+    Parameters
+    ----------
+    section : {"flux", "detector", "dataset", "background"}
+        The file section (``[[backgrounds]]`` entries are ``"background"``).
+    kind : str
+        The value of ``kind`` that selects it.
+    options : type of pydantic.BaseModel
+        Validates the other keys of the section.
+    builder : callable
+        ``builder(options)`` (backgrounds: ``builder(options, dataset=...)``) returns the
+        flux, detector, dataset or background.
+    description : str
+        One line for ``cevns info``.
+    """
+
+    section: Section
+    kind: str
+    options: type[BaseModel]
+    builder: Callable[..., Any]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.section not in SECTIONS:
+            msg = f"component section must be one of {SECTIONS}, got {self.section!r}"
+            raise InvalidConfigError(msg)
+        if not self.kind.isidentifier():
+            msg = f"component kind must be an identifier, got {self.kind!r}"
+            raise InvalidConfigError(msg)
+        options: object = self.options  # checked at run time: plugins are not type-checked
+        builder: object = self.builder
+        if not (isinstance(options, type) and issubclass(options, BaseModel)):
+            msg = f"{self.section} kind {self.kind!r}: options must be a pydantic model class"
+            raise InvalidConfigError(msg)
+        if not callable(builder):
+            msg = f"{self.section} kind {self.kind!r}: builder must be callable"
+            raise InvalidConfigError(msg)
+
+
+#: kinds registered at run time by :func:`register_component`, with where they came from
+_REGISTERED: dict[tuple[Section, str], tuple[Component, str]] = {}
+
+
+def register_component(
+    section: Section,
+    kind: str,
+    options: type[BaseModel],
+    builder: Callable[..., Any],
+    description: str = "",
+) -> Component:
+    """Declare a kind at run time (a script or notebook); see the module docstring.
+
+    Re-registering the same kind at run time replaces it (convenient while developing);
+    a kind that an installed distribution already declares is refused.
+    """
+    comp = Component(section, kind, options, builder, description)
+    installed = _installed()
+    if (section, kind) in installed:
+        msg = (
+            f"{section} kind {kind!r} is already declared by {installed[(section, kind)][1]}; "
+            "choose another kind"
+        )
+        raise InvalidConfigError(msg)
+    _REGISTERED[(section, kind)] = (comp, "register_component")
+    return comp
+
+
+@functools.cache
+def _installed() -> dict[tuple[Section, str], tuple[Component, str]]:
+    out: dict[tuple[Section, str], tuple[Component, str]] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        where = f"entry point {ep.name!r} ({ep.value}"
+        where += f", distribution {ep.dist.name})" if ep.dist is not None else ")"
+        try:
+            declared = ep.load()
+        except Exception as e:  # a broken plugin must name itself
+            msg = f"{where} could not be loaded: {type(e).__name__}: {e}"
+            raise InvalidConfigError(msg) from e
+        if not isinstance(declared, Sequence) or not all(
+            isinstance(c, Component) for c in declared
+        ):
+            msg = f"{where} must name a sequence of cevns.config.Component"
+            raise InvalidConfigError(msg)
+        for c in declared:
+            key = (c.section, c.kind)
+            if key in out:
+                msg = f"{c.section} kind {c.kind!r} is declared twice: by {out[key][1]} and {where}"
+                raise InvalidConfigError(msg)
+            out[key] = (c, where)
+    if not out:
+        msg = (
+            f"no component kinds found in the {ENTRY_POINT_GROUP!r} entry points: "
+            "is cevns installed (pip install . or pip install -e .)?"
+        )
+        raise InvalidConfigError(msg)
+    return out
+
+
+def components(section: Section | None = None) -> dict[tuple[Section, str], Component]:
+    """Every known kind (installed and registered), optionally of one section."""
+    every = {k: v[0] for k, v in (_installed() | _REGISTERED).items()}
+    return {k: c for k, c in sorted(every.items()) if section is None or k[0] == section}
+
+
+def origin(section: Section, kind: str) -> str:
+    """Where a kind was declared (entry point and distribution, or ``register_component``)."""
+    return (_installed() | _REGISTERED)[(section, kind)][1]
+
+
+def component(section: Section, kind: str) -> Component | None:
+    """The kind ``kind`` of ``section``, or ``None``."""
+    return components(section).get((section, kind))
+
+
+def kinds(section: Section) -> Mapping[str, Component]:
+    """Kinds of one section by name."""
+    return {k: c for (_, k), c in components(section).items()}

@@ -1,0 +1,124 @@
+"""Reading the TOML files of the package: where the shipped ones are, strict schemas, errors.
+
+Experiment files (:mod:`cevns.config`) and physics-model files
+(:mod:`cevns.physics.model_files`) are read the same way: by shipped name or by path, TOML
+parsed with :mod:`tomllib`, validated by a pydantic model with ``extra="forbid"``, and every
+error reported as an :class:`~cevns.core.exceptions.InvalidConfigError` that names the file,
+the key path and the offending value, with a did-you-mean for unknown keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.resources
+import tomllib
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from cevns.core._validation import unknown_name
+from cevns.core.exceptions import InvalidConfigError
+
+__all__ = ["StrictModel", "fields_tree", "format_errors", "models_dir", "read_toml", "shipped"]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+Folder = Literal["experiments", "physics"]
+
+
+class StrictModel(BaseModel):
+    """Base of every file schema and component option model: unknown keys rejected, frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def models_dir() -> Path:
+    """Directory of the shipped experiment and model files."""
+    try:
+        inside = importlib.resources.files("cevns") / "_shipped" / "models"
+        if inside.is_dir():
+            return Path(str(inside))
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover
+        pass
+    return Path(__file__).resolve().parents[3] / "models"
+
+
+def shipped(folder: Folder) -> dict[str, Path]:
+    """Shipped files of one folder (``experiments`` or ``physics``) by name."""
+    d = models_dir() / folder
+    return {p.stem: p for p in sorted(d.glob("*.toml"))} if d.is_dir() else {}
+
+
+def read_toml(name_or_path: str | Path, folder: Folder) -> tuple[dict[str, Any], str]:
+    """The raw table of a shipped name or a path, and the source to name in errors."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.exists():
+            msg = f"configuration file {p} does not exist"
+            raise InvalidConfigError(msg)
+        if not p.is_file():
+            msg = f"configuration file {p} is not a file"
+            raise InvalidConfigError(msg)
+        path = p
+    else:
+        index = shipped(folder)
+        if str(name_or_path) not in index:
+            what = "experiment" if folder == "experiments" else "model"
+            raise unknown_name(what, str(name_or_path), index)
+        path = index[str(name_or_path)]
+    try:
+        raw = tomllib.loads(path.read_text())
+    except UnicodeDecodeError as e:
+        msg = f"{path}: not a text (TOML) file: {e}"
+        raise InvalidConfigError(msg) from e
+    except tomllib.TOMLDecodeError as e:
+        msg = f"{path}: not valid TOML: {e}"
+        raise InvalidConfigError(msg) from e
+    return raw, str(path)
+
+
+def format_errors(source: str, err: ValidationError, known: Mapping[str, Any]) -> str:
+    """One line per pydantic error: the key path, what is wrong, the offending value."""
+    lines = [f"{source}: invalid configuration"]
+    for e in err.errors():
+        loc = [str(p) for p in e["loc"]]
+        path = ".".join(loc) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            key = loc[-1]
+            parent = known
+            for part in loc[:-1]:
+                # "*" holds the fields of every entry of a table of tables (parameters.NAME)
+                parent = (
+                    parent.get(part, parent.get("*", {})) if isinstance(parent, Mapping) else {}
+                )
+            options = sorted(parent) if isinstance(parent, Mapping) else []
+            hint = difflib.get_close_matches(key, options, n=1, cutoff=0.5)
+            did = f"; did you mean {hint[0]!r}?" if hint else ""
+            lines.append(f"  {path}: unknown key{did} Allowed: {', '.join(options)}")
+        else:
+            lines.append(f"  {path}: {e['msg']} (got {e.get('input')!r})")
+    return "\n".join(lines)
+
+
+def fields_tree(
+    model: type[BaseModel], *, opaque: tuple[type[BaseModel], ...] = ()
+) -> dict[str, Any]:
+    """Nested field names of a schema (for did-you-mean); ``opaque`` models are not entered."""
+    out: dict[str, Any] = {}
+    for name, f in model.model_fields.items():
+        key = f.alias or name
+        ann = f.annotation
+        sub = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        if sub is None and typing.get_origin(ann) is dict:
+            val = typing.get_args(ann)[-1]
+            if isinstance(val, type) and issubclass(val, BaseModel):
+                out[key] = {"*": fields_tree(val, opaque=opaque)}
+                continue
+        out[key] = fields_tree(sub, opaque=opaque) if sub is not None and sub not in opaque else {}
+    return out

@@ -1,0 +1,25 @@
+"""Public data files: the registry (checksums, provenance), the cache and the readers."""
+
+from cevns.data.store import (
+    Registry,
+    RegistryEntry,
+    cache_dir,
+    fetch,
+    list_files,
+    load_table,
+    load_yaml,
+    path,
+    registry,
+)
+
+__all__ = [
+    "Registry",
+    "RegistryEntry",
+    "cache_dir",
+    "fetch",
+    "list_files",
+    "load_table",
+    "load_yaml",
+    "path",
+    "registry",
+]

@@ -1,0 +1,688 @@
+"""Registered public data files: where they are, whether they are intact, how to read them.
+
+Every file cevns reads from outside the package is listed in ``data/registry.toml`` (shipped
+in the wheel as ``cevns/_shipped/registry.toml``) with its sha256, a public URL of a pinned
+upstream copy, its column meanings and the publication it belongs to. Files are never copied
+into the repository. :func:`path` finds a file, in this order,
+
+1. in ``$CEVNS_DATA_DIR`` (exact relative path, e.g. ``dresden_ii/data_release.txt``);
+2. in the user cache, ``$CEVNS_CACHE_DIR`` or ``pooch.os_cache("cevns")``;
+3. by downloading it with pooch from the registry URL into the cache.
+
+Every file found is checked against its sha256 (once per process and file version); a
+mismatch raises :class:`~cevns.core.exceptions.ChecksumMismatchError`, never a warning. A file
+that is nowhere and cannot be downloaded raises one
+:class:`~cevns.core.exceptions.DataNotFoundError` that names the file, the places searched, the
+URL and the remedy. Nothing is read at import time.
+
+The same operations are available from the command line::
+
+    cevns data list
+    cevns data fetch dresden_ii/data_release.txt     # or: cevns data fetch all
+    cevns data verify
+
+Examples
+--------
+>>> entry = registry()["dresden_ii/data_release.txt"]
+>>> entry.publication
+'arXiv:2202.09672'
+>>> table = load_table("dresden_ii/data_release.txt")
+>>> table.shape
+(130, 5)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.resources
+import json
+import os
+import re
+import tomllib
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, NoReturn
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cevns.core._validation import unknown_name
+from cevns.core.exceptions import ChecksumMismatchError, DataNotFoundError, InvalidConfigError
+
+__all__ = [
+    "CACHE_DIR_ENV",
+    "DATA_DIR_ENV",
+    "Registry",
+    "RegistryEntry",
+    "VerifyResult",
+    "cache_dir",
+    "fetch",
+    "list_files",
+    "load_table",
+    "load_yaml",
+    "path",
+    "registry",
+    "verify",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+#: Environment variable naming a folder that holds the data files (relative paths as registered).
+DATA_DIR_ENV = "CEVNS_DATA_DIR"
+#: Environment variable overriding the download cache (default ``pooch.os_cache("cevns")``).
+CACHE_DIR_ENV = "CEVNS_CACHE_DIR"
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_ARCHIVES = "_archives"
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """One registered data file.
+
+    Attributes
+    ----------
+    name : str
+        Path relative to the data directory, e.g. ``"dresden_ii/data_release.txt"``.
+    sha256 : str
+        Checksum of the file (lower-case hex).
+    url : str
+        Public URL of a pinned upstream copy; ``""`` if there is none. If
+        :attr:`archive_member` is set, the URL of a zip archive (a wheel) holding the file.
+    description : str
+        Columns, units, binning.
+    publication : str
+        arXiv id(s) or reference.
+    upstream : str
+        ``owner/repo@commit`` (or ``package==version``) the bytes were taken from.
+    source, note : str
+        Origin of the data when it differs from ``upstream``; caveats.
+    archive_member, archive_sha256 : str
+        Path of the file inside the archive at :attr:`url`, and the archive's checksum.
+    read : mapping
+        Keyword arguments for :func:`numpy.loadtxt` used by :func:`load_table`.
+    """
+
+    name: str
+    sha256: str
+    url: str
+    description: str
+    publication: str
+    upstream: str
+    source: str = ""
+    note: str = ""
+    archive_member: str = ""
+    archive_sha256: str = ""
+    read: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def downloadable(self) -> bool:
+        """Whether the registry knows a public URL for this file."""
+        return bool(self.url)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of checking one file against the registry.
+
+    Attributes
+    ----------
+    name : str
+    status : {"ok", "mismatch", "missing"}
+    path : Path or None
+        The copy that was checked (None if no local copy exists).
+    expected, actual : str
+        sha256 from the registry and of the file (``""`` if missing).
+    """
+
+    name: str
+    status: Literal["ok", "mismatch", "missing"]
+    path: Path | None
+    expected: str
+    actual: str = ""
+
+
+# --- hashing, cached per process and file version ------------------------------------------
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def _sha256(file: Path) -> str:
+    st = file.stat()
+    key = (str(file.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:
+        h = hashlib.sha256()
+        with file.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        _HASHES[key] = h.hexdigest()
+    return _HASHES[key]
+
+
+def _mismatch(name: str, file: Path, expected: str, actual: str) -> ChecksumMismatchError:
+    msg = (
+        f"checksum mismatch for data file {name!r} at {file}: expected sha256 {expected}, "
+        f"got {actual}; the file is corrupt or a different version: replace it "
+        f"(delete it and run `cevns data fetch {name}`, or point {DATA_DIR_ENV} at a "
+        "correct copy)"
+    )
+    return ChecksumMismatchError(msg)
+
+
+# --- locations --------------------------------------------------------------------------------
+def cache_dir() -> Path:
+    """Folder where downloaded files are kept: ``$CEVNS_CACHE_DIR`` or ``pooch.os_cache``.
+
+    Examples
+    --------
+    >>> isinstance(cache_dir(), Path)
+    True
+    """
+    env = os.environ.get(CACHE_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    import pooch
+
+    return Path(pooch.os_cache("cevns"))
+
+
+def _data_dir() -> Path | None:
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env).expanduser() if env else None
+
+
+def _default_registry_file() -> Path:
+    shipped = importlib.resources.files("cevns").joinpath("_shipped").joinpath("registry.toml")
+    if shipped.is_file():
+        return Path(str(shipped))
+    # editable install / source checkout: <repo>/src/cevns/data.py -> <repo>/data/registry.toml
+    return Path(__file__).resolve().parents[3] / "data" / "registry.toml"
+
+
+# --- the registry --------------------------------------------------------------------------
+_FIELDS = {f for f in RegistryEntry.__dataclass_fields__ if f != "name"}
+_REQUIRED = {"sha256", "url", "description", "publication", "upstream"}
+
+
+def _parse_entry(name: str, raw: Any, file: Path) -> RegistryEntry:
+    where = f"{file}: files.{name!r}"
+    if not isinstance(raw, dict):
+        msg = f"{where} must be a table, got {type(raw).__name__}"
+        raise InvalidConfigError(msg)
+    unknown = set(raw) - _FIELDS
+    if unknown:
+        msg = f"{where} has unknown keys {sorted(unknown)}; allowed keys are {sorted(_FIELDS)}"
+        raise InvalidConfigError(msg)
+    missing = _REQUIRED - set(raw)
+    if missing:
+        msg = f"{where} is missing the keys {sorted(missing)}"
+        raise InvalidConfigError(msg)
+    for key in ("sha256", "archive_sha256"):
+        value = raw.get(key, "")
+        if key in raw and not _SHA256.match(str(value)):
+            msg = f"{where}.{key} must be 64 lower-case hex digits, got {value!r}"
+            raise InvalidConfigError(msg)
+    if raw.get("archive_member") and not raw.get("archive_sha256"):
+        msg = f"{where} has archive_member but no archive_sha256"
+        raise InvalidConfigError(msg)
+    if Path(name).is_absolute() or ".." in Path(name).parts:
+        msg = f"{where}: the name must be a relative path inside the data directory"
+        raise InvalidConfigError(msg)
+    read = raw.get("read", {})
+    return RegistryEntry(name=name, **{**raw, "read": MappingProxyType(dict(read))})
+
+
+class Registry(Mapping[str, RegistryEntry]):
+    """The registered data files (a read-only mapping name -> :class:`RegistryEntry`).
+
+    Parameters
+    ----------
+    entries : mapping name -> RegistryEntry
+    source : Path, optional
+        The TOML file the entries were read from (for messages).
+
+    Examples
+    --------
+    >>> reg = registry()
+    >>> "coherent_csi_2017/coherent_parameters.yaml" in reg
+    True
+    """
+
+    def __init__(self, entries: Mapping[str, RegistryEntry], source: Path | None = None) -> None:
+        self._entries = dict(sorted(entries.items()))
+        self.source = source
+
+    @classmethod
+    def from_file(cls, file: str | os.PathLike[str]) -> Registry:
+        """Read a registry TOML file (``[files."<relative path>"]`` tables)."""
+        file = Path(file)
+        try:
+            with file.open("rb") as fh:
+                raw = tomllib.load(fh)
+        except FileNotFoundError as exc:
+            msg = f"data registry {file} does not exist"
+            raise DataNotFoundError(msg) from exc
+        except tomllib.TOMLDecodeError as exc:
+            msg = f"data registry {file} is not valid TOML: {exc}"
+            raise InvalidConfigError(msg) from exc
+        if raw.get("version", 1) != 1:
+            msg = f"data registry {file} has version {raw['version']!r}; this cevns reads version 1"
+            raise InvalidConfigError(msg)
+        files = raw.get("files")
+        if not isinstance(files, dict):
+            msg = f'data registry {file} has no [files."..."] tables'
+            raise InvalidConfigError(msg)
+        return cls({n: _parse_entry(n, e, file) for n, e in files.items()}, source=file)
+
+    # Mapping interface
+    def __getitem__(self, name: str) -> RegistryEntry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise unknown_name("data file", name, self._entries) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"Registry({len(self)} files from {self.source})"
+
+    # locating files
+    def candidates(self, name: str) -> list[Path]:
+        """Places searched for ``name``, in order (data dir, if set, then the cache)."""
+        self[name]
+        data_dir = _data_dir()
+        out = [data_dir / name] if data_dir is not None else []
+        return [*out, cache_dir() / name]
+
+    def locate(self, name: str) -> Path | None:
+        """Existing local copy of ``name`` (not verified, never downloaded), or None."""
+        for cand in self.candidates(name):
+            if cand.is_file():
+                return cand
+        return None
+
+    def path(self, name: str, *, download: bool = True) -> Path:
+        """Verified local path of ``name``, downloading it into the cache if needed.
+
+        Raises
+        ------
+        UnknownNameError
+            ``name`` is not registered.
+        ChecksumMismatchError
+            The copy found (or downloaded) does not have the registered sha256.
+        DataNotFoundError
+            No local copy, and no URL, download disabled, or the download failed.
+        """
+        entry = self[name]
+        found = self.locate(name)
+        if found is not None:
+            self._check(entry, found)
+            return found
+        target = cache_dir() / name
+        if not download or not entry.url:
+            raise self._not_found(entry, reason=None if entry.url else "no public URL")
+        try:
+            _download(entry, target)
+        except OSError as exc:  # requests' errors subclass OSError
+            raise self._not_found(entry, reason=f"{type(exc).__name__}: {exc}") from exc
+        self._check(entry, target)
+        return target
+
+    def fetch(self, name: str) -> Path:
+        """Make sure a verified copy of ``name`` exists locally; return its path."""
+        return self.path(name, download=True)
+
+    def verify(self, name: str | None = None) -> list[VerifyResult]:
+        """Hash the local copies of ``name`` (or of every file) against the registry.
+
+        Never downloads and never raises for a bad or missing file: see ``status``.
+        """
+        names = list(self) if name is None else [self[name].name]
+        out: list[VerifyResult] = []
+        for n in names:
+            entry = self[n]
+            found = self.locate(n)
+            if found is None:
+                out.append(VerifyResult(n, "missing", None, entry.sha256))
+                continue
+            actual = _sha256(found)
+            status: Literal["ok", "mismatch"] = "ok" if actual == entry.sha256 else "mismatch"
+            out.append(VerifyResult(n, status, found, entry.sha256, actual))
+        return out
+
+    def load_table(self, name: str, **kwargs: Any) -> NDArray[np.float64]:
+        """Read a registered text table with :func:`numpy.loadtxt`.
+
+        The registry's ``read`` hints for the file (delimiter, header lines to skip, ...)
+        are applied first; ``kwargs`` override them. ``.bz2`` files are decompressed.
+        """
+        entry = self[name]
+        if name.endswith((".yaml", ".yml")):
+            msg = f"{name!r} is a YAML file; use load_yaml({name!r})"
+            raise InvalidConfigError(msg)
+        options: dict[str, Any] = {"comments": "#", **dict(entry.read), **kwargs}
+        file = self.path(name)
+        try:
+            return np.asarray(np.loadtxt(file, **options), dtype=np.float64)
+        except ValueError as exc:
+            msg = f"cannot read {name!r} ({file}) as a table with {options}: {exc}"
+            raise InvalidConfigError(msg) from exc
+
+    def load_yaml(self, name: str) -> dict[str, Any]:
+        """Read a registered YAML file (the simple subset used by the data releases)."""
+        file = self.path(name)
+        text = file.read_text(encoding="utf-8")
+        return _MiniYaml(text, name).parse()
+
+    # helpers
+    def _check(self, entry: RegistryEntry, file: Path) -> None:
+        actual = _sha256(file)
+        if actual != entry.sha256:
+            raise _mismatch(entry.name, file, entry.sha256, actual)
+
+    def _not_found(self, entry: RegistryEntry, *, reason: str | None) -> DataNotFoundError:
+        data_dir = _data_dir()
+        if data_dir is None:
+            looked = f"{DATA_DIR_ENV} is not set"
+        else:
+            exists = "" if data_dir.is_dir() else " (folder does not exist)"
+            looked = f"not in {DATA_DIR_ENV}={data_dir}{exists}"
+        cache = cache_dir() / entry.name
+        if not entry.url:
+            how = f"it has no public URL ({entry.note or 'see the registry'})"
+        elif reason:
+            how = f"downloading {entry.url} failed ({reason})"
+        else:
+            how = f"downloading is disabled (URL: {entry.url})"
+        fetch_hint = f" or run `cevns data fetch {entry.name}` with internet access" * bool(
+            entry.url
+        )
+        msg = (
+            f"data file {entry.name!r} is missing: {looked}, not in the cache ({cache}), and "
+            f"{how}. Provide it: set {DATA_DIR_ENV} to a folder containing {entry.name!r}"
+            f"{fetch_hint}"
+        )
+        return DataNotFoundError(msg)
+
+
+def _download(entry: RegistryEntry, target: Path) -> None:
+    """Download ``entry`` into ``target`` with pooch (hash-checked by pooch as well)."""
+    import pooch
+
+    if not entry.archive_member:
+        try:
+            pooch.retrieve(
+                entry.url,
+                known_hash=f"sha256:{entry.sha256}",
+                fname=target.name,
+                path=target.parent,
+                progressbar=False,
+            )
+        except ValueError as exc:  # pooch's hash check
+            msg = f"download of {entry.name!r} from {entry.url} has the wrong checksum: {exc}"
+            raise ChecksumMismatchError(msg) from exc
+        return
+    archive_dir = cache_dir() / _ARCHIVES
+    archive_name = entry.url.rsplit("/", 1)[-1] or f"{entry.archive_sha256}.zip"
+    try:
+        archive = pooch.retrieve(
+            entry.url,
+            known_hash=f"sha256:{entry.archive_sha256}",
+            fname=archive_name,
+            path=archive_dir,
+            progressbar=False,
+        )
+    except ValueError as exc:
+        msg = f"download of the archive {entry.url} has the wrong checksum: {exc}"
+        raise ChecksumMismatchError(msg) from exc
+    with zipfile.ZipFile(archive) as zf:
+        try:
+            payload = zf.read(entry.archive_member)
+        except KeyError as exc:
+            msg = f"archive {entry.url} has no member {entry.archive_member!r}"
+            raise DataNotFoundError(msg) from exc
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_bytes(payload)
+    tmp.replace(target)
+
+
+# --- a YAML subset reader (the COHERENT and Daya Bay parameter files) -----------------------
+_INT = re.compile(r"^[-+]?\d+$")
+_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+class _MiniYaml:
+    """Block mappings and sequences, ``|`` literals, ``[a, b]`` flow lists, plain scalars.
+
+    Enough for the parameter files in the registry (cross-checked against PyYAML in the
+    tests); anything else raises :class:`InvalidConfigError` naming the line.
+    """
+
+    def __init__(self, text: str, name: str) -> None:
+        self.lines = text.expandtabs(8).splitlines()
+        self.final_newline = text.endswith("\n")
+        self.name = name
+        self.i = 0
+
+    def parse(self) -> dict[str, Any]:
+        nxt = self._next()
+        if nxt is None:
+            return {}
+        out = self._block(nxt[0])
+        if not isinstance(out, dict):
+            self._fail(0, "the top level must be a mapping")
+        if self._next() is not None:
+            self._fail(self.i, "unexpected indentation")
+        return out
+
+    def _fail(self, i: int, what: str) -> NoReturn:
+        line = self.lines[i] if i < len(self.lines) else ""
+        msg = f"cannot parse YAML file {self.name!r} at line {i + 1} ({line.strip()!r}): {what}"
+        raise InvalidConfigError(msg)
+
+    def _next(self) -> tuple[int, str] | None:
+        """Skip blank and comment lines; (indent, stripped text) of the next line."""
+        while self.i < len(self.lines):
+            raw = self.lines[self.i]
+            text = raw.strip()
+            if text and not text.startswith("#"):
+                return len(raw) - len(raw.lstrip(" ")), text
+            self.i += 1
+        return None
+
+    def _block(self, indent: int) -> Any:
+        nxt = self._next()
+        assert nxt is not None
+        if nxt[1] == "-" or nxt[1].startswith("- "):
+            return self._list(indent)
+        return self._map(indent)
+
+    def _map(self, indent: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        while (nxt := self._next()) is not None and nxt[0] == indent:
+            ind, text = nxt
+            if text.startswith("- "):
+                break
+            key, sep, rest = text.partition(":")
+            if not sep or (rest and not rest.startswith(" ")):
+                self._fail(self.i, "expected 'key: value'")
+            key, rest = key.strip().strip("'\""), rest.strip()
+            line = self.i
+            self.i += 1
+            if rest in ("|", "|-", ">", ">-"):
+                out[key] = self._literal(ind, folded=rest.startswith(">"), chomp=rest.endswith("-"))
+            elif rest:
+                out[key] = self._scalar(rest, line)
+            else:
+                child = self._next()
+                if child is not None and child[0] > ind and not self._is_node(child[1]):
+                    out[key] = self._literal(ind, folded=True, chomp=True)  # multi-line plain
+                elif child is not None and child[0] > ind:
+                    out[key] = self._block(child[0])
+                elif child is not None and child[0] == ind and child[1].startswith("- "):
+                    out[key] = self._list(ind)
+                else:
+                    out[key] = None
+        if nxt is not None and nxt[0] > indent:
+            self._fail(self.i, "unexpected indentation")
+        return out
+
+    def _list(self, indent: int) -> list[Any]:
+        out: list[Any] = []
+        while (nxt := self._next()) is not None and nxt[0] == indent:
+            _, text = nxt
+            if not (text == "-" or text.startswith("- ")):
+                break
+            item = text[1:].strip()
+            if not item:
+                self.i += 1
+                child = self._next()
+                out.append(self._block(child[0]) if child and child[0] > indent else None)
+            elif re.match(r"^[^'\"\[{][^:]*:( |$)", item):  # "- key: value" starts a mapping
+                self.lines[self.i] = " " * (indent + 2) + item
+                out.append(self._map(indent + 2))
+            else:
+                out.append(self._scalar(item, self.i))
+                self.i += 1
+        return out
+
+    def _literal(self, indent: int, *, folded: bool, chomp: bool) -> str:
+        body: list[str] = []
+        block_indent: int | None = None
+        while self.i < len(self.lines):
+            raw = self.lines[self.i]
+            if raw.strip():
+                ind = len(raw) - len(raw.lstrip(" "))
+                if ind <= indent:
+                    break
+                block_indent = ind if block_indent is None else block_indent
+                body.append(raw[block_indent:])
+            else:
+                body.append("")
+            self.i += 1
+        at_eof_unterminated = self.i >= len(self.lines) and not self.final_newline
+        if body and not body[-1]:
+            at_eof_unterminated = False
+        while body and not body[-1]:
+            body.pop()
+        text = (" " if folded else "\n").join(body)
+        return text if chomp or at_eof_unterminated else text + "\n"
+
+    @staticmethod
+    def _is_node(text: str) -> bool:
+        """Whether a line starts a mapping entry or a sequence item."""
+        return text == "-" or text.startswith("- ") or bool(re.match(r"^[^'\"\s][^:]*:( |$)", text))
+
+    def _scalar(self, text: str, line: int) -> Any:
+        if text.startswith("[") and text.endswith("]"):
+            inner = text[1:-1].strip()
+            return [self._scalar(p.strip(), line) for p in inner.split(",")] if inner else []
+        if text[0] in "[{&*!|>%@`":
+            self._fail(line, f"unsupported YAML construct {text[0]!r}")
+        if text.startswith('"'):
+            try:
+                return str(json.loads(text))
+            except json.JSONDecodeError:
+                self._fail(line, "bad double-quoted string")
+        if text.startswith("'"):
+            if not text.endswith("'") or len(text) < 2:
+                self._fail(line, "unterminated single-quoted string")
+            return text[1:-1].replace("''", "'")
+        low = text.lower()
+        if low in ("true", "false"):
+            return low == "true"
+        if low in ("null", "~"):
+            return None
+        if _INT.match(text):
+            return int(text)
+        if _FLOAT.match(text):
+            return float(text)
+        return text
+
+
+# --- module-level API on the default registry ----------------------------------------------
+@functools.cache
+def _default_registry() -> Registry:
+    return Registry.from_file(_default_registry_file())
+
+
+def registry() -> Registry:
+    """The registry shipped with cevns (read on first use, then cached).
+
+    Examples
+    --------
+    >>> len(registry()) > 50
+    True
+    """
+    return _default_registry()
+
+
+def list_files() -> list[str]:
+    """Names of all registered files, sorted.
+
+    Examples
+    --------
+    >>> "dresden_ii/QF_Fef_YBe.txt" in list_files()
+    True
+    """
+    return list(registry())
+
+
+def path(name: str) -> Path:
+    """Verified local path of the registered file ``name`` (see the module notes).
+
+    Examples
+    --------
+    >>> path("dresden_ii/QF_Fef_YBe.txt").name
+    'QF_Fef_YBe.txt'
+    """
+    return registry().path(name)
+
+
+def fetch(name: str) -> Path:
+    """Make sure a verified local copy of ``name`` exists (downloading it); return its path."""
+    return registry().fetch(name)
+
+
+def verify(name: str | None = None) -> list[VerifyResult]:
+    """Check the local copies of ``name`` (default: every registered file) against the registry.
+
+    Examples
+    --------
+    >>> [r.status for r in verify("dresden_ii/data_release.txt")]
+    ['ok']
+    """
+    return registry().verify(name)
+
+
+def load_table(name: str, **kwargs: Any) -> NDArray[np.float64]:
+    """Registered text table as a float array (:meth:`Registry.load_table`).
+
+    Examples
+    --------
+    >>> load_table("coherent_csi_2017/data_coincidence_beamOff.txt").shape
+    (600, 3)
+    """
+    return registry().load_table(name, **kwargs)
+
+
+def load_yaml(name: str) -> dict[str, Any]:
+    """Registered YAML parameter file as nested dicts/lists (:meth:`Registry.load_yaml`).
+
+    Examples
+    --------
+    >>> load_yaml("coherent_csi_2017/coherent_parameters.yaml")["distanceToTarget"]["value"]
+    19.3
+    """
+    return registry().load_yaml(name)

@@ -1,0 +1,876 @@
+"""COHERENT CsI[Na] 2017 (arXiv:1708.01294): flux, detectors and the seed-002 timing counts.
+
+Components registered on import (``kind`` in experiment files):
+
+* ``[flux] kind = "coherent_csi_2017"``: the SNS pi-DAR flux with the release parameters
+  (coherent_parameters.yaml: 7.47594 GWh, 19.3 m, 0.08 nu per flavour per proton; 1 GeV
+  protons give 1.680e23 POT) averaged over the 308.1 live days of the data set;
+* ``[detector] kind = "coherent_csi_2017"``: :class:`CsI2017Detector`, the 14.57 kg CsI[Na]
+  crystal observed in photoelectrons (QF 0.0878, 13.348 PE/keVee, Poisson PE statistics and
+  the 2017 acceptance applied per integer PE);
+* ``[detector] kind = "recoil_threshold"``: :class:`RecoilThresholdDetector`, every recoil
+  above a nuclear-recoil threshold (seed 002: 7 keVnr on CsI, no acceptance);
+* ``[dataset] kind = "coherent_csi_2017_timing"``: :func:`timing_counts_dataset`, the
+  beam-on coincidence minus anti-coincidence counts of the release in a prompt and a delayed
+  time window (seed 002 Eq. 4.8, errors ``sqrt((1 + f_bkg) N_obs)``);
+* ``[dataset] kind = "count_only"``: :func:`count_only_dataset`, counts given in the file
+  (the Asimov data of the CONUS-like projections of seed 002 Sec. 5.2, with the
+  ``recoil_threshold`` detector on Ge or Si: ``conus_ge.toml``, ``conus_si.toml``).
+
+Both detectors split pi-DAR events into time bins (:class:`PiDARTiming`, seed 002 Eq. 4.1)
+and can normalise their exposure so that a reference Standard Model gives a published
+number of events (:class:`SMNormalisation`; seed 002 normalises to COHERENT's 173). The
+experiment file ``coherent_csi_2017_timing.toml`` assembles the seed-002 likelihood.
+
+Normalisation conventions
+-------------------------
+The absolute prediction of the framework for the 2017 exposure is the default. With
+``normalise_sm_to`` the detector's live time is rescaled (an *effective* exposure) so that
+the reference SM (tree-level couplings at ``sin2_theta_w = 0.2225``, i.e. g_p^V = 0.055
+as in seed 002) gives exactly that many events summed over all bins. The factor is kept in
+:attr:`CsI2017Detector.normalisation_factor` and reported; it is a documented convention of
+seed 002, not a fit. The calibration happens in ``timing_for(flux)``, the one hook through
+which :func:`cevns.config.loader.load_experiment` shows the flux to the detector; it uses the
+Helm form factor unless :class:`SMNormalisation` says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from pydantic import Field
+
+from cevns.config.components import Component, ComponentOptions
+from cevns.core._validation import check_increasing, check_positive
+from cevns.core.exceptions import InvalidParameterError
+from cevns.data import store as data
+from cevns.detectors.base import DEFAULT_NODES, Detector, ScintillatorDetector
+from cevns.detectors.efficiency import SigmoidAcceptance2017
+from cevns.detectors.quenching import ConstantQuenching
+from cevns.likelihood.dataset import Dataset
+from cevns.physics.nuclei import Target
+from cevns.sources.spallation import (
+    MUON_GAMMA_PIDAR,
+    PionDARFlux,
+    TimingPDF,
+    flavour_time_fractions,
+    pot_from_beam_energy,
+    prompt_contamination,
+)
+
+__all__ = [
+    "CSI_2017_LIVE_DAYS",
+    "CSI_2017_MASS_KG",
+    "CSI_2017_PUBLISHED_SM_EVENTS",
+    "CsI2017Detector",
+    "PiDARTiming",
+    "RecoilThresholdDetector",
+    "SMNormalisation",
+    "coherent_csi_2017_flux",
+    "coherent_csi_2017_parameters",
+    "count_only_dataset",
+    "p_c_seed002",
+    "timing_counts",
+    "timing_counts_dataset",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+#: CsI[Na] mass [kg] (arXiv:1708.01294).
+CSI_2017_MASS_KG: float = 14.57
+#: Live days of neutrino production of the 2017 data set (arXiv:1708.01294).
+CSI_2017_LIVE_DAYS: float = 308.1
+#: COHERENT's SM expectation for the 2017 analysis, 173 +- 48 events (arXiv:1708.01294).
+CSI_2017_PUBLISHED_SM_EVENTS: float = 173.0
+#: Sine-squared of the weak angle behind seed 002's g_p^V = 1/2 - 2 s^2 ~ 0.055.
+SIN2_THETA_W_SEED002: float = 0.2225
+
+_PARAMS_FILE = "coherent_csi_2017/coherent_parameters.yaml"
+_DATA_FILES = {
+    ("on", "coincidence"): "coherent_csi_2017/data_coincidence_beamOn.txt",
+    ("on", "anticoincidence"): "coherent_csi_2017/data_anticoincidence_beamOn.txt",
+    ("off", "coincidence"): "coherent_csi_2017/data_coincidence_beamOff.txt",
+    ("off", "anticoincidence"): "coherent_csi_2017/data_anticoincidence_beamOff.txt",
+}
+_PE_STEP = 2.0  # PE bins of the release: [0, 2), [2, 4), ..., [48, 50)
+_T_STEP = 0.5  # time bins of the release [us]: [0, 0.5), ..., [11.5, 12)
+
+
+# --------------------------------------------------------------------------- release values
+def coherent_csi_2017_parameters() -> dict[str, float]:
+    """Central values of the release's ``coherent_parameters.yaml`` (via :mod:`cevns.data.store`).
+
+    Returns
+    -------
+    dict
+        ``beam_energy_gwh``, ``baseline_m``, ``qf``, ``light_yield_pe_per_kev``,
+        ``nu_per_flavour_per_proton``, ``acceptance_a``, ``acceptance_k``, ``acceptance_x0``.
+
+    Examples
+    --------
+    >>> p = coherent_csi_2017_parameters()
+    >>> p["beam_energy_gwh"], p["qf"], p["light_yield_pe_per_kev"]
+    (7.47594, 0.0878, 13.348)
+    """
+    raw = data.load_yaml(_PARAMS_FILE)
+    acc = {p["name"]: float(p["value"]) for p in raw["acceptanceEfficiency"]["parameters"]}
+    return {
+        "beam_energy_gwh": float(raw["beamExposure"]["value"]),
+        "baseline_m": float(raw["distanceToTarget"]["value"]),
+        "qf": float(raw["csiQF"]["value"]),
+        "light_yield_pe_per_kev": float(raw["csiLightYield"]["value"]),
+        "nu_per_flavour_per_proton": float(raw["neutrinosPerProton"]["value"]),
+        "acceptance_a": acc["a"],
+        "acceptance_k": acc["k"],
+        "acceptance_x0": acc["x_0"],
+    }
+
+
+def coherent_csi_2017_flux(
+    *,
+    protons_on_target: float | None = None,
+    proton_energy_gev: float = 1.0,
+    live_time_days: float = CSI_2017_LIVE_DAYS,
+) -> PionDARFlux:
+    """The SNS flux of the 2017 CsI data set with the release parameters.
+
+    Parameters
+    ----------
+    protons_on_target : float, optional
+        Overrides the protons derived from the 7.47594 GWh beam exposure (e.g. 1.76e23, the
+        number quoted with the 2017 result, which implies 0.954 GeV per proton).
+    proton_energy_gev : float
+        Converts the beam exposure to protons (default 1 GeV: 1.680e23 POT).
+    live_time_days : float
+        Live time the flux is averaged over; detectors must use the same (308.1 days).
+
+    Examples
+    --------
+    >>> f"{coherent_csi_2017_flux().protons_on_target:.4e}"
+    '1.6798e+23'
+    """
+    p = coherent_csi_2017_parameters()
+    pot = (
+        pot_from_beam_energy(p["beam_energy_gwh"], proton_energy_gev)
+        if protons_on_target is None
+        else check_positive("protons_on_target", protons_on_target)
+    )
+    return PionDARFlux(
+        protons_on_target=pot,
+        live_time_days=live_time_days,
+        baseline_m=p["baseline_m"],
+        nu_per_flavour_per_proton=p["nu_per_flavour_per_proton"],
+    )
+
+
+def p_c_seed002(
+    pulse_width_us: float = 0.695,
+    prompt_window_us: float = 1.0,
+    convention: Literal["seed002", "muon_at_rest"] = "seed002",
+) -> float:
+    """Prompt contamination P_c of seed 002 Eq. 4.2.
+
+    ``"seed002"`` uses the dilated muon lifetime (Gamma = 1.039, the reading that reproduces
+    the printed 0.246, see :func:`cevns.sources.spallation.prompt_contamination`);
+    ``"muon_at_rest"``
+    uses Gamma = 1 (0.2539).
+
+    Examples
+    --------
+    >>> round(p_c_seed002(), 4), round(p_c_seed002(convention="muon_at_rest"), 4)
+    (0.2457, 0.2539)
+    """
+    if convention not in ("seed002", "muon_at_rest"):
+        msg = f"convention must be 'seed002' or 'muon_at_rest', got {convention!r}"
+        raise InvalidParameterError(msg)
+    gamma = MUON_GAMMA_PIDAR if convention == "seed002" else 1.0
+    return prompt_contamination(pulse_width_us, prompt_window_us, lorentz_gamma=gamma)
+
+
+# --------------------------------------------------------------------------- timing
+@dataclass(frozen=True)
+class PiDARTiming:
+    """How the pi-DAR flavours are shared among time bins.
+
+    Parameters
+    ----------
+    edges_us : sequence of float
+        Time-bin edges [us]. ``mode="p_c"`` needs exactly two bins (prompt, delayed).
+    mode : {"p_c", "coherent_pdf"}
+        ``"p_c"``: seed 002 Eq. 4.1, nu_mu all prompt, a fraction ``p_c`` of nu_e and
+        nu_mu-bar prompt, the rest delayed. ``"coherent_pdf"``: the arrival-time PDFs of the
+        2017 release integrated over the bins (edges within [0, 12] us).
+    p_c : float
+        Prompt contamination for ``mode="p_c"`` (default :func:`p_c_seed002`, 0.2457).
+
+    Examples
+    --------
+    >>> t = PiDARTiming(p_c=0.25)
+    >>> {k: v.tolist() for k, v in t.fractions(("nue", "numu")).items()}
+    {'nue': [0.25, 0.75], 'numu': [1.0, 0.0]}
+    """
+
+    edges_us: tuple[float, ...] = (0.0, 1.0, 12.0)
+    mode: Literal["p_c", "coherent_pdf"] = "p_c"
+    p_c: float = -1.0
+
+    def __post_init__(self) -> None:
+        edges = check_increasing("edges_us", self.edges_us)
+        object.__setattr__(self, "edges_us", tuple(float(e) for e in edges))
+        if self.mode not in ("p_c", "coherent_pdf"):
+            msg = f"timing mode must be 'p_c' or 'coherent_pdf', got {self.mode!r}"
+            raise InvalidParameterError(msg)
+        if self.mode == "p_c":
+            if edges.size != 3:
+                msg = (
+                    "timing mode 'p_c' needs exactly two time bins (prompt, delayed), got "
+                    f"edges_us={list(self.edges_us)}"
+                )
+                raise InvalidParameterError(msg)
+            p_c = p_c_seed002() if self.p_c == -1.0 else float(self.p_c)
+            if not 0.0 <= p_c <= 1.0:
+                msg = f"p_c must be within [0, 1], got {self.p_c!r}"
+                raise InvalidParameterError(msg)
+            object.__setattr__(self, "p_c", p_c)
+        elif edges[0] < 0.0 or edges[-1] > 12.0:
+            msg = (
+                "timing mode 'coherent_pdf' covers 0-12 us (the release's PDFs), got "
+                f"edges_us={list(self.edges_us)}"
+            )
+            raise InvalidParameterError(msg)
+
+    @property
+    def n_bins(self) -> int:
+        """Number of time bins."""
+        return len(self.edges_us) - 1
+
+    def fractions(self, flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
+        """Fraction of each flavour's events in each time bin."""
+        if self.mode == "p_c":
+            prompt = np.array([1.0, 0.0])
+            delayed = np.array([self.p_c, 1.0 - self.p_c])
+        else:
+            edges = np.asarray(self.edges_us)
+            prompt = TimingPDF.from_coherent_csi_2017("prompt_neutrinos").integrate(edges)
+            delayed = TimingPDF.from_coherent_csi_2017("delayed_neutrinos").integrate(edges)
+        return flavour_time_fractions(flavours, prompt, delayed)
+
+
+@dataclass(frozen=True)
+class SMNormalisation:
+    """Normalise a detector's exposure so that a reference SM gives ``events`` events.
+
+    Parameters
+    ----------
+    events : float
+        Target number of SM events summed over all bins (seed 002: COHERENT's 173).
+    sin2_theta_w : float
+        Weak angle of the reference SM (0.2225: g_p^V = 0.055 of seed 002).
+    couplings : {"tree", "radiative"}
+        Nucleon couplings of the reference SM.
+    form_factor : {"helm", "klein_nystrand", "unity"}
+        Form factor of the calibration (must match the experiment's signal).
+    """
+
+    events: float = CSI_2017_PUBLISHED_SM_EVENTS
+    sin2_theta_w: float = SIN2_THETA_W_SEED002
+    couplings: Literal["tree", "radiative"] = "tree"
+    form_factor: Literal["helm", "klein_nystrand", "unity"] = "helm"
+
+    def __post_init__(self) -> None:
+        check_positive("normalise_sm_to", self.events)
+        if not 0.0 < self.sin2_theta_w < 1.0:
+            msg = f"sin2_theta_w of the reference SM must be in (0, 1), got {self.sin2_theta_w!r}"
+            raise InvalidParameterError(msg)
+        if self.couplings not in ("tree", "radiative"):
+            msg = f"couplings must be 'tree' or 'radiative', got {self.couplings!r}"
+            raise InvalidParameterError(msg)
+        if self.form_factor not in ("helm", "klein_nystrand", "unity"):
+            msg = (
+                f"form_factor must be 'helm', 'klein_nystrand' or 'unity', got {self.form_factor!r}"
+            )
+            raise InvalidParameterError(msg)
+
+    def reference_counts(self, flux: Any, detector: Detector) -> float:
+        """Reference-SM events of ``detector`` (at its current exposure) in ``flux``."""
+        from cevns.likelihood.signal import Signal
+        from cevns.physics.form_factors import Helm, KleinNystrand, Unity
+        from cevns.physics.nsi import NSIModel
+
+        ff = {"helm": Helm, "klein_nystrand": KleinNystrand, "unity": Unity}[self.form_factor]()
+        model = NSIModel.sm(self.sin2_theta_w, couplings=self.couplings)
+        return float(Signal(flux, detector, form_factor=ff).expected_counts(model).sum())
+
+
+class _PulsedDetector:
+    """Timing and SM normalisation shared by the COHERENT detectors (mixin)."""
+
+    timing: PiDARTiming | None
+    normalisation: SMNormalisation | None
+    nominal_live_days: float
+    live_days: float
+    absolute_sm_events: float | None
+    normalisation_factor: float
+
+    def _init_pulsed(
+        self,
+        timing: PiDARTiming | None,
+        normalisation: SMNormalisation | None,
+    ) -> None:
+        given: tuple[object, object] = (timing, normalisation)
+        if given[0] is not None and not isinstance(given[0], PiDARTiming):
+            msg = f"timing must be a PiDARTiming or None, got {type(given[0]).__name__}"
+            raise InvalidParameterError(msg)
+        if given[1] is not None and not isinstance(given[1], SMNormalisation):
+            msg = f"normalisation must be an SMNormalisation or None, got {normalisation!r}"
+            raise InvalidParameterError(msg)
+        self.timing = timing
+        self.normalisation = normalisation
+        self.nominal_live_days = self.live_days
+        self.absolute_sm_events = None
+        self.normalisation_factor = 1.0
+
+    def normalise_to_sm(self, flux: Any) -> float:
+        """Rescale the live time so that the reference SM gives the target events.
+
+        Returns the factor applied to the nominal live time (1 without normalisation); the
+        absolute reference-SM prediction is kept in :attr:`absolute_sm_events`.
+        """
+        if self.normalisation is None:
+            return 1.0
+        self.live_days = self.nominal_live_days
+        det: Any = self
+        absolute = self.normalisation.reference_counts(flux, det)
+        if not absolute > 0:
+            msg = f"the reference SM gives {absolute!r} events: nothing to normalise"
+            raise InvalidParameterError(msg)
+        self.absolute_sm_events = absolute
+        self.normalisation_factor = self.normalisation.events / absolute
+        self.live_days = self.nominal_live_days * self.normalisation_factor
+        return self.normalisation_factor
+
+    def timing_for(self, flux: Any) -> dict[str, NDArray[np.float64]] | None:
+        """Time fractions per flavour for ``flux`` (hook of ``load_experiment``).
+
+        Also applies the SM normalisation, if any (:meth:`normalise_to_sm`), because this is
+        where the detector first sees the flux.
+        """
+        self.normalise_to_sm(flux)
+        if self.timing is None:
+            return None
+        return self.timing.fractions(tuple(flux.flavours))
+
+
+class CsI2017Detector(_PulsedDetector, ScintillatorDetector):
+    """The COHERENT CsI[Na] detector of 2017 observed in photoelectrons.
+
+    Parameters
+    ----------
+    bin_edges : array_like
+        PE bin edges (a bin ``[lo, hi)`` holds the integers lo .. hi-1); default the single
+        analysis window 6 <= PE < 30.
+    mass_kg, live_days : float
+        14.57 kg and 308.1 days (match the flux live time).
+    qf, light_yield_pe_per_kev : float, optional
+        Default: the release values 0.0878 and 13.348 PE/keVee.
+    acceptance : callable or None, optional
+        Per integer PE; default the 2017 sigmoid with the release parameters (applied at the
+        integer PE count, the convention of :class:`cevns.detectors.resolution.PoissonPE`). ``None``
+        in the signature means the default; pass ``acceptance=False`` for none.
+    timing : PiDARTiming, optional
+    normalisation : SMNormalisation, optional
+    n_nodes : int
+
+    Examples
+    --------
+    >>> det = CsI2017Detector()
+    >>> det.bin_edges.tolist(), det.mass_kg, det.light_yield_pe_per_kev
+    ([6.0, 30.0], 14.57, 13.348)
+    """
+
+    def __init__(
+        self,
+        *,
+        bin_edges: ArrayLike = (6.0, 30.0),
+        mass_kg: float = CSI_2017_MASS_KG,
+        live_days: float = CSI_2017_LIVE_DAYS,
+        qf: float | None = None,
+        light_yield_pe_per_kev: float | None = None,
+        acceptance: Callable[[NDArray[np.float64]], ArrayLike] | bool | None = None,
+        timing: PiDARTiming | None = None,
+        normalisation: SMNormalisation | None = None,
+        n_nodes: int = DEFAULT_NODES,
+        name: str = "coherent_csi_2017",
+    ) -> None:
+        p = coherent_csi_2017_parameters()
+        acc: Callable[[NDArray[np.float64]], ArrayLike] | None
+        if acceptance is None or acceptance is True:
+            acc = SigmoidAcceptance2017(p["acceptance_a"], p["acceptance_k"], p["acceptance_x0"])
+        elif acceptance is False:
+            acc = None
+        else:
+            acc = acceptance
+        edges = check_increasing("bin_edges", bin_edges)
+        if edges[0] < 0:
+            msg = f"bin_edges must be >= 0 PE, got {edges[0]!r}"
+            raise InvalidParameterError(msg)
+        quenching: Any = ConstantQuenching(p["qf"] if qf is None else qf)
+        super().__init__(
+            name,
+            Target.by_name("csi"),
+            quenching=quenching,
+            light_yield_pe_per_kev=(
+                p["light_yield_pe_per_kev"]
+                if light_yield_pe_per_kev is None
+                else light_yield_pe_per_kev
+            ),
+            acceptance=acc,
+            mass_kg=mass_kg,
+            live_days=live_days,
+            bin_edges=edges,
+            n_nodes=n_nodes,
+        )
+        self._init_pulsed(timing, normalisation)
+
+
+class RecoilThresholdDetector(_PulsedDetector, Detector):
+    """Counts every nuclear recoil in keVnr bins: a sharp threshold, no smearing, no acceptance.
+
+    The seed-002 analysis of COHERENT counts CsI recoils above 7 keVnr. The recoil nodes
+    start at the threshold, so the count is the exact integral of the recoil spectrum.
+
+    Parameters
+    ----------
+    target : Target
+    threshold_kev : float
+        Nuclear-recoil threshold [keVnr], > 0.
+    upper_kev : float
+        Upper edge of the single bin (default 1000 keVnr: above every pi-DAR recoil).
+    bin_edges : array_like, optional
+        Explicit keVnr bins (overrides ``threshold_kev``/``upper_kev``).
+    mass_kg, live_days : float
+    timing : PiDARTiming, optional
+    normalisation : SMNormalisation, optional
+
+    Examples
+    --------
+    >>> det = RecoilThresholdDetector(Target.by_name("csi"), threshold_kev=7.0)
+    >>> det.bin_edges.tolist(), det.observable
+    ([7.0, 1000.0], 'keVnr')
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        threshold_kev: float = 7.0,
+        upper_kev: float = 1000.0,
+        bin_edges: ArrayLike | None = None,
+        mass_kg: float = CSI_2017_MASS_KG,
+        live_days: float = CSI_2017_LIVE_DAYS,
+        timing: PiDARTiming | None = None,
+        normalisation: SMNormalisation | None = None,
+        n_nodes: int = DEFAULT_NODES,
+        name: str = "recoil_threshold",
+    ) -> None:
+        if bin_edges is None:
+            thr = check_positive("threshold_kev", threshold_kev)
+            up = check_positive("upper_kev", upper_kev)
+            if up <= thr:
+                msg = f"upper_kev must be > threshold_kev ({thr!r}), got {up!r}"
+                raise InvalidParameterError(msg)
+            edges = np.array([thr, up])
+        else:
+            edges = check_increasing("bin_edges", bin_edges)
+            if edges[0] <= 0:
+                msg = f"bin_edges must start above 0 keVnr, got {edges[0]!r}"
+                raise InvalidParameterError(msg)
+        super().__init__(
+            name,
+            target,
+            mass_kg=mass_kg,
+            live_days=live_days,
+            bin_edges=edges,
+            observable="keVnr",
+            n_nodes=n_nodes,
+        )
+        self._init_pulsed(timing, normalisation)
+
+    def _quench(self, e_nr_kev: NDArray[np.float64]) -> NDArray[np.float64]:
+        return e_nr_kev
+
+    def _smear(self, true: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.float64]:
+        inside = (true[None, :] >= edges[:-1, None]) & (true[None, :] < edges[1:, None])
+        return inside.astype(np.float64)
+
+    def _min_recoil_kev(self) -> float:
+        return float(self.bin_edges[0])
+
+
+# --------------------------------------------------------------------------- data
+def _release_table(beam: Literal["on", "off"], window: str) -> NDArray[np.float64]:
+    table = data.load_table(_DATA_FILES[(beam, window)])
+    if table.shape != (600, 3):
+        msg = f"{_DATA_FILES[(beam, window)]}: expected 600 rows x 3 columns, got {table.shape}"
+        raise InvalidParameterError(msg)
+    return table
+
+
+def _check_window(name: str, window: Sequence[float], step: float, top: float) -> None:
+    lo, hi = (float(v) for v in window)
+    if not 0.0 <= lo < hi <= top:
+        msg = f"{name} must satisfy 0 <= lo < hi <= {top:g}, got {list(window)}"
+        raise InvalidParameterError(msg)
+    for v in (lo, hi):
+        if abs(v / step - round(v / step)) > 1e-9:
+            msg = f"{name} edges must lie on the release's grid (steps of {step:g}), got {v!r}"
+            raise InvalidParameterError(msg)
+
+
+def timing_counts(
+    *,
+    pe_range: Sequence[float] = (6.0, 30.0),
+    windows_us: Sequence[Sequence[float]] = ((0.0, 1.0), (1.0, 12.0)),
+    beam: Literal["on", "off"] = "on",
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Coincidence and anti-coincidence counts of the 2017 release in time windows.
+
+    Parameters
+    ----------
+    pe_range : (lo, hi)
+        ``lo <= PE < hi``, on the release's 2-PE grid (0..50).
+    windows_us : sequence of (lo, hi)
+        Time windows ``lo <= t < hi`` [us], on the 0.5 us grid (0..12).
+    beam : {"on", "off"}
+
+    Returns
+    -------
+    (coincidence, anticoincidence) : two arrays, one entry per window
+
+    Examples
+    --------
+    >>> c, ac = timing_counts()
+    >>> c.tolist(), ac.tolist()
+    ([153.0, 702.0], [102.0, 601.0])
+    """
+    if beam not in ("on", "off"):
+        msg = f"beam must be 'on' or 'off', got {beam!r}"
+        raise InvalidParameterError(msg)
+    _check_window("pe_range", pe_range, _PE_STEP, 50.0)
+    for i, w in enumerate(windows_us):
+        _check_window(f"windows_us[{i}]", w, _T_STEP, 12.0)
+    c = _release_table(beam, "coincidence")
+    ac = _release_table(beam, "anticoincidence")
+    if not (np.array_equal(c[:, :2], ac[:, :2])):
+        msg = "coincidence and anti-coincidence files have different bin centres"
+        raise InvalidParameterError(msg)
+    pe, t = c[:, 0], c[:, 1]
+    in_pe = (pe > pe_range[0]) & (pe < pe_range[1])
+    lo = np.array([w[0] for w in windows_us], dtype=np.float64)[:, None]
+    hi = np.array([w[1] for w in windows_us], dtype=np.float64)[:, None]
+    sel = in_pe[None, :] & (t[None, :] > lo) & (t[None, :] < hi)
+    return sel.astype(np.float64) @ c[:, 2], sel.astype(np.float64) @ ac[:, 2]
+
+
+def timing_counts_dataset(
+    *,
+    pe_range: Sequence[float] = (6.0, 30.0),
+    prompt_window_us: Sequence[float] = (0.0, 1.0),
+    delayed_window_us: Sequence[float] = (1.0, 12.0),
+    errors: Literal["seed002", "poisson"] = "seed002",
+    background_fraction: float = 0.2,
+) -> Dataset:
+    """Seed-002 data: beam-on coincidence minus anti-coincidence in a prompt and a delayed bin.
+
+    Parameters
+    ----------
+    pe_range : (lo, hi)
+        ``lo <= PE < hi`` (default the 2017 analysis window 6-30 PE).
+    prompt_window_us, delayed_window_us : (lo, hi)
+        Adjacent time windows [us] (default [0, 1) and [1, 12)).
+    errors : {"seed002", "poisson"}
+        ``"seed002"``: ``sqrt((1 + background_fraction) N_obs)`` (Eq. 4.8 of both
+        extractions: ``sqrt(N_obs + 0.2 N_obs)``); ``"poisson"``: ``sqrt(C + AC)``.
+    background_fraction : float
+        The 20% background of seed 002.
+
+    Examples
+    --------
+    >>> d = timing_counts_dataset()
+    >>> d.counts.tolist(), [round(float(e), 3) for e in d.errors]
+    ([51.0, 101.0], [7.823, 11.009])
+    """
+    if float(prompt_window_us[1]) != float(delayed_window_us[0]):
+        msg = (
+            "prompt_window_us must end where delayed_window_us starts, got "
+            f"{list(prompt_window_us)} and {list(delayed_window_us)}"
+        )
+        raise InvalidParameterError(msg)
+    if errors not in ("seed002", "poisson"):
+        msg = f"errors must be 'seed002' or 'poisson', got {errors!r}"
+        raise InvalidParameterError(msg)
+    f_bkg = check_positive("background_fraction", background_fraction, allow_zero=True)
+    c, ac = timing_counts(pe_range=pe_range, windows_us=(prompt_window_us, delayed_window_us))
+    obs = c - ac
+    if errors == "seed002":
+        if np.any(obs <= 0):
+            msg = (
+                f"seed-002 errors sqrt((1 + f) N_obs) need positive excesses, got {obs.tolist()} "
+                f"for pe_range={list(pe_range)}"
+            )
+            raise InvalidParameterError(msg)
+        err = np.sqrt((1.0 + f_bkg) * obs)
+    else:
+        err = np.sqrt(c + ac)
+    edges = np.array([prompt_window_us[0], prompt_window_us[1], delayed_window_us[1]], dtype=float)
+    return Dataset(
+        "coherent_csi_2017_timing",
+        obs,
+        (edges,),
+        errors=err,
+        axis_labels=("t [us]",),
+        unit="counts (beam-on C - AC)",
+        allow_negative=True,
+        meta={
+            "coincidence": c.tolist(),
+            "anticoincidence": ac.tolist(),
+            "pe_range": [float(v) for v in pe_range],
+            "errors": errors,
+            "source": "arXiv:1708.01294 data release (arXiv:1804.09459)",
+        },
+    )
+
+
+def count_only_dataset(
+    counts: Sequence[float],
+    edges: Sequence[float],
+    *,
+    errors: Literal["poisson"] | Sequence[float] = "poisson",
+    name: str = "count_only",
+    unit: str = "counts",
+    axis_label: str = "E_nr [keVnr]",
+) -> Dataset:
+    """Counts given by hand (e.g. Asimov data of a projection), errors sqrt(N) by default.
+
+    Seed 002 Sec. 5.2 projects CONUS-like reactor experiments with a count-only analysis
+    of 1e5 SM events: with a detector normalised to that SM number (``normalise_sm_to``),
+    ``count_only_dataset([1e5], [threshold, upper])`` is the Asimov data set.
+
+    Examples
+    --------
+    >>> d = count_only_dataset([1e5], [0.6, 1000.0])
+    >>> float(d.errors[0])
+    316.22776601683796
+    """
+    n = np.asarray(counts, dtype=np.float64)
+    given: object = errors
+    if isinstance(given, str):
+        if given != "poisson":
+            msg = f"errors must be 'poisson' or a list of numbers, got {errors!r}"
+            raise InvalidParameterError(msg)
+        if np.any(n <= 0):
+            msg = f"Poisson errors sqrt(N) need counts > 0, got {n.tolist()}"
+            raise InvalidParameterError(msg)
+        err = np.sqrt(n)
+    else:
+        err = np.asarray(errors, dtype=np.float64)
+    return Dataset(
+        name,
+        n,
+        (np.asarray(edges, dtype=np.float64),),
+        errors=err,
+        axis_labels=(axis_label,),
+        unit=unit,
+    )
+
+
+# --------------------------------------------------------------------------- components
+
+
+class FluxOptions(ComponentOptions):
+    """``[flux] kind = "coherent_csi_2017"``."""
+
+    protons_on_target: float | None = Field(None, gt=0)
+    proton_energy_gev: float = Field(1.0, gt=0)
+    live_time_days: float = Field(CSI_2017_LIVE_DAYS, gt=0)
+
+
+def _flux(opts: FluxOptions) -> PionDARFlux:
+    return coherent_csi_2017_flux(
+        protons_on_target=opts.protons_on_target,
+        proton_energy_gev=opts.proton_energy_gev,
+        live_time_days=opts.live_time_days,
+    )
+
+
+class _PulsedOptions(ComponentOptions):
+    mass_kg: float = Field(CSI_2017_MASS_KG, gt=0)
+    live_days: float = Field(CSI_2017_LIVE_DAYS, gt=0)
+    timing: Literal["p_c", "coherent_pdf", "none"] = "p_c"
+    time_edges_us: list[float] = Field(default_factory=lambda: [0.0, 1.0, 12.0])
+    p_c: float | None = Field(None, ge=0, le=1)
+    pulse_width_us: float = Field(0.695, gt=0)
+    p_c_convention: Literal["seed002", "muon_at_rest"] = "seed002"
+    normalise_sm_to: float | None = Field(None, gt=0)
+    normalisation_sin2_theta_w: float = Field(SIN2_THETA_W_SEED002, gt=0, lt=1)
+    normalisation_couplings: Literal["tree", "radiative"] = "tree"
+    normalisation_form_factor: Literal["helm", "klein_nystrand", "unity"] = "helm"
+    n_nodes: int = Field(DEFAULT_NODES, ge=50)
+
+    def pulsed(self) -> tuple[PiDARTiming | None, SMNormalisation | None]:
+        timing = None
+        if self.timing != "none":
+            edges = tuple(self.time_edges_us)
+            if self.timing == "p_c":
+                if len(edges) != 3:
+                    msg = f"time_edges_us: timing 'p_c' needs 3 edges, got {list(edges)}"
+                    raise ValueError(msg)
+                p_c = (
+                    self.p_c
+                    if self.p_c is not None
+                    else p_c_seed002(self.pulse_width_us, edges[1] - edges[0], self.p_c_convention)
+                )
+                timing = PiDARTiming(edges, "p_c", p_c)
+            else:
+                timing = PiDARTiming(edges, "coherent_pdf")
+        norm = None
+        if self.normalise_sm_to is not None:
+            norm = SMNormalisation(
+                self.normalise_sm_to,
+                self.normalisation_sin2_theta_w,
+                self.normalisation_couplings,
+                self.normalisation_form_factor,
+            )
+        return timing, norm
+
+
+class CsIDetectorOptions(_PulsedOptions):
+    """``[detector] kind = "coherent_csi_2017"``."""
+
+    pe_edges: list[float] = Field(default_factory=lambda: [6.0, 30.0])
+    qf: float | None = Field(None, gt=0, le=1)
+    light_yield_pe_per_kev: float | None = Field(None, gt=0)
+    acceptance: bool = True
+
+
+def _csi_detector(opts: CsIDetectorOptions) -> CsI2017Detector:
+    timing, norm = opts.pulsed()
+    return CsI2017Detector(
+        bin_edges=opts.pe_edges,
+        mass_kg=opts.mass_kg,
+        live_days=opts.live_days,
+        qf=opts.qf,
+        light_yield_pe_per_kev=opts.light_yield_pe_per_kev,
+        acceptance=opts.acceptance,
+        timing=timing,
+        normalisation=norm,
+        n_nodes=opts.n_nodes,
+    )
+
+
+class ThresholdDetectorOptions(_PulsedOptions):
+    """``[detector] kind = "recoil_threshold"``."""
+
+    target: str = "csi"
+    threshold_kevnr: float = Field(7.0, gt=0)
+    upper_kevnr: float = Field(1000.0, gt=0)
+
+
+def _threshold_detector(opts: ThresholdDetectorOptions) -> RecoilThresholdDetector:
+    timing, norm = opts.pulsed()
+    return RecoilThresholdDetector(
+        Target.by_name(opts.target),
+        threshold_kev=opts.threshold_kevnr,
+        upper_kev=opts.upper_kevnr,
+        mass_kg=opts.mass_kg,
+        live_days=opts.live_days,
+        timing=timing,
+        normalisation=norm,
+        n_nodes=opts.n_nodes,
+        name=f"recoil_threshold_{opts.target}",
+    )
+
+
+class TimingDatasetOptions(ComponentOptions):
+    """``[dataset] kind = "coherent_csi_2017_timing"``."""
+
+    pe_range: tuple[float, float] = (6.0, 30.0)
+    prompt_window_us: tuple[float, float] = (0.0, 1.0)
+    delayed_window_us: tuple[float, float] = (1.0, 12.0)
+    errors: Literal["seed002", "poisson"] = "seed002"
+    background_fraction: float = Field(0.2, ge=0)
+
+
+def _timing_dataset(opts: TimingDatasetOptions) -> Dataset:
+    return timing_counts_dataset(
+        pe_range=opts.pe_range,
+        prompt_window_us=opts.prompt_window_us,
+        delayed_window_us=opts.delayed_window_us,
+        errors=opts.errors,
+        background_fraction=opts.background_fraction,
+    )
+
+
+class CountOnlyOptions(ComponentOptions):
+    """``[dataset] kind = "count_only"``: counts given in the file (Asimov projections)."""
+
+    counts: list[float]
+    edges: list[float]
+    errors: Literal["poisson"] | list[float] = "poisson"
+    name: str = "count_only"
+    unit: str = "counts"
+    axis_label: str = "E_nr [keVnr]"
+
+
+def _count_only(opts: CountOnlyOptions) -> Dataset:
+    return count_only_dataset(
+        opts.counts,
+        opts.edges,
+        errors=opts.errors,
+        name=opts.name,
+        unit=opts.unit,
+        axis_label=opts.axis_label,
+    )
+
+
+#: the kinds of this module, declared in the ``cevns.components`` entry points
+COMPONENTS: tuple[Component, ...] = (
+    Component(
+        "detector",
+        "coherent_csi_2017",
+        CsIDetectorOptions,
+        _csi_detector,
+        "COHERENT CsI[Na] 2017 in PE (QF, light yield, acceptance)",
+    ),
+    Component(
+        "dataset",
+        "coherent_csi_2017_timing",
+        TimingDatasetOptions,
+        _timing_dataset,
+        "COHERENT CsI 2017 prompt/delayed beam-on C - AC counts (seed 002)",
+    ),
+    Component(
+        "flux", "coherent_csi_2017", FluxOptions, _flux, "SNS pi-DAR flux of COHERENT CsI 2017"
+    ),
+    Component(
+        "detector",
+        "recoil_threshold",
+        ThresholdDetectorOptions,
+        _threshold_detector,
+        "all recoils above a keVnr threshold (seed 002: CsI, 7 keVnr)",
+    ),
+    Component(
+        "dataset",
+        "count_only",
+        CountOnlyOptions,
+        _count_only,
+        "counts given by hand, e.g. Asimov data of a count-only projection (seed 002 Sec. 5.2)",
+    ),
+)

@@ -1,0 +1,284 @@
+"""CEvNS signal: expected counts per observed bin, with fast quadratic-form templates.
+
+At fixed mediator mass the expected counts are a quadratic form in the model's couplings
+(see :mod:`cevns.physics.nsi`): for incoming flavour ``a`` and kinematic term ``k``::
+
+    counts_i = sum_a f_a sum_k sum_{cd} W_{a,k}[c, d] T_{a,k}[c, d, i]
+
+``T`` (the *templates*) integrates flux x kinematics x basis functions x detector response
+over the recoil energy once per mediator mass; ``W`` and ``f`` come from the model in a few
+microseconds (:meth:`cevns.physics.nsi.NSIModel.quadratic_forms`). A new coupling point is then one
+matrix-vector product. :meth:`Signal.expected_counts_direct` integrates the same physics at
+the model point without templates (the reference the templates are tested against).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from cevns.core._validation import check_positive
+from cevns.core.constants import DAY_S
+from cevns.core.exceptions import InvalidParameterError
+from cevns.core.flavour import parse_flavour
+from cevns.likelihood.spectrum import DEFAULT_N_ENU, _Tails, folded_kernels, recoil_spectrum
+from cevns.physics.cross_section import (
+    KINEMATIC_TERMS,
+    FormFactors,
+    Kinematics,
+    basis_functions,
+    e_nr_max_kev,
+    e_nu_min_mev,
+    prefactor_cm2_per_kev,
+)
+from cevns.physics.nsi import NSIModel
+from cevns.physics.nuclei import Target
+from cevns.sources.flux import Flux, as_flux
+
+__all__ = ["Response", "Signal", "Templates"]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+@runtime_checkable
+class Response(Protocol):
+    """What :class:`Signal` needs from a detector (``cevns.detectors.base.Detector`` has it)."""
+
+    target: Target
+
+    @property
+    def exposure_kg_day(self) -> float:
+        """Exposure [kg day]."""
+        ...
+
+    def recoil_grid(self, e_nr_max_kev: float) -> NDArray[np.float64]:
+        """Recoil-energy nodes [keVnr] on which the response is tabulated."""
+        ...
+
+    def response_matrix(self, e_nr_nodes: NDArray[np.float64]) -> NDArray[np.float64]:
+        """(n_bins, n_nodes): counts per bin = exposure * R @ dR/dE_nr(nodes)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Templates:
+    """Quadratic-form templates at one mediator mass.
+
+    Attributes
+    ----------
+    mediator_mass_mev : float or None
+    flavours : tuple of str
+    matrix : ndarray of shape (n_flavours * 4 * 16, n_bins)
+        Row ``(f, k, c, d)`` holds ``T_{f,k}[c, d, :]``; multiply by the model's forms.
+    n_bins : int
+    """
+
+    mediator_mass_mev: float | None
+    flavours: tuple[str, ...]
+    matrix: NDArray[np.float64]
+    n_bins: int
+
+
+class Signal:
+    """Expected CEvNS counts for a flux, a detector and a physics model.
+
+    Parameters
+    ----------
+    flux : Flux or mapping
+        See :mod:`cevns.sources.flux`.
+    detector : Response
+        Typically a :class:`cevns.detectors.base.Detector`.
+    form_factor : form factor or (proton, neutron) pair, optional
+        Default Helm.
+    kinematics : {"full", "approximate"}
+    n_enu : int
+        Neutrino-energy grid points for the flux moments.
+    timing : mapping flavour -> array, optional
+        Fraction of each flavour's events in each time bin (pulsed sources); the counts
+        are then 2D ``(n_energy_bins, n_time_bins)``.
+    max_cached_masses : int
+        How many mediator masses keep their templates (least recently used are dropped).
+
+    Examples
+    --------
+    See :mod:`cevns.detectors.base` and the tutorials for complete experiments.
+    """
+
+    def __init__(
+        self,
+        flux: Any,
+        detector: Response,
+        *,
+        form_factor: FormFactors | None = None,
+        kinematics: Kinematics = "full",
+        n_enu: int = DEFAULT_N_ENU,
+        timing: Mapping[str, ArrayLike] | None = None,
+        max_cached_masses: int = 256,
+    ) -> None:
+        self.flux: Flux = as_flux(flux)
+        if not self.flux.flavours:
+            msg = "flux has no flavour with a non-zero spectrum"
+            raise InvalidParameterError(msg)
+        for attr in ("target", "recoil_grid", "response_matrix", "exposure_kg_day"):
+            if not hasattr(detector, attr):
+                msg = (
+                    f"detector must provide {attr!r} (see cevns.likelihood.signal.Response), "
+                    f"got {type(detector).__name__}"
+                )
+                raise InvalidParameterError(msg)
+        self.detector = detector
+        self.form_factor = form_factor
+        if kinematics not in ("full", "approximate"):
+            msg = f"kinematics must be 'full' or 'approximate', got {kinematics!r}"
+            raise InvalidParameterError(msg)
+        self.kinematics: Kinematics = kinematics
+        self.n_enu = int(check_positive("n_enu", n_enu))
+        self.flavours: tuple[str, ...] = tuple(self.flux.flavours)
+        self._alpha = np.array([parse_flavour(f)[0] for f in self.flavours])
+        self._anti = np.array([parse_flavour(f)[1] for f in self.flavours])
+        self.timing = self._check_timing(timing)
+        self._cache: OrderedDict[tuple[Any, ...], Templates] = OrderedDict()
+        self._max_cached = int(max_cached_masses)
+        self._nodes: NDArray[np.float64] | None = None
+        self._response: NDArray[np.float64] | None = None
+        self._response_key: Any = None
+
+    # ---------------------------------------------------------------- setup
+    def _check_timing(self, timing: Mapping[str, ArrayLike] | None) -> NDArray[np.float64] | None:
+        if timing is None:
+            return None
+        missing = [f for f in self.flavours if f not in timing]
+        if missing:
+            msg = (
+                f"timing is missing flavours {missing}; it must give a time distribution "
+                f"for each of {self.flavours}"
+            )
+            raise InvalidParameterError(msg)
+        rows = [np.asarray(timing[f], dtype=np.float64) for f in self.flavours]
+        shapes = {r.shape for r in rows}
+        if len(shapes) != 1 or rows[0].ndim != 1:
+            msg = f"timing arrays must be 1D and of equal length, got shapes {sorted(shapes)}"
+            raise InvalidParameterError(msg)
+        arr = np.stack(rows)
+        if np.any(~np.isfinite(arr)) or np.any(arr < 0):
+            msg = "timing fractions must be finite and >= 0"
+            raise InvalidParameterError(msg)
+        return arr
+
+    @property
+    def e_nr_max_kev(self) -> float:
+        """Largest recoil energy any flavour can produce on any isotope of the target."""
+        e_max = 0.0
+        for f in self.flavours:
+            lo, hi = self.flux.energy_range(f)
+            e_max = max(e_max, hi if hi > lo else 0.0, *(e for e, _ in self.flux.lines(f)))
+        m_min = min(n.mass_mev for n in self.detector.target.nuclei)
+        return float(e_nr_max_kev(e_max, m_min))
+
+    def _grid_and_response(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        key = getattr(self.detector, "response_key", None)
+        if self._response is None or key != self._response_key:
+            nodes = np.asarray(self.detector.recoil_grid(self.e_nr_max_kev), dtype=np.float64)
+            resp = np.asarray(self.detector.response_matrix(nodes), dtype=np.float64)
+            if resp.ndim != 2 or resp.shape[1] != nodes.size:
+                msg = (
+                    f"detector.response_matrix must return shape (n_bins, {nodes.size}), "
+                    f"got {resp.shape}"
+                )
+                raise InvalidParameterError(msg)
+            self._nodes, self._response, self._response_key = nodes, resp, key
+            self._cache.clear()
+        return self._nodes, self._response  # type: ignore[return-value]
+
+    @property
+    def n_bins(self) -> int:
+        """Number of observed (energy) bins."""
+        return int(self._grid_and_response()[1].shape[0])
+
+    # ---------------------------------------------------------------- templates
+    def templates(self, mediator_mass_mev: float | None) -> Templates:
+        """Templates at one mediator mass (``None`` = contact), built once and cached."""
+        if mediator_mass_mev is not None:
+            mediator_mass_mev = check_positive("mediator_mass_mev", mediator_mass_mev)
+        nodes, resp = self._grid_and_response()
+        key = (mediator_mass_mev,)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        n_f, n_b = len(self.flavours), resp.shape[0]
+        t = np.zeros((n_f, len(KINEMATIC_TERMS), 4, 4, n_b))
+        scale = self.detector.exposure_kg_day * DAY_S
+        tails = [_Tails(self.flux, f, self.n_enu) for f in self.flavours]
+        for nucleus, n_per_kg in self.detector.target:
+            h = basis_functions(nodes, nucleus, mediator_mass_mev, self.form_factor)  # (n, 4)
+            e_min = e_nu_min_mev(nodes, nucleus.mass_mev)
+            pref = n_per_kg * prefactor_cm2_per_kev(nucleus.mass_mev) * scale
+            hh = (h[:, :, None] * h[:, None, :]).reshape(nodes.size, 16)  # (n, 16)
+            for fi in range(len(self.flavours)):
+                mom = tails[fi](e_min)
+                kern = folded_kernels(mom, nodes, nucleus.mass_mev, self.kinematics)
+                kmat = np.stack([kern[k] for k in KINEMATIC_TERMS], axis=1)  # (n, 4)
+                g = (kmat[:, :, None] * hh[:, None, :]).reshape(nodes.size, -1)  # (n, 64)
+                t[fi] += pref * (resp @ g).T.reshape(len(KINEMATIC_TERMS), 4, 4, n_b)
+        tpl = Templates(mediator_mass_mev, self.flavours, t.reshape(-1, n_b), n_b)
+        self._cache[key] = tpl
+        if len(self._cache) > self._max_cached:
+            self._cache.popitem(last=False)
+        return tpl
+
+    def _weights(self, model: NSIModel) -> NDArray[np.float64]:
+        """Model weights aligned with the rows of :attr:`Templates.matrix` (per flavour)."""
+        vector, ngi, rate = model.quadratic_forms()
+        n_f = len(self.flavours)
+        w = np.zeros((n_f, len(KINEMATIC_TERMS), 4, 4))
+        w[:, 0] = vector[self._alpha]
+        if model.has_ngi:
+            w[:, 1] = ngi[0]
+            w[:, 2] = ngi[1]
+            sign = np.where(self._anti, 1.0, -1.0)
+            w[:, 3] = sign[:, None, None] * ngi[2]
+        w *= rate[self._alpha][:, None, None, None]
+        return w.reshape(n_f, -1)
+
+    def expected_counts_per_flavour(self, model: NSIModel) -> NDArray[np.float64]:
+        """Counts per flavour and energy bin, shape ``(n_flavours, n_bins)`` (fast path)."""
+        tpl = self.templates(model.mediator_mass_mev)
+        w = self._weights(model)
+        mat = tpl.matrix.reshape(len(self.flavours), -1, tpl.n_bins)
+        return np.asarray(np.einsum("fr,frb->fb", w, mat), dtype=np.float64)
+
+    def expected_counts(self, model: NSIModel) -> NDArray[np.float64]:
+        """Expected counts per observed bin (2D ``(energy, time)`` with ``timing``)."""
+        per = self.expected_counts_per_flavour(model)
+        if self.timing is None:
+            return np.asarray(per.sum(axis=0), dtype=np.float64)
+        return np.asarray(np.einsum("fb,ft->bt", per, self.timing), dtype=np.float64)
+
+    # ---------------------------------------------------------------- reference path
+    def expected_counts_direct(self, model: NSIModel) -> NDArray[np.float64]:
+        """Same as :meth:`expected_counts` by direct integration at the model point."""
+        nodes, resp = self._grid_and_response()
+        per = recoil_spectrum(
+            self.flux,
+            self.detector.target,
+            model,
+            nodes,
+            form_factor=self.form_factor,
+            kinematics=self.kinematics,
+            n_enu=self.n_enu,
+            per_flavour=True,
+        )
+        if not isinstance(per, dict):  # pragma: no cover - per_flavour=True returns a dict
+            msg = "recoil_spectrum(per_flavour=True) must return a dict"
+            raise TypeError(msg)
+        counts = np.stack([resp @ per[f] for f in self.flavours]) * self.detector.exposure_kg_day
+        if self.timing is None:
+            return np.asarray(counts.sum(axis=0), dtype=np.float64)
+        return np.asarray(np.einsum("fb,ft->bt", counts, self.timing), dtype=np.float64)

@@ -1,0 +1,1 @@
+"""cevns.stats."""

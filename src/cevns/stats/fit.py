@@ -1,0 +1,393 @@
+"""Fits on top of Minuit: migrad, hesse, optional minos, multi-start, a labelled result.
+
+:func:`fit` accepts any iminuit cost (an
+:class:`~cevns.likelihood.experiment.ExperimentCost`, a sum of
+them, plus iminuit's own constraints). Start values, limits and default-fixed parameters
+come from the cevns costs; anything else must be given. A fit that does not converge is
+reported as invalid (``FitResult.valid``), with a :class:`FitWarning`; it is never silent.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from iminuit import Minuit
+from iminuit.cost import Cost, CostSum
+from numpy.typing import NDArray
+from scipy import stats
+
+from cevns.core._validation import unknown_name
+from cevns.core.exceptions import InvalidParameterError
+
+__all__ = ["FitResult", "FitWarning", "fit", "parameter_info"]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+class FitWarning(UserWarning):
+    """A fit did not converge or its covariance is not accurate."""
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Result of :func:`fit`.
+
+    Attributes
+    ----------
+    values, errors : dict
+        Best-fit values and parabolic (Hesse) errors of all parameters (0 for fixed ones).
+    minos : dict
+        ``name -> (lower, upper)`` asymmetric errors where Minos ran.
+    fixed : tuple of str
+    fval : float
+        Minimum of the cost: chi^2, or -2 ln(L/L_sat) for Poisson likelihoods.
+    ndata, nfree, ndof : int
+        ``ndof = ndata - nfree`` (pull terms are not counted as data).
+    pvalue : float
+        chi^2 survival function of ``fval`` at ``ndof``.
+    valid : bool
+        Minuit's validity of the minimum (and of the covariance if Hesse ran).
+    covariance : ndarray or None
+        Covariance of the free parameters, ordered as ``free``.
+    expected : dict
+        Per experiment: ``{"signal": total, "background": total}`` at the minimum.
+    """
+
+    values: dict[str, float]
+    errors: dict[str, float]
+    fixed: tuple[str, ...]
+    fval: float
+    ndata: int
+    nfree: int
+    valid: bool
+    message: str
+    nfcn: int
+    edm: float
+    covariance: NDArray[np.float64] | None = None
+    free: tuple[str, ...] = ()
+    minos: dict[str, tuple[float, float]] = field(default_factory=dict)
+    expected: dict[str, dict[str, float]] = field(default_factory=dict)
+    minuit: Minuit | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ndof(self) -> int:
+        """Degrees of freedom: bins minus free parameters."""
+        return self.ndata - self.nfree
+
+    @property
+    def pvalue(self) -> float:
+        """chi^2 p-value of the minimum (nan if ndof <= 0)."""
+        return float(stats.chi2.sf(self.fval, self.ndof)) if self.ndof > 0 else math.nan
+
+    @property
+    def n_signal(self) -> float:
+        """Total expected signal summed over experiments."""
+        return float(sum(e["signal"] for e in self.expected.values()))
+
+    @property
+    def n_background(self) -> float:
+        """Total expected background summed over experiments."""
+        return float(sum(e["background"] for e in self.expected.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly summary (the format of ``cevns fit --json``)."""
+        return {
+            "fval": self.fval,
+            "chi2": self.fval,
+            "ndof": self.ndof,
+            "ndata": self.ndata,
+            "nfree": self.nfree,
+            "pvalue": self.pvalue,
+            "valid": self.valid,
+            "message": self.message,
+            "nfcn": self.nfcn,
+            "parameters": {
+                k: {"value": v, "error": self.errors.get(k, 0.0), "fixed": k in self.fixed}
+                | ({"minos": list(self.minos[k])} if k in self.minos else {})
+                for k, v in self.values.items()
+            },
+            "n_signal": self.n_signal,
+            "n_background": self.n_background,
+            "expected": self.expected,
+        }
+
+    def table(self) -> str:
+        """Plain-text table of the result."""
+        head = "VALID" if self.valid else f"INVALID ({self.message})"
+        lines = [
+            f"fit {head}: fval = {self.fval:.4f}, ndof = {self.ndof}, p = {self.pvalue:.3g}, "
+            f"{self.nfcn} calls",
+            f"{'parameter':32s} {'value':>14s} {'error':>12s}  note",
+        ]
+        for k, v in self.values.items():
+            note = "fixed" if k in self.fixed else ""
+            if k in self.minos:
+                lo, hi = self.minos[k]
+                note = f"minos {lo:+.4g} / {hi:+.4g}"
+            err = self.errors.get(k, 0.0)
+            lines.append(f"{k:32s} {v:14.6g} {err:12.4g}  {note}")
+        for name, e in self.expected.items():
+            lines.append(f"{name}: signal {e['signal']:.6g}, background {e['background']:.6g}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_markdown_(self) -> str:
+        return "```\n" + self.table() + "\n```"
+
+
+def _components(cost: Any) -> list[Any]:
+    if isinstance(cost, CostSum):
+        return list(cost)
+    return [cost]
+
+
+def parameter_info(cost: Any) -> tuple[dict[str, float], set[str], dict[str, float]]:
+    """Defaults, default-fixed names and steps known for the parameters of ``cost``."""
+    defaults: dict[str, float] = {}
+    fixed: set[str] = set()
+    steps: dict[str, float] = {}
+    for comp in _components(cost):
+        for p in getattr(comp, "parameter_objects", ()):
+            defaults.setdefault(p.name, p.value)
+            steps.setdefault(p.name, p.step)
+            if p.fixed:
+                fixed.add(p.name)
+    return defaults, fixed, steps
+
+
+def structural_names(cost: Any) -> set[str]:
+    """Parameters of ``cost`` whose change rebuilds templates (see ``Parameter.structural``)."""
+    return {
+        p.name
+        for comp in _components(cost)
+        for p in getattr(comp, "parameter_objects", ())
+        if getattr(p, "structural", False)
+    }
+
+
+def _names(cost: Any) -> tuple[str, ...]:
+    if isinstance(cost, Cost):
+        return tuple(cost._parameters)
+    from iminuit.util import describe
+
+    return tuple(describe(cost))
+
+
+def fit(
+    cost: Any,
+    *,
+    start: Mapping[str, float] | None = None,
+    fix: Mapping[str, float] | Iterable[str] | None = None,
+    free: Iterable[str] | None = None,
+    limits: Mapping[str, tuple[float, float]] | None = None,
+    minos: bool | Sequence[str] = False,
+    multistart: int | Sequence[Mapping[str, float]] = 0,
+    seed: int = 0,
+    strategy: int = 1,
+    tol: float = 0.01,
+    hesse: bool = True,
+    ncall: int | None = None,
+    warn: bool = True,
+) -> FitResult:
+    """Minimise a cost with Minuit and return a :class:`FitResult`.
+
+    Parameters
+    ----------
+    cost : iminuit cost
+        E.g. ``experiment.cost("sm")`` or a sum of costs.
+    start : mapping, optional
+        Start values (defaults from the cevns costs).
+    fix : mapping or iterable, optional
+        Parameters to fix (at the given value, or at their start value).
+    free : iterable, optional
+        Parameters fixed by default (e.g. ``mediator_mass_mev``) to release.
+    limits : mapping, optional
+        Override limits.
+    minos : bool or sequence of str
+        Run Minos on all free parameters or on the named ones.
+    multistart : int or sequence of mappings
+        Extra starting points (random within finite limits, seeded) or explicit ones; the
+        lowest valid minimum wins.
+    seed : int
+        Seed of the random starting points.
+    strategy, tol : Minuit settings.
+    hesse : bool
+        Run Hesse after Migrad.
+    ncall : int, optional
+        Call limit of Migrad.
+    warn : bool
+        Emit :class:`FitWarning` for an invalid minimum.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown parameter names, missing start values, start values outside the limits.
+    """
+    names = _names(cost)
+    defaults, fixed_default, steps = parameter_info(cost)
+    start = dict(start or {})
+    for k in start:
+        if k not in names:
+            raise unknown_name("parameter", k, names)
+    values = {n: start.get(n, defaults.get(n, math.nan)) for n in names}
+    missing = [n for n, v in values.items() if not np.isfinite(v)]
+    if missing:
+        msg = f"no start value for parameters {missing}; give them in start="
+        raise InvalidParameterError(msg)
+    fixed_now = set(fixed_default)
+    for n in free or ():
+        if n not in names:
+            raise unknown_name("parameter", n, names)
+        fixed_now.discard(n)
+    if fix is not None:
+        items = fix.items() if isinstance(fix, Mapping) else ((n, None) for n in fix)
+        for n, v in items:
+            if n not in names:
+                raise unknown_name("parameter", n, names)
+            fixed_now.add(n)
+            if v is not None:
+                values[n] = float(v)
+    m = Minuit(cost, **values)
+    if getattr(cost, "errordef", None) is None:
+        m.errordef = Minuit.LEAST_SQUARES
+    m.strategy = strategy
+    m.tol = tol
+    m.print_level = 0
+    for n, s in steps.items():
+        if n in names:
+            m.errors[n] = s
+    for n, lim in (limits or {}).items():
+        if n not in names:
+            raise unknown_name("parameter", n, names)
+        m.limits[n] = lim
+    for n in names:
+        lo, hi = m.limits[n]
+        if not lo <= values[n] <= hi:
+            msg = f"start value of {n!r} = {values[n]!r} is outside its limits [{lo}, {hi}]"
+            raise InvalidParameterError(msg)
+    for n in fixed_now:
+        m.fixed[n] = True
+    free_names = [n for n in names if not m.fixed[n]]
+
+    starts: list[dict[str, float]] = []
+    if isinstance(multistart, int):
+        rng = np.random.default_rng(seed)
+        for _ in range(multistart):
+            p = dict(values)
+            for n in free_names:
+                lo, hi = m.limits[n]
+                if np.isfinite(lo) and np.isfinite(hi):
+                    p[n] = float(rng.uniform(lo, hi))
+                else:
+                    p[n] = float(values[n] + rng.normal(0.0, 3.0 * m.errors[n]))
+            starts.append(p)
+    else:
+        starts.extend(dict(values) | dict(extra) for extra in multistart)
+
+    m.migrad(ncall=ncall)
+    best = m
+    for st in starts:
+        mi = Minuit(cost, **st)
+        if getattr(cost, "errordef", None) is None:
+            mi.errordef = Minuit.LEAST_SQUARES
+        mi.strategy, mi.tol, mi.print_level = strategy, tol, 0
+        for n in names:
+            mi.limits[n] = m.limits[n]
+            if m.errors[n] > 0:  # Minuit may report 0 for a parameter sitting on a limit
+                mi.errors[n] = m.errors[n]
+            mi.fixed[n] = m.fixed[n]
+        mi.migrad(ncall=ncall)
+        if mi.valid and (not best.valid or mi.fval < best.fval - 1e-9):
+            best = mi
+    m = best
+    if hesse and m.valid and free_names:
+        m.hesse()
+    minos_names: list[str] = []
+    if minos:
+        minos_names = list(free_names) if isinstance(minos, bool) else list(minos)
+        for n in minos_names:
+            if n not in free_names:
+                msg = f"minos requested for {n!r}, which is not a free parameter"
+                raise InvalidParameterError(msg)
+        if m.valid:
+            m.minos(*minos_names)
+    valid = bool(m.valid and (not hesse or m.fmin.has_accurate_covar or not free_names))
+    message = "ok" if valid else _describe_problem(m)
+    if not valid and warn:
+        warnings.warn(f"fit did not converge: {message}", FitWarning, stacklevel=2)
+    res_values = {n: float(m.values[n]) for n in names}
+    expected = _expected_totals(cost, res_values)
+    cov = None
+    if m.covariance is not None and free_names:
+        cov = np.array([[m.covariance[a, b] for b in free_names] for a in free_names])
+    minos_out = {}
+    for n in minos_names:
+        if m.merrors and n in m.merrors:
+            me = m.merrors[n]
+            minos_out[n] = (float(me.lower), float(me.upper))
+    ndata = int(
+        sum(
+            getattr(c, "ndata", 0) for c in _components(cost) if np.isfinite(getattr(c, "ndata", 0))
+        )
+    )
+    return FitResult(
+        values=res_values,
+        errors={n: (0.0 if m.fixed[n] else float(m.errors[n])) for n in names},
+        fixed=tuple(n for n in names if m.fixed[n]),
+        fval=float(m.fval),
+        ndata=ndata,
+        nfree=len(free_names),
+        valid=valid,
+        message=message,
+        nfcn=int(m.nfcn),
+        edm=float(m.fmin.edm),
+        covariance=cov,
+        free=tuple(free_names),
+        minos=minos_out,
+        expected=expected,
+        minuit=m,
+    )
+
+
+def _describe_problem(m: Minuit) -> str:
+    fm = m.fmin
+    issues = []
+    if fm.has_reached_call_limit:
+        issues.append("call limit reached")
+    if fm.is_above_max_edm:
+        issues.append(f"EDM {fm.edm:.3g} above goal {fm.edm_goal:.3g}")
+    if fm.has_parameters_at_limit:
+        issues.append("parameters at limit")
+    if not fm.has_accurate_covar:
+        issues.append("covariance not accurate")
+    if fm.has_made_posdef_covar:
+        issues.append("covariance forced positive definite")
+    return ", ".join(issues) or "Migrad reports an invalid minimum"
+
+
+def _expected_totals(cost: Any, values: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for comp in _components(cost):
+        predict = getattr(comp, "predict", None)
+        exp = getattr(comp, "experiment", None)
+        if predict is None or exp is None:
+            continue
+        e = predict(values)
+        out[exp.name] = {
+            "signal": float(np.sum(e.signal)),
+            "background": float(np.sum(e.background)),
+        }
+    return out

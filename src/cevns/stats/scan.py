@@ -1,0 +1,770 @@
+"""Profile-likelihood scans over a grid, on one core, local processes or a dask cluster.
+
+Execution model (what makes backends identical and resumes exact)
+-----------------------------------------------------------------
+The grid is cut into *chunks* that depend only on the grid (never on the backend or the
+number of workers): the rows of a 2D scan, blocks of :data:`CHUNK_1D` points of a 1D scan,
+each ordered as a snake so neighbouring points follow each other. A chunk is fitted point
+after point, each fit starting from the previous point's solution (warm start: start
+values only, default steps), the first from the global best fit. Every finished point is
+appended as one JSON line to the checkpoint file (``O_APPEND`` writes of one line are
+atomic), by whichever process computed it. A resumed scan reads the file, skips finished
+points and continues each chunk from its last finished point, so it gives bit-identical
+results to an uninterrupted one, and no finished point is computed twice.
+
+A fit that fails is retried from the global best fit and then with a multi-start; if it is
+still invalid it is kept with ``valid = False`` (never dropped or replaced by NaN).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import integrate, stats
+
+from cevns.core._validation import as_float_array, unknown_name
+from cevns.core.exceptions import FitError, InvalidParameterError
+from cevns.stats.fit import FitWarning, _names, fit, parameter_info, structural_names
+
+__all__ = [
+    "CHUNK_1D",
+    "Interval",
+    "ScanResult",
+    "delta_chi2_threshold",
+    "grid_axis",
+    "profile_scan",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+#: Points per chunk of a 1D scan.
+CHUNK_1D = 25
+Backend = Literal["serial", "processes", "dask"]
+
+
+def delta_chi2_threshold(cl: float, dof: int = 1) -> float:
+    """Wilks threshold: the Delta chi^2 quantile of a chi^2 distribution with ``dof``.
+
+    Examples
+    --------
+    >>> round(delta_chi2_threshold(0.95, 1), 4), round(delta_chi2_threshold(0.9973, 2), 3)
+    (3.8415, 11.829)
+    """
+    if not 0 < cl < 1:
+        msg = f"cl must be in (0, 1), got {cl!r}"
+        raise InvalidParameterError(msg)
+    if dof < 1:
+        msg = f"dof must be >= 1, got {dof!r}"
+        raise InvalidParameterError(msg)
+    return float(stats.chi2.ppf(cl, dof))
+
+
+def grid_axis(start: float, stop: float, n: int, *, log: bool = False) -> NDArray[np.float64]:
+    """``n`` points from ``start`` to ``stop`` (log-spaced with ``log=True``).
+
+    Examples
+    --------
+    >>> grid_axis(1, 100, 3, log=True)
+    array([  1.,  10., 100.])
+    """
+    if n < 1:
+        msg = f"number of grid points must be >= 1, got {n}"
+        raise InvalidParameterError(msg)
+    if log:
+        if start <= 0 or stop <= 0:
+            msg = f"a log axis needs positive bounds, got {start}:{stop}"
+            raise InvalidParameterError(msg)
+        return np.geomspace(start, stop, n)
+    return np.linspace(start, stop, n)
+
+
+# ---------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class Interval:
+    """A confidence set in one parameter: a union of ``[lo, hi]`` segments."""
+
+    segments: tuple[tuple[float, float], ...]
+    cl: float
+    dof: int
+    threshold: float
+    best: float
+    open_low: bool = False
+    open_high: bool = False
+
+    def to_list(self) -> list[list[float]]:
+        """Segments as nested lists (JSON)."""
+        return [[lo, hi] for lo, hi in self.segments]
+
+    def __str__(self) -> str:
+        last = len(self.segments) - 1
+        parts = []
+        for i, (lo, hi) in enumerate(self.segments):
+            left = "<" if (i == 0 and self.open_low) else ""
+            right = ">" if (i == last and self.open_high) else ""
+            parts.append(f"[{left}{lo:.4g}, {hi:.4g}{right}]")
+        segs = " U ".join(parts)
+        return f"{segs} at {self.cl:.4g} CL ({self.dof} dof, Delta chi2 < {self.threshold:.4g})"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """A profile scan over a 1D or 2D grid.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Scanned parameters.
+    axes : tuple of ndarray
+        Grid values per scanned parameter.
+    chi2 : ndarray
+        Cost at each grid point (chi^2 units; -2 ln L for Poisson), shape of the grid.
+    valid : ndarray of bool
+    profiled : dict name -> ndarray
+        Profiled (refitted) parameter values at each grid point.
+    best_fit : dict
+        Global best fit (free scanned parameters) ``{"chi2": ..., "values": {...}}``.
+    """
+
+    names: tuple[str, ...]
+    axes: tuple[NDArray[np.float64], ...]
+    chi2: NDArray[np.float64]
+    valid: NDArray[np.bool_]
+    profiled: dict[str, NDArray[np.float64]]
+    best_fit: dict[str, Any]
+    log_axes: tuple[bool, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def chi2_min(self) -> float:
+        """Reference minimum: the lower of the global fit and the grid minimum."""
+        grid_min = float(np.min(self.chi2))
+        return min(grid_min, float(self.best_fit.get("chi2", grid_min)))
+
+    @property
+    def delta_chi2(self) -> NDArray[np.float64]:
+        """chi2 minus :attr:`chi2_min`."""
+        return self.chi2 - self.chi2_min
+
+    def interval(self, cl: float = 0.6827, dof: int = 1, name: str | None = None) -> Interval:
+        """Confidence set of a 1D scan (possibly a union of disjoint segments).
+
+        Crossings of the threshold are found by linear interpolation of Delta chi^2 between
+        grid points; a set reaching the end of the grid is flagged open on that side.
+        """
+        if len(self.names) != 1:
+            msg = "interval() needs a 1D scan; use contours() or excluded() for 2D"
+            raise InvalidParameterError(msg)
+        thr = delta_chi2_threshold(cl, dof)
+        x = self.axes[0]
+        d = self.delta_chi2 - thr
+        inside = d <= 0
+        segs: list[tuple[float, float]] = []
+        i = 0
+        n = x.size
+        while i < n:
+            if not inside[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < n and inside[j + 1]:
+                j += 1
+            lo = x[i] if i == 0 else _cross(x[i - 1], x[i], d[i - 1], d[i])
+            hi = x[j] if j == n - 1 else _cross(x[j], x[j + 1], d[j], d[j + 1])
+            segs.append((float(lo), float(hi)))
+            i = j + 1
+        best = float(x[int(np.argmin(self.chi2))])
+        return Interval(tuple(segs), cl, dof, thr, best, bool(inside[0]), bool(inside[-1]))
+
+    def excluded(self, cl: float = 0.95, dof: int | None = None) -> NDArray[np.bool_]:
+        """Mask of grid points excluded at ``cl`` (Wilks; ``dof`` defaults to the grid dim.)."""
+        return self.delta_chi2 > delta_chi2_threshold(cl, dof or len(self.names))
+
+    def contours(self, cl: float = 0.95, dof: int | None = None) -> list[NDArray[np.float64]]:
+        """Contour lines of Delta chi^2 at ``cl`` on the grid (no MnContour), as (n, 2) arrays.
+
+        Works for rings and disjoint regions (vector NSI interference).
+        """
+        if len(self.names) != 2:
+            msg = "contours() needs a 2D scan"
+            raise InvalidParameterError(msg)
+        import contourpy
+
+        x, y = self.axes
+        gen = contourpy.contour_generator(x, y, self.delta_chi2.T, line_type="Separate")
+        return [np.asarray(seg) for seg in gen.lines(delta_chi2_threshold(cl, dof or 2))]
+
+    def reduce(
+        self, over: str, method: Literal["profile", "marginalise"] = "profile"
+    ) -> ScanResult:
+        """A 1D result from a 2D scan, with ``over`` eliminated.
+
+        ``"profile"``: the minimum of chi^2 over the ``over`` axis of the grid (the profiled
+        values follow the minimising grid point; refine the grid or rescan to polish).
+        ``"marginalise"``: ``-2 ln`` of the likelihood averaged over the ``over`` axis with
+        a flat prior on the scanned range (trapezoid rule on the grid):
+        ``chi2_m = c - 2 ln(mean_x exp(-(chi2 - c) / 2))``, ``c`` the grid minimum, so
+        Delta chi^2 keeps its meaning. Seed 002 Fig. 2 "marginalises over x" (LMA-Dark).
+
+        Examples
+        --------
+        >>> r = ScanResult(("m", "x"), (np.array([1.0, 2.0]), np.array([0.0, 1.0, 2.0])),
+        ...                np.array([[4.0, 1.0, 4.0], [9.0, 9.0, 9.0]]),
+        ...                np.ones((2, 3), bool), {}, {})
+        >>> r.reduce("x").chi2.tolist()
+        [1.0, 9.0]
+        >>> round(float(r.reduce("x", "marginalise").chi2[1]), 12)
+        9.0
+        """
+        if len(self.names) != 2:
+            msg = "reduce() needs a 2D scan"
+            raise InvalidParameterError(msg)
+        if over not in self.names:
+            raise unknown_name("scanned parameter", over, self.names)
+        if method not in ("profile", "marginalise"):
+            msg = f"method must be 'profile' or 'marginalise', got {method!r}"
+            raise InvalidParameterError(msg)
+        k = self.names.index(over)
+        keep = 1 - k
+        chi2 = np.moveaxis(self.chi2, k, 1)  # (kept, over)
+        valid = np.moveaxis(self.valid, k, 1)
+        if method == "profile":
+            j = np.argmin(chi2, axis=1)
+            rows = np.arange(chi2.shape[0])
+            out = chi2[rows, j]
+            ok = valid[rows, j]
+            prof = {n: np.moveaxis(v, k, 1)[rows, j] for n, v in self.profiled.items()}
+            prof[over] = self.axes[k][j]
+        else:
+            x = self.axes[k]
+            if x.size < 2:
+                msg = f"marginalising over {over!r} needs at least two grid values"
+                raise InvalidParameterError(msg)
+            c = float(np.min(chi2))
+            w = np.exp(-(chi2 - c) / 2.0)
+            mean = integrate.trapezoid(w, x, axis=1) / (x[-1] - x[0])
+            with np.errstate(divide="ignore"):
+                out = c - 2.0 * np.log(mean)
+            ok = valid.all(axis=1)
+            prof = {}
+        return ScanResult(
+            names=(self.names[keep],),
+            axes=(self.axes[keep],),
+            chi2=np.asarray(out, dtype=np.float64),
+            valid=np.asarray(ok, dtype=bool),
+            profiled=prof,
+            best_fit=self.best_fit if method == "profile" else {},
+            log_axes=(self.log_axes[keep],) if self.log_axes else (),
+            meta=self.meta | {"reduced": {"over": over, "method": method}},
+        )
+
+    # -------------------------------------------------------------- export
+    def to_dict(self, cl_convention: str | None = None) -> dict[str, Any]:
+        """JSON-friendly dict: ``points`` (one per grid point), best fit, CL convention."""
+        points = []
+        for idx in np.ndindex(self.chi2.shape):
+            p: dict[str, Any] = {
+                n: float(ax[i]) for n, ax, i in zip(self.names, self.axes, idx, strict=True)
+            }
+            p["chi2"] = float(self.chi2[idx])
+            p["valid"] = bool(self.valid[idx])
+            p["profiled"] = {k: float(v[idx]) for k, v in self.profiled.items()}
+            points.append(p)
+        return {
+            "scanned": list(self.names),
+            "axes": {n: ax.tolist() for n, ax in zip(self.names, self.axes, strict=True)},
+            "log_axes": list(self.log_axes),
+            "points": points,
+            "best_fit": self.best_fit,
+            "chi2_min": self.chi2_min,
+            "cl_convention": cl_convention
+            or (
+                "Wilks: Delta chi2 = chi2 - chi2_min compared with chi2 quantiles; "
+                f"{len(self.names)} dof for the joint grid, 1 dof per parameter for intervals"
+            ),
+            "n_invalid": int((~self.valid).sum()),
+            "meta": self.meta,
+        }
+
+    def to_json(self, path: str | Path) -> None:
+        """Write :meth:`to_dict` as JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+
+    def to_csv(self, path: str | Path) -> None:
+        """One row per grid point: scanned values, chi2, delta_chi2, valid, profiled values."""
+        cols = [*self.names, "chi2", "delta_chi2", "valid", *self.profiled]
+        rows = []
+        dchi = self.delta_chi2
+        for idx in np.ndindex(self.chi2.shape):
+            row = [float(ax[i]) for ax, i in zip(self.axes, idx, strict=True)]
+            row += [float(self.chi2[idx]), float(dchi[idx]), int(self.valid[idx])]
+            row += [float(v[idx]) for v in self.profiled.values()]
+            rows.append(",".join(repr(v) for v in row))
+        Path(path).write_text(",".join(cols) + "\n" + "\n".join(rows) + "\n")
+
+    def to_root(self, path: str | Path, tree: str = "scan") -> None:
+        """Write a TTree (one entry per grid point) with uproot."""
+        import uproot
+
+        branches: dict[str, NDArray[Any]] = {}
+        mesh = np.meshgrid(*self.axes, indexing="ij")
+        for n, m in zip(self.names, mesh, strict=True):
+            branches[n] = m.ravel()
+        branches["chi2"] = self.chi2.ravel()
+        branches["delta_chi2"] = self.delta_chi2.ravel()
+        branches["valid"] = self.valid.ravel().astype(np.int8)
+        for k, v in self.profiled.items():
+            branches[f"profiled_{k}"] = v.ravel()
+        safe = {k.replace(".", "__"): v for k, v in branches.items()}
+        with uproot.recreate(path) as f:
+            f.mktree(tree, {k: v.dtype for k, v in safe.items()})
+            f[tree].extend(safe)
+
+
+def _cross(x0: float, x1: float, d0: float, d1: float) -> float:
+    if d1 == d0:
+        return float(x0)
+    return float(x0 + (x1 - x0) * (0 - d0) / (d1 - d0))
+
+
+# ---------------------------------------------------------------------- execution
+@dataclass(frozen=True)
+class _Spec:
+    names: tuple[str, ...]
+    axes: tuple[tuple[float, ...], ...]
+    fix: tuple[tuple[str, float], ...]
+    free: tuple[str, ...]
+    start: tuple[tuple[str, float], ...]
+    scan_id: str
+
+
+def _chunks(shape: tuple[int, ...], along: int = 0) -> list[list[tuple[int, ...]]]:
+    """Chunks of grid indices; in 2D each chunk is one line of the grid along ``along``.
+
+    A line along the non-mass axis keeps the mediator mass fixed inside a chunk, so a worker
+    builds the templates of its own masses only; consecutive lines alternate direction.
+    """
+    if len(shape) == 1:
+        idx: list[tuple[int, ...]] = [(i,) for i in range(shape[0])]
+        return [idx[k : k + CHUNK_1D] for k in range(0, len(idx), CHUNK_1D)]
+    other = 1 - along
+    out: list[list[tuple[int, ...]]] = []
+    for j in range(shape[other]):
+        line: list[tuple[int, ...]] = [
+            (i, j) if along == 0 else (j, i) for i in range(shape[along])
+        ]
+        out.append(line if j % 2 == 0 else line[::-1])
+    return out
+
+
+class _Checkpoint:
+    def __init__(self, path: Path | None, spec: _Spec) -> None:
+        self.path = path
+        self.spec = spec
+        self.done: dict[tuple[int, ...], dict[str, Any]] = {}
+        if path is None:
+            return
+        if path.exists() and path.stat().st_size > 0:
+            text = path.read_text()
+            if not text.endswith("\n"):  # a line torn by a kill: terminate it
+                with path.open("a") as fh:
+                    fh.write("\n")
+            lines = text.splitlines()
+            header = json.loads(lines[0]) if lines else {}
+            if header.get("scan_id") != spec.scan_id:
+                msg = (
+                    f"checkpoint {path} belongs to a different scan (id {header.get('scan_id')!r}, "
+                    f"this scan {spec.scan_id!r}); use another --checkpoint path or delete it"
+                )
+                raise InvalidParameterError(msg)
+            for line in lines[1:]:
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut by a kill: the point is recomputed
+                self.done[tuple(rec["index"])] = rec
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _append(path, {"scan_id": spec.scan_id, "names": list(spec.names)})
+
+
+def _append(path: Path, record: Mapping[str, Any]) -> None:
+    line = (json.dumps(record) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def _fit_point(
+    cost: Any,
+    spec: _Spec,
+    values: Mapping[str, float],
+    start: Mapping[str, float],
+    best: Mapping[str, float],
+) -> dict[str, Any]:
+    fix = dict(spec.fix) | dict(values)
+    free = [n for n in spec.free if n not in values]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitWarning)
+        res = fit(
+            cost, start=dict(start) | dict(values), fix=fix, free=free, hesse=False, warn=False
+        )
+        tries = 1
+        if not res.valid:
+            res2 = fit(
+                cost, start=dict(best) | dict(values), fix=fix, free=free, hesse=False, warn=False
+            )
+            tries += 1
+            if res2.valid or res2.fval < res.fval:
+                res = res2
+        if not res.valid:
+            res3 = fit(
+                cost,
+                start=dict(best) | dict(values),
+                fix=fix,
+                free=free,
+                hesse=False,
+                warn=False,
+                multistart=4,
+            )
+            tries += 1
+            if res3.valid or res3.fval < res.fval:
+                res = res3
+    return {"chi2": res.fval, "valid": res.valid, "values": res.values, "tries": tries}
+
+
+def _run_chunk(
+    cost: Any,
+    spec: _Spec,
+    chunk: Sequence[tuple[int, ...]],
+    best: Mapping[str, float],
+    done: Mapping[tuple[int, ...], dict[str, Any]],
+    checkpoint: str | None,
+) -> list[dict[str, Any]]:
+    # One BLAS thread on every backend: the backends then compute bit-identical numbers
+    # (a threaded reduction sums in another order, and a fragile fit can follow that
+    # difference into another minimum), and worker processes do not oversubscribe cores.
+    from threadpoolctl import threadpool_limits
+
+    out = []
+    start: Mapping[str, float] = best
+    path = Path(checkpoint) if checkpoint else None
+    with threadpool_limits(1):
+        for idx in chunk:
+            if idx in done:
+                rec = done[idx]
+                start = rec["values"]
+                out.append(rec)
+                continue
+            values = {
+                n: spec.axes[k][i] for k, (n, i) in enumerate(zip(spec.names, idx, strict=True))
+            }
+            r = _fit_point(cost, spec, values, start, best)
+            rec = {"index": list(idx), **r}
+            if path is not None:
+                _append(path, rec)
+            out.append(rec)
+            start = r["values"]
+    return out
+
+
+_WORKER_COST: Any = None
+
+
+def _init_worker(cost: Any) -> None:
+    global _WORKER_COST
+    _WORKER_COST = cost
+
+
+def _run_chunk_in_worker(
+    spec: _Spec,
+    chunk: Sequence[tuple[int, ...]],
+    best: Mapping[str, float],
+    done: Mapping[tuple[int, ...], dict[str, Any]],
+    checkpoint: str | None,
+) -> list[dict[str, Any]]:
+    return _run_chunk(_WORKER_COST, spec, chunk, best, done, checkpoint)
+
+
+def profile_scan(
+    cost: Any,
+    grid: Mapping[str, ArrayLike],
+    *,
+    fix: Mapping[str, float] | None = None,
+    free: Iterable[str] = (),
+    start: Mapping[str, float] | None = None,
+    backend: Backend = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    checkpoint: str | Path | None = None,
+    progress: bool = False,
+    log_axes: Sequence[str] = (),
+    best_fit: bool = True,
+) -> ScanResult:
+    """Profile the cost over a 1D or 2D grid of parameter values.
+
+    Parameters
+    ----------
+    cost : iminuit cost
+        E.g. ``experiment.cost("lma_dark")`` or a sum of costs.
+    grid : mapping name -> values
+        One or two scanned parameters (e.g. from :func:`grid_axis`).
+    fix : mapping, optional
+        Parameters held fixed at the given values everywhere.
+    free : iterable of str
+        Default-fixed parameters to profile (e.g. ``x`` of LMA-Dark is free by default, but a
+        mediator mass is fixed by default).
+    start : mapping, optional
+        Start values of the global fit.
+    backend : {"serial", "processes", "dask"}
+        Where chunks run; results are identical (see module notes).
+    workers : int, optional
+        Processes or dask workers (default: all cores).
+    scheduler : str, optional
+        Address of a dask scheduler; without it a ``LocalCluster`` is started.
+    checkpoint : path, optional
+        JSON-lines checkpoint; an existing one for the same scan is resumed.
+    progress : bool
+        Show a progress bar (tqdm).
+    log_axes : sequence of str
+        Scanned parameters whose axis is logarithmic (for plots and reports).
+    best_fit : bool
+        Run a global fit with the scanned parameters free (the reference chi2_min).
+    """
+    if len(grid) not in (1, 2):
+        msg = f"grid must have 1 or 2 parameters, got {list(grid)}"
+        raise InvalidParameterError(msg)
+    if backend not in ("serial", "processes", "dask"):
+        msg = f"backend must be 'serial', 'processes' or 'dask', got {backend!r}"
+        raise InvalidParameterError(msg)
+    names_all = _names(cost)
+    for n in [*grid, *(fix or {}), *free]:
+        if n not in names_all:
+            raise unknown_name("parameter", n, names_all)
+    axes = tuple(as_float_array(f"grid[{n!r}]", v).ravel() for n, v in grid.items())
+    if any(a.size == 0 for a in axes):
+        msg = "every grid axis needs at least one value"
+        raise InvalidParameterError(msg)
+    names = tuple(grid)
+    defaults, fixed_default, _ = parameter_info(cost)
+    structural = structural_names(cost)
+    free_t = tuple(sorted(set(free)))
+    h = hashlib.sha256(
+        json.dumps(
+            [
+                names,
+                [a.tolist() for a in axes],
+                sorted((fix or {}).items()),
+                free_t,
+                list(names_all),
+                sorted(defaults.items()),
+            ]
+        ).encode()
+    ).hexdigest()[:16]
+    spec = _Spec(
+        names,
+        tuple(tuple(float(v) for v in a) for a in axes),
+        tuple(sorted((fix or {}).items())),
+        free_t,
+        tuple(sorted((start or {}).items())),
+        h,
+    )
+    ckpt = _Checkpoint(Path(checkpoint) if checkpoint else None, spec)
+
+    # global best fit (scanned parameters free), the warm start of every chunk
+    best_values = dict(defaults) | dict(start or {})
+    best_chi2 = math.inf
+    if best_fit:
+        # A structural parameter (a mediator mass) is never freed here: every value Minuit
+        # tries would need new templates. On its axis it is held at the middle grid value,
+        # and the grid minimum completes the reference (ScanResult.chi2_min).
+        held = {
+            n: float(a[a.size // 2]) for n, a in zip(names, axes, strict=True) if n in structural
+        }
+        free_best = [
+            n for n in (*free_t, *names) if (n in fixed_default or n in names) and n not in held
+        ]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FitWarning)
+            res = fit(
+                cost,
+                start=best_values | held,
+                fix=dict(fix or {}) | held,
+                free=free_best,
+                hesse=False,
+                warn=False,
+                multistart=2,
+            )
+        best_values, best_chi2 = res.values, res.fval
+        best_valid = res.valid
+    else:
+        best_valid = False
+
+    shape = tuple(a.size for a in axes)
+    # 2-D chunks run along the non-structural axis: templates are built once per chunk
+    along = 1 if len(names) == 2 and names[0] in structural else 0
+    chunks = _chunks(shape, along)
+    todo = [c for c in chunks if not all(i in ckpt.done for i in c)]
+    records: dict[tuple[int, ...], dict[str, Any]] = dict(ckpt.done)
+    bar = _progress(progress, total=int(np.prod(shape)), initial=len(records))
+    ck = str(ckpt.path) if ckpt.path else None
+    try:
+        if backend == "serial" or not todo:
+            for c in todo:
+                for r in _run_chunk(cost, spec, c, best_values, ckpt.done, ck):
+                    records[tuple(r["index"])] = r
+                bar.update(len([i for i in c if i not in ckpt.done]))
+        elif backend == "processes":
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(
+                max_workers=workers or os.cpu_count(),
+                mp_context=ctx,
+                initializer=_init_worker,
+                initargs=(cost,),
+            ) as pool:
+                futures = {
+                    pool.submit(
+                        _run_chunk_in_worker,
+                        spec,
+                        c,
+                        best_values,
+                        {i: ckpt.done[i] for i in c if i in ckpt.done},
+                        ck,
+                    ): c
+                    for c in todo
+                }
+                for fut in _as_completed(futures):
+                    c = futures[fut]
+                    for r in fut.result():
+                        records[tuple(r["index"])] = r
+                    bar.update(len([i for i in c if i not in ckpt.done]))
+        elif backend == "dask":
+            client, owned = _dask_client(scheduler, workers)
+            try:
+                cost_future = client.scatter(cost, broadcast=True)
+                futs = [
+                    client.submit(
+                        _run_chunk,
+                        cost_future,
+                        spec,
+                        c,
+                        best_values,
+                        {i: ckpt.done[i] for i in c if i in ckpt.done},
+                        ck,
+                        pure=False,
+                    )
+                    for c in todo
+                ]
+                from dask.distributed import as_completed
+
+                for fut in as_completed(futs):  # type: ignore[no-untyped-call]
+                    res_list = fut.result()
+                    for r in res_list:
+                        records[tuple(r["index"])] = r
+                    bar.update(len(res_list))
+            finally:
+                client.close()
+                if owned:
+                    owned.close()
+    except KeyboardInterrupt:
+        n_done = len(_Checkpoint(ckpt.path, spec).done) if ckpt.path else 0
+        where = (
+            f"; {n_done} finished points are in {ckpt.path}, rerun to resume" if ckpt.path else ""
+        )
+        msg = f"scan interrupted{where}"
+        raise FitError(msg) from None
+    finally:
+        bar.close()
+
+    chi2 = np.empty(shape)
+    valid = np.empty(shape, dtype=bool)
+    prof = {n: np.empty(shape) for n in names_all if n not in names}
+    for idx in np.ndindex(shape):
+        r = records[idx]
+        chi2[idx] = r["chi2"]
+        valid[idx] = r["valid"]
+        for n in prof:
+            prof[n][idx] = r["values"][n]
+    if not best_fit or best_chi2 > float(chi2.min()):
+        k = np.unravel_index(int(np.argmin(chi2)), shape)
+        best_chi2 = float(chi2[k])
+        best_values = {n: float(a[i]) for n, a, i in zip(names, axes, k, strict=True)} | {
+            n: float(prof[n][k]) for n in prof
+        }
+        best_valid = bool(valid[k])
+    return ScanResult(
+        names=names,
+        axes=axes,
+        chi2=chi2,
+        valid=valid,
+        profiled=prof,
+        best_fit={
+            "chi2": float(best_chi2),
+            "values": {k: float(v) for k, v in best_values.items()},
+            "valid": bool(best_valid),
+        },
+        log_axes=tuple(n in log_axes for n in names),
+        meta={
+            "scan_id": spec.scan_id,
+            "backend": backend,
+            "fixed": dict(fix or {}),
+            "profiled_free": list(free_t),
+        },
+    )
+
+
+def _as_completed(futures: Mapping[Any, Any]) -> Iterable[Any]:
+    from concurrent.futures import as_completed
+
+    return as_completed(futures)
+
+
+def _dask_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ModuleNotFoundError as e:  # pragma: no cover - tested through the extra
+        msg = "the dask backend needs dask.distributed: pip install 'cevns[dask]'"
+        raise ModuleNotFoundError(msg) from e
+    if scheduler:
+        return Client(scheduler), None  # type: ignore[no-untyped-call]
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+    )
+    return Client(cluster), cluster  # type: ignore[no-untyped-call]
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(enabled: bool, total: int, initial: int) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="pt", desc="scan")

@@ -1,0 +1,305 @@
+"""Plots with a consistent HEP look (mplhep): spectra, profiles, contours, exclusions.
+
+matplotlib and mplhep are optional (``pip install 'cevns[plot]'``) and imported lazily.
+Every function takes an optional ``ax`` and returns the matplotlib Figure; use
+:func:`save` to write PNG and PDF together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from cevns.stats.scan import ScanResult, delta_chi2_threshold
+
+__all__ = [
+    "plot_exclusion",
+    "plot_fit",
+    "plot_scan",
+    "plot_spectrum",
+    "save",
+    "style",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+_CL_LABELS = {
+    0.6827: r"1$\sigma$",
+    0.9: "90%",
+    0.95: "95%",
+    0.9545: r"2$\sigma$",
+    0.9973: r"3$\sigma$",
+}
+
+
+def _plt() -> Any:
+    try:
+        import matplotlib
+
+        if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg") and not _interactive():
+            matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ModuleNotFoundError as e:  # pragma: no cover - exercised without the extra
+        msg = "plotting needs matplotlib and mplhep: pip install 'cevns[plot]'"
+        raise ModuleNotFoundError(msg) from e
+    return plt
+
+
+def _interactive() -> bool:
+    import sys
+
+    return hasattr(sys, "ps1") or "ipykernel" in sys.modules
+
+
+def style() -> None:
+    """Apply the mplhep ROOT-like style (no-op without mplhep)."""
+    try:
+        import mplhep
+
+        _plt().style.use(mplhep.style.ROOT)
+    except ModuleNotFoundError:  # pragma: no cover
+        pass
+
+
+def _cl_label(cl: float, dof: int) -> str:
+    return f"{_CL_LABELS.get(round(cl, 4), f'{100 * cl:.3g}%')} ({dof} dof)"
+
+
+def save(fig: Any, path: str | Path, *, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+    """Save ``fig`` as ``path`` with each suffix in ``formats``; returns the written paths."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    stem = path.with_suffix("")
+    for fmt in formats:
+        p = stem.with_suffix(f".{fmt}")
+        fig.savefig(p, dpi=150, bbox_inches="tight")
+        out.append(p)
+    return out
+
+
+def plot_spectrum(
+    edges: ArrayLike,
+    data: ArrayLike | None,
+    errors: ArrayLike | None,
+    components: Mapping[str, ArrayLike],
+    *,
+    xlabel: str = "Energy",
+    ylabel: str = "Counts per bin",
+    title: str | None = None,
+    pulls: bool = True,
+) -> Any:
+    """Data with error bars, stacked model components and a pull panel.
+
+    Parameters
+    ----------
+    edges : array
+        Bin edges.
+    data, errors : arrays, optional
+    components : mapping label -> counts per bin
+        Stacked in the given order (first at the bottom).
+    """
+    plt = _plt()
+    style()
+    edges = np.asarray(edges, dtype=float)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    if pulls and data is not None:
+        fig, (ax, axp) = plt.subplots(
+            2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05}, figsize=(9, 8)
+        )
+    else:
+        fig, ax = plt.subplots(figsize=(9, 6))
+        axp = None
+    bottom = np.zeros(centres.size)
+    total = np.zeros(centres.size)
+    for label, comp in components.items():
+        c = np.asarray(comp, dtype=float)
+        ax.stairs(bottom + c, edges, baseline=bottom, fill=True, alpha=0.6, label=label)
+        bottom = bottom + c
+        total = total + c
+    ax.stairs(total, edges, color="black", lw=1.5, label="total model")
+    if data is not None:
+        d = np.asarray(data, dtype=float)
+        e = None if errors is None else np.asarray(errors, dtype=float)
+        ax.errorbar(centres, d, yerr=e, fmt="o", color="black", ms=3, label="data")
+        if axp is not None:
+            ee = e if e is not None else np.sqrt(np.clip(total, 1e-12, None))
+            axp.axhline(0, color="gray", lw=1)
+            axp.errorbar(
+                centres, (d - total) / ee, yerr=np.ones_like(d), fmt="o", color="black", ms=3
+            )
+            axp.set_ylabel("pull")
+            axp.set_xlabel(xlabel)
+    if axp is None:
+        ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_fit(cost: Any, result: Any, *, title: str | None = None) -> list[Any]:
+    """One spectrum figure per experiment of a fitted cost (data, stacked components, pulls)."""
+    from cevns.stats.fit import _components
+
+    figs = []
+    for comp in _components(cost):
+        exp = getattr(comp, "experiment", None)
+        if exp is None:
+            continue
+        e = comp.predict(result.values)
+        ds = exp.dataset
+        comps: dict[str, NDArray[np.float64]] = {}
+        for name, b in e.backgrounds.items():
+            comps[name] = b
+        comps["CEvNS"] = e.signal
+        if ds.ndim == 2:
+            comps = {k: np.sum(v, axis=1) for k, v in comps.items()}
+            data = ds.counts.sum(axis=1)
+            err = None if ds.errors is None else np.sqrt((ds.errors**2).sum(axis=1))
+        else:
+            data, err = ds.counts, ds.errors
+        if err is None:
+            err = np.sqrt(np.clip(data, 0, None))
+        figs.append(
+            plot_spectrum(
+                ds.edges[0],
+                data,
+                err,
+                comps,
+                xlabel=ds.axis_labels[0],
+                ylabel=ds.unit,
+                title=title or exp.name,
+            )
+        )
+    return figs
+
+
+def plot_scan(
+    scan: ScanResult,
+    ax: Any = None,
+    *,
+    cls: Sequence[float] = (0.6827, 0.9545, 0.9973),
+    dof: int | None = None,
+    label: str | None = None,
+    absolute: bool = False,
+) -> Any:
+    """Profile curve (1D) with labelled CL lines, or contours at the CLs (2D)."""
+    plt = _plt()
+    style()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 6))
+    else:
+        fig = ax.figure
+    if len(scan.names) == 1:
+        x = scan.axes[0]
+        y = scan.chi2 if absolute else scan.delta_chi2
+        ax.plot(x, y, label=label or scan.names[0])
+        if not scan.valid.all():
+            ax.plot(x[~scan.valid], y[~scan.valid], "rx", label="invalid fit")
+        d = dof or 1
+        for cl in cls:
+            thr = delta_chi2_threshold(cl, d) + (scan.chi2_min if absolute else 0.0)
+            ax.axhline(thr, ls="--", color="gray", lw=1)
+            ax.text(x[0], thr, " " + _cl_label(cl, d), va="bottom", fontsize="small", color="gray")
+        ax.set_xlabel(scan.names[0])
+        ax.set_ylabel(r"$\chi^2$" if absolute else r"$\Delta\chi^2$")
+        if scan.log_axes and scan.log_axes[0]:
+            ax.set_xscale("log")
+    else:
+        x, y = scan.axes
+        d = dof or 2
+        levels = [delta_chi2_threshold(cl, d) for cl in cls]
+        cs = ax.contour(
+            x, y, scan.delta_chi2.T, levels=levels, colors=["C0", "C1", "C2"][: len(levels)]
+        )
+        ax.clabel(
+            cs,
+            fmt={lv: _cl_label(cl, d) for lv, cl in zip(levels, cls, strict=True)},
+            fontsize="small",
+        )
+        bf = scan.best_fit.get("values", {})
+        if all(n in bf for n in scan.names):
+            ax.plot(bf[scan.names[0]], bf[scan.names[1]], "k*", ms=10, label="best fit")
+        ax.set_xlabel(scan.names[0])
+        ax.set_ylabel(scan.names[1])
+        for i, log in enumerate(scan.log_axes or ()):
+            if log:
+                (ax.set_xscale if i == 0 else ax.set_yscale)("log")
+    return fig
+
+
+def plot_exclusion(
+    curves: Mapping[str, tuple[ArrayLike, ArrayLike]],
+    ax: Any = None,
+    *,
+    bands: Mapping[str, tuple[ArrayLike, ArrayLike, ArrayLike]] | None = None,
+    cosmology_mev: float | None = None,
+    xlabel: str = r"$M_{Z'}$ [MeV]",
+    ylabel: str = r"$|g_\nu g_q|^{1/2}$",
+    title: str | None = None,
+) -> Any:
+    """Exclusion curves versus mediator mass with shaded excluded regions.
+
+    Parameters
+    ----------
+    curves : mapping label -> (mass_mev, coupling)
+        Excluded above each curve (shaded).
+    bands : mapping label -> (mass_mev, low, high), optional
+        Allowed bands (e.g. the LMA-Dark solution).
+    cosmology_mev : float, optional
+        Masses below this are shaded grey (BBN/CMB bound).
+    """
+    plt = _plt()
+    style()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 6))
+    else:
+        fig = ax.figure
+    ymax = 0.0
+    for i, (label, (m, g)) in enumerate(curves.items()):
+        m, g = np.asarray(m, float), np.asarray(g, float)
+        ok = np.isfinite(g)
+        ax.plot(m[ok], g[ok], color=f"C{i}", lw=2, label=label)
+        ymax = max(ymax, float(np.nanmax(g[ok])) if ok.any() else 0.0)
+    top = ymax * 10 if ymax > 0 else 1.0
+    for i, (m, g) in enumerate(curves.values()):
+        m, g = np.asarray(m, float), np.asarray(g, float)
+        ok = np.isfinite(g)
+        ax.fill_between(m[ok], g[ok], top, color=f"C{i}", alpha=0.15)
+    for label, (m, lo, hi) in (bands or {}).items():
+        ax.fill_between(
+            np.asarray(m, float),
+            np.asarray(lo, float),
+            np.asarray(hi, float),
+            color="black",
+            alpha=0.6,
+            label=label,
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    if cosmology_mev is not None:
+        masses = [np.asarray(m, float) for m, _ in curves.values()]
+        masses += [np.asarray(m, float) for m, _, _ in (bands or {}).values()]
+        lo_m = min((float(m[m > 0].min()) for m in masses if np.any(m > 0)), default=1e-3)
+        ax.axvspan(
+            min(lo_m, cosmology_mev),
+            cosmology_mev,
+            color="gray",
+            alpha=0.3,
+            label=f"BBN/CMB ($M_{{Z'}} < {cosmology_mev:g}$ MeV)",
+        )
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small")
+    return fig

@@ -24,9 +24,10 @@ import functools
 import importlib.metadata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ValidationInfo
 
 from cevns.core.exceptions import InvalidConfigError
 from cevns.core.files import StrictModel
@@ -35,6 +36,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Component",
     "ComponentOptions",
+    "DataFile",
     "Section",
     "component",
     "components",
@@ -55,6 +57,24 @@ SECTIONS: tuple[str, ...] = get_args(Section)
 
 class ComponentOptions(StrictModel):
     """Base of the option models of components: unknown keys rejected, frozen."""
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    path = value if value.is_absolute() or base is None else Path(base) / value
+    if not path.exists():
+        msg = f"file {path} does not exist"
+        raise ValueError(msg)
+    if not path.is_file():
+        msg = f"{path} is not a file"
+        raise ValueError(msg)
+    return path
+
+
+#: A file named in an experiment file: relative paths are taken from the folder of that
+#: experiment file (the loader passes it as the validation context ``base_dir``), so an
+#: experiment folder can be moved or shared as a whole. It must exist and be a file.
+DataFile = Annotated[Path, AfterValidator(_resolve_path)]
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,12 @@ def available_experiments() -> dict[str, Path]:
     return shipped("experiments")
 
 
+def _base_dir(source: str) -> Path | None:
+    """Folder of an experiment file (relative data paths are taken from it)."""
+    p = Path(source)
+    return p.parent if p.is_file() else None
+
+
 def _known(model: type[BaseModel]) -> dict[str, Any]:
     return fields_tree(model, opaque=(ComponentSection,))
 
@@ -102,7 +108,7 @@ def _build_component(
     comp = registry[cfg.kind]
     opts_raw = dict(cfg.model_extra or {})
     try:
-        opts = comp.options.model_validate(opts_raw)
+        opts = comp.options.model_validate(opts_raw, context={"base_dir": _base_dir(source)})
     except ValidationError as e:
         known = fields_tree(comp.options)
         msg = format_errors(source, e, known).replace("\n  ", f"\n  {path}.")

@@ -13,17 +13,105 @@ Conventions (seed 004 Sec. 3; data release arXiv:2202.09672):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from pydantic import Field
 
 from cevns.config.components import Component, ComponentOptions
+from cevns.core._validation import as_float_array
+from cevns.likelihood.background import Background
+from cevns.physics.families import Parameter
 
-__all__: list[str] = []
+__all__ = ["DresdenIIBackground"]
 
 
 def __dir__() -> list[str]:
     return __all__
+
+
+class DresdenIIBackground(Background):
+    """The Dresden-II background of seed 004 Eq. 18 with the Table I ties.
+
+    ``R(E) = N_epith + A_epith exp(-(E - 0.2 keV)/tau_epith) + sum_{L1, L2, M} A_i
+    exp(-((E - E_i)/(sqrt2 sigma_i))^2)`` with L2: A = 0.008 A_L1, E = 1.142 keV,
+    sigma = sigma_L1; M: A = beta_M/L1 (sigma_L1/sigma_M) A_L1, E = 0.158 keV,
+    sigma_M = sigma_n = 68.5 eV. Amplitudes are counts per 10 eV bin per 3 kg per day:
+    the function is evaluated at the bin centres (the "integrated spectrum" of seed 004
+    Appendix A). Ranges: Table III; beta_M/L1 has the prior 0.16 +- 0.03 of Eq. 19.
+
+    Parameters
+    ----------
+    centres_kev : array
+        Bin centres [keVee].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bkg = DresdenIIBackground(np.array([0.205, 1.295]))
+    >>> [p.name for p in bkg.parameters][:3]
+    ['n_epith', 'a_epith', 'tau_epith']
+    """
+
+    #: Fixed shape constants (seed 004 Eq. 18 and Table I).
+    E_EPITH_KEV = 0.2
+    E_L2_KEV = 1.142
+    E_M_KEV = 0.158
+    SIGMA_M_KEV = 0.0685
+    L2_OVER_L1 = 0.008
+
+    def __init__(self, centres_kev: ArrayLike, name: str = "bkg") -> None:
+        self.name = name
+        self.centres = as_float_array("centres_kev", centres_kev)
+        # Table III allowed ranges; start values near the published best fits.
+        self.parameters = (
+            Parameter("n_epith", 14.0, (0.0, 25.0), 1.0, unit="counts/(10 eV 3 kg d)"),
+            Parameter("a_epith", 63.0, (0.0, 150.0), 5.0, unit="counts/(10 eV 3 kg d)"),
+            Parameter("tau_epith", 0.26, (1e-3, 2.0), 0.02, unit="keVee"),
+            Parameter("a_l1", 84.6, (70.0, 250.0), 3.0, unit="counts/(10 eV 3 kg d)"),
+            Parameter("e_l1", 1.2923, (1.2, 1.4), 0.002, unit="keVee"),
+            Parameter("sigma_l1", 0.0696, (0.04, 0.1), 0.003, unit="keVee"),
+            Parameter("beta_m_l1", 0.16, (0.0, 0.3), 0.03, prior=(0.16, 0.03)),
+        )
+
+    def components(self, values: Mapping[str, float]) -> dict[str, NDArray[np.float64]]:
+        """The individual terms of Eq. 18 (epithermal constant and exponential, L1, L2, M)."""
+        v = {p.name: p.value for p in self.parameters} | dict(values)
+        e = self.centres
+        sig_l1 = v["sigma_l1"]
+        a_l1 = v["a_l1"]
+        a_m = v["beta_m_l1"] * sig_l1 / self.SIGMA_M_KEV * a_l1
+
+        def gauss(a: float, mu: float, s: float) -> NDArray[np.float64]:
+            return np.asarray(a * np.exp(-(((e - mu) / (np.sqrt(2.0) * s)) ** 2)), dtype=np.float64)
+
+        return {
+            "epithermal_constant": np.full_like(e, v["n_epith"]),
+            "epithermal_exponential": v["a_epith"]
+            * np.exp(-(e - self.E_EPITH_KEV) / v["tau_epith"]),
+            "L1": gauss(a_l1, v["e_l1"], sig_l1),
+            "L2": gauss(self.L2_OVER_L1 * a_l1, self.E_L2_KEV, sig_l1),
+            "M": gauss(a_m, self.E_M_KEV, self.SIGMA_M_KEV),
+        }
+
+    def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        # the sum of components(), without building the dict (hot path of fits)
+        e = self.centres
+        a_l1, sig_l1 = values["a_l1"], values["sigma_l1"]
+        inv = 1.0 / (2.0 * sig_l1 * sig_l1)
+        d1 = e - values["e_l1"]
+        d2 = e - self.E_L2_KEV
+        dm = e - self.E_M_KEV
+        a_m = values["beta_m_l1"] * sig_l1 / self.SIGMA_M_KEV * a_l1
+        return np.asarray(
+            values["n_epith"]
+            + values["a_epith"] * np.exp(-(e - self.E_EPITH_KEV) / values["tau_epith"])
+            + a_l1 * (np.exp(-d1 * d1 * inv) + self.L2_OVER_L1 * np.exp(-d2 * d2 * inv))
+            + a_m * np.exp(-dm * dm / (2.0 * self.SIGMA_M_KEV**2)),
+            dtype=np.float64,
+        )
 
 
 class DetectorOptions(ComponentOptions):
@@ -69,8 +157,6 @@ class BackgroundOptions(ComponentOptions):
 
 
 def _background(opts: BackgroundOptions, dataset: Any) -> Any:
-    from cevns.likelihood.background import DresdenIIBackground
-
     return DresdenIIBackground(dataset.centres[0], name=opts.name)
 
 

@@ -19,8 +19,10 @@ from cevns.physics.families import Parameter
 
 __all__ = [
     "Background",
-    "DresdenIIBackground",
+    "ExponentialBackground",
+    "FlatBackground",
     "FunctionBackground",
+    "GaussianLineBackground",
     "TemplateBackground",
 ]
 
@@ -124,83 +126,144 @@ class TemplateBackground(Background):
         return values[f"{self.name}_norm"] * self.template
 
 
-class DresdenIIBackground(Background):
-    """The Dresden-II background of seed 004 Eq. 18 with the Table I ties.
+# ---------------------------------------------------------------------- parametric shapes
+def _bin_edges(edges_kev: ArrayLike, name: str) -> NDArray[np.float64]:
+    e = as_float_array(f"{name}: edges", edges_kev)
+    if e.ndim != 1 or e.size < 2 or not np.all(np.diff(e) > 0):
+        msg = f"{name}: bin edges must be a 1-D increasing array of >= 2 values, got {e!r}"
+        raise InvalidParameterError(msg)
+    return e
 
-    ``R(E) = N_epith + A_epith exp(-(E - 0.2 keV)/tau_epith) + sum_{L1, L2, M} A_i
-    exp(-((E - E_i)/(sqrt2 sigma_i))^2)`` with L2: A = 0.008 A_L1, E = 1.142 keV,
-    sigma = sigma_L1; M: A = beta_M/L1 (sigma_L1/sigma_M) A_L1, E = 0.158 keV,
-    sigma_M = sigma_n = 68.5 eV. Amplitudes are counts per 10 eV bin per 3 kg per day:
-    the function is evaluated at the bin centres (the "integrated spectrum" of seed 004
-    Appendix A). Ranges: Table III; beta_M/L1 has the prior 0.16 +- 0.03 of Eq. 19.
+
+class _IntegratedShape(Background):
+    """A rate per unit of the observable, integrated analytically over each bin."""
+
+    def __init__(self, name: str, edges: ArrayLike, parameters: Sequence[Parameter]) -> None:
+        self.name = name
+        self.edges = _bin_edges(edges, name)
+        self.parameters = tuple(parameters)
+
+
+class FlatBackground(_IntegratedShape):
+    """A constant rate ``level`` per unit of the observable: counts = level x bin width.
 
     Parameters
     ----------
-    centres_kev : array
-        Bin centres [keVee].
+    name : str
+    edges : array
+        Observed bin edges (e.g. keVee).
+    level : Parameter
+        Start value, limits and optional prior of the rate per unit observable; its name
+        is replaced by ``<name>_level``.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> bkg = DresdenIIBackground(np.array([0.205, 1.295]))
-    >>> [p.name for p in bkg.parameters][:3]
-    ['n_epith', 'a_epith', 'tau_epith']
+    >>> bkg = FlatBackground("flat", [0.0, 1.0, 3.0], Parameter("level", 2.0, (0, 10)))
+    >>> bkg.expected({})
+    array([2., 4.])
     """
 
-    #: Fixed shape constants (seed 004 Eq. 18 and Table I).
-    E_EPITH_KEV = 0.2
-    E_L2_KEV = 1.142
-    E_M_KEV = 0.158
-    SIGMA_M_KEV = 0.0685
-    L2_OVER_L1 = 0.008
-
-    def __init__(self, centres_kev: ArrayLike, name: str = "bkg") -> None:
-        self.name = name
-        self.centres = as_float_array("centres_kev", centres_kev)
-        # Table III allowed ranges; start values near the published best fits.
-        self.parameters = (
-            Parameter("n_epith", 14.0, (0.0, 25.0), 1.0, unit="counts/(10 eV 3 kg d)"),
-            Parameter("a_epith", 63.0, (0.0, 150.0), 5.0, unit="counts/(10 eV 3 kg d)"),
-            Parameter("tau_epith", 0.26, (1e-3, 2.0), 0.02, unit="keVee"),
-            Parameter("a_l1", 84.6, (70.0, 250.0), 3.0, unit="counts/(10 eV 3 kg d)"),
-            Parameter("e_l1", 1.2923, (1.2, 1.4), 0.002, unit="keVee"),
-            Parameter("sigma_l1", 0.0696, (0.04, 0.1), 0.003, unit="keVee"),
-            Parameter("beta_m_l1", 0.16, (0.0, 0.3), 0.03, prior=(0.16, 0.03)),
-        )
-
-    def components(self, values: Mapping[str, float]) -> dict[str, NDArray[np.float64]]:
-        """The individual terms of Eq. 18 (epithermal constant and exponential, L1, L2, M)."""
-        v = {p.name: p.value for p in self.parameters} | dict(values)
-        e = self.centres
-        sig_l1 = v["sigma_l1"]
-        a_l1 = v["a_l1"]
-        a_m = v["beta_m_l1"] * sig_l1 / self.SIGMA_M_KEV * a_l1
-
-        def gauss(a: float, mu: float, s: float) -> NDArray[np.float64]:
-            return np.asarray(a * np.exp(-(((e - mu) / (np.sqrt(2.0) * s)) ** 2)), dtype=np.float64)
-
-        return {
-            "epithermal_constant": np.full_like(e, v["n_epith"]),
-            "epithermal_exponential": v["a_epith"]
-            * np.exp(-(e - self.E_EPITH_KEV) / v["tau_epith"]),
-            "L1": gauss(a_l1, v["e_l1"], sig_l1),
-            "L2": gauss(self.L2_OVER_L1 * a_l1, self.E_L2_KEV, sig_l1),
-            "M": gauss(a_m, self.E_M_KEV, self.SIGMA_M_KEV),
-        }
+    def __init__(self, name: str, edges: ArrayLike, level: Parameter) -> None:
+        super().__init__(name, edges, [level.replace(name=f"{name}_level")])
+        self._width = np.diff(self.edges)
 
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        # the sum of components(), without building the dict (hot path of fits)
-        e = self.centres
-        a_l1, sig_l1 = values["a_l1"], values["sigma_l1"]
-        inv = 1.0 / (2.0 * sig_l1 * sig_l1)
-        d1 = e - values["e_l1"]
-        d2 = e - self.E_L2_KEV
-        dm = e - self.E_M_KEV
-        a_m = values["beta_m_l1"] * sig_l1 / self.SIGMA_M_KEV * a_l1
-        return np.asarray(
-            values["n_epith"]
-            + values["a_epith"] * np.exp(-(e - self.E_EPITH_KEV) / values["tau_epith"])
-            + a_l1 * (np.exp(-d1 * d1 * inv) + self.L2_OVER_L1 * np.exp(-d2 * d2 * inv))
-            + a_m * np.exp(-dm * dm / (2.0 * self.SIGMA_M_KEV**2)),
-            dtype=np.float64,
+        return values[f"{self.name}_level"] * self._width
+
+
+class ExponentialBackground(_IntegratedShape):
+    """``amplitude exp(-(x - x0) / decay)`` per unit observable, integrated over each bin.
+
+    Parameters
+    ----------
+    name : str
+    edges : array
+        Observed bin edges.
+    amplitude, decay : Parameter
+        Rate per unit observable at ``x0`` and the decay length (same unit as the edges,
+        limits must keep it > 0); renamed ``<name>_amplitude`` and ``<name>_decay``.
+    reference : float
+        ``x0``, by default the lowest edge.
+
+    Examples
+    --------
+    >>> import math
+    >>> bkg = ExponentialBackground("exp", [0.0, 1.0], Parameter("a", 1.0, (0, 5)),
+    ...                             Parameter("d", 1.0, (0.1, 5)))
+    >>> round(float(bkg.expected({})[0]), 12) == round(1 - math.exp(-1), 12)
+    True
+    """
+
+    def __init__(
+        self,
+        name: str,
+        edges: ArrayLike,
+        amplitude: Parameter,
+        decay: Parameter,
+        reference: float | None = None,
+    ) -> None:
+        if decay.limits[0] <= 0:
+            msg = f"{name}: the decay length must have limits > 0, got {decay.limits}"
+            raise InvalidParameterError(msg)
+        super().__init__(
+            name,
+            edges,
+            [amplitude.replace(name=f"{name}_amplitude"), decay.replace(name=f"{name}_decay")],
         )
+        self.reference = float(self.edges[0] if reference is None else reference)
+
+    def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        a, d = values[f"{self.name}_amplitude"], values[f"{self.name}_decay"]
+        x = np.exp(-(self.edges - self.reference) / d)
+        return np.asarray(a * d * (x[:-1] - x[1:]), dtype=np.float64)
+
+
+class GaussianLineBackground(_IntegratedShape):
+    """A Gaussian line of ``counts`` events at ``mean`` with width ``sigma``, per bin.
+
+    The expected counts in a bin are ``counts x [Phi((hi - mean)/sigma) -
+    Phi((lo - mean)/sigma)]`` (the line's area, not its height, is the parameter).
+
+    Parameters
+    ----------
+    name : str
+    edges : array
+    counts, mean, sigma : Parameter
+        Renamed ``<name>_counts``, ``<name>_mean``, ``<name>_sigma``; sigma's limits > 0.
+
+    Examples
+    --------
+    >>> bkg = GaussianLineBackground("line", [-10.0, 0.0, 10.0],
+    ...     Parameter("n", 10.0, (0, 100)), Parameter("m", 0.0, (-1, 1)),
+    ...     Parameter("s", 1.0, (0.1, 2)))
+    >>> bkg.expected({}).round(12)
+    array([5., 5.])
+    """
+
+    def __init__(
+        self,
+        name: str,
+        edges: ArrayLike,
+        counts: Parameter,
+        mean: Parameter,
+        sigma: Parameter,
+    ) -> None:
+        if sigma.limits[0] <= 0:
+            msg = f"{name}: the line width sigma must have limits > 0, got {sigma.limits}"
+            raise InvalidParameterError(msg)
+        super().__init__(
+            name,
+            edges,
+            [
+                counts.replace(name=f"{name}_counts"),
+                mean.replace(name=f"{name}_mean"),
+                sigma.replace(name=f"{name}_sigma"),
+            ],
+        )
+
+    def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        from scipy.special import ndtr
+
+        n = values[f"{self.name}_counts"]
+        cdf = ndtr((self.edges - values[f"{self.name}_mean"]) / values[f"{self.name}_sigma"])
+        return np.asarray(n * np.diff(cdf), dtype=np.float64)

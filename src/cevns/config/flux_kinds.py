@@ -53,8 +53,8 @@ class TabulatedFluxOptions(ComponentOptions):
 def _tabulated(opts: TabulatedFluxOptions) -> TabulatedFlux:
     try:
         table = np.loadtxt(opts.path, dtype=np.float64, comments="#", ndmin=2)
-    except (ValueError, UnicodeDecodeError) as e:
-        msg = f"flux file {opts.path}: not a table of numbers ({e})"
+    except (ValueError, UnicodeDecodeError) as err:
+        msg = f"flux file {opts.path}: not a table of numbers ({err})"
         raise ValueError(msg) from None
     want = 1 + len(opts.flavours)
     if table.shape[1] != want:
@@ -68,8 +68,8 @@ def _tabulated(opts: TabulatedFluxOptions) -> TabulatedFlux:
     lines = {f: [(en, opts.scale * phi) for en, phi in ls] for f, ls in opts.lines.items()}
     try:
         return TabulatedFlux(tables, lines)
-    except InvalidParameterError as e:  # it names the column; add the file
-        msg = f"flux file {opts.path}: {e}"
+    except InvalidParameterError as err:  # it names the column; add the file
+        msg = f"flux file {opts.path}: {err}"
         raise ValueError(msg) from None
 
 

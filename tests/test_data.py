@@ -30,11 +30,12 @@ def _sha(p: Path) -> str:
 
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
-    """Empty data dir and cache; downloads fail as on a machine without network."""
+    """Empty data dir, package folder and cache; downloads fail as without network."""
     data_dir, cache = tmp_path / "data", tmp_path / "cache"
     data_dir.mkdir()
     monkeypatch.setenv(data.DATA_DIR_ENV, str(data_dir))
     monkeypatch.setenv(data.CACHE_DIR_ENV, str(cache))
+    monkeypatch.setattr(data, "shipped_dir", lambda: tmp_path / "not_shipped")
 
     def offline(*args, **kwargs):
         msg = "Failed to resolve 'raw.githubusercontent.com' (simulated offline)"
@@ -81,6 +82,19 @@ def test_all_registered_files_verify_in_the_data_dir():
     results = data.verify()
     assert len(results) == len(data.list_files()) == 92
     assert {r.status for r in results} == {"ok"}
+
+
+def test_small_datasets_ship_with_the_package(tmp_path, monkeypatch):
+    """Every registered file is in the package folder with its registered checksum, and
+    is found there with no data dir and an empty cache (a fresh machine)."""
+    reg = data.registry()
+    shipped = data.shipped_dir()
+    for name, entry in reg.items():
+        assert _sha(shipped / name) == entry.sha256, name
+    monkeypatch.delenv(data.DATA_DIR_ENV)
+    monkeypatch.setenv(data.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    assert data.path(DRESDEN) == shipped / DRESDEN
+    assert not (tmp_path / "cache").exists()
 
 
 def test_entries_carry_provenance():
@@ -293,24 +307,15 @@ def test_load_yaml_values():
     assert eps["parameters"]["energy_per_fission"]["U235"] == [202.36, 0.26]
 
 
-@pytest.mark.parametrize("name", [n for n in data.list_files() if n.endswith(".yaml")])
-def test_yaml_reader_agrees_with_pyyaml(name):
-    yaml = pytest.importorskip("yaml")
-    with data.path(name).open(encoding="utf-8") as fh:
-        assert data.load_yaml(name) == yaml.safe_load(fh)
-
-
-@pytest.mark.parametrize(
-    ("text", "match"),
-    [
-        ("a: &anchor 1\n", r"line 1 .*unsupported YAML construct '&'"),
-        ("a: 1\n  b: 2\n", r"line 2 .*unexpected indentation"),
-        ("just text\n", r"line 1 .*expected 'key: value'"),
-    ],
-)
-def test_yaml_reader_rejects_what_it_does_not_know(text, match):
-    with pytest.raises(InvalidConfigError, match=match):
-        data._MiniYaml(text, "test.yaml").parse()
+def test_bad_yaml_names_the_file(tmp_path, monkeypatch):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [unclosed\n")
+    reg = _write_registry(tmp_path / "r.toml", {"x/bad.yaml": _entry(_sha(bad))})
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
+    (tmp_path / "x").mkdir()
+    shutil.copy(bad, tmp_path / "x" / "bad.yaml")
+    with pytest.raises(InvalidConfigError, match=r"cannot read 'x/bad\.yaml' .* as YAML"):
+        reg.load_yaml("x/bad.yaml")
 
 
 # --- command line ------------------------------------------------------------------------------

@@ -33,10 +33,8 @@ Examples
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.resources
-import json
 import os
 import re
 import tomllib
@@ -45,7 +43,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,6 +64,7 @@ __all__ = [
     "load_yaml",
     "path",
     "registry",
+    "shipped_dir",
     "verify",
 ]
 
@@ -197,6 +196,17 @@ def _data_dir() -> Path | None:
     return Path(env).expanduser() if env else None
 
 
+def shipped_dir() -> Path:
+    """Folder of the data files shipped inside the package (the small public datasets).
+
+    In a wheel: ``cevns/_shipped/data``; in a source checkout: ``<repo>/data/files``.
+    """
+    inside = importlib.resources.files("cevns").joinpath("_shipped").joinpath("data")
+    if inside.is_dir():
+        return Path(str(inside))
+    return Path(__file__).resolve().parents[3] / "data" / "files"
+
+
 def _default_registry_file() -> Path:
     shipped = importlib.resources.files("cevns").joinpath("_shipped").joinpath("registry.toml")
     if shipped.is_file():
@@ -298,11 +308,11 @@ class Registry(Mapping[str, RegistryEntry]):
 
     # locating files
     def candidates(self, name: str) -> list[Path]:
-        """Places searched for ``name``, in order (data dir, if set, then the cache)."""
+        """Places searched for ``name``, in order: data dir (if set), package, cache."""
         self[name]
         data_dir = _data_dir()
         out = [data_dir / name] if data_dir is not None else []
-        return [*out, cache_dir() / name]
+        return [*out, shipped_dir() / name, cache_dir() / name]
 
     def locate(self, name: str) -> Path | None:
         """Existing local copy of ``name`` (not verified, never downloaded), or None."""
@@ -379,10 +389,19 @@ class Registry(Mapping[str, RegistryEntry]):
             raise InvalidConfigError(msg) from exc
 
     def load_yaml(self, name: str) -> dict[str, Any]:
-        """Read a registered YAML file (the simple subset used by the data releases)."""
+        """Read a registered YAML file with PyYAML's safe loader (no object construction)."""
+        import yaml
+
         file = self.path(name)
-        text = file.read_text(encoding="utf-8")
-        return _MiniYaml(text, name).parse()
+        try:
+            doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            msg = f"cannot read {name!r} ({file}) as YAML: {exc}"
+            raise InvalidConfigError(msg) from exc
+        if not isinstance(doc, dict):
+            msg = f"{name!r} ({file}): expected a YAML mapping at the top, got {type(doc).__name__}"
+            raise InvalidConfigError(msg)
+        return doc
 
     # helpers
     def _check(self, entry: RegistryEntry, file: Path) -> None:
@@ -408,7 +427,8 @@ class Registry(Mapping[str, RegistryEntry]):
             entry.url
         )
         msg = (
-            f"data file {entry.name!r} is missing: {looked}, not in the cache ({cache}), and "
+            f"data file {entry.name!r} is missing: {looked}, not shipped with the package "
+            f"({shipped_dir()}), not in the cache ({cache}), and "
             f"{how}. Provide it: set {DATA_DIR_ENV} to a folder containing {entry.name!r}"
             f"{fetch_hint}"
         )
@@ -457,162 +477,6 @@ def _download(entry: RegistryEntry, target: Path) -> None:
     tmp.replace(target)
 
 
-# --- a YAML subset reader (the COHERENT and Daya Bay parameter files) -----------------------
-_INT = re.compile(r"^[-+]?\d+$")
-_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-
-
-class _MiniYaml:
-    """Block mappings and sequences, ``|`` literals, ``[a, b]`` flow lists, plain scalars.
-
-    Enough for the parameter files in the registry (cross-checked against PyYAML in the
-    tests); anything else raises :class:`InvalidConfigError` naming the line.
-    """
-
-    def __init__(self, text: str, name: str) -> None:
-        self.lines = text.expandtabs(8).splitlines()
-        self.final_newline = text.endswith("\n")
-        self.name = name
-        self.i = 0
-
-    def parse(self) -> dict[str, Any]:
-        nxt = self._next()
-        if nxt is None:
-            return {}
-        out = self._block(nxt[0])
-        if not isinstance(out, dict):
-            self._fail(0, "the top level must be a mapping")
-        if self._next() is not None:
-            self._fail(self.i, "unexpected indentation")
-        return out
-
-    def _fail(self, i: int, what: str) -> NoReturn:
-        line = self.lines[i] if i < len(self.lines) else ""
-        msg = f"cannot parse YAML file {self.name!r} at line {i + 1} ({line.strip()!r}): {what}"
-        raise InvalidConfigError(msg)
-
-    def _next(self) -> tuple[int, str] | None:
-        """Skip blank and comment lines; (indent, stripped text) of the next line."""
-        while self.i < len(self.lines):
-            raw = self.lines[self.i]
-            text = raw.strip()
-            if text and not text.startswith("#"):
-                return len(raw) - len(raw.lstrip(" ")), text
-            self.i += 1
-        return None
-
-    def _block(self, indent: int) -> Any:
-        nxt = self._next()
-        assert nxt is not None
-        if nxt[1] == "-" or nxt[1].startswith("- "):
-            return self._list(indent)
-        return self._map(indent)
-
-    def _map(self, indent: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        while (nxt := self._next()) is not None and nxt[0] == indent:
-            ind, text = nxt
-            if text.startswith("- "):
-                break
-            key, sep, rest = text.partition(":")
-            if not sep or (rest and not rest.startswith(" ")):
-                self._fail(self.i, "expected 'key: value'")
-            key, rest = key.strip().strip("'\""), rest.strip()
-            line = self.i
-            self.i += 1
-            if rest in ("|", "|-", ">", ">-"):
-                out[key] = self._literal(ind, folded=rest.startswith(">"), chomp=rest.endswith("-"))
-            elif rest:
-                out[key] = self._scalar(rest, line)
-            else:
-                child = self._next()
-                if child is not None and child[0] > ind and not self._is_node(child[1]):
-                    out[key] = self._literal(ind, folded=True, chomp=True)  # multi-line plain
-                elif child is not None and child[0] > ind:
-                    out[key] = self._block(child[0])
-                elif child is not None and child[0] == ind and child[1].startswith("- "):
-                    out[key] = self._list(ind)
-                else:
-                    out[key] = None
-        if nxt is not None and nxt[0] > indent:
-            self._fail(self.i, "unexpected indentation")
-        return out
-
-    def _list(self, indent: int) -> list[Any]:
-        out: list[Any] = []
-        while (nxt := self._next()) is not None and nxt[0] == indent:
-            _, text = nxt
-            if not (text == "-" or text.startswith("- ")):
-                break
-            item = text[1:].strip()
-            if not item:
-                self.i += 1
-                child = self._next()
-                out.append(self._block(child[0]) if child and child[0] > indent else None)
-            elif re.match(r"^[^'\"\[{][^:]*:( |$)", item):  # "- key: value" starts a mapping
-                self.lines[self.i] = " " * (indent + 2) + item
-                out.append(self._map(indent + 2))
-            else:
-                out.append(self._scalar(item, self.i))
-                self.i += 1
-        return out
-
-    def _literal(self, indent: int, *, folded: bool, chomp: bool) -> str:
-        body: list[str] = []
-        block_indent: int | None = None
-        while self.i < len(self.lines):
-            raw = self.lines[self.i]
-            if raw.strip():
-                ind = len(raw) - len(raw.lstrip(" "))
-                if ind <= indent:
-                    break
-                block_indent = ind if block_indent is None else block_indent
-                body.append(raw[block_indent:])
-            else:
-                body.append("")
-            self.i += 1
-        at_eof_unterminated = self.i >= len(self.lines) and not self.final_newline
-        if body and not body[-1]:
-            at_eof_unterminated = False
-        while body and not body[-1]:
-            body.pop()
-        text = (" " if folded else "\n").join(body)
-        return text if chomp or at_eof_unterminated else text + "\n"
-
-    @staticmethod
-    def _is_node(text: str) -> bool:
-        """Whether a line starts a mapping entry or a sequence item."""
-        return text == "-" or text.startswith("- ") or bool(re.match(r"^[^'\"\s][^:]*:( |$)", text))
-
-    def _scalar(self, text: str, line: int) -> Any:
-        if text.startswith("[") and text.endswith("]"):
-            inner = text[1:-1].strip()
-            return [self._scalar(p.strip(), line) for p in inner.split(",")] if inner else []
-        if text[0] in "[{&*!|>%@`":
-            self._fail(line, f"unsupported YAML construct {text[0]!r}")
-        if text.startswith('"'):
-            try:
-                return str(json.loads(text))
-            except json.JSONDecodeError:
-                self._fail(line, "bad double-quoted string")
-        if text.startswith("'"):
-            if not text.endswith("'") or len(text) < 2:
-                self._fail(line, "unterminated single-quoted string")
-            return text[1:-1].replace("''", "'")
-        low = text.lower()
-        if low in ("true", "false"):
-            return low == "true"
-        if low in ("null", "~"):
-            return None
-        if _INT.match(text):
-            return int(text)
-        if _FLOAT.match(text):
-            return float(text)
-        return text
-
-
-# --- module-level API on the default registry ----------------------------------------------
-@functools.cache
 def _default_registry() -> Registry:
     return Registry.from_file(_default_registry_file())
 

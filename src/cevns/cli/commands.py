@@ -382,25 +382,54 @@ def scan_cmd(
 
 
 # ---------------------------------------------------------------------- reproduce
-@click.command("reproduce")
-@click.argument("name")
+def _reproduce_help() -> str:
+    from cevns.reproduce.runner import TITLES
+
+    lines = "\n".join(f"  {name:13s} {title}" for name, title in TITLES.items())
+    return (
+        "Reproduce published results and write summaries and plots into --out.\n\n"
+        f"NAME is one of:\n\n\b\n{lines}\n  all           every analysis and validation.md\n\n"
+        "Example: cevns reproduce flagship --out out"
+    )
+
+
+def _analyses() -> list[str]:
+    from cevns.reproduce.runner import ANALYSES
+
+    return [*ANALYSES, "all"]
+
+
+@click.command("reproduce", help=_reproduce_help())
+@click.argument("name", type=click.Choice(_analyses()), metavar="NAME")
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("out/reproduce"),
     show_default=True,
+    help="Folder for the summaries, figures and (with 'all') validation.md.",
 )
-@click.option("--quiet", "-q", is_flag=True)
+@click.option(
+    "--validation-page",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With 'all', also write the validation page here (e.g. docs/validation.md).",
+)
+@click.option("--pdf", is_flag=True, help="Write every figure as PDF as well as PNG.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars and no tables.")
 @friendly_errors
-def reproduce_cmd(name: str, out_dir: Path, quiet: bool) -> None:
-    """Reproduce a seed paper's headline results (or all) and write summaries and plots.
-
-    Example: cevns reproduce majumdar2022 --out out
-    """
+def reproduce_cmd(
+    name: str, out_dir: Path, validation_page: Path | None, pdf: bool, quiet: bool
+) -> None:
     from cevns.reproduce import runner
 
-    summaries = runner.run(name, out_dir, progress=not quiet)
+    summaries = runner.run(
+        name,
+        out_dir,
+        progress=not quiet,
+        validation_page=validation_page,
+        formats=("png", "pdf") if pdf else ("png",),
+    )
     for s in summaries:
         _echo(quiet, s.markdown())
         _echo(quiet, f"wrote {out_dir / s.analysis}/summary.json and summary.md")

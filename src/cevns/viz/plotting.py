@@ -7,7 +7,9 @@ Every function takes an optional ``ax`` and returns the matplotlib Figure; use
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import contextvars
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from cevns.stats.scan import ScanResult, delta_chi2_threshold
 
 __all__ = [
+    "figure_formats",
     "plot_exclusion",
     "plot_fit",
     "plot_scan",
@@ -72,16 +75,73 @@ def _cl_label(cl: float, dof: int) -> str:
     return f"{_CL_LABELS.get(round(cl, 4), f'{100 * cl:.3g}%')} ({dof} dof)"
 
 
-def save(fig: Any, path: str | Path, *, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
-    """Save ``fig`` as ``path`` with each suffix in ``formats``; returns the written paths."""
+_KNOWN_FORMATS = ("png", "pdf", "svg", "eps")
+_FORMATS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "cevns_figure_formats", default=("png",)
+)
+
+
+def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    bad = [f for f in formats if f not in _KNOWN_FORMATS]
+    if bad or not formats:
+        msg = f"figure formats must be some of {', '.join(_KNOWN_FORMATS)}, got {list(formats)}"
+        raise ValueError(msg)
+    return tuple(formats)
+
+
+@contextlib.contextmanager
+def figure_formats(formats: Sequence[str]) -> Iterator[None]:
+    """Within the block, :func:`save` writes these formats for paths without a suffix.
+
+    Examples
+    --------
+    >>> with figure_formats(("png", "pdf")):
+    ...     pass  # save(fig, out / "fig2") writes fig2.png and fig2.pdf
+    """
+    token = _FORMATS.set(_check_formats(formats))
+    try:
+        yield
+    finally:
+        _FORMATS.reset(token)
+
+
+def save(
+    fig: Any,
+    path: str | Path,
+    *,
+    formats: Sequence[str] | None = None,
+    close: bool = True,
+) -> list[Path]:
+    """Save ``fig`` and close it; returns the written paths.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : path
+        Target file. Its suffix chooses the format (``fig.png``), unless ``formats`` is
+        given; a path without a suffix gets PNG, or the formats of the enclosing
+        :func:`figure_formats` block.
+    formats : sequence of str, optional
+        Write one file per format with the same stem (e.g. ``("png", "pdf")``).
+    close : bool
+        Close the figure afterwards (a loop of plots does not keep figures open).
+    """
+    import matplotlib.pyplot as plt
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lstrip(".").lower()
+    if formats is None:
+        formats = (suffix,) if suffix in _KNOWN_FORMATS else _FORMATS.get()
+    formats = _check_formats(formats)
+    stem = path.with_suffix("") if suffix in _KNOWN_FORMATS else path
+    stem.parent.mkdir(parents=True, exist_ok=True)
     out = []
-    stem = path.with_suffix("")
     for fmt in formats:
-        p = stem.with_suffix(f".{fmt}")
+        p = stem.with_name(f"{stem.name}.{fmt}")
         fig.savefig(p, dpi=150, bbox_inches="tight")
         out.append(p)
+    if close:
+        plt.close(fig)
     return out
 
 

@@ -1,13 +1,14 @@
 """Root pytest configuration: also applies to the doctests in src/.
 
-The public data files are not in the repository; the tests read them from the shared
-folder next to the checkout unless CEVNS_DATA_DIR is set (see data/README.md).
+The small public datasets ship with the package (data/files). The large releases are not
+in the repository: the tests read them from the shared folder next to the checkout when
+it exists and CEVNS_DATA_DIR is not set (see data/README.md).
 """
 
 import os
 from pathlib import Path
 
-os.environ.setdefault(
-    "CEVNS_DATA_DIR", str(Path(__file__).resolve().parent.parent / "shared" / "data")
-)
+_SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
+if _SHARED.is_dir():
+    os.environ.setdefault("CEVNS_DATA_DIR", str(_SHARED))
 os.environ.setdefault("MPLBACKEND", "Agg")

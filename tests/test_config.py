@@ -110,7 +110,7 @@ def test_apply_overrides_does_not_mutate_and_types():
     out = apply_overrides(raw, {"a.b": "2.5", "a.c": "true", "lst.0.x": "[1, 2]", "d.e": "ybe"})
     assert raw == {"a": {"b": 1}, "lst": [{"x": 1}]}
     assert out == {"a": {"b": 2.5, "c": True}, "lst": [{"x": [1, 2]}], "d": {"e": "ybe"}}
-    with pytest.raises(InvalidConfigError, match=r"cannot set 'a\.b\.c': a\.b is not a table"):
+    with pytest.raises(InvalidConfigError, match=r"--set a\.b\.c: a\.b is int 1, not a table"):
         apply_overrides(raw, {"a.b.c": "1"})
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -98,13 +99,18 @@ def _known(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _build_component(
-    section: str, cfg: ComponentSection, source: str, path: str, **extra: Any
+    section: str,
+    cfg: ComponentSection,
+    source: str,
+    path: str,
+    overrides: Mapping[str, Any] | None = None,
+    **extra: Any,
 ) -> Any:
     registry = kinds("background" if section == "backgrounds" else section)  # type: ignore[arg-type]
     if cfg.kind not in registry:
         err = unknown_name(f"{section} kind", cfg.kind, registry)
         msg = f"{source}: {path}.kind: {err}"
-        raise InvalidConfigError(msg) from None
+        raise InvalidConfigError(_blame_overrides(msg, overrides)) from None
     comp = registry[cfg.kind]
     opts_raw = dict(cfg.model_extra or {})
     try:
@@ -112,35 +118,75 @@ def _build_component(
     except ValidationError as e:
         known = fields_tree(comp.options)
         msg = format_errors(source, e, known).replace("\n  ", f"\n  {path}.")
-        raise InvalidConfigError(msg) from None
+        raise InvalidConfigError(_blame_overrides(msg, overrides)) from None
     try:
         return comp.builder(opts, **extra)
     except (ValueError, KeyError) as e:
         msg = f"{source}: {path} (kind {cfg.kind!r}): {e}"
-        raise InvalidConfigError(msg) from e
+        raise InvalidConfigError(_blame_overrides(msg, overrides)) from e
 
 
 def apply_overrides(
     raw: dict[str, Any], overrides: Mapping[str, Any], source: str = "--set"
 ) -> dict[str, Any]:
-    """Set dotted keys (``detector.quenching=ybe``) in a raw config; values parsed as TOML."""
+    """Set dotted keys (``detector.quenching=ybe``) in a raw config; values parsed as TOML.
+
+    A part of the key may index a list (``backgrounds.0.name``). Every error names the
+    option (``source``), the key and what is there instead.
+    """
     out = copy.deepcopy(raw)
     for key, value in overrides.items():
         parts = key.split(".")
-        node: Any = out
-        for part in parts[:-1]:
-            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
-        if isinstance(value, str):
-            with contextlib.suppress(tomllib.TOMLDecodeError):  # else a bare string such as ybe
-                value = tomllib.loads(f"v = {value}")["v"]
-        if isinstance(node, list):
-            node[int(parts[-1])] = value
-        elif isinstance(node, dict):
-            node[parts[-1]] = value
-        else:
-            msg = f"{source}: cannot set {key!r}: {'.'.join(parts[:-1])} is not a table"
+        if not all(parts):
+            msg = f"{source} {key}: empty part in the dotted key"
             raise InvalidConfigError(msg)
+        node: Any = out
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            here = ".".join(parts[:depth]) or "(top level)"
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    msg = (
+                        f"{source} {key}: {here} is a list of {len(node)} entries; "
+                        f"expected an index 0..{len(node) - 1}, got {part!r}"
+                    )
+                    raise InvalidConfigError(msg)
+                if last:
+                    node[int(part)] = _parse_value(value)
+                else:
+                    node = node[int(part)]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = _parse_value(value)
+                else:
+                    node = node.setdefault(part, {})
+            else:
+                msg = (
+                    f"{source} {key}: {here} is {type(node).__name__} {node!r}, "
+                    "not a table: nothing can be set inside it"
+                )
+                raise InvalidConfigError(msg)
     return out
+
+
+def _parse_value(value: Any) -> Any:
+    if isinstance(value, str):
+        with contextlib.suppress(tomllib.TOMLDecodeError):  # else a bare string such as ybe
+            return tomllib.loads(f"v = {value}")["v"]
+    return value
+
+
+def _blame_overrides(msg: str, overrides: Mapping[str, Any] | None) -> str:
+    """Mark the lines of an error that concern a key set with ``--set``."""
+    if not overrides:
+        return msg
+    lines = msg.split("\n")
+    for i, line in enumerate(lines):
+        for key, value in overrides.items():
+            if re.search(rf"(^|\s){re.escape(key)}[:\s]", line):
+                lines[i] = f"{line} [from --set {key}={value}]"
+                break
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -161,7 +207,8 @@ def load_experiment_config(
     try:
         file = ExperimentFile.model_validate(raw)
     except ValidationError as e:
-        raise InvalidConfigError(format_errors(source, e, _known(ExperimentFile))) from None
+        msg = _blame_overrides(format_errors(source, e, _known(ExperimentFile)), overrides)
+        raise InvalidConfigError(msg) from None
     return ExperimentConfig(source, file)
 
 
@@ -174,11 +221,12 @@ def load_experiment(
     """
     cfg = load_experiment_config(name_or_path, overrides)
     f = cfg.file
-    flux = _build_component("flux", f.flux, cfg.source, "flux")
-    detector = _build_component("detector", f.detector, cfg.source, "detector")
-    dataset = _build_component("dataset", f.dataset, cfg.source, "dataset")
+    src, ovr = cfg.source, overrides
+    flux = _build_component("flux", f.flux, src, "flux", ovr)
+    detector = _build_component("detector", f.detector, src, "detector", ovr)
+    dataset = _build_component("dataset", f.dataset, src, "dataset", ovr)
     backgrounds = [
-        _build_component("backgrounds", b, cfg.source, f"backgrounds.{i}", dataset=dataset)
+        _build_component("backgrounds", b, src, f"backgrounds.{i}", ovr, dataset=dataset)
         for i, b in enumerate(f.backgrounds)
     ]
     ffs: dict[str, FormFactor] = {

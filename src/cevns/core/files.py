@@ -101,6 +101,8 @@ def format_errors(source: str, err: ValidationError, known: Mapping[str, Any]) -
             hint = difflib.get_close_matches(key, options, n=1, cutoff=0.5)
             did = f"; did you mean {hint[0]!r}?" if hint else ""
             lines.append(f"  {path}: unknown key{did} Allowed: {', '.join(options)}")
+        elif e["type"] == "missing":
+            lines.append(f"  {path}: required, missing")
         else:
             lines.append(f"  {path}: {e['msg']} (got {e.get('input')!r})")
     return "\n".join(lines)

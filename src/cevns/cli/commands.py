@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -63,6 +64,9 @@ def _floats(items: Sequence[str], what: str) -> dict[str, float]:
         except ValueError:
             msg = f"{what} {k}={v!r}: the value must be a number"
             raise click.BadParameter(msg) from None
+        if not math.isfinite(out[k]):
+            msg = f"{what} {k}={v!r}: the value must be finite"
+            raise click.BadParameter(msg)
     return out
 
 
@@ -164,7 +168,7 @@ def info_cmd() -> None:
     "--plot",
     "plot_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write spectrum plots (PNG and PDF).",
+    help="Write spectrum plots (the suffix chooses the format; PNG without one).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @friendly_errors
@@ -186,6 +190,7 @@ def fit_cmd(
     """
     from cevns.stats.fit import fit
 
+    _writable(json_path, plot_path)
     exps = _experiments(experiments, sets)
     cost = _cost(exps, model)
     fam_names = exps[0].cost(model).family.names if exps else ()
@@ -229,6 +234,25 @@ def _free_names(cost: Any, fix: Sequence[str], free: Sequence[str]) -> set[str]:
 
 
 # ---------------------------------------------------------------------- scan
+def _writable(*paths: Path | None) -> None:
+    """Refuse, before any work, an output that cannot be written (a test file is made)."""
+    import tempfile
+
+    for path in paths:
+        if path is None:
+            continue
+        if path.is_dir():
+            msg = f"cannot write {path}: it is a folder"
+            raise click.BadParameter(msg)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".cevns-write-test-"):
+                pass
+        except OSError as e:
+            msg = f"cannot write {path}: {e.strerror or e}"
+            raise click.BadParameter(msg) from None
+
+
 def _param_axis(text: str, logs: set[str]) -> tuple[str, Any]:
     from cevns.stats.scan import grid_axis
 
@@ -266,7 +290,10 @@ def _param_axis(text: str, logs: set[str]) -> tuple[str, Any]:
     show_default=True,
 )
 @click.option(
-    "--workers", type=int, default=None, help="Processes or dask workers (default: all cores)."
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes or dask workers (default: all cores).",
 )
 @click.option(
     "--scheduler",
@@ -304,9 +331,15 @@ def _param_axis(text: str, logs: set[str]) -> tuple[str, Any]:
     help="Plot the profile or contours.",
 )
 @click.option(
-    "--cl", "cls", multiple=True, type=float, default=(0.6827, 0.9545, 0.9973), show_default=True
+    "--cl",
+    "cls",
+    multiple=True,
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=(0.6827, 0.9545, 0.9973),
+    show_default=True,
+    help="Confidence levels of the reported intervals and contours.",
 )
-@click.option("--quiet", "-q", is_flag=True)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @friendly_errors
 def scan_cmd(
     experiments: str,
@@ -332,12 +365,19 @@ def scan_cmd(
     Example: cevns scan dresden_ii --model light_zprime --param mediator_mass_mev=1:100:30
     --log mediator_mass_mev --param g_nu_g_q=-3e-10:0:40 --backend processes --json s.json
     """
+    import numpy as np
+
     from cevns.stats.scan import profile_scan
 
     if len(params) > 2:
         msg = f"at most two --param, got {len(params)}"
         raise click.BadParameter(msg)
     grid = dict(_param_axis(p, set(logs)) for p in params)
+    for name in logs:
+        if name not in grid:
+            msg = f"--log {name}: not a scanned parameter (scanned: {', '.join(grid)})"
+            raise click.BadParameter(msg)
+    _writable(checkpoint, json_path, csv_path, root_path, plot_path)
     exps = _experiments(experiments, sets)
     cost = _cost(exps, model)
     t0 = time.perf_counter()
@@ -362,6 +402,16 @@ def scan_cmd(
         f"chi2_min = {res.chi2_min:.4f}; invalid fits: {n_bad}",
     )
     _echo(quiet, "best fit: " + ", ".join(f"{k} = {v:.6g}" for k, v in bf["values"].items()))
+    if n_bad:
+        bad = [
+            ", ".join(
+                f"{n} = {res.axes[k][i]:.6g}"
+                for k, (n, i) in enumerate(zip(res.names, idx, strict=True))
+            )
+            for idx in zip(*np.nonzero(~res.valid), strict=True)
+        ]
+        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
+        _echo(quiet, f"invalid fits at: {'; '.join(bad[:10])}{more}")
     if len(res.names) == 1:
         for cl in cls:
             _echo(quiet, f"{res.names[0]}: {res.interval(cl, 1)}")

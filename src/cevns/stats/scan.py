@@ -10,7 +10,12 @@ values only, default steps), the first from the global best fit. Every finished 
 appended as one JSON line to the checkpoint file (``O_APPEND`` writes of one line are
 atomic), by whichever process computed it. A resumed scan reads the file, skips finished
 points and continues each chunk from its last finished point, so it gives bit-identical
-results to an uninterrupted one, and no finished point is computed twice.
+results to an uninterrupted one, and no finished point is computed twice. The scan holds an
+exclusive lock on its checkpoint (a second scan on the same file is refused), and a file
+that is not this scan's checkpoint is refused without being touched.
+
+Grids are checked before any fit: finite, strictly increasing axes of at most
+:data:`MAX_GRID_POINTS` points; start and fixed values finite; log axes among the scanned.
 
 A fit that fails is retried from the global best fit and then with a multi-start; if it is
 still invalid it is kept with ``valid = False`` (never dropped or replaced by NaN).
@@ -82,8 +87,14 @@ def grid_axis(start: float, stop: float, n: int, *, log: bool = False) -> NDArra
     >>> grid_axis(1, 100, 3, log=True)
     array([  1.,  10., 100.])
     """
-    if n < 1:
-        msg = f"number of grid points must be >= 1, got {n}"
+    if not (isinstance(n, int | np.integer) and 1 <= n <= MAX_GRID_POINTS):
+        msg = f"number of grid points must be an integer in 1..{MAX_GRID_POINTS}, got {n!r}"
+        raise InvalidParameterError(msg)
+    if not (math.isfinite(start) and math.isfinite(stop)):
+        msg = f"grid bounds must be finite, got {start}:{stop}"
+        raise InvalidParameterError(msg)
+    if n > 1 and not start < stop:
+        msg = f"grid start must be below stop (an increasing axis), got {start}:{stop}"
         raise InvalidParameterError(msg)
     if log:
         if start <= 0 or stop <= 0:
@@ -91,6 +102,41 @@ def grid_axis(start: float, stop: float, n: int, *, log: bool = False) -> NDArra
             raise InvalidParameterError(msg)
         return np.geomspace(start, stop, n)
     return np.linspace(start, stop, n)
+
+
+#: Upper bound on the points of one axis and of a whole grid (a typo such as 1e9 points
+#: would otherwise run out of memory long after the scan started).
+MAX_GRID_POINTS = 1_000_000
+
+
+def _check_axis(name: str, values: ArrayLike) -> NDArray[np.float64]:
+    a = as_float_array(f"grid[{name!r}]", values).ravel()
+    if a.size == 0:
+        msg = f"grid[{name!r}]: an axis needs at least one value"
+        raise InvalidParameterError(msg)
+    if a.size > MAX_GRID_POINTS:
+        msg = f"grid[{name!r}]: {a.size} points; at most {MAX_GRID_POINTS} per axis"
+        raise InvalidParameterError(msg)
+    if not np.all(np.isfinite(a)):
+        i = int(np.flatnonzero(~np.isfinite(a))[0])
+        msg = f"grid[{name!r}]: values must be finite, got {a[i]} at index {i}"
+        raise InvalidParameterError(msg)
+    steps = np.diff(a)
+    if np.any(steps <= 0):
+        i = int(np.flatnonzero(steps <= 0)[0])
+        msg = (
+            f"grid[{name!r}]: values must be strictly increasing, got {a[i]} then {a[i + 1]} "
+            f"at index {i}; sort the axis (np.unique) before scanning"
+        )
+        raise InvalidParameterError(msg)
+    return a
+
+
+def _check_values(what: str, values: Mapping[str, float] | None) -> None:
+    for k, v in (values or {}).items():
+        if not isinstance(v, int | float | np.floating | np.integer) or not math.isfinite(v):
+            msg = f"{what}[{k!r}] must be a finite number, got {v!r}"
+            raise InvalidParameterError(msg)
 
 
 # ---------------------------------------------------------------------- results
@@ -372,36 +418,101 @@ def _chunks(shape: tuple[int, ...], along: int = 0) -> list[list[tuple[int, ...]
 
 
 class _Checkpoint:
+    """The JSON-lines record of a scan, locked for the duration of the scan.
+
+    The first line is a header naming the scan; each further line one finished point. A
+    file that is not such a record (another scan's, or not a checkpoint at all) is refused
+    before anything is written to it. An exclusive ``flock`` on the file stops a second
+    scan from recording into it at the same time (workers append without taking it).
+    """
+
     def __init__(self, path: Path | None, spec: _Spec) -> None:
         self.path = path
         self.spec = spec
         self.done: dict[tuple[int, ...], dict[str, Any]] = {}
+        self._lock_fd: int | None = None
         if path is None:
             return
+        if path.exists() and not path.is_file():
+            msg = f"checkpoint {path} is not a file"
+            raise InvalidParameterError(msg)
         if path.exists() and path.stat().st_size > 0:
-            text = path.read_text()
-            if not text.endswith("\n"):  # a line torn by a kill: terminate it
-                with path.open("a") as fh:
-                    fh.write("\n")
-            lines = text.splitlines()
-            header = json.loads(lines[0]) if lines else {}
-            if header.get("scan_id") != spec.scan_id:
-                msg = (
-                    f"checkpoint {path} belongs to a different scan (id {header.get('scan_id')!r}, "
-                    f"this scan {spec.scan_id!r}); use another --checkpoint path or delete it"
-                )
-                raise InvalidParameterError(msg)
-            for line in lines[1:]:
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut by a kill: the point is recomputed
-                self.done[tuple(rec["index"])] = rec
+            self._read(path, spec)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _append(path, {"scan_id": spec.scan_id, "names": list(spec.names)})
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _append(path, {"scan_id": spec.scan_id, "names": list(spec.names)})
+            except OSError as e:
+                msg = f"cannot write the checkpoint {path}: {e.strerror or e}"
+                raise InvalidParameterError(msg) from None
+        self._lock(path)
+
+    def _read(self, path: Path, spec: _Spec) -> None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError) as e:
+            msg = f"checkpoint {path} is not a cevns scan checkpoint (unreadable: {e})"
+            raise InvalidParameterError(msg) from None
+        lines = text.splitlines()
+        try:
+            header = json.loads(lines[0]) if lines else None
+        except json.JSONDecodeError:
+            header = None
+        if not isinstance(header, dict) or "scan_id" not in header:
+            msg = (
+                f"checkpoint {path} is not a cevns scan checkpoint (its first line is not a "
+                "scan header); it was left unchanged: use another --checkpoint path"
+            )
+            raise InvalidParameterError(msg)
+        if header.get("scan_id") != spec.scan_id:
+            msg = (
+                f"checkpoint {path} belongs to a different scan (id {header.get('scan_id')!r}, "
+                f"this scan {spec.scan_id!r}); use another --checkpoint path or delete it"
+            )
+            raise InvalidParameterError(msg)
+        for line in lines[1:]:
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                self.done[tuple(rec["index"])] = rec
+            except (json.JSONDecodeError, KeyError, TypeError):
+                continue  # a line cut by a kill: the point is recomputed
+        if not text.endswith("\n"):  # our own line torn by a kill: terminate it
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write("\n")
+
+    def _lock(self, path: Path) -> None:
+        import fcntl
+
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            msg = (
+                f"checkpoint {path} is in use by another running scan; wait for it to "
+                "finish or use another --checkpoint path"
+            )
+            raise InvalidParameterError(msg) from None
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        """Release the lock (the file stays for a later resume)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _finished_points(path: Path) -> int:
+    """Finished points recorded in a checkpoint (read only; no lock taken)."""
+    n = 0
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+        try:
+            n += "index" in json.loads(line)
+        except json.JSONDecodeError:
+            continue
+    return n
 
 
 def _append(path: Path, record: Mapping[str, Any]) -> None:
@@ -556,12 +667,21 @@ def profile_scan(
         msg = f"backend must be 'serial', 'processes' or 'dask', got {backend!r}"
         raise InvalidParameterError(msg)
     names_all = _names(cost)
-    for n in [*grid, *(fix or {}), *free]:
+    for n in [*grid, *(fix or {}), *free, *(start or {})]:
         if n not in names_all:
             raise unknown_name("parameter", n, names_all)
-    axes = tuple(as_float_array(f"grid[{n!r}]", v).ravel() for n, v in grid.items())
-    if any(a.size == 0 for a in axes):
-        msg = "every grid axis needs at least one value"
+    for n in log_axes:
+        if n not in grid:
+            msg = f"log_axes names {n!r}, which is not scanned (scanned: {', '.join(grid)})"
+            raise InvalidParameterError(msg)
+    if workers is not None and not (isinstance(workers, int) and workers >= 1):
+        msg = f"workers must be an integer >= 1, got {workers!r}"
+        raise InvalidParameterError(msg)
+    _check_values("fix", fix)
+    _check_values("start", start)
+    axes = tuple(_check_axis(n, v) for n, v in grid.items())
+    if math.prod(a.size for a in axes) > MAX_GRID_POINTS:
+        msg = f"the grid has {math.prod(a.size for a in axes)} points; at most {MAX_GRID_POINTS}"
         raise InvalidParameterError(msg)
     names = tuple(grid)
     defaults, fixed_default, _ = parameter_info(cost)
@@ -588,111 +708,117 @@ def profile_scan(
         h,
     )
     ckpt = _Checkpoint(Path(checkpoint) if checkpoint else None, spec)
-
-    # global best fit (scanned parameters free), the warm start of every chunk
-    best_values = dict(defaults) | dict(start or {})
-    best_chi2 = math.inf
-    if best_fit:
-        # A structural parameter (a mediator mass) is never freed here: every value Minuit
-        # tries would need new templates. On its axis it is held at the middle grid value,
-        # and the grid minimum completes the reference (ScanResult.chi2_min).
-        held = {
-            n: float(a[a.size // 2]) for n, a in zip(names, axes, strict=True) if n in structural
-        }
-        free_best = [
-            n for n in (*free_t, *names) if (n in fixed_default or n in names) and n not in held
-        ]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FitWarning)
-            res = fit(
-                cost,
-                start=best_values | held,
-                fix=dict(fix or {}) | held,
-                free=free_best,
-                hesse=False,
-                warn=False,
-                multistart=2,
-            )
-        best_values, best_chi2 = res.values, res.fval
-        best_valid = res.valid
-    else:
-        best_valid = False
-
-    shape = tuple(a.size for a in axes)
-    # 2-D chunks run along the non-structural axis: templates are built once per chunk
-    along = 1 if len(names) == 2 and names[0] in structural else 0
-    chunks = _chunks(shape, along)
-    todo = [c for c in chunks if not all(i in ckpt.done for i in c)]
-    records: dict[tuple[int, ...], dict[str, Any]] = dict(ckpt.done)
-    bar = _progress(progress, total=int(np.prod(shape)), initial=len(records))
-    ck = str(ckpt.path) if ckpt.path else None
     try:
-        if backend == "serial" or not todo:
-            for c in todo:
-                for r in _run_chunk(cost, spec, c, best_values, ckpt.done, ck):
-                    records[tuple(r["index"])] = r
-                bar.update(len([i for i in c if i not in ckpt.done]))
-        elif backend == "processes":
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(
-                max_workers=workers or os.cpu_count(),
-                mp_context=ctx,
-                initializer=_init_worker,
-                initargs=(cost,),
-            ) as pool:
-                futures = {
-                    pool.submit(
-                        _run_chunk_in_worker,
-                        spec,
-                        c,
-                        best_values,
-                        {i: ckpt.done[i] for i in c if i in ckpt.done},
-                        ck,
-                    ): c
-                    for c in todo
-                }
-                for fut in _as_completed(futures):
-                    c = futures[fut]
-                    for r in fut.result():
+        # global best fit (scanned parameters free), the warm start of every chunk
+        best_values = dict(defaults) | dict(start or {})
+        best_chi2 = math.inf
+        if best_fit:
+            # A structural parameter (a mediator mass) is never freed here: every value Minuit
+            # tries would need new templates. On its axis it is held at the middle grid value,
+            # and the grid minimum completes the reference (ScanResult.chi2_min).
+            held = {
+                n: float(a[a.size // 2])
+                for n, a in zip(names, axes, strict=True)
+                if n in structural
+            }
+            free_best = [
+                n for n in (*free_t, *names) if (n in fixed_default or n in names) and n not in held
+            ]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FitWarning)
+                res = fit(
+                    cost,
+                    start=best_values | held,
+                    fix=dict(fix or {}) | held,
+                    free=free_best,
+                    hesse=False,
+                    warn=False,
+                    multistart=2,
+                )
+            best_values, best_chi2 = res.values, res.fval
+            best_valid = res.valid
+        else:
+            best_valid = False
+
+        shape = tuple(a.size for a in axes)
+        # 2-D chunks run along the non-structural axis: templates are built once per chunk
+        along = 1 if len(names) == 2 and names[0] in structural else 0
+        chunks = _chunks(shape, along)
+        todo = [c for c in chunks if not all(i in ckpt.done for i in c)]
+        records: dict[tuple[int, ...], dict[str, Any]] = dict(ckpt.done)
+        bar = _progress(progress, total=int(np.prod(shape)), initial=len(records))
+        ck = str(ckpt.path) if ckpt.path else None
+        try:
+            if backend == "serial" or not todo:
+                for c in todo:
+                    for r in _run_chunk(cost, spec, c, best_values, ckpt.done, ck):
                         records[tuple(r["index"])] = r
                     bar.update(len([i for i in c if i not in ckpt.done]))
-        elif backend == "dask":
-            client, owned = _dask_client(scheduler, workers)
-            try:
-                cost_future = client.scatter(cost, broadcast=True)
-                futs = [
-                    client.submit(
-                        _run_chunk,
-                        cost_future,
-                        spec,
-                        c,
-                        best_values,
-                        {i: ckpt.done[i] for i in c if i in ckpt.done},
-                        ck,
-                        pure=False,
-                    )
-                    for c in todo
-                ]
-                from dask.distributed import as_completed
+            elif backend == "processes":
+                ctx = multiprocessing.get_context("fork")
+                with ProcessPoolExecutor(
+                    max_workers=workers or os.cpu_count(),
+                    mp_context=ctx,
+                    initializer=_init_worker,
+                    initargs=(cost,),
+                ) as pool:
+                    futures = {
+                        pool.submit(
+                            _run_chunk_in_worker,
+                            spec,
+                            c,
+                            best_values,
+                            {i: ckpt.done[i] for i in c if i in ckpt.done},
+                            ck,
+                        ): c
+                        for c in todo
+                    }
+                    for fut in _as_completed(futures):
+                        c = futures[fut]
+                        for r in fut.result():
+                            records[tuple(r["index"])] = r
+                        bar.update(len([i for i in c if i not in ckpt.done]))
+            elif backend == "dask":
+                client, owned = _dask_client(scheduler, workers)
+                try:
+                    cost_future = client.scatter(cost, broadcast=True)
+                    futs = [
+                        client.submit(
+                            _run_chunk,
+                            cost_future,
+                            spec,
+                            c,
+                            best_values,
+                            {i: ckpt.done[i] for i in c if i in ckpt.done},
+                            ck,
+                            pure=False,
+                        )
+                        for c in todo
+                    ]
+                    from dask.distributed import as_completed
 
-                for fut in as_completed(futs):  # type: ignore[no-untyped-call]
-                    res_list = fut.result()
-                    for r in res_list:
-                        records[tuple(r["index"])] = r
-                    bar.update(len(res_list))
-            finally:
-                client.close()
-                if owned:
-                    owned.close()
-    except KeyboardInterrupt:
-        n_done = len(_Checkpoint(ckpt.path, spec).done) if ckpt.path else 0
-        where = (
-            f"; {n_done} finished points are in {ckpt.path}, rerun to resume" if ckpt.path else ""
-        )
-        msg = f"scan interrupted{where}"
-        raise FitError(msg) from None
+                    for fut in as_completed(futs):  # type: ignore[no-untyped-call]
+                        res_list = fut.result()
+                        for r in res_list:
+                            records[tuple(r["index"])] = r
+                        bar.update(len(res_list))
+                finally:
+                    client.close()
+                    if owned:
+                        owned.close()
+        except KeyboardInterrupt:
+            n_done = _finished_points(ckpt.path) if ckpt.path else 0
+            where = (
+                f"; {n_done} finished points are in {ckpt.path}, rerun to resume"
+                if ckpt.path
+                else ""
+            )
+            msg = f"scan interrupted{where}"
+            raise FitError(msg) from None
+        finally:
+            bar.close()
     finally:
-        bar.close()
+        ckpt.close()
 
     chi2 = np.empty(shape)
     valid = np.empty(shape, dtype=bool)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import cevns
-from cevns.config.components import Component, components
+from cevns.config.components import Component, all_components
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def test_public_namespace_resolves_lazily():
 
 
 def test_every_shipped_kind_is_declared_by_an_entry_point():
-    kinds = components()
+    kinds = all_components()
     # one per section at least, and the ones the shipped experiment files name
     assert {s for s, _ in kinds} == {"flux", "detector", "dataset", "background"}
     for (section, kind), comp in kinds.items():

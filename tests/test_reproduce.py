@@ -70,7 +70,7 @@ def test_seed004_numbers(majumdar):
 
 
 def test_every_published_id_is_registered_once():
-    from cevns.reproduce.published import _ENTRIES
+    from cevns.reproduce.registry import _ENTRIES
 
     ids = [p.id for p in _ENTRIES]
     assert len(ids) == len(set(ids))

@@ -114,7 +114,7 @@ def info_cmd() -> None:
     Example: cevns info
     """
     from cevns.config import available_experiments, available_models, load_experiment_config
-    from cevns.config.components import components, origin
+    from cevns.config.components import all_components, origin
     from cevns.data import store as data
     from cevns.physics.families import FAMILIES
     from cevns.physics.model_files import load_model
@@ -129,7 +129,7 @@ def info_cmd() -> None:
     extra = sorted(set(FAMILIES) - set(available_models()))
     click.echo(f"  built-in families: {', '.join(extra)}")
     click.echo("Component kinds (experiment-file sections; entry points 'cevns.components'):")
-    for (section, kind), comp in components().items():
+    for (section, kind), comp in all_components().items():
         click.echo(f"  [{section}] kind = {kind!r}: {comp.description}")
         click.echo(f"      options: {', '.join(comp.options.model_fields) or '(none)'}")
         click.echo(f"      from {origin(section, kind)}")

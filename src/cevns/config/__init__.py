@@ -11,8 +11,8 @@ and the offending value; unknown keys get a did-you-mean. Component kinds come f
 from cevns.config.components import (
     Component,
     ComponentOptions,
+    all_components,
     component,
-    components,
     register_component,
 )
 from cevns.config.loader import (
@@ -32,8 +32,8 @@ __all__ = [
     "apply_overrides",
     "available_experiments",
     "available_models",
+    "all_components",
     "component",
-    "components",
     "load_experiment",
     "load_experiment_config",
     "load_model",

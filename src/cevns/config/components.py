@@ -39,7 +39,7 @@ __all__ = [
     "DataFile",
     "Section",
     "component",
-    "components",
+    "all_components",
     "kinds",
     "origin",
     "register_component",
@@ -178,7 +178,7 @@ def _installed() -> dict[tuple[Section, str], tuple[Component, str]]:
     return out
 
 
-def components(section: Section | None = None) -> dict[tuple[Section, str], Component]:
+def all_components(section: Section | None = None) -> dict[tuple[Section, str], Component]:
     """Every known kind (installed and registered), optionally of one section."""
     every = {k: v[0] for k, v in (_installed() | _REGISTERED).items()}
     return {k: c for k, c in sorted(every.items()) if section is None or k[0] == section}
@@ -191,9 +191,9 @@ def origin(section: Section, kind: str) -> str:
 
 def component(section: Section, kind: str) -> Component | None:
     """The kind ``kind`` of ``section``, or ``None``."""
-    return components(section).get((section, kind))
+    return all_components(section).get((section, kind))
 
 
 def kinds(section: Section) -> Mapping[str, Component]:
     """Kinds of one section by name."""
-    return {k: c for (_, k), c in components(section).items()}
+    return {k: c for (_, k), c in all_components(section).items()}

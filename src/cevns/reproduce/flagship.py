@@ -67,8 +67,8 @@ def exclusion_curve(
     """Lower edge of the excluded eps_ee^q(0) < 0 region at each mediator mass.
 
     ``cost`` uses the family ``nsi_ee_q_light``. At each mass the profile chi^2 is followed
-    along ``eps_path`` (growing |eps|, warm-started from the previous point) until it
-    crosses ``chi2_min + threshold(cl, dof)``; the edge is interpolated in log|eps|. For
+    along ``eps_path`` (growing ``|eps|``, warm-started from the previous point) until it
+    crosses ``chi2_min + threshold(cl, dof)``; the edge is interpolated in ``log|eps|``. For
     eps < 0 the weak charge only grows in size, so nothing is allowed beyond the first
     crossing. ``chi2_min`` is the best fit over the masses with eps free. Returns the edges
     (NaN where nothing on the path is excluded) and ``chi2_min``.

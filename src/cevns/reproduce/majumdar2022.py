@@ -8,7 +8,7 @@ gives the chi^2 of seed 004 Eq. 19, :func:`cevns.stats.fit.fit` and
 :func:`cevns.stats.scan.profile_scan` do the rest. Seed 004 works with tree-level nucleon
 couplings and sin^2(theta_W) = 0.23857 (Sec. 2.1), hence the ``*_tree`` model families.
 
-Quantities (ids of :mod:`cevns.reproduce.published`): ``chi2_min.bkg_only``,
+Quantities (ids of :mod:`cevns.reproduce.registry`): ``chi2_min.bkg_only``,
 ``chi2_min.sm_fef``/``sm_ybe``, ``fitted_events.*``, ``sin2w.*`` (Minos 1 sigma),
 ``alpha11_90cl.*`` (lower edge of the 90% CL profile interval, alpha12 = alpha13 = 0),
 ``alpha12_90cl.fef`` (upper edge, alpha11 = 1), ``table3.<param>.<qf>`` and the NGI minima of

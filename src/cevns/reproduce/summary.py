@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cevns.reproduce.published import Published, published
+from cevns.reproduce.registry import Published, published
 
 __all__ = ["Quantity", "Summary", "write_validation_page"]
 

@@ -466,7 +466,7 @@ class ReactorFlux:
     huber_mueller (bestiole; bestiole) -- default       4.812e13           0.465 %
     huber_mueller_fit (bestiole; bestiole)              4.809e13           0.453 %
     bestiole (bestiole)                                 4.765e13           0.454 %
-    coloma2022 (coloma2022: ~1 nu per capture)         4.124e13           0.513 %
+    coloma2022 (coloma2022: ~1 nu per capture)          4.124e13           0.513 %
     ==================================================  =================  ==========
 
     The 4.8e13 is thus reproduced (to 1 %) by the models with a complete low-energy

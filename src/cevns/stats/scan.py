@@ -14,7 +14,7 @@ results to an uninterrupted one, and no finished point is computed twice. The sc
 exclusive lock on its checkpoint (a second scan on the same file is refused), and a file
 that is not this scan's checkpoint is refused without being touched.
 
-Grids are checked before any fit: finite, strictly increasing axes of at most
+Grids are checked before any fit: finite, strictly monotonic axes of at most
 :data:`MAX_GRID_POINTS` points; start and fixed values finite; log axes among the scanned.
 
 A fit that fails is retried from the global best fit and then with a multi-start; if it is
@@ -121,12 +121,15 @@ def _check_axis(name: str, values: ArrayLike) -> NDArray[np.float64]:
         i = int(np.flatnonzero(~np.isfinite(a))[0])
         msg = f"grid[{name!r}]: values must be finite, got {a[i]} at index {i}"
         raise InvalidParameterError(msg)
+    # Ordered: strictly increasing, or strictly decreasing (the scan then runs in that
+    # order, e.g. a coupling growing away from zero towards negative values).
     steps = np.diff(a)
-    if np.any(steps <= 0):
-        i = int(np.flatnonzero(steps <= 0)[0])
+    sign = 1.0 if steps.size == 0 or steps[0] > 0 else -1.0
+    if np.any(sign * steps <= 0):
+        i = int(np.flatnonzero(sign * steps <= 0)[0])
         msg = (
-            f"grid[{name!r}]: values must be strictly increasing, got {a[i]} then {a[i + 1]} "
-            f"at index {i}; sort the axis (np.unique) before scanning"
+            f"grid[{name!r}]: values must be strictly increasing or strictly decreasing, got "
+            f"{a[i]} then {a[i + 1]} at index {i}; sort the axis (np.unique) before scanning"
         )
         raise InvalidParameterError(msg)
     return a
@@ -218,6 +221,8 @@ class ScanResult:
         thr = delta_chi2_threshold(cl, dof)
         x = self.axes[0]
         d = self.delta_chi2 - thr
+        if x.size > 1 and x[1] < x[0]:  # a decreasing axis: segments are read low to high
+            x, d = x[::-1], d[::-1]
         inside = d <= 0
         segs: list[tuple[float, float]] = []
         i = 0
@@ -233,7 +238,7 @@ class ScanResult:
             hi = x[j] if j == n - 1 else _cross(x[j], x[j + 1], d[j], d[j + 1])
             segs.append((float(lo), float(hi)))
             i = j + 1
-        best = float(x[int(np.argmin(self.chi2))])
+        best = float(self.axes[0][int(np.argmin(self.chi2))])
         return Interval(tuple(segs), cl, dof, thr, best, bool(inside[0]), bool(inside[-1]))
 
     def excluded(self, cl: float = 0.95, dof: int | None = None) -> NDArray[np.bool_]:

@@ -184,9 +184,15 @@ def _plot(
     from cevns.viz.plotting import _plt, plot_exclusion, save
 
     lo, hi = lma_dark_band(masses)
+
+    def label(name: str) -> str:
+        if name == "combined":
+            return "combined: CsI 2017 + LAr + Dresden-II"
+        return name
+
     fig = plot_exclusion(
         {
-            f"{name} excluded ($3\\sigma$, 2 dof)": (
+            label(name): (
                 masses,
                 np.where(
                     np.isfinite(e),
@@ -196,14 +202,17 @@ def _plot(
             )
             for name, e in curves.items()
         },
-        bands={r"LMA-Dark ($\epsilon_{ee}=-2$)": (masses, lo, hi)},
+        bands={
+            "LMA-Dark: $\\epsilon_{ee}=-2$ in matter\n"
+            "($\\epsilon^u=\\epsilon^d$, $Y_n$ from the Sun to the crust)": (masses, lo, hi)
+        },
         cosmology_mev=COSMOLOGY_BBN_MEV,
+        highlight=label("combined"),
         ylabel=r"$|g_{\nu_e} g_q|^{1/2}$  ($g_{\nu_e} g_q < 0$)",
-        title=r"Light vector mediator, $\nu_e$ and quarks",
+        title=r"Light $Z'$ on $\nu_e$ and quarks: excluded at $3\sigma$ (2 dof)",
     )
     ax = fig.axes[0]
     ax.set_xlim(masses[0], masses[-1])
-    ax.legend(loc="upper left", fontsize="x-small")
     written = [p.name for p in save(fig, out / "flagship_exclusion")]
     _plt().close(fig)
     return written

@@ -297,52 +297,84 @@ def plot_scan(
     return fig
 
 
+_HATCHES = ("//", "\\\\", "||", "--", "xx", "..")
+
+
 def plot_exclusion(
     curves: Mapping[str, tuple[ArrayLike, ArrayLike]],
     ax: Any = None,
     *,
     bands: Mapping[str, tuple[ArrayLike, ArrayLike, ArrayLike]] | None = None,
     cosmology_mev: float | None = None,
+    highlight: str | None = None,
     xlabel: str = r"$M_{Z'}$ [MeV]",
     ylabel: str = r"$|g_\nu g_q|^{1/2}$",
     title: str | None = None,
 ) -> Any:
-    """Exclusion curves versus mediator mass with shaded excluded regions.
+    """Exclusion curves versus mediator mass with their excluded regions.
+
+    Every curve is a coloured line whose excluded region (above it) carries the line's own
+    hatch, so overlapping regions stay distinguishable; the ``highlight`` curve (e.g. the
+    combination) is drawn last as a thick black line over a grey region. The legend sits
+    outside the axes, to the right, where it covers nothing.
 
     Parameters
     ----------
     curves : mapping label -> (mass_mev, coupling)
-        Excluded above each curve (shaded).
+        Excluded above each curve.
+    ax : matplotlib axes, optional
     bands : mapping label -> (mass_mev, low, high), optional
-        Allowed bands (e.g. the LMA-Dark solution).
+        Allowed bands (e.g. the LMA-Dark solution), dark translucent.
     cosmology_mev : float, optional
         Masses below this are shaded grey (BBN/CMB bound).
+    highlight : str, optional
+        Label of the curve to draw on top (the combined result).
+    xlabel, ylabel, title : str
     """
     plt = _plt()
     style()
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 6))
+        fig, ax = plt.subplots(figsize=(12, 6.5))  # room for the legend on the right
     else:
         fig = ax.figure
-    ymax = 0.0
-    for i, (label, (m, g)) in enumerate(curves.items()):
-        m, g = np.asarray(m, float), np.asarray(g, float)
+    if highlight is not None and highlight not in curves:
+        msg = f"highlight {highlight!r} is not one of the curves {list(curves)}"
+        raise ValueError(msg)
+    finite = [np.asarray(g, float) for _, g in curves.values()]
+    values = np.concatenate([g[np.isfinite(g) & (g > 0)] for g in finite] or [np.ones(1)])
+    top = float(values.max()) * 10.0
+    ax.set_ylim(float(values.min()) / 3.0, top)
+    others = [k for k in curves if k != highlight]
+    for i, label in enumerate(others):
+        m, g = (np.asarray(v, float) for v in curves[label])
         ok = np.isfinite(g)
-        ax.plot(m[ok], g[ok], color=f"C{i}", lw=2, label=label)
-        ymax = max(ymax, float(np.nanmax(g[ok])) if ok.any() else 0.0)
-    top = ymax * 10 if ymax > 0 else 1.0
-    for i, (m, g) in enumerate(curves.values()):
-        m, g = np.asarray(m, float), np.asarray(g, float)
+        color = f"C{i}"
+        ax.fill_between(
+            m[ok],
+            g[ok],
+            top,
+            facecolor="none",
+            edgecolor=color,
+            alpha=0.45,
+            lw=0,
+            hatch=_HATCHES[i % len(_HATCHES)],
+        )
+        ax.plot(m[ok], g[ok], color=color, lw=2, label=label, zorder=3)
+    if highlight is not None:
+        m, g = (np.asarray(v, float) for v in curves[highlight])
         ok = np.isfinite(g)
-        ax.fill_between(m[ok], g[ok], top, color=f"C{i}", alpha=0.15)
+        ax.fill_between(m[ok], g[ok], top, color="0.5", alpha=0.18, lw=0, zorder=1)
+        ax.plot(m[ok], g[ok], color="black", lw=3.5, ls="--", label=highlight, zorder=5)
     for label, (m, lo, hi) in (bands or {}).items():
         ax.fill_between(
             np.asarray(m, float),
             np.asarray(lo, float),
             np.asarray(hi, float),
             color="black",
-            alpha=0.6,
+            alpha=0.55,
+            lw=0,
             label=label,
+            zorder=4,
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -355,11 +387,12 @@ def plot_exclusion(
             cosmology_mev,
             color="gray",
             alpha=0.3,
-            label=f"BBN/CMB ($M_{{Z'}} < {cosmology_mev:g}$ MeV)",
+            lw=0,
+            label=f"BBN/CMB: $M_{{Z'}} < {cosmology_mev:g}$ MeV",
         )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize="small")
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small", frameon=False)
     return fig

@@ -135,7 +135,7 @@ def column(
         row = int(np.argmax(bad))
         msg = (
             f"{where}: {field} (column {col!r}) has the non-finite value "
-            f"{values[row]!r} in row {row}"
+            f"{float(values[row])!r} in row {row}"
         )
         raise InvalidParameterError(msg)
     return np.asarray(values, dtype=np.float64)

@@ -621,11 +621,16 @@ class Dataset:
             f"{nm or f'x{i}'} [{u}]"
             for i, (nm, u) in enumerate(zip(self.axis_names, self.axis_units, strict=True))
         )
-        header = f"{self.name}: {units}; counts in {self.unit}\n" + delimiter.join(names)
-        np.savetxt(path, np.column_stack(cols), header=header, delimiter=delimiter, comments="")
-        # the first header line is a comment, the second the column names
-        text = Path(path).read_text()
-        Path(path).write_text("# " + text)
+        with Path(path).open("w") as fh:
+            fh.write(f"# {self.name}: {units}; counts in {self.unit}\n")
+            # the column names as a header row (read back by name)
+            np.savetxt(
+                fh,
+                np.column_stack(cols),
+                header=delimiter.join(names),
+                delimiter=delimiter,
+                comments="",
+            )
 
     # ------------------------------------------------------------------ events
     @classmethod
@@ -1028,7 +1033,7 @@ class Dataset:
                 raise InvalidParameterError(msg)
             if not np.all(np.isfinite(v)):
                 i = int(np.argmax(~np.isfinite(v)))
-                msg = f"{where}: branch {b!r} has the non-finite value {v[i]!r} at entry {i}"
+                msg = f"{where}: branch {b!r} has the non-finite value {float(v[i])!r} at entry {i}"
                 raise InvalidParameterError(msg)
         data = [cols[b] for b in branch_list]
         if data[0].size == 0:
@@ -1255,7 +1260,7 @@ def _first_difference(a: NDArray[np.float64], b: NDArray[np.float64]) -> str:
     scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), abs(float(b[-1] - b[0])))
     bad = np.abs(a - b) > EDGE_RTOL * scale
     i = int(np.argmax(bad))
-    return f" (first at edge {i}: {a[i]!r} against {b[i]!r})"
+    return f" (first at edge {i}: {float(a[i])!r} against {float(b[i])!r})"
 
 
 def _edges_from_uniform_centres(centres: NDArray[np.float64], what: str) -> NDArray[np.float64]:
@@ -1278,7 +1283,7 @@ def _edges_from_low_high(
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     if np.any(hi <= lo):
         i = int(np.argmax(hi <= lo))
-        msg = f"{what}: row {i} has low edge {lo[i]!r} >= high edge {hi[i]!r}"
+        msg = f"{what}: row {i} has low edge {float(lo[i])!r} >= high edge {float(hi[i])!r}"
         raise InvalidParameterError(msg)
     lows, idx = np.unique(lo, return_inverse=True)
     highs = np.unique(hi)
@@ -1292,7 +1297,7 @@ def _edges_from_low_high(
     # every row's high edge must be its own bin's
     if not edges_agree(hi, highs[idx]):
         i = int(np.argmax(np.abs(hi - highs[idx]) > 0))
-        msg = f"{what}: row {i} spans {lo[i]!r}-{hi[i]!r}, not one bin of the axis"
+        msg = f"{what}: row {i} spans {float(lo[i])!r}-{float(hi[i])!r}, not one bin of the axis"
         raise InvalidParameterError(msg)
     return np.concatenate([lows, highs[-1:]]), np.asarray(idx, dtype=np.intp)
 
@@ -1304,7 +1309,10 @@ def _bin_index(
     outside = (idx < 0) | (idx >= edges.size - 1)
     if np.any(outside):
         i = int(np.argmax(outside))
-        msg = f"{what}: row {i} has {values[i]!r}, outside the edges {edges[0]:g}-{edges[-1]:g}"
+        msg = (
+            f"{what}: row {i} has {float(values[i])!r}, outside the edges "
+            f"{edges[0]:g}-{edges[-1]:g}"
+        )
         raise InvalidParameterError(msg)
     return np.asarray(idx, dtype=np.intp)
 
@@ -1321,7 +1329,8 @@ def _place(
     if np.any(hits > 1):
         cell = int(np.argmax(hits > 1))
         rows = np.flatnonzero(flat == cell).tolist()
-        msg = f"{where}: rows {rows} fall in the same bin {np.unravel_index(cell, shape)}"
+        bin_ = tuple(int(v) for v in np.unravel_index(cell, shape))
+        msg = f"{where}: rows {rows} fall in the same bin {bin_}"
         raise InvalidParameterError(msg)
     if np.any(hits == 0):
         cell = int(np.argmax(hits == 0))

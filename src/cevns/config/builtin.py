@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import Field, model_validator
 
 from cevns.config.components import Component, ComponentOptions
 
@@ -93,43 +95,211 @@ def _pion_dar(opts: PionDAROptions) -> Any:
 
 
 # ---------------------------------------------------------------------- user datasets
-class _Axis(ComponentOptions):
-    """Uniform binning ``{start, stop, n}`` of a ROOT tree branch."""
+Column = Annotated[int, Field(ge=0)] | str
+
+
+class UniformEdges(ComponentOptions):
+    """Uniform binning ``{start, stop, n}``: ``n`` bins from ``start`` to ``stop``."""
 
     start: float
     stop: float
     n: int = Field(gt=0)
 
+    @model_validator(mode="after")
+    def _increasing(self) -> UniformEdges:
+        if not self.stop > self.start:
+            msg = f"stop ({self.stop!r}) must be > start ({self.start!r})"
+            raise ValueError(msg)
+        return self
+
+    def array(self) -> NDArray[np.float64]:
+        """The ``n + 1`` edges."""
+        return np.linspace(self.start, self.stop, self.n + 1)
+
+
+_Axis = UniformEdges  # the ``binning`` of a one-branch ``root_tree``
+
+
+class AxisOptions(ComponentOptions):
+    """One axis of a dataset: ``{name = "e_ee_kev", unit = "keVee", edges = [...]}``.
+
+    ``edges`` is a list or ``{start, stop, n}``; readers of binned files check the file's
+    edges against it (relative tolerance 1e-9), readers of events bin on it.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    unit: str = ""
+    edges: list[float] | UniformEdges | None = None
+
+    def edges_array(self) -> NDArray[np.float64] | None:
+        """The declared edges, or ``None``."""
+        if self.edges is None:
+            return None
+        if isinstance(self.edges, UniformEdges):
+            return self.edges.array()
+        return np.asarray(self.edges, dtype=np.float64)
+
+
+def _declare(ds: Any, axes: list[AxisOptions] | None, where: str) -> Any:
+    if axes is None:
+        return ds
+    return ds.with_axes(
+        [a.name for a in axes],
+        [a.unit for a in axes],
+        edges=[a.edges_array() for a in axes],
+        where=where,
+    )
+
+
+def _required_edges(axes: list[AxisOptions], kind: str) -> list[NDArray[np.float64]]:
+    missing = [a.name for a in axes if a.edges is None]
+    if missing:
+        msg = f"kind {kind!r} bins events: axes {missing} need edges (a list or {{start, stop, n}})"
+        raise ValueError(msg)
+    return [a.edges_array() for a in axes]  # type: ignore[misc]
+
 
 class TextDatasetOptions(ComponentOptions):
-    """``[dataset] kind = "text"``: columns of bin centre, count and error (a text file)."""
+    """``[dataset] kind = "text"``: one row per bin (see ``Dataset.from_text``).
+
+    Columns by index or header name: ``centre_column`` (1D), ``centre_columns`` or
+    ``edge_columns`` (one ``[low, high]`` pair per axis), ``count_column``,
+    ``error_column``; ``poisson = true`` reads Poisson counts (no error column; TOML has no
+    null). Declared ``axes`` name the axes and their units; their edges are checked
+    against the file's (or, all given with centre columns, are the binning).
+    """
 
     path: str
-    centre_column: int = Field(0, ge=0)
-    count_column: int = Field(1, ge=0)
-    error_column: int | None = Field(2, ge=0)
+    centre_column: Column = 0
+    centre_columns: list[Column] | None = None
+    edge_columns: list[tuple[Column, Column]] | None = None
+    count_column: Column = 1
+    error_column: Column | None = 2
+    poisson: bool = False
+    delimiter: str | None = None
+    axes: list[AxisOptions] | None = None
     unit: str = "counts"
     name: str | None = None
+
+
+class CsvDatasetOptions(TextDatasetOptions):
+    """``[dataset] kind = "csv"``: as ``text``, comma-separated (a header row names columns)."""
+
+    delimiter: str | None = ","
 
 
 def _text_dataset(opts: TextDatasetOptions) -> Any:
     from cevns.likelihood.dataset import Dataset
 
-    return Dataset.from_text(
+    edges: list[NDArray[np.float64]] | None = None
+    if opts.axes is not None and opts.edge_columns is None:
+        declared = [e for e in (a.edges_array() for a in opts.axes) if e is not None]
+        if len(declared) == len(opts.axes):  # every axis declares its edges: bin centres
+            edges = declared
+    centre_columns = opts.centre_columns
+    if centre_columns is None and edges is not None and opts.edge_columns is None:
+        centre_columns = [opts.centre_column]
+    ds = Dataset.from_text(
         opts.path,
         centre_column=opts.centre_column,
+        centre_columns=centre_columns,
+        edge_columns=opts.edge_columns,
+        edges=edges,
         count_column=opts.count_column,
-        error_column=opts.error_column,
+        error_column=None if opts.poisson else opts.error_column,
+        delimiter=opts.delimiter,
         unit=opts.unit,
         name=opts.name,
     )
+    return _declare(ds, opts.axes, opts.path)
+
+
+class EventsDatasetOptions(ComponentOptions):
+    """``[dataset] kind = "events"``: an unbinned event list binned on the declared axes.
+
+    A text/CSV file or ``.npy`` array, one row per event; ``columns`` gives the column of
+    each axis (default the first ones), ``weight_column`` optional weights.
+    """
+
+    path: str
+    axes: list[AxisOptions] = Field(min_length=1)
+    columns: list[Column] | None = None
+    weight_column: Column | None = None
+    errors: Literal["none", "sumw2", "poisson"] = "none"
+    delimiter: str | None = None
+    unit: str = "counts"
+    name: str | None = None
+
+
+def _events_dataset(opts: EventsDatasetOptions) -> Any:
+    from cevns.likelihood.dataset import Dataset
+
+    return Dataset.from_events(
+        opts.path,
+        _required_edges(opts.axes, "events"),
+        columns=opts.columns,
+        weight_column=opts.weight_column,
+        errors=opts.errors,
+        delimiter=opts.delimiter,
+        name=opts.name,
+        unit=opts.unit,
+        axis_names=tuple(a.name for a in opts.axes),
+        axis_units=tuple(a.unit for a in opts.axes),
+    )
+
+
+class NumpyDatasetOptions(ComponentOptions):
+    """``[dataset] kind = "numpy"``: ``.npz`` (counts, edges_0..., errors) or ``.npy``.
+
+    A ``.npy`` file holds counts only: every axis then needs its edges.
+    """
+
+    path: str
+    axes: list[AxisOptions] | None = None
+    unit: str | None = None
+    name: str | None = None
+
+
+def _numpy_dataset(opts: NumpyDatasetOptions) -> Any:
+    from cevns.likelihood.dataset import Dataset
+
+    kw: dict[str, Any] = {} if opts.unit is None else {"unit": opts.unit}
+    if opts.path.endswith(".npy"):
+        if opts.axes is None:
+            msg = "a .npy file holds counts only: declare axes with edges"
+            raise ValueError(msg)
+        edges = _required_edges(opts.axes, "numpy (.npy)")
+        ds = Dataset.from_numpy(opts.path, edges=edges, name=opts.name, **kw)
+    else:
+        ds = Dataset.from_numpy(opts.path, name=opts.name, **kw)
+    return _declare(ds, opts.axes, opts.path)
+
+
+class Hdf5DatasetOptions(ComponentOptions):
+    """``[dataset] kind = "hdf5"``: a group with counts, edges_0..., errors (h5py)."""
+
+    path: str
+    group: str = "/"
+    axes: list[AxisOptions] | None = None
+    unit: str | None = None
+    name: str | None = None
+
+
+def _hdf5_dataset(opts: Hdf5DatasetOptions) -> Any:
+    from cevns.likelihood.dataset import Dataset
+
+    kw: dict[str, Any] = {} if opts.unit is None else {"unit": opts.unit}
+    ds = Dataset.from_hdf5(opts.path, opts.group, name=opts.name, **kw)
+    return _declare(ds, opts.axes, f"{opts.path}:{opts.group}")
 
 
 class RootHistogramOptions(ComponentOptions):
-    """``[dataset] kind = "root"``: a TH1/TH2 (counts and errors) from a ROOT file."""
+    """``[dataset] kind = "root"``: a TH1/TH2/TH3 (counts and errors) from a ROOT file."""
 
     path: str
     object: str
+    errors: Literal["auto", "sumw2", "none"] = "auto"
+    axes: list[AxisOptions] | None = None
     unit: str = "counts"
     name: str | None = None
 
@@ -137,37 +307,74 @@ class RootHistogramOptions(ComponentOptions):
 def _root_dataset(opts: RootHistogramOptions) -> Any:
     from cevns.likelihood.dataset import Dataset
 
-    return Dataset.from_root(opts.path, opts.object, dataset_name=opts.name, unit=opts.unit)
+    ds = Dataset.from_root(
+        opts.path, opts.object, dataset_name=opts.name, unit=opts.unit, errors=opts.errors
+    )
+    return _declare(ds, opts.axes, f"{opts.path}: {opts.object}")
 
 
 class RootTreeOptions(ComponentOptions):
-    """``[dataset] kind = "root_tree"``: a TTree/RNTuple branch binned with boost-histogram."""
+    """``[dataset] kind = "root_tree"``: TTree/RNTuple branches binned with boost-histogram.
+
+    One branch: ``branch`` and ``binning = {start, stop, n}``; any number:
+    ``branches = [...]`` and one entry of ``axes`` per branch (with edges).
+    """
 
     path: str
     tree: str
-    branch: str
-    binning: _Axis
+    branch: str | None = None
+    branches: list[str] | None = None
+    binning: _Axis | None
+    axes: list[AxisOptions] | None = None
     weight: str | None = None
     errors: Literal["poisson", "sumw2", "none"] = "sumw2"
     unit: str = "counts"
     name: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _binning_or_axes(cls, data: Any) -> Any:
+        # ``binning`` is required (the error names it) unless ``axes`` are declared
+        if isinstance(data, dict) and "axes" in data and "binning" not in data:
+            return {**data, "binning": None}
+        return data
+
 
 def _root_tree_dataset(opts: RootTreeOptions) -> Any:
-    import numpy as np
-
     from cevns.likelihood.dataset import Dataset
 
-    b = opts.binning
+    if (opts.branch is None) == (opts.branches is None):
+        msg = "give exactly one of branch (one axis) or branches (one per axis)"
+        raise ValueError(msg)
+    branches = [opts.branch] if opts.branch is not None else list(opts.branches or [])
+    if opts.axes is not None:
+        if opts.binning is not None:
+            msg = "give binning (one branch) or axes, not both"
+            raise ValueError(msg)
+        if len(opts.axes) != len(branches):
+            msg = f"{len(branches)} branches but {len(opts.axes)} axes"
+            raise ValueError(msg)
+        edges = _required_edges(opts.axes, "root_tree")
+        kw: dict[str, Any] = {
+            "axis_names": tuple(a.name for a in opts.axes),
+            "axis_units": tuple(a.unit for a in opts.axes),
+        }
+    else:
+        if opts.binning is None or len(branches) != 1:
+            msg = "binning = {start, stop, n} serves one branch; declare axes for several"
+            raise ValueError(msg)
+        edges = [opts.binning.array()]
+        kw = {}
     return Dataset.from_root_tree(
         opts.path,
         opts.tree,
-        opts.branch,
-        np.linspace(b.start, b.stop, b.n + 1),
+        branches,
+        edges,
         weight=opts.weight,
         errors=opts.errors,
         dataset_name=opts.name,
         unit=opts.unit,
+        **kw,
     )
 
 
@@ -176,12 +383,22 @@ COMPONENTS: tuple[Component, ...] = (
     Component(
         "flux", "pion_dar", PionDAROptions, _pion_dar, "pion decay at rest (seed 002 Eq. 4.5)"
     ),
-    Component("dataset", "root", RootHistogramOptions, _root_dataset, "ROOT TH1/TH2"),
+    Component("dataset", "root", RootHistogramOptions, _root_dataset, "ROOT TH1/TH2/TH3"),
     Component(
         "flux", "reactor", ReactorOptions, _reactor, "reactor antineutrinos (seed 004 Eq. 14)"
     ),
-    Component("dataset", "text", TextDatasetOptions, _text_dataset, "text columns"),
+    Component("dataset", "text", TextDatasetOptions, _text_dataset, "binned text columns"),
+    Component("dataset", "csv", CsvDatasetOptions, _text_dataset, "binned CSV columns"),
     Component(
-        "dataset", "root_tree", RootTreeOptions, _root_tree_dataset, "ROOT TTree/RNTuple branch"
+        "dataset", "events", EventsDatasetOptions, _events_dataset, "event list binned on axes"
+    ),
+    Component("dataset", "numpy", NumpyDatasetOptions, _numpy_dataset, "numpy .npz / .npy"),
+    Component("dataset", "hdf5", Hdf5DatasetOptions, _hdf5_dataset, "HDF5 group (h5py)"),
+    Component(
+        "dataset",
+        "root_tree",
+        RootTreeOptions,
+        _root_tree_dataset,
+        "ROOT TTree/RNTuple branches, one per axis",
     ),
 )

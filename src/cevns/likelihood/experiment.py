@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from cevns.core.exceptions import InvalidParameterError
 from cevns.likelihood.background import Background
-from cevns.likelihood.dataset import Dataset
+from cevns.likelihood.dataset import Dataset, check_compatible, observed_axes
 from cevns.likelihood.expansion import QuadraticExpansion
 from cevns.likelihood.signal import Signal
 from cevns.physics.families import ModelFamily, Parameter
@@ -152,6 +152,8 @@ class Experiment:
                 f"{self.dataset.name!r} has {self.dataset.shape}: the binnings do not match"
             )
             raise InvalidParameterError(msg)
+        # edges, axis names and units (cevns.likelihood.dataset.check_compatible)
+        check_compatible(self.dataset, observed_axes(self.signal), self.name)
         for b in self.backgrounds:
             shape = b.expected({}).shape
             if shape != self.dataset.shape:

@@ -152,7 +152,6 @@ def test_run_writes_summary_and_plots(tmp_path):
         assert not (d / f"{name}.pdf").exists()  # PNG unless --pdf
     summary = json.loads((d / "summary.json").read_text())
     assert summary["analysis"] == "dfs2018"
-    assert s.runtime_s < 60
 
 
 def test_fig3_has_the_four_islands(exp):

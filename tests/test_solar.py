@@ -121,6 +121,11 @@ def test_adiabaticity_along_the_path_and_landau_zener_at_the_resonance():
     lz_low, r_low = ps.landau_zener_gamma(NO, [1.0])
     assert np.isnan(lz_low[0])
     assert np.isnan(r_low[0])
+    # far above solar energies the resonance moves onto the exponential tail (> 0.5 R_sun)
+    # and the transition stops being adiabatic (gamma ~ 1/E)
+    lz_high, r_high = ps.landau_zener_gamma(NO, [300.0])
+    assert 0.5 < r_high[0] < 0.6
+    assert lz_high[0] < 100
 
 
 @pytest.mark.parametrize("e_mev", [1.0, 5.0, 10.0, 15.0])

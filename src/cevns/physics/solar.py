@@ -510,8 +510,9 @@ def evolve_numerically(
     ``n_steps`` equal steps of constant density (the values at their midpoints), each
     evolved exactly, ``S_j = W exp(-i lambda dx) W^dagger``, and multiplied in order. At
     ``r_end_rsun`` the state is projected on the local matter eigenstates, which continue
-    adiabatically into the vacuum mass states (``N_e`` there is ~1e-4 of the resonance
-    density at 1 MeV); their populations reach the Earth incoherently.
+    adiabatically into the vacuum mass states (``N_e = 0.005 N_A cm^-3`` at 1 R_sun, < 1e-3
+    of the 1-2 resonance density below 20 MeV); their populations reach the Earth
+    incoherently.
 
     Parameters
     ----------
@@ -636,7 +637,7 @@ def landau_zener_gamma(
     with the resonance at ``c13^2 V_CC = Delta m^2_21 cos 2theta_12 / (2E)`` (the
     ``theta_13`` suppression of the effective potential); the level-crossing probability is
     ``exp(-pi gamma / 2)`` (S. Parke, PRL 57 (1986) 1275). Energies whose resonance density
-    exceeds the table's central density have no resonance and get ``nan``.
+    exceeds the central density, or whose resonance lies outside the Sun, get ``nan``.
 
     Parameters
     ----------
@@ -664,7 +665,11 @@ def landau_zener_gamma(
     # N_e decreases outward: invert log N_e(r) on the table (reversed to increase)
     log_n = np.log(solar.electron_density_na)
     r_res = np.interp(np.log(n_res), log_n[::-1], solar.radius_rsun[::-1])
-    r_res = np.where(n_res > solar.electron_density_na.max(), np.nan, r_res)
+    # below the table's last density: on the exponential tail
+    tail = solar.radius_rsun[-1] + solar.tail_scale_height_rsun * (log_n[-1] - np.log(n_res))
+    r_res = np.where(np.log(n_res) < log_n[-1], tail, r_res)
+    outside = (n_res > solar.electron_density_na.max()) | (r_res > 1.0 - _DIFF_STEP_RSUN)
+    r_res = np.where(outside, np.nan, r_res)
     h = _DIFF_STEP_RSUN
     r_safe = np.clip(np.nan_to_num(r_res, nan=0.5), h, 1.0 - h)
     dlog = (

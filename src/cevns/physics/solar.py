@@ -13,7 +13,10 @@ with ``W(E, r)`` the eigenvectors of the flavour-basis Hamiltonian at the produc
 sorted by eigenvalue, ``U`` the vacuum mixing matrix and ``i(k)`` the vacuum mass state that
 the ``k``-th matter level turns into at zero density (levels of a one-parameter Hermitian
 family do not cross, so the ordering is kept along the path; ``i(k)`` is the ordering of
-``0, Delta m^2_21, Delta m^2_31``). This is averaged over the production profile of the
+``0, Delta m^2_21, Delta m^2_31``; an exact crossing needs a state that decouples exactly,
+e.g. ``theta13 = 0`` together with a 1-3 resonance on the path, which the SM matter term
+does not reach in the Sun below 20 MeV; for large NSI check with :func:`evolve_numerically`
+and :func:`adiabaticity`). This is averaged over the production profile of the
 source, :math:`P_{e\alpha}(E) = \sum_r f(r) P_{e\alpha}(E, r)`. With two flavours and no NSI
 it is the familiar ``1/2 + 1/2 cos 2 theta_12 cos 2 theta_12^m``.
 

@@ -23,6 +23,8 @@ from cevns.data import store as data
 #: the shared data folder of the project (beside the checkout) or, without it, the package
 SHARED = Path(os.environ.get("CEVNS_DATA_DIR") or data.shipped_dir())
 DRESDEN = "dresden_ii/data_release.txt"
+#: registered files: 92 of sections 1-5 of the shared data README, 7 solar files (section 9)
+N_FILES = 99
 
 
 def _sha(p: Path) -> str:
@@ -72,10 +74,12 @@ def _entry(sha: str, url: str = "https://example.org/x.txt", **extra: str) -> di
 )
 def test_registry_covers_the_shared_manifest():
     # /work/shared/data/MANIFEST.sha256 lists every delivered file with its checksum
+    # (sections 1-5); the solar folder (section 9) has its own MANIFEST, relative to it
     manifest = {}
-    for line in (SHARED / "MANIFEST.sha256").read_text().splitlines():
-        sha, name = line.split()
-        manifest[name.removeprefix("./")] = sha
+    for folder in ("", "solar/"):
+        for line in (SHARED / folder / "MANIFEST.sha256").read_text().splitlines():
+            sha, name = line.split()
+            manifest[folder + name.removeprefix("./")] = sha
     manifest.pop("README.md")
     reg = data.registry()
     assert set(reg) == set(manifest)
@@ -84,7 +88,7 @@ def test_registry_covers_the_shared_manifest():
 
 def test_all_registered_files_verify_in_the_data_dir():
     results = data.verify()
-    assert len(results) == len(data.list_files()) == 92
+    assert len(results) == len(data.list_files()) == N_FILES
     assert {r.status for r in results} == {"ok"}
 
 
@@ -329,13 +333,13 @@ def test_cli_data_list():
     assert re.search(
         r"^local\s+dresden_ii/data_release.txt\s+\[arXiv:2202.09672\]$", result.output, re.M
     )
-    assert len(result.output.splitlines()) == 92
+    assert len(result.output.splitlines()) == N_FILES
 
 
 def test_cli_data_verify_all():
     result = CliRunner().invoke(main, ["data", "verify"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "92 ok, 0 corrupt, 0 missing"
+    assert result.output.splitlines()[-1] == f"{N_FILES} ok, 0 corrupt, 0 missing"
 
 
 def test_cli_data_verify_corrupt_file(isolated):
@@ -345,7 +349,7 @@ def test_cli_data_verify_corrupt_file(isolated):
     result = CliRunner().invoke(main, ["data", "verify"])
     assert result.exit_code == 1
     assert f"MISMATCH {DRESDEN}" in result.stdout
-    assert result.stderr == "Error: 0 ok, 1 corrupt, 91 missing\n"
+    assert result.stderr == f"Error: 0 ok, 1 corrupt, {N_FILES - 1} missing\n"
 
 
 def test_cli_errors_are_one_line_without_traceback(isolated):
@@ -363,7 +367,8 @@ def test_cli_fetch_all_reports_failures(isolated):
     result = CliRunner().invoke(main, ["data", "fetch", "all"])
     assert result.exit_code == 1
     assert (
-        result.stderr.splitlines()[-1] == "Error: 92 of 92 files could not be fetched (see above)"
+        result.stderr.splitlines()[-1]
+        == f"Error: {N_FILES} of {N_FILES} files could not be fetched (see above)"
     )
 
 

@@ -10,6 +10,17 @@ table (:class:`~cevns.sources.flux.TabulatedFlux`); monochromatic lines may be a
     flavours = ["nue", "numu"]
     scale = 1.0                        # multiplies every column and line
     lines = { numu = [[29.79, 4.0e6]] }   # (E [MeV], Phi [1/(cm^2 s)])
+
+``solar``: the 8B and hep neutrinos at the Earth (:class:`~cevns.sources.solar.SolarFlux`),
+nu_e / nu_mu / nu_tau after adiabatic MSW conversion in the B16 Sun with the Standard Model
+matter term and the NuFIT 5.2 normal-ordering mixing (the flavour composition is fixed: the
+physics model of a fit enters the CEvNS cross section, not the solar propagation)::
+
+    [flux]
+    kind = "solar"
+    normalisation = "b16_gs98"         # or "b16_agss09", "sno_nc", or a total in 1/(cm^2 s)
+    components = ["8B", "hep"]
+    # hep_normalisation = "b16_gs98"   # default: the B16 value of the same composition
 """
 
 from __future__ import annotations
@@ -21,6 +32,9 @@ from cevns.config.components import Component, ComponentOptions, DataFile
 from cevns.core.exceptions import InvalidParameterError
 from cevns.core.flavour import FLAVOURS
 from cevns.sources.flux import TabulatedFlux
+from cevns.sources.solar import COMPONENTS as SOLAR_COMPONENTS
+from cevns.sources.solar import NORMALISATIONS as SOLAR_NORMALISATIONS
+from cevns.sources.solar import SolarFlux
 
 __all__ = ["COMPONENTS"]
 
@@ -73,6 +87,51 @@ def _tabulated(opts: TabulatedFluxOptions) -> TabulatedFlux:
         raise ValueError(msg) from None
 
 
+class SolarFluxOptions(ComponentOptions):
+    """``[flux] kind = "solar"``: 8B and hep neutrinos at the Earth (SM propagation)."""
+
+    normalisation: str | float = "b16_gs98"
+    components: list[str] = Field(default_factory=lambda: ["8B", "hep"], min_length=1)
+    hep_normalisation: str | float | None = None
+
+    @field_validator("normalisation", "hep_normalisation")
+    @classmethod
+    def _total(cls, value: str | float | None) -> str | float | None:
+        if isinstance(value, str) and value not in SOLAR_NORMALISATIONS:
+            known = ", ".join(SOLAR_NORMALISATIONS)
+            msg = f"unknown normalisation {value!r}; expected one of {known} or a number"
+            raise ValueError(msg)
+        if isinstance(value, float | int) and not value > 0:
+            msg = f"a total flux must be > 0 in 1/(cm^2 s), got {value!r}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("components")
+    @classmethod
+    def _components(cls, value: list[str]) -> list[str]:
+        for c in value:
+            if c not in SOLAR_COMPONENTS:
+                msg = (
+                    f"unknown solar component {c!r}; expected one of {', '.join(SOLAR_COMPONENTS)}"
+                )
+                raise ValueError(msg)
+        if len(set(value)) != len(value):
+            msg = f"components must be unique, got {value}"
+            raise ValueError(msg)
+        return value
+
+
+def _solar(opts: SolarFluxOptions) -> SolarFlux:
+    try:
+        return SolarFlux(
+            normalisation=opts.normalisation,
+            components=tuple(opts.components),
+            hep_normalisation=opts.hep_normalisation,
+        )
+    except InvalidParameterError as err:
+        raise ValueError(str(err)) from None
+
+
 #: the kinds of this module, declared in the ``cevns.components`` entry points
 COMPONENTS: tuple[Component, ...] = (
     Component(
@@ -81,5 +140,12 @@ COMPONENTS: tuple[Component, ...] = (
         TabulatedFluxOptions,
         _tabulated,
         "dPhi/dE per flavour from a text table (linear interpolation)",
+    ),
+    Component(
+        "flux",
+        "solar",
+        SolarFluxOptions,
+        _solar,
+        "solar 8B + hep neutrinos at the Earth per flavour (B16, adiabatic MSW, SM mixing)",
     ),
 )

@@ -11,14 +11,15 @@ from cevns.experiments.coherent_lar_2020 import (
     RELEASE_FILES,
     TIME_EDGES_US,
     LAr2020Detector,
-    LArTemplateBackground,
     coherent_lar_2020_flux,
     coherent_lar_2020_parameters,
     lar_2020_background,
     lar_2020_dataset,
     release_pdf,
 )
+from cevns.likelihood.background import TemplateBackground
 from cevns.likelihood.signal import Signal
+from cevns.likelihood.systematics import ShapeSystematic
 from cevns.physics.form_factors import Helm
 from cevns.physics.nsi import NSIModel
 from cevns.stats.fit import fit
@@ -261,11 +262,11 @@ def test_bad_input():
     with pytest.raises(UnknownNameError):
         lar_2020_background("neutrons")
     with pytest.raises(InvalidParameterError, match=">= 0"):
-        LArTemplateBackground("b", [1.0, -1.0])
+        TemplateBackground("b", [1.0, -1.0])
     with pytest.raises(InvalidParameterError, match="shape"):
-        LArTemplateBackground("b", [1.0, 1.0], variations={"s": ([1.0], None)})
+        TemplateBackground("b", [1.0, 1.0], systematics=[ShapeSystematic.updown("b_s", [1.0])])
     with pytest.raises(InvalidParameterError):
-        LArTemplateBackground("b", [1.0], norm_prior=(1.0, 0.0))
+        TemplateBackground("b", [1.0], norm_prior=(1.0, 0.0))
     with pytest.raises(InvalidConfigError, match="did you mean"):
         load_experiment("coherent_lar_2020", {"detector.timming": "release"})
     with pytest.raises(InvalidConfigError, match="prompt BRN only"):

@@ -52,7 +52,7 @@ the detector is told ``normalise_sm_to = 128`` (off by default).
 
 Backgrounds
 -----------
-:class:`LArTemplateBackground`: the release PDFs of prompt beam-related neutrons (BRN,
+:func:`lar_2020_background`: the release PDFs of prompt beam-related neutrons (BRN,
 497 predicted), delayed BRN (33) and the steady-state background (3152 in the template,
 3154 +- 25 predicted) with a normalisation whose Gaussian prior is the release
 prediction (497 +- 160, 33 +- 33, 3154 +- 25; the prior mean and width are divided by the
@@ -94,7 +94,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -108,9 +108,9 @@ from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES, Detector
 from cevns.detectors.quenching import LinearQuenching
 from cevns.detectors.resolution import RelativeGaussian
-from cevns.likelihood.background import Background
+from cevns.likelihood.background import TemplateBackground
 from cevns.likelihood.dataset import Dataset
-from cevns.physics.families import Parameter
+from cevns.likelihood.systematics import ShapeSystematic
 from cevns.physics.nuclei import Target
 from cevns.sources.spallation import (
     SNS_PULSE_MEAN_US,
@@ -129,7 +129,6 @@ __all__ = [
     "RELEASE_FILES",
     "TIME_EDGES_US",
     "LAr2020Detector",
-    "LArTemplateBackground",
     "coherent_lar_2020_flux",
     "coherent_lar_2020_parameters",
     "lar_2020_background",
@@ -571,89 +570,6 @@ def lar_2020_dataset() -> Dataset:
 
 
 # --------------------------------------------------------------------------- backgrounds
-class LArTemplateBackground(Background):
-    """A release template with a normalisation prior and optional shape nuisances.
-
-    ``mu = norm * max(T0 + sum_k delta_k(theta_k), 0)`` with ``delta_k = theta_k (T_k+ - T0)``
-    for ``theta_k >= 0`` and ``theta_k (T0 - T_k-)`` below (a missing ``T_k-`` is the
-    mirror ``2 T0 - T_k+``). Parameters: ``<name>_norm`` (prior ``norm_prior``) and
-    ``<name>_<k>`` (prior N(0, 1)).
-
-    Parameters
-    ----------
-    name : str
-    template : array
-        Nominal counts per bin, >= 0.
-    norm_prior : (mean, sigma), optional
-        Gaussian prior of the normalisation; ``None`` for a free normalisation.
-    variations : mapping name -> (up, down or None)
-        Templates at theta = +1 and -1.
-    norm_limits : (float, float)
-
-    Examples
-    --------
-    >>> bkg = LArTemplateBackground("b", [1.0, 3.0], norm_prior=(1.0, 0.1),
-    ...                             variations={"s": ([2.0, 2.0], None)})
-    >>> [p.name for p in bkg.parameters]
-    ['b_norm', 'b_s']
-    >>> bkg.expected({"b_s": -1.0}).tolist()
-    [0.0, 4.0]
-    """
-
-    def __init__(
-        self,
-        name: str,
-        template: Any,
-        *,
-        norm_prior: tuple[float, float] | None = None,
-        variations: Mapping[str, tuple[Any, Any | None]] | None = None,
-        norm_limits: tuple[float, float] = (0.0, 10.0),
-    ) -> None:
-        self.name = name
-        t0 = np.asarray(template, dtype=np.float64)
-        if t0.ndim != 1 or np.any(~np.isfinite(t0)) or np.any(t0 < 0):
-            msg = f"{name}: template must be a 1D array of finite counts >= 0"
-            raise InvalidParameterError(msg)
-        self.template = t0
-        ups, downs, names = [], [], []
-        for k, (up, down) in (variations or {}).items():
-            u = np.asarray(up, dtype=np.float64)
-            d = 2.0 * t0 - u if down is None else np.asarray(down, dtype=np.float64)
-            if u.shape != t0.shape or d.shape != t0.shape:
-                msg = f"{name}: variation {k!r} must have the template's shape {t0.shape}"
-                raise InvalidParameterError(msg)
-            ups.append(u - t0)
-            downs.append(t0 - d)
-            names.append(k)
-        self._up = np.array(ups).reshape(len(names), t0.size)
-        self._down = np.array(downs).reshape(len(names), t0.size)
-        self.variation_names = tuple(names)
-        if norm_prior is not None:
-            check_positive(f"{name}: norm prior sigma", norm_prior[1])
-        start = 1.0 if norm_prior is None else float(norm_prior[0])
-        step = 0.1 if norm_prior is None else float(norm_prior[1])
-        params = [
-            Parameter(
-                f"{name}_norm",
-                start,
-                norm_limits,
-                step,
-                prior=None if norm_prior is None else (float(norm_prior[0]), float(norm_prior[1])),
-            )
-        ]
-        params += [Parameter(f"{name}_{k}", 0.0, (-5.0, 5.0), 1.0, prior=(0.0, 1.0)) for k in names]
-        self.parameters = tuple(params)
-        self._theta_names = tuple(f"{name}_{k}" for k in names)
-
-    def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        norm = values[f"{self.name}_norm"]
-        if not self._theta_names:
-            return np.asarray(norm * self.template, dtype=np.float64)
-        theta = np.array([values[n] for n in self._theta_names])
-        shift = np.where(theta[:, None] >= 0, self._up, self._down) * theta[:, None]
-        return np.asarray(norm * np.clip(self.template + shift.sum(axis=0), 0.0, None))
-
-
 _BRN_VARIATIONS = {
     "energy": ("prompt_brn+1sigEnergy", "prompt_brn-1sigEnergy"),
     "timing_mean": ("prompt_brn+1sigTimingMean", "prompt_brn-1sigTimingMean"),
@@ -666,8 +582,12 @@ def lar_2020_background(
     *,
     prior: Literal["prediction", "none"] = "prediction",
     shape_systematics: bool = False,
-) -> LArTemplateBackground:
-    """One background of the release as a :class:`LArTemplateBackground`.
+) -> TemplateBackground:
+    """One background of the release as a :class:`~cevns.likelihood.background.TemplateBackground`.
+
+    ``mu = norm * max(T0 + sum_k delta_k(theta_k), 0)``: the shape variants enter as
+    :class:`~cevns.likelihood.systematics.ShapeSystematic` (piecewise linear; a missing -1
+    sigma variant is the mirror ``2 T0 - T_k+``).
 
     Parameters
     ----------
@@ -700,17 +620,20 @@ def lar_2020_background(
             p[f"{component}_prediction"] / total,
             p[f"{component}_prediction_sigma"] / total,
         )
-    variations: dict[str, tuple[Any, Any | None]] = {}
+    syst = []
     if shape_systematics:
         if component != "prompt_brn":
             msg = f"shape systematics are released for the prompt BRN only, not {component!r}"
             raise InvalidParameterError(msg)
         for k, (up, down) in _BRN_VARIATIONS.items():
-            variations[k] = (
-                release_pdf(up).ravel(),
-                None if down is None else release_pdf(down).ravel(),
+            syst.append(
+                ShapeSystematic.updown(
+                    f"{component}_{k}",
+                    release_pdf(up).ravel(),
+                    None if down is None else release_pdf(down).ravel(),
+                )
             )
-    return LArTemplateBackground(component, t0, norm_prior=norm_prior, variations=variations)
+    return TemplateBackground(component, t0, norm_prior=norm_prior, systematics=syst)
 
 
 # --------------------------------------------------------------------------- components
@@ -779,7 +702,7 @@ class BackgroundOptions(ComponentOptions):
     shape_systematics: bool = False
 
 
-def _background(opts: BackgroundOptions, dataset: Dataset | None = None) -> LArTemplateBackground:
+def _background(opts: BackgroundOptions, dataset: Dataset | None = None) -> TemplateBackground:
     if opts.shape_systematics and opts.component != "prompt_brn":
         msg = f"shape_systematics: released for the prompt BRN only, not {opts.component!r}"
         raise ValueError(msg)

@@ -11,17 +11,13 @@ from cevns.experiments.coherent_lar_2020 import (
     RELEASE_FILES,
     TIME_EDGES_US,
     LAr2020Detector,
-    coherent_lar_2020_flux,
     coherent_lar_2020_parameters,
     lar_2020_background,
     lar_2020_dataset,
     release_pdf,
 )
 from cevns.likelihood.background import TemplateBackground
-from cevns.likelihood.signal import Signal
 from cevns.likelihood.systematics import ShapeSystematic
-from cevns.physics.form_factors import Helm
-from cevns.physics.nsi import NSIModel
 from cevns.stats.fit import fit
 
 PFX = "coherent_lar_2020."
@@ -132,12 +128,9 @@ def test_sm_prediction_vs_release(lar):
 
 
 def test_normalise_sm_to_option():
-    flux = coherent_lar_2020_flux()
-    det = LAr2020Detector(normalise_sm_to=128.0)
-    timing = det.timing_for(flux)
-    assert det.normalisation_factor == pytest.approx(128.0 / SM_EVENTS, rel=1e-3)
-    sig = Signal(flux, det, form_factor=Helm(), timing=timing)
-    assert sig.expected_counts(NSIModel.sm()).sum() == pytest.approx(128.0, rel=1e-9)
+    exp = load_experiment("coherent_lar_2020", {"detector.normalise_sm_to": 128.0})
+    assert exp.exposure_factor == pytest.approx(128.0 / SM_EVENTS, rel=1e-3)
+    assert exp.expected("sm").signal.sum() == pytest.approx(128.0, rel=1e-9)
 
 
 # ---------------------------------------------------------------- backgrounds

@@ -9,7 +9,9 @@ file, the key path and the offending value; unknown keys get a did-you-mean.
 Experiment files have sections ``[flux]``, ``[detector]``, ``[dataset]``,
 ``[[backgrounds]]`` and ``[signal]``. The first four have a ``kind`` that selects a
 registered component builder (:func:`register_component`), whose own options model
-validates the rest of the section.
+validates the rest of the section. A detector builder returns a detector or a
+:class:`~cevns.likelihood.experiment.DetectorSetup` that also declares the time fractions of
+a pulsed source, the systematics and an exposure normalisation of the experiment.
 """
 
 from __future__ import annotations
@@ -170,6 +172,8 @@ def load_experiment(
     f = cfg.file
     flux = _build_component("flux", f.flux, cfg.source, "flux")
     built = _build_component("detector", f.detector, cfg.source, "detector")
+    # a detector component returns a detector or a DetectorSetup (timing, systematics, ...)
+    setup = built if isinstance(built, DetectorSetup) else DetectorSetup(built)
     dataset = _build_component("dataset", f.dataset, cfg.source, "dataset")
     backgrounds = [
         _build_component("backgrounds", b, cfg.source, f"backgrounds.{i}", dataset=dataset)
@@ -181,21 +185,13 @@ def load_experiment(
         "unity": Unity(),
     }
     ff = ffs[f.signal.form_factor]
-    # a detector component returns a detector or a DetectorSetup (timing, systematics, ...)
-    if isinstance(built, DetectorSetup):
-        setup = built
-        timing = None if setup.timing is None else setup.timing(tuple(flux.flavours))
-    else:  # detectors not migrated to DetectorSetup yet (removed in a later commit)
-        setup = DetectorSetup(built)
-        hook = getattr(built, "timing_for", None)
-        timing = hook(flux) if callable(hook) else None
     signal = Signal(
         flux,
         setup.detector,
         form_factor=ff,
         kinematics=f.signal.kinematics,
         n_enu=f.signal.n_enu,
-        timing=timing,
+        timing=None if setup.timing is None else setup.timing(tuple(flux.flavours)),
     )
     try:
         return Experiment(

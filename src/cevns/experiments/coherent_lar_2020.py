@@ -48,7 +48,9 @@ Signal
 The release's CEvNS PDF is itself exactly factorised as ``N[E] p(F90|E) p(t)`` (checked
 to 6e-6), so the only release information used for the signal is ``p(F90|E)`` (and
 ``p(t)`` with ``timing = "release"``); its normalisation (128 events) is not used unless
-the detector is told ``normalise_sm_to = 128`` (off by default).
+the detector is told ``normalise_sm_to = 128`` (off by default; a
+:class:`~cevns.likelihood.experiment.NormaliseToEvents` with the SM at radiative couplings and
+Helm form factors, in the events inside the histogram).
 
 Backgrounds
 -----------
@@ -110,7 +112,10 @@ from cevns.detectors.quenching import LinearQuenching
 from cevns.detectors.resolution import RelativeGaussian
 from cevns.likelihood.background import TemplateBackground
 from cevns.likelihood.dataset import Dataset
+from cevns.likelihood.experiment import DetectorSetup, NormaliseToEvents
 from cevns.likelihood.systematics import ShapeSystematic
+from cevns.physics.form_factors import Helm
+from cevns.physics.nsi import NSIModel
 from cevns.physics.nuclei import Target
 from cevns.sources.spallation import (
     SNS_PULSE_MEAN_US,
@@ -363,11 +368,6 @@ class LAr2020Detector(Detector):
         axis (96 bins, for studies only: it does not match the release dataset).
     pulse_mean_us, pulse_sigma_us : float, optional
         SNS proton trace for ``timing="pulsed"``; default the release's 0.44 and 0.15 us.
-    normalise_sm_to : float, optional
-        If given, the live time is rescaled (an *effective* exposure) so that the SM
-        (radiative couplings at sin^2 theta_W = 0.23129, Helm form factors) gives this
-        many events inside the histogram; the factor is kept in
-        :attr:`normalisation_factor`. Off by default: the framework's absolute prediction.
     n_nodes : int
         Recoil-energy nodes of the response.
 
@@ -391,7 +391,6 @@ class LAr2020Detector(Detector):
         timing: Literal["pulsed", "release", "none"] = "pulsed",
         pulse_mean_us: float | None = None,
         pulse_sigma_us: float | None = None,
-        normalise_sm_to: float | None = None,
         n_nodes: int = DEFAULT_NODES,
         name: str = "coherent_lar_2020",
     ) -> None:
@@ -435,12 +434,6 @@ class LAr2020Detector(Detector):
                 p["pulse_sigma_us"] if pulse_sigma_us is None else float(pulse_sigma_us)
             ),
         )
-        self.normalise_sm_to = (
-            None if normalise_sm_to is None else check_positive("normalise_sm_to", normalise_sm_to)
-        )
-        self.nominal_live_days = self.live_days
-        self.normalisation_factor = 1.0
-        self.absolute_sm_events: float | None = None
         x, eff = _release_efficiency()
         n_fine = round(ENERGY_EDGES_KEVEE[-1] / _FINE_STEP_KEVEE)
         self._fine_edges = np.linspace(0.0, ENERGY_EDGES_KEVEE[-1], n_fine + 1)
@@ -503,35 +496,6 @@ class LAr2020Detector(Detector):
             shape = shape / shape.sum()
             prompt, delayed = shape * prompt.sum(), shape * delayed.sum()
         return flavour_time_fractions(flavours, prompt, delayed)
-
-    def sm_counts(self, flux: Any) -> float:
-        """SM events in the histogram at the current exposure (the reference of the option)."""
-        from cevns.likelihood.signal import Signal
-        from cevns.physics.form_factors import Helm
-        from cevns.physics.nsi import NSIModel
-
-        timing = None if self.timing == "none" else self.time_fractions(tuple(flux.flavours))
-        sig = Signal(flux, self, form_factor=Helm(), timing=timing)
-        return float(sig.expected_counts(NSIModel.sm()).sum())
-
-    def timing_for(self, flux: Any) -> dict[str, NDArray[np.float64]] | None:
-        """Time fractions per flavour (hook of :func:`cevns.config.loader.load_experiment`).
-
-        Also applies ``normalise_sm_to`` (if set), since this is where the detector first
-        sees the flux.
-        """
-        if self.normalise_sm_to is not None:
-            self.live_days = self.nominal_live_days
-            absolute = self.sm_counts(flux)
-            if not absolute > 0:
-                msg = f"the SM gives {absolute!r} events: nothing to normalise"
-                raise InvalidParameterError(msg)
-            self.absolute_sm_events = absolute
-            self.normalisation_factor = self.normalise_sm_to / absolute
-            self.live_days = self.nominal_live_days * self.normalisation_factor
-        if self.timing == "none":
-            return None
-        return self.time_fractions(tuple(flux.flavours))
 
 
 # --------------------------------------------------------------------------- data
@@ -669,8 +633,8 @@ class DetectorOptions(ComponentOptions):
     n_nodes: int = Field(DEFAULT_NODES, ge=50)
 
 
-def _detector(opts: DetectorOptions) -> LAr2020Detector:
-    return LAr2020Detector(
+def _detector(opts: DetectorOptions) -> DetectorSetup:
+    det = LAr2020Detector(
         mass_kg=opts.mass_kg,
         live_days=opts.live_days,
         qf_a=opts.qf_a,
@@ -681,9 +645,13 @@ def _detector(opts: DetectorOptions) -> LAr2020Detector:
         timing=opts.timing,
         pulse_mean_us=opts.pulse_mean_us,
         pulse_sigma_us=opts.pulse_sigma_us,
-        normalise_sm_to=opts.normalise_sm_to,
         n_nodes=opts.n_nodes,
     )
+    norm = None
+    if opts.normalise_sm_to is not None:  # the SM (radiative couplings, Helm) in the histogram
+        norm = NormaliseToEvents(opts.normalise_sm_to, NSIModel.sm(), Helm())
+    timing = None if det.timing == "none" else det.time_fractions
+    return DetectorSetup(det, timing=timing, normalisation=norm)
 
 
 class DatasetOptions(ComponentOptions):

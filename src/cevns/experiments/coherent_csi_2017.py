@@ -76,6 +76,7 @@ __all__ = [
     "coherent_csi_2017_flux",
     "coherent_csi_2017_parameters",
     "count_only_dataset",
+    "csi_2017_histograms",
     "p_c_seed002",
     "timing_counts",
     "timing_counts_dataset",
@@ -104,6 +105,7 @@ _DATA_FILES = {
 }
 _PE_STEP = 2.0  # PE bins of the release: [0, 2), [2, 4), ..., [48, 50)
 _T_STEP = 0.5  # time bins of the release [us]: [0, 0.5), ..., [11.5, 12)
+_N_PE, _N_T = 25, 24
 
 
 # --------------------------------------------------------------------------- release values
@@ -419,12 +421,44 @@ class RecoilThresholdDetector(Detector):
 
 
 # --------------------------------------------------------------------------- data
-def _release_table(beam: Literal["on", "off"], window: str) -> NDArray[np.float64]:
-    table = data.load_table(_DATA_FILES[(beam, window)])
-    if table.shape != (600, 3):
-        msg = f"{_DATA_FILES[(beam, window)]}: expected 600 rows x 3 columns, got {table.shape}"
+def csi_2017_histograms(
+    beam: Literal["on", "off"] = "on",
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Coincidence and anti-coincidence histograms of the 2017 release, shape (25, 24).
+
+    Rows: 2-PE bins ``[0, 2) .. [48, 50)``; columns: 0.5 us bins ``[0, 0.5) .. [11.5, 12)``.
+
+    Examples
+    --------
+    >>> c, ac = csi_2017_histograms()
+    >>> float(c.sum()), float(ac.sum())
+    (1207.0, 1032.0)
+    """
+    if beam not in ("on", "off"):
+        msg = f"beam must be 'on' or 'off', got {beam!r}"
         raise InvalidParameterError(msg)
-    return table
+    out = []
+    for window in ("coincidence", "anticoincidence"):
+        name = _DATA_FILES[(beam, window)]
+        table = data.load_table(name)
+        if table.shape != (_N_PE * _N_T, 3):
+            msg = f"{name}: expected 600 rows x 3 columns, got {table.shape}"
+            raise InvalidParameterError(msg)
+        pe = np.round((table[:, 0] - 1.0) / _PE_STEP).astype(int)
+        t = np.round((table[:, 1] - 0.25) / _T_STEP).astype(int)
+        hist = np.zeros((_N_PE, _N_T))
+        np.add.at(hist, (pe, t), table[:, 2])
+        out.append(hist)
+    return out[0], out[1]
+
+
+def _grid_slice(name: str, window: Sequence[float], step: float, top: float) -> slice:
+    if len(window) != 2:
+        msg = f"{name} must be (lo, hi), got {list(window)}"
+        raise InvalidParameterError(msg)
+    _check_window(name, window, step, top)
+    lo, hi = (float(v) for v in window)
+    return slice(round(lo / step), round(hi / step))
 
 
 def _check_window(name: str, window: Sequence[float], step: float, top: float) -> None:
@@ -464,23 +498,10 @@ def timing_counts(
     >>> c.tolist(), ac.tolist()
     ([153.0, 702.0], [102.0, 601.0])
     """
-    if beam not in ("on", "off"):
-        msg = f"beam must be 'on' or 'off', got {beam!r}"
-        raise InvalidParameterError(msg)
-    _check_window("pe_range", pe_range, _PE_STEP, 50.0)
-    for i, w in enumerate(windows_us):
-        _check_window(f"windows_us[{i}]", w, _T_STEP, 12.0)
-    c = _release_table(beam, "coincidence")
-    ac = _release_table(beam, "anticoincidence")
-    if not (np.array_equal(c[:, :2], ac[:, :2])):
-        msg = "coincidence and anti-coincidence files have different bin centres"
-        raise InvalidParameterError(msg)
-    pe, t = c[:, 0], c[:, 1]
-    in_pe = (pe > pe_range[0]) & (pe < pe_range[1])
-    lo = np.array([w[0] for w in windows_us], dtype=np.float64)[:, None]
-    hi = np.array([w[1] for w in windows_us], dtype=np.float64)[:, None]
-    sel = in_pe[None, :] & (t[None, :] > lo) & (t[None, :] < hi)
-    return sel.astype(np.float64) @ c[:, 2], sel.astype(np.float64) @ ac[:, 2]
+    ps = _grid_slice("pe_range", pe_range, _PE_STEP, 50.0)
+    ts = [_grid_slice(f"windows_us[{i}]", w, _T_STEP, 12.0) for i, w in enumerate(windows_us)]
+    c, ac = csi_2017_histograms(beam)
+    return np.array([c[ps, t].sum() for t in ts]), np.array([ac[ps, t].sum() for t in ts])
 
 
 def timing_counts_dataset(

@@ -80,17 +80,22 @@ from cevns.detectors.base import DEFAULT_NODES, ScintillatorDetector
 from cevns.detectors.efficiency import SigmoidAcceptance2017, SigmoidEfficiency2021
 from cevns.detectors.quenching import ConstantQuenching, PolynomialQuenching, Quenching
 from cevns.experiments.coherent_csi_2017 import (
+    _N_PE,
+    _PE_STEP,
+    _T_STEP,
     CSI_2017_LIVE_DAYS,
     CSI_2017_MASS_KG,
-    _check_window,
+    PiDARTiming,
+    _grid_slice,
     coherent_csi_2017_parameters,
+    csi_2017_histograms,
 )
 from cevns.likelihood.background import TemplateBackground
 from cevns.likelihood.dataset import Dataset
 from cevns.likelihood.experiment import DetectorSetup, Systematic
 from cevns.likelihood.systematics import ShapeSystematic
 from cevns.physics.nuclei import Target
-from cevns.sources.spallation import TimingPDF, flavour_time_fractions
+from cevns.sources.spallation import flavour_time_fractions
 
 __all__ = [
     "CSI_2017_PUBLISHED_FIT_EVENTS",
@@ -130,17 +135,6 @@ CSI_2021_MASS_KG: float = 14.6
 #: CsI 2021 protons on target, 13.99 GWh (third-party code using the 2021 release).
 CSI_2021_POT: float = 3.198e23
 
-_FILES_2017 = {
-    "on_c": "coherent_csi_2017/data_coincidence_beamOn.txt",
-    "on_ac": "coherent_csi_2017/data_anticoincidence_beamOn.txt",
-    "off_c": "coherent_csi_2017/data_coincidence_beamOff.txt",
-    "off_ac": "coherent_csi_2017/data_anticoincidence_beamOff.txt",
-}
-_PE_STEP_2017 = 2.0
-_T_STEP_2017 = 0.5
-_N_PE_2017 = 25
-_N_T_2017 = 24
-
 
 # =========================================================================== acceptance
 @dataclass(frozen=True)
@@ -166,46 +160,6 @@ class ShiftedAcceptance:
 
 
 # =========================================================================== 2017
-def csi_2017_histograms(
-    beam: Literal["on", "off"] = "on",
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Coincidence and anti-coincidence histograms of the 2017 release, shape (25, 24).
-
-    Rows: 2-PE bins ``[0, 2) .. [48, 50)``; columns: 0.5 us bins ``[0, 0.5) .. [11.5, 12)``.
-
-    Examples
-    --------
-    >>> c, ac = csi_2017_histograms()
-    >>> float(c.sum()), float(ac.sum())
-    (1207.0, 1032.0)
-    """
-    if beam not in ("on", "off"):
-        msg = f"beam must be 'on' or 'off', got {beam!r}"
-        raise InvalidParameterError(msg)
-    out = []
-    for window in ("c", "ac"):
-        name = _FILES_2017[f"{beam}_{window}"]
-        table = data.load_table(name)
-        if table.shape != (_N_PE_2017 * _N_T_2017, 3):
-            msg = f"{name}: expected 600 rows x 3 columns, got {table.shape}"
-            raise InvalidParameterError(msg)
-        pe = np.round((table[:, 0] - 1.0) / _PE_STEP_2017).astype(int)
-        t = np.round((table[:, 1] - 0.25) / _T_STEP_2017).astype(int)
-        hist = np.zeros((_N_PE_2017, _N_T_2017))
-        np.add.at(hist, (pe, t), table[:, 2])
-        out.append(hist)
-    return out[0], out[1]
-
-
-def _grid_slice(name: str, window: Sequence[float], step: float, top: float) -> slice:
-    if len(window) != 2:
-        msg = f"{name} must be (lo, hi), got {list(window)}"
-        raise InvalidParameterError(msg)
-    _check_window(name, window, step, top)
-    lo, hi = (float(v) for v in window)
-    return slice(round(lo / step), round(hi / step))
-
-
 def csi_2017_dataset(
     pe_range: Sequence[float] = (6.0, 30.0),
     t_range_us: Sequence[float] = (0.0, 12.0),
@@ -229,11 +183,11 @@ def csi_2017_dataset(
     >>> d.shape, float(d.counts.sum())
     ((12, 24), 855.0)
     """
-    ps = _grid_slice("pe_range", pe_range, _PE_STEP_2017, 50.0)
-    ts = _grid_slice("t_range_us", t_range_us, _T_STEP_2017, 12.0)
+    ps = _grid_slice("pe_range", pe_range, _PE_STEP, 50.0)
+    ts = _grid_slice("t_range_us", t_range_us, _T_STEP, 12.0)
     c, ac = csi_2017_histograms(beam)
-    pe_edges = np.arange(ps.start, ps.stop + 1) * _PE_STEP_2017
-    t_edges = np.arange(ts.start, ts.stop + 1) * _T_STEP_2017
+    pe_edges = np.arange(ps.start, ps.stop + 1) * _PE_STEP
+    t_edges = np.arange(ts.start, ts.stop + 1) * _T_STEP
     return Dataset(
         "coherent_csi_2017_pe_time",
         c[ps, ts],
@@ -256,8 +210,8 @@ def _dataset_slices(dataset: Dataset) -> tuple[slice, slice]:
         msg = f"a COHERENT CsI 2017 background needs a PE x time dataset, got {dataset.shape}"
         raise InvalidParameterError(msg)
     pe, t = dataset.edges
-    ps = _grid_slice("dataset PE edges", (pe[0], pe[-1]), _PE_STEP_2017, 50.0)
-    ts = _grid_slice("dataset time edges", (t[0], t[-1]), _T_STEP_2017, 12.0)
+    ps = _grid_slice("dataset PE edges", (pe[0], pe[-1]), _PE_STEP, 50.0)
+    ts = _grid_slice("dataset time edges", (t[0], t[-1]), _T_STEP, 12.0)
     if pe.size - 1 != ps.stop - ps.start or t.size - 1 != ts.stop - ts.start:
         msg = "the dataset must use the release's 2-PE x 0.5 us bins"
         raise InvalidParameterError(msg)
@@ -360,7 +314,7 @@ def csi_2017_brn_template(
     acc = SigmoidAcceptance2017(p["acceptance_a"], p["acceptance_k"], p["acceptance_x0"])
     lower = pdf[:, 0] - 0.5  # 1-PE bins [n, n + 1)
     per_pe = pdf[:, 1] * p["beam_energy_gwh"] * acc(lower + acceptance_shift)
-    per_2pe = per_pe.reshape(_N_PE_2017, 2).sum(axis=1)
+    per_2pe = per_pe.reshape(_N_PE, 2).sum(axis=1)
     timing = data.load_table("coherent_csi_2017/arrivalTimePDF_promptNeutrons.txt")[:, 1]
     return np.asarray(np.outer(per_2pe[pe_slice], timing[t_slice]), dtype=np.float64)
 
@@ -387,18 +341,6 @@ def csi_2017_brn(
     ps, ts = _dataset_slices(dataset)
     tpl = csi_2017_brn_template(ps, ts, acceptance_shift=acceptance_shift)
     return TemplateBackground(name, tpl, norm_uncertainty=norm_uncertainty, norm_limits=(0.0, 5.0))
-
-
-def _pidar_fractions_2017(
-    t_edges: NDArray[np.float64],
-) -> Callable[[Sequence[str]], dict[str, NDArray[np.float64]]]:
-    prompt = TimingPDF.from_coherent_csi_2017("prompt_neutrinos").integrate(t_edges)
-    delayed = TimingPDF.from_coherent_csi_2017("delayed_neutrinos").integrate(t_edges)
-
-    def fractions(flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
-        return flavour_time_fractions(flavours, prompt, delayed)
-
-    return fractions
 
 
 def csi_2017_full_detector(
@@ -439,10 +381,10 @@ def csi_2017_full_detector(
     n_nodes : int
         Recoil-energy nodes of the response.
     """
-    ps = _grid_slice("pe_range", pe_range, _PE_STEP_2017, 50.0)
-    ts = _grid_slice("t_range_us", t_range_us, _T_STEP_2017, 12.0)
-    pe_edges = np.arange(ps.start, ps.stop + 1) * _PE_STEP_2017
-    t_edges = np.arange(ts.start, ts.stop + 1) * _T_STEP_2017
+    ps = _grid_slice("pe_range", pe_range, _PE_STEP, 50.0)
+    ts = _grid_slice("t_range_us", t_range_us, _T_STEP, 12.0)
+    pe_edges = np.arange(ps.start, ps.stop + 1) * _PE_STEP
+    t_edges = np.arange(ts.start, ts.stop + 1) * _T_STEP
     p = coherent_csi_2017_parameters()
     raw = data.load_yaml("coherent_csi_2017/coherent_parameters.yaml")
     acc_pars = {q["name"]: q for q in raw["acceptanceEfficiency"]["parameters"]}
@@ -489,7 +431,9 @@ def csi_2017_full_detector(
                 )
             )
     return DetectorSetup(
-        make(qf0, nominal_acc, ""), timing=_pidar_fractions_2017(t_edges), systematics=tuple(syst)
+        make(qf0, nominal_acc, ""),
+        timing=PiDARTiming(tuple(t_edges), "coherent_pdf").fractions,
+        systematics=tuple(syst),
     )
 
 

@@ -133,6 +133,34 @@ def test_two_axis_grid_code4p_tensor_product():
     np.testing.assert_allclose(bkg.expected({"ly": 0.5, "qy": -0.5}), want, rtol=1e-13)
 
 
+def test_systematics_of_one_component_add_their_deltas():
+    nominal = np.array([10.0, 4.0])
+    up, down, one_sided = np.array([13.0, 5.0]), np.array([8.0, 3.5]), np.array([11.0, 2.0])
+    axis = (-1.0, 0.0, 1.0)
+    grid = {
+        (a, b): nominal + np.array([a + 2 * b, a * b])
+        for a in axis
+        for b in axis
+        if (a, b) != (0, 0)
+    }
+    syst = [
+        ShapeSystematic.updown("s", up, down, code="4p"),
+        ShapeSystematic.updown("m", one_sided),
+        ShapeSystematic(("ly", "qy"), [axis, axis], grid),
+    ]
+    bkg = TemplateBackground("b", nominal, systematics=syst)
+    s, m, ly, qy = 0.5, -0.7, 0.25, -0.5
+    q = s * s * (15 - 10 * s * s + 3 * s**4) / 16  # 4p: alpha S + A-term, S, A per bin
+    delta_s = s * 0.5 * ((up - nominal) + (nominal - down)) + q * (
+        (up - nominal) - (nominal - down)
+    )
+    delta_m = m * (one_sided - nominal)  # mirrored: linear on both sides
+    delta_grid = np.array([ly + 2 * qy, ly * qy])  # bilinear reproduces a + 2b and ab
+    want = np.clip(nominal + delta_s + delta_m + delta_grid, 0.0, None)
+    got = bkg.expected({"s": s, "m": m, "ly": ly, "qy": qy})
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
 # ---------------------------------------------------------------- morphed signal in a cost
 EDGES = [6.0, 10.0, 16.0, 22.0, 30.0]
 QF0, DQF = 0.0878, 0.0166

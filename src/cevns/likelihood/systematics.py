@@ -485,7 +485,32 @@ class Morphing:
             msg = f"shape systematics share nuisance names: {dup}"
             raise InvalidParameterError(msg)
         self.variants: tuple[Any, ...] = tuple(v for s in self.systematics for v in s.variants)
-        self._axes = np.cumsum([0] + [len(s.names) for s in self.systematics])
+        # vectorised coefficients: +-1 sigma pairs by code, one-sided (mirrored) variations,
+        # and the general (grid) systematics evaluated one by one
+        self._pairs: dict[ShapeCode, tuple[list[int], list[int], list[int]]] = {}
+        self._mirrored: tuple[list[int], list[int]] = ([], [])
+        self._grids: list[tuple[ShapeSystematic, int, int, int]] = []
+        i_alpha = i_var = 0
+        for syst in self.systematics:
+            n_axes, n_var = len(syst.names), len(syst.variants)
+            axis = syst.axes[0].tolist() if n_axes == 1 else None
+            if axis == [-1.0, 0.0, 1.0]:
+                ia, i_down, i_up = self._pairs.setdefault(syst.code, ([], [], []))
+                ia.append(i_alpha)
+                i_down.append(i_var)  # points are (-1,), (1,)
+                i_up.append(i_var + 1)
+            elif axis == [0.0, 1.0]:
+                self._mirrored[0].append(i_alpha)
+                self._mirrored[1].append(i_var)
+            else:
+                self._grids.append((syst, i_alpha, i_var, n_var))
+            i_alpha += n_axes
+            i_var += n_var
+        self._pair_index = [
+            (code, np.array(ia), np.array(i_down), np.array(i_up))
+            for code, (ia, i_down, i_up) in self._pairs.items()
+        ]
+        self._mirror_index = (np.array(self._mirrored[0], int), np.array(self._mirrored[1], int))
 
     @property
     def n_blocks(self) -> int:
@@ -499,14 +524,17 @@ class Morphing:
 
     def coefficients(self, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
         """Coefficients of all variants for nuisance values in the order of :attr:`names`."""
-        if not self.systematics:
-            return np.zeros(0)
-        return np.concatenate(
-            [
-                s.coefficients(alpha[lo:hi])
-                for s, lo, hi in zip(self.systematics, self._axes[:-1], self._axes[1:], strict=True)
-            ]
-        )
+        c = np.empty(len(self.variants))
+        for code, ia, i_down, i_up in self._pair_index:
+            w_plus, w_minus = histosys_weights(alpha[ia], code)
+            c[i_down] = -w_minus
+            c[i_up] = w_plus
+        mirror_alpha, mirror_var = self._mirror_index
+        if mirror_alpha.size:
+            c[mirror_var] = alpha[mirror_alpha]
+        for syst, i_alpha, i_var, n_var in self._grids:
+            c[i_var : i_var + n_var] = syst.coefficients(alpha[i_alpha : i_alpha + len(syst.names)])
+        return c
 
     def apply(
         self, stacked: NDArray[np.float64], alpha: NDArray[np.float64]
@@ -515,16 +543,16 @@ class Morphing:
         if stacked.shape[0] != self.n_blocks:
             msg = f"morphing: {stacked.shape[0]} stacked templates, expected {self.n_blocks}"
             raise InvalidParameterError(msg)
-        c = self.coefficients(alpha)
-        out = stacked[0] + np.tensordot(c, stacked[1:] - stacked[0], axes=1)
-        return np.asarray(np.clip(out, 0.0, None), dtype=np.float64)
+        flat = stacked.reshape(self.n_blocks, -1)
+        out = flat[0] + self.coefficients(alpha) @ (flat[1:] - flat[0])
+        return np.asarray(np.clip(out, 0.0, None, out=out).reshape(stacked.shape[1:]))
 
     def apply_deltas(
         self, nominal: NDArray[np.float64], deltas: NDArray[np.float64], alpha: NDArray[np.float64]
     ) -> NDArray[np.float64]:
         """As :meth:`apply` with precomputed ``deltas = T_m - T_0`` (fixed templates)."""
-        out = nominal + np.tensordot(self.coefficients(alpha), deltas, axes=1)
-        return np.asarray(np.clip(out, 0.0, None), dtype=np.float64)
+        out = nominal + self.coefficients(alpha) @ deltas.reshape(len(deltas), -1)
+        return np.asarray(np.clip(out, 0.0, None, out=out).reshape(nominal.shape))
 
 
 class StackedResponse:

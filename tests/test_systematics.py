@@ -309,6 +309,18 @@ def test_bad_experiment_systematics(qf_experiment):
             systematics=[ScaleSystematic("s", 0.1, "nope")],
             likelihood="poisson",
         )
+    coarse = CsI2017Detector(bin_edges=[6.0, 30.0])
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"response matrices of different shapes: \[\(1, \d+\), \(4, \d+\)\]",
+    ):
+        Experiment(
+            "e",
+            exp.signal,
+            exp.dataset,
+            systematics=[ShapeSystematic.updown("m", coarse)],
+            likelihood="poisson",
+        )
     other = CsI2017Detector(bin_edges=EDGES, mass_kg=1.0)
     with pytest.raises(
         InvalidParameterError, match="differs from the nominal detector in target or exposure"

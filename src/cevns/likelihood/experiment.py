@@ -285,6 +285,14 @@ class Experiment:
                 max_cached_masses=signal._max_cached,
             )
             self._shape_public = tuple(self.prefixed(n) for n in self.signal_morphing.names)
+            # the stacked response is built now: a variant that does not fit fails here
+            n_stacked = self.model_signal.n_bins
+            if n_stacked != self.signal_morphing.n_blocks * self.signal.n_bins:
+                msg = (
+                    f"{name}: the stacked signal has {n_stacked} bins, expected "
+                    f"{self.signal_morphing.n_blocks} x {self.signal.n_bins}"
+                )
+                raise InvalidParameterError(msg)
         self.normalisation = normalisation
         #: factor applied to the signal by ``normalisation`` (1 without)
         self.exposure_factor = 1.0

@@ -11,7 +11,6 @@ from cevns.experiments.coherent_csi_2017 import (
     CsI2017Detector,
     PiDARTiming,
     RecoilThresholdDetector,
-    SMNormalisation,
     coherent_csi_2017_flux,
     coherent_csi_2017_parameters,
     count_only_dataset,
@@ -19,6 +18,7 @@ from cevns.experiments.coherent_csi_2017 import (
     timing_counts,
     timing_counts_dataset,
 )
+from cevns.likelihood.experiment import NormaliseToEvents
 from cevns.likelihood.signal import Signal
 from cevns.physics.families import family
 from cevns.stats.fit import fit
@@ -160,8 +160,8 @@ def test_loaded_experiment(timing_experiment):
     sm = family("sm_tree").with_defaults(sin2_theta_w=SIN2_SEED002)
     e = exp.expected(sm).signal
     assert e.sum() == pytest.approx(173.0, rel=1e-9)
-    assert det.absolute_sm_events == pytest.approx(326.19, rel=2e-3)
-    assert det.normalisation_factor == pytest.approx(173.0 / det.absolute_sm_events)
+    assert exp.reference_events == pytest.approx(326.19, rel=2e-3)
+    assert exp.exposure_factor == pytest.approx(173.0 / exp.reference_events)
     # N_p = N_numu + P_c N_delayed: prompt 67.1, delayed 105.9
     np.testing.assert_allclose(e, [67.06, 105.94], atol=0.02)
     cost = exp.cost(sm)
@@ -182,7 +182,7 @@ def test_absolute_normalisation_option():
     )
     sm = family("sm_tree").with_defaults(sin2_theta_w=SIN2_SEED002)
     assert exp.expected(sm).signal.sum() == pytest.approx(326.1934489622614, rel=1e-9)
-    assert exp.signal.detector.normalisation_factor == pytest.approx(1.0, rel=1e-6)
+    assert exp.exposure_factor == pytest.approx(1.0, rel=1e-6)
 
 
 def test_pe_detector_in_the_timing_experiment():
@@ -231,8 +231,8 @@ def test_bad_input():
         PiDARTiming().fractions(("nuebar",))
     with pytest.raises(InvalidParameterError, match="upper_kev must be > threshold_kev"):
         RecoilThresholdDetector(Target.by_name("csi"), threshold_kev=7.0, upper_kev=5.0)
-    with pytest.raises(InvalidParameterError, match="normalise_sm_to must be > 0, got -1"):
-        SMNormalisation(events=-1.0)
+    with pytest.raises(InvalidParameterError, match="events must be > 0, got -1"):
+        NormaliseToEvents(events=-1.0)
     with pytest.raises(InvalidParameterError, match="timing must be a PiDARTiming"):
         CsI2017Detector(timing="p_c")
     with pytest.raises(InvalidParameterError, match="beam must be 'on' or 'off'"):

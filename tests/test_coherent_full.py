@@ -9,18 +9,18 @@ from cevns.core.exceptions import InvalidConfigError, InvalidParameterError
 from cevns.experiments.coherent_csi_full import (
     CSI_2017_PUBLISHED_FIT_EVENTS,
     CSI_2021_PUBLISHED_FIT_EVENTS,
-    MorphingExperiment,
     csi_2017_brn_template,
     csi_2017_dataset,
     csi_2017_histograms,
     csi_2021_brn_nin_template,
     csi_2021_dataset,
     csi_2021_events,
-    csi_2021_morphing_detector,
+    csi_2021_full_detector,
     csi_2021_time_efficiency,
-    morph,
 )
+from cevns.likelihood.experiment import Experiment
 from cevns.likelihood.signal import Signal
+from cevns.likelihood.systematics import Morphing, ShapeSystematic
 from cevns.stats.fit import fit
 
 SHAPE_2017 = ("qf", "acc_a", "acc_k", "acc_x0")
@@ -130,20 +130,25 @@ def test_time_efficiency():
 
 # ---------------------------------------------------------------- morphing
 def test_morph_piecewise_linear():
-    s = np.array([[10.0, 1.0], [12.0, 2.0], [9.0, 0.0]])
+    # stack: nominal, then the variants at -1 and +1 sigma
+    s = np.array([[10.0, 1.0], [9.0, 0.0], [12.0, 2.0]])
+    m = Morphing([ShapeSystematic.updown("a", s[2], s[1])])
+
+    def morph(stacked, alphas):
+        return m.apply(stacked, np.array(alphas))
+
     assert morph(s, [0.0]).tolist() == [10.0, 1.0]
     assert morph(s, [1.0]).tolist() == [12.0, 2.0]
     assert morph(s, [-1.0]).tolist() == [9.0, 0.0]
     assert morph(s, [-3.0]).tolist() == [7.0, 0.0]  # clipped at 0
-    with pytest.raises(InvalidParameterError, match="templates for 2 nuisances"):
-        morph(s, [0.0, 0.0])
+    with pytest.raises(InvalidParameterError, match="2 stacked templates, expected 3"):
+        morph(s[:2], [0.0])
 
 
 def test_shape_nuisance_reproduces_variant(exp17):
     """At qf = +1 the morphed signal is the signal of the detector with QF + 1 sigma."""
-    det = exp17.morphing_detector
-    assert det.shape_nuisances == SHAPE_2017
-    up, _ = det.variations["qf"]
+    assert exp17.signal_morphing.names == SHAPE_2017
+    up = exp17.systematics[0].variant(1.0)
     direct = Signal(
         exp17.signal.flux,
         up,
@@ -250,7 +255,7 @@ def test_bad_windows():
     with pytest.raises(InvalidParameterError, match=r"within \[0, 6\] us"):
         csi_2021_dataset([8.0, 60.0], [0.0, 8.0])
     with pytest.raises(InvalidParameterError, match="pe_edges must increase"):
-        csi_2021_morphing_detector([20.0, 10.0])
+        csi_2021_full_detector([20.0, 10.0])
 
 
 def test_bad_configuration():
@@ -264,7 +269,8 @@ def test_bad_configuration():
         load_experiment("coherent_csi_2021", {"detector.time_offset_us": 2.0})
 
 
-def test_morphing_experiment_needs_morphing_detector(exp17):
+def test_signal_variants_must_be_detectors():
     timing = load_experiment("coherent_csi_2017_timing")
-    with pytest.raises(InvalidParameterError, match="needs a MorphingDetector"):
-        MorphingExperiment("x", timing.signal, exp17.dataset)
+    bad = ShapeSystematic.updown("s", np.ones(2), np.zeros(2))
+    with pytest.raises(InvalidParameterError, match="signal variant 0 must be a detector response"):
+        Experiment("x", timing.signal, timing.dataset, systematics=[bad])

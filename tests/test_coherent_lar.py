@@ -11,16 +11,13 @@ from cevns.experiments.coherent_lar_2020 import (
     RELEASE_FILES,
     TIME_EDGES_US,
     LAr2020Detector,
-    LArTemplateBackground,
-    coherent_lar_2020_flux,
     coherent_lar_2020_parameters,
     lar_2020_background,
     lar_2020_dataset,
     release_pdf,
 )
-from cevns.likelihood.signal import Signal
-from cevns.physics.form_factors import Helm
-from cevns.physics.nsi import NSIModel
+from cevns.likelihood.background import TemplateBackground
+from cevns.likelihood.systematics import ShapeSystematic
 from cevns.stats.fit import fit
 
 PFX = "coherent_lar_2020."
@@ -131,12 +128,9 @@ def test_sm_prediction_vs_release(lar):
 
 
 def test_normalise_sm_to_option():
-    flux = coherent_lar_2020_flux()
-    det = LAr2020Detector(normalise_sm_to=128.0)
-    timing = det.timing_for(flux)
-    assert det.normalisation_factor == pytest.approx(128.0 / SM_EVENTS, rel=1e-3)
-    sig = Signal(flux, det, form_factor=Helm(), timing=timing)
-    assert sig.expected_counts(NSIModel.sm()).sum() == pytest.approx(128.0, rel=1e-9)
+    exp = load_experiment("coherent_lar_2020", {"detector.normalise_sm_to": 128.0})
+    assert exp.exposure_factor == pytest.approx(128.0 / SM_EVENTS, rel=1e-3)
+    assert exp.expected("sm").signal.sum() == pytest.approx(128.0, rel=1e-9)
 
 
 # ---------------------------------------------------------------- backgrounds
@@ -261,11 +255,11 @@ def test_bad_input():
     with pytest.raises(UnknownNameError):
         lar_2020_background("neutrons")
     with pytest.raises(InvalidParameterError, match=">= 0"):
-        LArTemplateBackground("b", [1.0, -1.0])
+        TemplateBackground("b", [1.0, -1.0])
     with pytest.raises(InvalidParameterError, match="shape"):
-        LArTemplateBackground("b", [1.0, 1.0], variations={"s": ([1.0], None)})
+        TemplateBackground("b", [1.0, 1.0], systematics=[ShapeSystematic.updown("b_s", [1.0])])
     with pytest.raises(InvalidParameterError):
-        LArTemplateBackground("b", [1.0], norm_prior=(1.0, 0.0))
+        TemplateBackground("b", [1.0], norm_prior=(1.0, 0.0))
     with pytest.raises(InvalidConfigError, match="did you mean"):
         load_experiment("coherent_lar_2020", {"detector.timming": "release"})
     with pytest.raises(InvalidConfigError, match="prompt BRN only"):

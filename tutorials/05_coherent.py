@@ -54,8 +54,8 @@ print(coherent)
 print(coherent.dataset, "observed", coherent.dataset.counts, "+-", coherent.dataset.errors.round(2))
 print(f"prompt contamination P_c = {det.timing.p_c:.4f}")
 print(
-    f"absolute SM prediction {det.absolute_sm_events:.1f} events -> normalised to 173 "
-    f"(exposure factor {det.normalisation_factor:.4f})"
+    f"absolute SM prediction {coherent.reference_events:.1f} events -> normalised to 173 "
+    f"(exposure factor {coherent.exposure_factor:.4f})"
 )
 
 # %% [markdown]

@@ -20,7 +20,8 @@ Layout (each layer imports only the layers below it; ``import-linter`` checks it
 ``core`` (constants, exceptions, validation, file reading) < ``data`` (registry of public
 files) < ``physics`` (nuclei, form factors, cross sections, NSI models, families,
 oscillations) < ``sources`` (fluxes) and ``detectors`` (quenching, resolution,
-efficiency) < ``likelihood`` (spectra, signal, datasets, backgrounds, experiments, costs)
+efficiency) < ``likelihood`` (spectra, signal, datasets, backgrounds, systematics,
+experiments, costs)
 < ``stats`` (fit, scan, toys) < ``interop`` / ``viz`` < ``config`` (experiment files,
 component kinds) < ``experiments`` (one module per shipped experiment) < ``reproduce`` <
 ``cli``. The names below are the public API, imported on first use.
@@ -57,6 +58,11 @@ _API: dict[str, str] = {
     "Dataset": "cevns.likelihood.dataset",
     "Experiment": "cevns.likelihood.experiment",
     "ExperimentCost": "cevns.likelihood.experiment",
+    "DetectorSetup": "cevns.likelihood.experiment",
+    "NormaliseToEvents": "cevns.likelihood.experiment",
+    "ShapeSystematic": "cevns.likelihood.systematics",
+    "NormSystematic": "cevns.likelihood.systematics",
+    "ScaleSystematic": "cevns.likelihood.systematics",
     # stats
     "fit": "cevns.stats.fit",
     "FitResult": "cevns.stats.fit",
@@ -73,6 +79,7 @@ _SUBMODULES = ("constants", "exceptions")
 
 __all__ = [
     "Dataset",
+    "DetectorSetup",
     "Experiment",
     "ExperimentCost",
     "FitResult",
@@ -80,9 +87,13 @@ __all__ = [
     "KleinNystrand",
     "ModelFamily",
     "NSIModel",
+    "NormSystematic",
+    "NormaliseToEvents",
     "Nucleus",
     "Parameter",
+    "ScaleSystematic",
     "ScanResult",
+    "ShapeSystematic",
     "Signal",
     "Target",
     "Unity",
@@ -111,9 +122,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from cevns.config.loader import load_experiment
     from cevns.core import constants, exceptions
     from cevns.likelihood.dataset import Dataset
-    from cevns.likelihood.experiment import Experiment, ExperimentCost
+    from cevns.likelihood.experiment import (
+        DetectorSetup,
+        Experiment,
+        ExperimentCost,
+        NormaliseToEvents,
+    )
     from cevns.likelihood.signal import Signal
     from cevns.likelihood.spectrum import recoil_spectrum
+    from cevns.likelihood.systematics import NormSystematic, ScaleSystematic, ShapeSystematic
     from cevns.physics.cross_section import (
         differential_cross_section,
         e_nr_max_kev,

@@ -9,7 +9,9 @@ file, the key path and the offending value; unknown keys get a did-you-mean.
 Experiment files have sections ``[flux]``, ``[detector]``, ``[dataset]``,
 ``[[backgrounds]]`` and ``[signal]``. The first four have a ``kind`` that selects a
 registered component builder (:func:`register_component`), whose own options model
-validates the rest of the section.
+validates the rest of the section. A detector builder returns a detector or a
+:class:`~cevns.likelihood.experiment.DetectorSetup` that also declares the time fractions of
+a pulsed source, the systematics and an exposure normalisation of the experiment.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from cevns.config.components import kinds
 from cevns.core._validation import unknown_name
 from cevns.core.exceptions import InvalidConfigError
 from cevns.core.files import StrictModel, fields_tree, format_errors, read_toml, shipped
-from cevns.likelihood.experiment import Experiment
+from cevns.likelihood.experiment import DetectorSetup, Experiment
 from cevns.likelihood.signal import Signal
 from cevns.physics.form_factors import FormFactor, Helm, KleinNystrand, Unity
 
@@ -223,7 +225,9 @@ def load_experiment(
     f = cfg.file
     src, ovr = cfg.source, overrides
     flux = _build_component("flux", f.flux, src, "flux", ovr)
-    detector = _build_component("detector", f.detector, src, "detector", ovr)
+    built = _build_component("detector", f.detector, src, "detector", ovr)
+    # a detector component returns a detector or a DetectorSetup (timing, systematics, ...)
+    setup = built if isinstance(built, DetectorSetup) else DetectorSetup(built)
     dataset = _build_component("dataset", f.dataset, src, "dataset", ovr)
     backgrounds = [
         _build_component("backgrounds", b, src, f"backgrounds.{i}", ovr, dataset=dataset)
@@ -235,25 +239,24 @@ def load_experiment(
         "unity": Unity(),
     }
     ff = ffs[f.signal.form_factor]
-    timing = getattr(detector, "timing_for", None)
     signal = Signal(
         flux,
-        detector,
+        setup.detector,
         form_factor=ff,
         kinematics=f.signal.kinematics,
         n_enu=f.signal.n_enu,
-        timing=timing(flux) if callable(timing) else None,
+        timing=None if setup.timing is None else setup.timing(tuple(flux.flavours)),
     )
-    # a detector may ask for an Experiment subclass (e.g. signal shape nuisances)
-    experiment_class = getattr(detector, "experiment_class", None) or Experiment
     try:
-        return experiment_class(
+        return Experiment(
             f.name,
             signal,
             dataset,
             backgrounds,
             likelihood=f.likelihood,
             flux_norm_uncertainty=f.signal.flux_norm_uncertainty,
+            systematics=setup.systematics,
+            normalisation=setup.normalisation,
             description=f.description,
         )
     except ValueError as e:

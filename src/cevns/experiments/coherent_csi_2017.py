@@ -17,21 +17,22 @@ Components registered on import (``kind`` in experiment files):
   (the Asimov data of the CONUS-like projections of seed 002 Sec. 5.2, with the
   ``recoil_threshold`` detector on Ge or Si: ``conus_ge.toml``, ``conus_si.toml``).
 
-Both detectors split pi-DAR events into time bins (:class:`PiDARTiming`, seed 002 Eq. 4.1)
-and can normalise their exposure so that a reference Standard Model gives a published
-number of events (:class:`SMNormalisation`; seed 002 normalises to COHERENT's 173). The
-experiment file ``coherent_csi_2017_timing.toml`` assembles the seed-002 likelihood.
+Both detectors split pi-DAR events into time bins (:class:`PiDARTiming`, seed 002 Eq. 4.1).
+The experiment file ``coherent_csi_2017_timing.toml`` assembles the seed-002 likelihood.
 
 Normalisation conventions
 -------------------------
 The absolute prediction of the framework for the 2017 exposure is the default. With
-``normalise_sm_to`` the detector's live time is rescaled (an *effective* exposure) so that
-the reference SM (tree-level couplings at ``sin2_theta_w = 0.2225``, i.e. g_p^V = 0.055
-as in seed 002) gives exactly that many events summed over all bins. The factor is kept in
-:attr:`CsI2017Detector.normalisation_factor` and reported; it is a documented convention of
-seed 002, not a fit. The calibration happens in ``timing_for(flux)``, the one hook through
-which :func:`cevns.config.loader.load_experiment` shows the flux to the detector; it uses the
-Helm form factor unless :class:`SMNormalisation` says otherwise.
+``normalise_sm_to`` the detector component declares a
+:class:`~cevns.likelihood.experiment.NormaliseToEvents` (in its
+:class:`~cevns.likelihood.experiment.DetectorSetup`): the experiment scales its signal (an
+*effective* exposure) so that the reference SM (``normalisation_couplings`` at
+``normalisation_sin2_theta_w``; seed 002: tree level at 0.2225, i.e. g_p^V = 0.055) gives
+exactly that many events in the observed bins (seed 002 normalises to COHERENT's 173). The
+factor is :attr:`Experiment.exposure_factor
+<cevns.likelihood.experiment.Experiment.exposure_factor>`, the absolute prediction
+:attr:`~cevns.likelihood.experiment.Experiment.reference_events`; it is a documented
+convention of seed 002, not a fit.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ from cevns.detectors.base import DEFAULT_NODES, Detector, ScintillatorDetector
 from cevns.detectors.efficiency import SigmoidAcceptance2017
 from cevns.detectors.quenching import ConstantQuenching
 from cevns.likelihood.dataset import Dataset
+from cevns.likelihood.experiment import DetectorSetup, NormaliseToEvents
+from cevns.physics.form_factors import Helm, KleinNystrand, Unity
+from cevns.physics.nsi import NSIModel
 from cevns.physics.nuclei import Target
 from cevns.sources.spallation import (
     MUON_GAMMA_PIDAR,
@@ -69,10 +73,10 @@ __all__ = [
     "CsI2017Detector",
     "PiDARTiming",
     "RecoilThresholdDetector",
-    "SMNormalisation",
     "coherent_csi_2017_flux",
     "coherent_csi_2017_parameters",
     "count_only_dataset",
+    "csi_2017_histograms",
     "p_c_seed002",
     "timing_counts",
     "timing_counts_dataset",
@@ -101,6 +105,7 @@ _DATA_FILES = {
 }
 _PE_STEP = 2.0  # PE bins of the release: [0, 2), [2, 4), ..., [48, 50)
 _T_STEP = 0.5  # time bins of the release [us]: [0, 0.5), ..., [11.5, 12)
+_N_PE, _N_T = 25, 24
 
 
 # --------------------------------------------------------------------------- release values
@@ -263,112 +268,13 @@ class PiDARTiming:
         return flavour_time_fractions(flavours, prompt, delayed)
 
 
-@dataclass(frozen=True)
-class SMNormalisation:
-    """Normalise a detector's exposure so that a reference SM gives ``events`` events.
-
-    Parameters
-    ----------
-    events : float
-        Target number of SM events summed over all bins (seed 002: COHERENT's 173).
-    sin2_theta_w : float
-        Weak angle of the reference SM (0.2225: g_p^V = 0.055 of seed 002).
-    couplings : {"tree", "radiative"}
-        Nucleon couplings of the reference SM.
-    form_factor : {"helm", "klein_nystrand", "unity"}
-        Form factor of the calibration (must match the experiment's signal).
-    """
-
-    events: float = CSI_2017_PUBLISHED_SM_EVENTS
-    sin2_theta_w: float = SIN2_THETA_W_SEED002
-    couplings: Literal["tree", "radiative"] = "tree"
-    form_factor: Literal["helm", "klein_nystrand", "unity"] = "helm"
-
-    def __post_init__(self) -> None:
-        check_positive("normalise_sm_to", self.events)
-        if not 0.0 < self.sin2_theta_w < 1.0:
-            msg = f"sin2_theta_w of the reference SM must be in (0, 1), got {self.sin2_theta_w!r}"
-            raise InvalidParameterError(msg)
-        if self.couplings not in ("tree", "radiative"):
-            msg = f"couplings must be 'tree' or 'radiative', got {self.couplings!r}"
-            raise InvalidParameterError(msg)
-        if self.form_factor not in ("helm", "klein_nystrand", "unity"):
-            msg = (
-                f"form_factor must be 'helm', 'klein_nystrand' or 'unity', got {self.form_factor!r}"
-            )
-            raise InvalidParameterError(msg)
-
-    def reference_counts(self, flux: Any, detector: Detector) -> float:
-        """Reference-SM events of ``detector`` (at its current exposure) in ``flux``."""
-        from cevns.likelihood.signal import Signal
-        from cevns.physics.form_factors import Helm, KleinNystrand, Unity
-        from cevns.physics.nsi import NSIModel
-
-        ff = {"helm": Helm, "klein_nystrand": KleinNystrand, "unity": Unity}[self.form_factor]()
-        model = NSIModel.sm(self.sin2_theta_w, couplings=self.couplings)
-        return float(Signal(flux, detector, form_factor=ff).expected_counts(model).sum())
+def _check_timing(timing: object) -> None:
+    if timing is not None and not isinstance(timing, PiDARTiming):
+        msg = f"timing must be a PiDARTiming or None, got {type(timing).__name__}"
+        raise InvalidParameterError(msg)
 
 
-class _PulsedDetector:
-    """Timing and SM normalisation shared by the COHERENT detectors (mixin)."""
-
-    timing: PiDARTiming | None
-    normalisation: SMNormalisation | None
-    nominal_live_days: float
-    live_days: float
-    absolute_sm_events: float | None
-    normalisation_factor: float
-
-    def _init_pulsed(
-        self,
-        timing: PiDARTiming | None,
-        normalisation: SMNormalisation | None,
-    ) -> None:
-        given: tuple[object, object] = (timing, normalisation)
-        if given[0] is not None and not isinstance(given[0], PiDARTiming):
-            msg = f"timing must be a PiDARTiming or None, got {type(given[0]).__name__}"
-            raise InvalidParameterError(msg)
-        if given[1] is not None and not isinstance(given[1], SMNormalisation):
-            msg = f"normalisation must be an SMNormalisation or None, got {normalisation!r}"
-            raise InvalidParameterError(msg)
-        self.timing = timing
-        self.normalisation = normalisation
-        self.nominal_live_days = self.live_days
-        self.absolute_sm_events = None
-        self.normalisation_factor = 1.0
-
-    def normalise_to_sm(self, flux: Any) -> float:
-        """Rescale the live time so that the reference SM gives the target events.
-
-        Returns the factor applied to the nominal live time (1 without normalisation); the
-        absolute reference-SM prediction is kept in :attr:`absolute_sm_events`.
-        """
-        if self.normalisation is None:
-            return 1.0
-        self.live_days = self.nominal_live_days
-        det: Any = self
-        absolute = self.normalisation.reference_counts(flux, det)
-        if not absolute > 0:
-            msg = f"the reference SM gives {absolute!r} events: nothing to normalise"
-            raise InvalidParameterError(msg)
-        self.absolute_sm_events = absolute
-        self.normalisation_factor = self.normalisation.events / absolute
-        self.live_days = self.nominal_live_days * self.normalisation_factor
-        return self.normalisation_factor
-
-    def timing_for(self, flux: Any) -> dict[str, NDArray[np.float64]] | None:
-        """Time fractions per flavour for ``flux`` (hook of ``load_experiment``).
-
-        Also applies the SM normalisation, if any (:meth:`normalise_to_sm`), because this is
-        where the detector first sees the flux.
-        """
-        self.normalise_to_sm(flux)
-        if self.timing is None:
-            return None
-        return self.timing.fractions(tuple(flux.flavours))
-
-
-class CsI2017Detector(_PulsedDetector, ScintillatorDetector):
+class CsI2017Detector(ScintillatorDetector):
     """The COHERENT CsI[Na] detector of 2017 observed in photoelectrons.
 
     Parameters
@@ -385,7 +291,7 @@ class CsI2017Detector(_PulsedDetector, ScintillatorDetector):
         integer PE count, the convention of :class:`cevns.detectors.resolution.PoissonPE`). ``None``
         in the signature means the default; pass ``acceptance=False`` for none.
     timing : PiDARTiming, optional
-    normalisation : SMNormalisation, optional
+        How pi-DAR events share the time bins (:attr:`timing`).
     n_nodes : int
 
     Examples
@@ -405,7 +311,6 @@ class CsI2017Detector(_PulsedDetector, ScintillatorDetector):
         light_yield_pe_per_kev: float | None = None,
         acceptance: Callable[[NDArray[np.float64]], ArrayLike] | bool | None = None,
         timing: PiDARTiming | None = None,
-        normalisation: SMNormalisation | None = None,
         n_nodes: int = DEFAULT_NODES,
         name: str = "coherent_csi_2017",
     ) -> None:
@@ -437,10 +342,11 @@ class CsI2017Detector(_PulsedDetector, ScintillatorDetector):
             bin_edges=edges,
             n_nodes=n_nodes,
         )
-        self._init_pulsed(timing, normalisation)
+        _check_timing(timing)
+        self.timing = timing
 
 
-class RecoilThresholdDetector(_PulsedDetector, Detector):
+class RecoilThresholdDetector(Detector):
     """Counts every nuclear recoil in keVnr bins: a sharp threshold, no smearing, no acceptance.
 
     The seed-002 analysis of COHERENT counts CsI recoils above 7 keVnr. The recoil nodes
@@ -457,7 +363,7 @@ class RecoilThresholdDetector(_PulsedDetector, Detector):
         Explicit keVnr bins (overrides ``threshold_kev``/``upper_kev``).
     mass_kg, live_days : float
     timing : PiDARTiming, optional
-    normalisation : SMNormalisation, optional
+        How pi-DAR events share the time bins (:attr:`timing`).
 
     Examples
     --------
@@ -476,7 +382,6 @@ class RecoilThresholdDetector(_PulsedDetector, Detector):
         mass_kg: float = CSI_2017_MASS_KG,
         live_days: float = CSI_2017_LIVE_DAYS,
         timing: PiDARTiming | None = None,
-        normalisation: SMNormalisation | None = None,
         n_nodes: int = DEFAULT_NODES,
         name: str = "recoil_threshold",
     ) -> None:
@@ -501,7 +406,8 @@ class RecoilThresholdDetector(_PulsedDetector, Detector):
             observable="keVnr",
             n_nodes=n_nodes,
         )
-        self._init_pulsed(timing, normalisation)
+        _check_timing(timing)
+        self.timing = timing
 
     def _quench(self, e_nr_kev: NDArray[np.float64]) -> NDArray[np.float64]:
         return e_nr_kev
@@ -515,12 +421,44 @@ class RecoilThresholdDetector(_PulsedDetector, Detector):
 
 
 # --------------------------------------------------------------------------- data
-def _release_table(beam: Literal["on", "off"], window: str) -> NDArray[np.float64]:
-    table = data.load_table(_DATA_FILES[(beam, window)])
-    if table.shape != (600, 3):
-        msg = f"{_DATA_FILES[(beam, window)]}: expected 600 rows x 3 columns, got {table.shape}"
+def csi_2017_histograms(
+    beam: Literal["on", "off"] = "on",
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Coincidence and anti-coincidence histograms of the 2017 release, shape (25, 24).
+
+    Rows: 2-PE bins ``[0, 2) .. [48, 50)``; columns: 0.5 us bins ``[0, 0.5) .. [11.5, 12)``.
+
+    Examples
+    --------
+    >>> c, ac = csi_2017_histograms()
+    >>> float(c.sum()), float(ac.sum())
+    (1207.0, 1032.0)
+    """
+    if beam not in ("on", "off"):
+        msg = f"beam must be 'on' or 'off', got {beam!r}"
         raise InvalidParameterError(msg)
-    return table
+    out = []
+    for window in ("coincidence", "anticoincidence"):
+        name = _DATA_FILES[(beam, window)]
+        table = data.load_table(name)
+        if table.shape != (_N_PE * _N_T, 3):
+            msg = f"{name}: expected 600 rows x 3 columns, got {table.shape}"
+            raise InvalidParameterError(msg)
+        pe = np.round((table[:, 0] - 1.0) / _PE_STEP).astype(int)
+        t = np.round((table[:, 1] - 0.25) / _T_STEP).astype(int)
+        hist = np.zeros((_N_PE, _N_T))
+        np.add.at(hist, (pe, t), table[:, 2])
+        out.append(hist)
+    return out[0], out[1]
+
+
+def _grid_slice(name: str, window: Sequence[float], step: float, top: float) -> slice:
+    if len(window) != 2:
+        msg = f"{name} must be (lo, hi), got {list(window)}"
+        raise InvalidParameterError(msg)
+    _check_window(name, window, step, top)
+    lo, hi = (float(v) for v in window)
+    return slice(round(lo / step), round(hi / step))
 
 
 def _check_window(name: str, window: Sequence[float], step: float, top: float) -> None:
@@ -560,23 +498,10 @@ def timing_counts(
     >>> c.tolist(), ac.tolist()
     ([153.0, 702.0], [102.0, 601.0])
     """
-    if beam not in ("on", "off"):
-        msg = f"beam must be 'on' or 'off', got {beam!r}"
-        raise InvalidParameterError(msg)
-    _check_window("pe_range", pe_range, _PE_STEP, 50.0)
-    for i, w in enumerate(windows_us):
-        _check_window(f"windows_us[{i}]", w, _T_STEP, 12.0)
-    c = _release_table(beam, "coincidence")
-    ac = _release_table(beam, "anticoincidence")
-    if not (np.array_equal(c[:, :2], ac[:, :2])):
-        msg = "coincidence and anti-coincidence files have different bin centres"
-        raise InvalidParameterError(msg)
-    pe, t = c[:, 0], c[:, 1]
-    in_pe = (pe > pe_range[0]) & (pe < pe_range[1])
-    lo = np.array([w[0] for w in windows_us], dtype=np.float64)[:, None]
-    hi = np.array([w[1] for w in windows_us], dtype=np.float64)[:, None]
-    sel = in_pe[None, :] & (t[None, :] > lo) & (t[None, :] < hi)
-    return sel.astype(np.float64) @ c[:, 2], sel.astype(np.float64) @ ac[:, 2]
+    ps = _grid_slice("pe_range", pe_range, _PE_STEP, 50.0)
+    ts = [_grid_slice(f"windows_us[{i}]", w, _T_STEP, 12.0) for i, w in enumerate(windows_us)]
+    c, ac = csi_2017_histograms(beam)
+    return np.array([c[ps, t].sum() for t in ts]), np.array([ac[ps, t].sum() for t in ts])
 
 
 def timing_counts_dataset(
@@ -724,7 +649,25 @@ class _PulsedOptions(ComponentOptions):
     normalisation_form_factor: Literal["helm", "klein_nystrand", "unity"] = "helm"
     n_nodes: int = Field(DEFAULT_NODES, ge=50)
 
-    def pulsed(self) -> tuple[PiDARTiming | None, SMNormalisation | None]:
+    def setup(self, detector: Detector) -> DetectorSetup:
+        """The detector with its timing and SM normalisation (:class:`DetectorSetup`)."""
+        timing = self.timing_model()
+        norm = None
+        if self.normalise_sm_to is not None:
+            ff = {"helm": Helm, "klein_nystrand": KleinNystrand, "unity": Unity}
+            norm = NormaliseToEvents(
+                self.normalise_sm_to,
+                NSIModel.sm(
+                    self.normalisation_sin2_theta_w, couplings=self.normalisation_couplings
+                ),
+                ff[self.normalisation_form_factor](),
+            )
+        return DetectorSetup(
+            detector, timing=None if timing is None else timing.fractions, normalisation=norm
+        )
+
+    def timing_model(self) -> PiDARTiming | None:
+        """The :class:`PiDARTiming` of the options (``None`` for ``timing = "none"``)."""
         timing = None
         if self.timing != "none":
             edges = tuple(self.time_edges_us)
@@ -740,15 +683,7 @@ class _PulsedOptions(ComponentOptions):
                 timing = PiDARTiming(edges, "p_c", p_c)
             else:
                 timing = PiDARTiming(edges, "coherent_pdf")
-        norm = None
-        if self.normalise_sm_to is not None:
-            norm = SMNormalisation(
-                self.normalise_sm_to,
-                self.normalisation_sin2_theta_w,
-                self.normalisation_couplings,
-                self.normalisation_form_factor,
-            )
-        return timing, norm
+        return timing
 
 
 class CsIDetectorOptions(_PulsedOptions):
@@ -760,19 +695,18 @@ class CsIDetectorOptions(_PulsedOptions):
     acceptance: bool = True
 
 
-def _csi_detector(opts: CsIDetectorOptions) -> CsI2017Detector:
-    timing, norm = opts.pulsed()
-    return CsI2017Detector(
+def _csi_detector(opts: CsIDetectorOptions) -> DetectorSetup:
+    det = CsI2017Detector(
         bin_edges=opts.pe_edges,
         mass_kg=opts.mass_kg,
         live_days=opts.live_days,
         qf=opts.qf,
         light_yield_pe_per_kev=opts.light_yield_pe_per_kev,
         acceptance=opts.acceptance,
-        timing=timing,
-        normalisation=norm,
+        timing=opts.timing_model(),
         n_nodes=opts.n_nodes,
     )
+    return opts.setup(det)
 
 
 class ThresholdDetectorOptions(_PulsedOptions):
@@ -783,19 +717,18 @@ class ThresholdDetectorOptions(_PulsedOptions):
     upper_kevnr: float = Field(1000.0, gt=0)
 
 
-def _threshold_detector(opts: ThresholdDetectorOptions) -> RecoilThresholdDetector:
-    timing, norm = opts.pulsed()
-    return RecoilThresholdDetector(
+def _threshold_detector(opts: ThresholdDetectorOptions) -> DetectorSetup:
+    det = RecoilThresholdDetector(
         Target.by_name(opts.target),
         threshold_kev=opts.threshold_kevnr,
         upper_kev=opts.upper_kevnr,
         mass_kg=opts.mass_kg,
         live_days=opts.live_days,
-        timing=timing,
-        normalisation=norm,
+        timing=opts.timing_model(),
         n_nodes=opts.n_nodes,
         name=f"recoil_threshold_{opts.target}",
     )
+    return opts.setup(det)
 
 
 class TimingDatasetOptions(ComponentOptions):

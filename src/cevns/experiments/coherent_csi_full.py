@@ -6,7 +6,7 @@ signal *shape* nuisances.
 
 Components registered on import (``kind`` in experiment files):
 
-* ``[detector] kind = "coherent_csi_2017_full"``: :func:`csi_2017_morphing_detector`, the
+* ``[detector] kind = "coherent_csi_2017_full"``: :func:`csi_2017_full_detector`, the
   2017 CsI[Na] response (QF 0.0878, 13.348 PE/keVee, Poisson PE statistics, release
   acceptance) together with its +-1 sigma variants in the QF and in the three acceptance
   parameters; the arrival-time PDFs of the release split prompt (nu_mu) and delayed
@@ -20,27 +20,18 @@ Components registered on import (``kind`` in experiment files):
 * ``[detector] kind = "coherent_csi_2021_full"``, ``[dataset] kind =
   "coherent_csi_2021_pe_time"`` and ``[[backgrounds]] kind = "coherent_csi_2021_ss"`` /
   ``"coherent_csi_2021_brn"`` / ``"coherent_csi_2021_nin"``: the same for the 2021 release
-  (see :func:`csi_2021_morphing_detector`; several of its inputs are third-party).
+  (see :func:`csi_2021_full_detector`; several of its inputs are third-party).
 
-Shape nuisances (vertical template morphing)
---------------------------------------------
-A detector-response uncertainty ``k`` (e.g. the QF) enters as a nuisance ``alpha_k`` with a
-unit Gaussian prior. The signal is predicted for the nominal response (``S_0``) and for the
-response at +-1 sigma (``S_k+``, ``S_k-``) and interpolated bin by bin, piecewise linearly
-(HistFactory's ``histosys`` interpolation code 0)::
-
-    S(theta, alpha) = S_0(theta) + sum_k alpha_k (S_k+ - S_0)     (alpha_k >= 0)
-                                 + sum_k |alpha_k| (S_k- - S_0)   (alpha_k < 0)
-
-clipped at 0. All responses are stacked into one detector (:class:`MorphingDetector`), so a
-single set of quadratic-form templates (:mod:`cevns.likelihood.expansion`) gives the nominal
-and every
-variant at a physics point: the cost stays a few matrix-vector products, no re-integration.
-The variation is linear in alpha: for the 19% QF uncertainty of 2017 this is an
-approximation to the true (non-linear) dependence on the QF, exact at alpha = -1, 0, +1.
-:class:`MorphingExperiment` (chosen by the detector through the ``experiment_class`` hook
-of :func:`cevns.config.loader.load_experiment`) adds the nuisances ``<name>.<nuisance>`` and
-applies the morphing; nuisance names are listed in :attr:`MorphingDetector.shape_nuisances`.
+Shape nuisances
+---------------
+Each detector-response uncertainty (the QF, the acceptance parameters; the 2021 efficiency
+and scintillation models) is a :class:`~cevns.likelihood.systematics.ShapeSystematic` whose
++-1 sigma variants are detectors; the detector component declares them in its
+:class:`~cevns.likelihood.experiment.DetectorSetup` and the
+:class:`~cevns.likelihood.experiment.Experiment` morphs the signal piecewise linearly
+(HistFactory code 0) with the nuisances ``<name>.<nuisance>`` (prior N(0, 1)). The variation
+is linear in alpha: for the 19% QF uncertainty of 2017 this approximates the true
+(non-linear) dependence on the QF, exact at alpha = -1, 0, +1.
 
 Choices and limitations
 -----------------------
@@ -89,19 +80,22 @@ from cevns.detectors.base import DEFAULT_NODES, ScintillatorDetector
 from cevns.detectors.efficiency import SigmoidAcceptance2017, SigmoidEfficiency2021
 from cevns.detectors.quenching import ConstantQuenching, PolynomialQuenching, Quenching
 from cevns.experiments.coherent_csi_2017 import (
+    _N_PE,
+    _PE_STEP,
+    _T_STEP,
     CSI_2017_LIVE_DAYS,
     CSI_2017_MASS_KG,
-    _check_window,
+    PiDARTiming,
+    _grid_slice,
     coherent_csi_2017_parameters,
+    csi_2017_histograms,
 )
-from cevns.likelihood.background import Background, TemplateBackground
+from cevns.likelihood.background import TemplateBackground
 from cevns.likelihood.dataset import Dataset
-from cevns.likelihood.expansion import QuadraticExpansion
-from cevns.likelihood.experiment import Expected, Experiment, ExperimentCost
-from cevns.likelihood.signal import Signal
-from cevns.physics.families import ModelFamily, Parameter
+from cevns.likelihood.experiment import DetectorSetup, Systematic
+from cevns.likelihood.systematics import ShapeSystematic
 from cevns.physics.nuclei import Target
-from cevns.sources.spallation import TimingPDF, flavour_time_fractions
+from cevns.sources.spallation import flavour_time_fractions
 
 __all__ = [
     "CSI_2017_PUBLISHED_FIT_EVENTS",
@@ -111,24 +105,20 @@ __all__ = [
     "CSI_2021_PUBLISHED_FIT_EVENTS",
     "CSI_2021_RESOLUTION",
     "GammaPEDetector",
-    "MorphingDetector",
-    "MorphingExperiment",
-    "MorphingExperimentCost",
     "ShiftedAcceptance",
     "csi_2017_brn",
     "csi_2017_brn_template",
     "csi_2017_dataset",
+    "csi_2017_full_detector",
     "csi_2017_histograms",
-    "csi_2017_morphing_detector",
     "csi_2017_steady_state",
     "csi_2021_brn_nin",
     "csi_2021_brn_nin_template",
     "csi_2021_dataset",
     "csi_2021_events",
-    "csi_2021_morphing_detector",
+    "csi_2021_full_detector",
     "csi_2021_steady_state",
     "csi_2021_time_efficiency",
-    "morph",
 ]
 
 
@@ -144,256 +134,6 @@ CSI_2021_PUBLISHED_FIT_EVENTS: tuple[float, float] = (306.0, 20.0)
 CSI_2021_MASS_KG: float = 14.6
 #: CsI 2021 protons on target, 13.99 GWh (third-party code using the 2021 release).
 CSI_2021_POT: float = 3.198e23
-
-_FILES_2017 = {
-    "on_c": "coherent_csi_2017/data_coincidence_beamOn.txt",
-    "on_ac": "coherent_csi_2017/data_anticoincidence_beamOn.txt",
-    "off_c": "coherent_csi_2017/data_coincidence_beamOff.txt",
-    "off_ac": "coherent_csi_2017/data_anticoincidence_beamOff.txt",
-}
-_PE_STEP_2017 = 2.0
-_T_STEP_2017 = 0.5
-_N_PE_2017 = 25
-_N_T_2017 = 24
-
-
-# =========================================================================== morphing
-def morph(stacked: NDArray[np.float64], alphas: Sequence[float]) -> NDArray[np.float64]:
-    """Piecewise-linear vertical interpolation of stacked templates (HistFactory code 0).
-
-    Parameters
-    ----------
-    stacked : ndarray, shape ``(1 + 2 K, ...)``
-        Nominal, then ``(+1 sigma, -1 sigma)`` for each of the ``K`` nuisances.
-    alphas : sequence of K floats
-        Nuisance values in units of their sigma.
-
-    Returns
-    -------
-    ndarray
-        The interpolated template, clipped at 0.
-
-    Examples
-    --------
-    >>> s = np.array([[10.0], [12.0], [9.0]])
-    >>> morph(s, [0.5]).tolist(), morph(s, [-2.0]).tolist()
-    ([11.0], [8.0])
-    """
-    k = len(alphas)
-    if stacked.shape[0] != 1 + 2 * k:
-        msg = f"morph: {stacked.shape[0]} templates for {k} nuisances (need {1 + 2 * k})"
-        raise InvalidParameterError(msg)
-    out = stacked[0].copy()
-    for i, a in enumerate(alphas):
-        var = stacked[1 + 2 * i] if a >= 0 else stacked[2 + 2 * i]
-        out += abs(a) * (var - stacked[0])
-    return np.asarray(np.clip(out, 0.0, None), dtype=np.float64)
-
-
-class MorphingDetector:
-    """A nominal detector response stacked with its +-1 sigma variants (one Signal for all).
-
-    Implements the :class:`cevns.likelihood.signal.Response` protocol:
-    :meth:`response_matrix` returns
-    the nominal rows followed by the ``+`` and ``-`` rows of each nuisance, so that
-    ``Signal.expected_counts`` gives ``(1 + 2 K) * n_bins`` energy bins.
-    :class:`MorphingExperiment` reshapes and interpolates them.
-
-    Parameters
-    ----------
-    nominal : ScintillatorDetector
-    variations : mapping name -> (plus, minus)
-        Detectors at +1 and -1 sigma of each nuisance (same target, exposure, bins, nodes).
-    time_fractions : callable, optional
-        ``flavours -> {flavour: fraction per time bin}`` (the ``timing_for`` hook).
-    descriptions : mapping name -> str, optional
-        What each nuisance means (for reports).
-    """
-
-    def __init__(
-        self,
-        nominal: ScintillatorDetector,
-        variations: Mapping[str, tuple[ScintillatorDetector, ScintillatorDetector]],
-        *,
-        time_fractions: Callable[[Sequence[str]], dict[str, NDArray[np.float64]]] | None = None,
-        descriptions: Mapping[str, str] | None = None,
-    ) -> None:
-        self.nominal = nominal
-        self.variations = dict(variations)
-        for key in self.variations:
-            if not key.isidentifier():
-                msg = f"shape nuisance names must be identifiers, got {key!r}"
-                raise InvalidParameterError(msg)
-        self.members: tuple[ScintillatorDetector, ...] = (
-            nominal,
-            *(d for pair in self.variations.values() for d in pair),
-        )
-        for m in self.members[1:]:
-            same = (
-                m.target.name == nominal.target.name
-                and np.isclose(m.exposure_kg_day, nominal.exposure_kg_day)
-                and np.array_equal(m.bin_edges, nominal.bin_edges)
-                and m.n_nodes == nominal.n_nodes
-            )
-            if not same:
-                msg = (
-                    f"variation {m.name!r} differs from the nominal detector in more than "
-                    "its response"
-                )
-                raise InvalidParameterError(msg)
-        self.target: Target = nominal.target
-        self.name = nominal.name
-        self._time_fractions = time_fractions
-        self.descriptions = dict(descriptions or {})
-
-    experiment_class: type[Experiment]  # set below (MorphingExperiment)
-
-    @property
-    def shape_nuisances(self) -> tuple[str, ...]:
-        """Local names of the shape nuisances, in stacking order."""
-        return tuple(self.variations)
-
-    @property
-    def n_blocks(self) -> int:
-        """Number of stacked responses (1 + 2 x nuisances)."""
-        return len(self.members)
-
-    @property
-    def bin_edges(self) -> NDArray[np.float64]:
-        """PE bin edges of the nominal detector."""
-        return self.nominal.bin_edges
-
-    @property
-    def exposure_kg_day(self) -> float:
-        """Exposure [kg day]."""
-        return self.nominal.exposure_kg_day
-
-    @property
-    def response_key(self) -> tuple[Any, ...]:
-        """Changes whenever any stacked response changes."""
-        return tuple((m.response_key, repr(getattr(m, "acceptance", None))) for m in self.members)
-
-    def recoil_grid(self, e_nr_max_kev: float) -> NDArray[np.float64]:
-        """Recoil nodes of the nominal detector (all variants share them)."""
-        return self.nominal.recoil_grid(e_nr_max_kev)
-
-    def response_matrix(self, e_nr_nodes: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``(n_blocks * n_bins, n_nodes)``: the stacked responses."""
-        return np.vstack([m.response_matrix(e_nr_nodes) for m in self.members])
-
-    def timing_for(self, flux: Any) -> dict[str, NDArray[np.float64]] | None:
-        """Time fractions per flavour (hook of :func:`cevns.config.loader.load_experiment`)."""
-        if self._time_fractions is None:
-            return None
-        return self._time_fractions(tuple(flux.flavours))
-
-    def __repr__(self) -> str:
-        return f"MorphingDetector({self.name!r}, shape_nuisances={list(self.shape_nuisances)})"
-
-
-class MorphingExperiment(Experiment):
-    """An :class:`~cevns.likelihood.experiment.Experiment` whose signal has shape nuisances.
-
-    The signal's detector must be a :class:`MorphingDetector`; each of its shape nuisances
-    becomes a parameter ``<name>.<nuisance>`` (start 0, limits -5..5, prior 0 +- 1). The
-    signal normalisation ``flux_norm`` multiplies the morphed signal.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        signal: Signal,
-        dataset: Dataset,
-        backgrounds: Sequence[Background] = (),
-        **options: Any,
-    ) -> None:
-        """Same arguments as :class:`~cevns.likelihood.experiment.Experiment`."""
-        det = signal.detector
-        if not isinstance(det, MorphingDetector):
-            msg = f"{name}: MorphingExperiment needs a MorphingDetector, got {type(det).__name__}"
-            raise InvalidParameterError(msg)
-        self.morphing_detector = det
-        super().__init__(name, signal, dataset, backgrounds, **options)
-        shape = tuple(
-            Parameter(n, 0.0, (-5.0, 5.0), 1.0, prior=(0.0, 1.0)) for n in det.shape_nuisances
-        )
-        taken = {p.name for p in self.nuisances}
-        clash = sorted(taken & set(det.shape_nuisances))
-        if clash:
-            msg = f"{name}: shape nuisance names collide with other nuisances: {clash}"
-            raise InvalidParameterError(msg)
-        self.nuisances = self.nuisances + shape
-        self._shape_public = tuple(self.prefixed(n) for n in det.shape_nuisances)
-
-    def _signal_bins(self) -> int:
-        det: MorphingDetector = self.signal.detector  # type: ignore[assignment]
-        n_t = 1 if self.signal.timing is None else int(self.signal.timing.shape[1])
-        return int(det.nominal.n_bins) * n_t
-
-    def _signal_counts(self, counts: NDArray[np.float64]) -> NDArray[np.float64]:
-        n = self.dataset.counts.size
-        if counts.size == n * self.morphing_detector.n_blocks and counts.size != n:
-            stacked = counts.reshape((self.morphing_detector.n_blocks, *self.dataset.shape))
-            return stacked * self.signal_scale
-        return super()._signal_counts(counts)
-
-    def morph(self, stacked: NDArray[np.float64], vals: Mapping[str, float]) -> NDArray[np.float64]:
-        """Interpolate stacked signal templates at the shape nuisances in ``vals``."""
-        return morph(stacked, [float(vals.get(n, 0.0)) for n in self._shape_public])
-
-    def _assemble(self, sig: NDArray[np.float64], vals: Mapping[str, float]) -> Expected:
-        if sig.ndim == self.dataset.ndim + 1:
-            sig = self.morph(sig, vals)
-        return super()._assemble(sig, vals)
-
-    def cost(
-        self, model_family: ModelFamily | str = "sm", *, signal: bool = True
-    ) -> MorphingExperimentCost:
-        """The likelihood as an iminuit cost (see ``Experiment.cost``)."""
-        from cevns.physics.model_files import load_model
-
-        fam = load_model(model_family) if isinstance(model_family, str) else model_family
-        return MorphingExperimentCost(self, fam, signal=signal)
-
-
-class _MorphedExpansion(QuadraticExpansion):
-    """Quadratic expansion of the stacked signal that returns the morphed counts.
-
-    It shares the coefficients and caches of the expansion it is made from.
-    """
-
-    def __init__(self, expansion: QuadraticExpansion, experiment: MorphingExperiment) -> None:
-        self.__dict__.update(expansion.__dict__)
-        self._blocks = experiment.morphing_detector.n_blocks
-        self._names = experiment._shape_public
-
-    def __call__(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        out = np.asarray(super().__call__(values), dtype=np.float64)
-        stacked = out.reshape((self._blocks, -1, *out.shape[1:]))
-        return morph(stacked, [float(values.get(n, 0.0)) for n in self._names])
-
-
-class MorphingExperimentCost(ExperimentCost):
-    """:class:`~cevns.likelihood.experiment.ExperimentCost` of a :class:`MorphingExperiment`.
-
-    The quadratic expansion of the stacked signal is wrapped so that every evaluation
-    returns the morphed signal at the current shape nuisances. In the background-only cost
-    (``signal=False``) the shape nuisances are fixed at 0 by default (they have no effect).
-    """
-
-    def __init__(
-        self, experiment: MorphingExperiment, family: ModelFamily, *, signal: bool = True
-    ) -> None:
-        super().__init__(experiment, family, signal=signal)
-        self.expansion = _MorphedExpansion(self.expansion, experiment)
-        if not signal:  # without a signal the shape nuisances do nothing: fixed at 0
-            shape = set(experiment._shape_public)
-            self.parameter_objects = tuple(
-                p.replace(fixed=True) if p.name in shape else p for p in self.parameter_objects
-            )
-
-
-MorphingDetector.experiment_class = MorphingExperiment
 
 
 # =========================================================================== acceptance
@@ -420,46 +160,6 @@ class ShiftedAcceptance:
 
 
 # =========================================================================== 2017
-def csi_2017_histograms(
-    beam: Literal["on", "off"] = "on",
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Coincidence and anti-coincidence histograms of the 2017 release, shape (25, 24).
-
-    Rows: 2-PE bins ``[0, 2) .. [48, 50)``; columns: 0.5 us bins ``[0, 0.5) .. [11.5, 12)``.
-
-    Examples
-    --------
-    >>> c, ac = csi_2017_histograms()
-    >>> float(c.sum()), float(ac.sum())
-    (1207.0, 1032.0)
-    """
-    if beam not in ("on", "off"):
-        msg = f"beam must be 'on' or 'off', got {beam!r}"
-        raise InvalidParameterError(msg)
-    out = []
-    for window in ("c", "ac"):
-        name = _FILES_2017[f"{beam}_{window}"]
-        table = data.load_table(name)
-        if table.shape != (_N_PE_2017 * _N_T_2017, 3):
-            msg = f"{name}: expected 600 rows x 3 columns, got {table.shape}"
-            raise InvalidParameterError(msg)
-        pe = np.round((table[:, 0] - 1.0) / _PE_STEP_2017).astype(int)
-        t = np.round((table[:, 1] - 0.25) / _T_STEP_2017).astype(int)
-        hist = np.zeros((_N_PE_2017, _N_T_2017))
-        np.add.at(hist, (pe, t), table[:, 2])
-        out.append(hist)
-    return out[0], out[1]
-
-
-def _grid_slice(name: str, window: Sequence[float], step: float, top: float) -> slice:
-    if len(window) != 2:
-        msg = f"{name} must be (lo, hi), got {list(window)}"
-        raise InvalidParameterError(msg)
-    _check_window(name, window, step, top)
-    lo, hi = (float(v) for v in window)
-    return slice(round(lo / step), round(hi / step))
-
-
 def csi_2017_dataset(
     pe_range: Sequence[float] = (6.0, 30.0),
     t_range_us: Sequence[float] = (0.0, 12.0),
@@ -483,11 +183,11 @@ def csi_2017_dataset(
     >>> d.shape, float(d.counts.sum())
     ((12, 24), 855.0)
     """
-    ps = _grid_slice("pe_range", pe_range, _PE_STEP_2017, 50.0)
-    ts = _grid_slice("t_range_us", t_range_us, _T_STEP_2017, 12.0)
+    ps = _grid_slice("pe_range", pe_range, _PE_STEP, 50.0)
+    ts = _grid_slice("t_range_us", t_range_us, _T_STEP, 12.0)
     c, ac = csi_2017_histograms(beam)
-    pe_edges = np.arange(ps.start, ps.stop + 1) * _PE_STEP_2017
-    t_edges = np.arange(ts.start, ts.stop + 1) * _T_STEP_2017
+    pe_edges = np.arange(ps.start, ps.stop + 1) * _PE_STEP
+    t_edges = np.arange(ts.start, ts.stop + 1) * _T_STEP
     return Dataset(
         "coherent_csi_2017_pe_time",
         c[ps, ts],
@@ -510,8 +210,8 @@ def _dataset_slices(dataset: Dataset) -> tuple[slice, slice]:
         msg = f"a COHERENT CsI 2017 background needs a PE x time dataset, got {dataset.shape}"
         raise InvalidParameterError(msg)
     pe, t = dataset.edges
-    ps = _grid_slice("dataset PE edges", (pe[0], pe[-1]), _PE_STEP_2017, 50.0)
-    ts = _grid_slice("dataset time edges", (t[0], t[-1]), _T_STEP_2017, 12.0)
+    ps = _grid_slice("dataset PE edges", (pe[0], pe[-1]), _PE_STEP, 50.0)
+    ts = _grid_slice("dataset time edges", (t[0], t[-1]), _T_STEP, 12.0)
     if pe.size - 1 != ps.stop - ps.start or t.size - 1 != ts.stop - ts.start:
         msg = "the dataset must use the release's 2-PE x 0.5 us bins"
         raise InvalidParameterError(msg)
@@ -614,7 +314,7 @@ def csi_2017_brn_template(
     acc = SigmoidAcceptance2017(p["acceptance_a"], p["acceptance_k"], p["acceptance_x0"])
     lower = pdf[:, 0] - 0.5  # 1-PE bins [n, n + 1)
     per_pe = pdf[:, 1] * p["beam_energy_gwh"] * acc(lower + acceptance_shift)
-    per_2pe = per_pe.reshape(_N_PE_2017, 2).sum(axis=1)
+    per_2pe = per_pe.reshape(_N_PE, 2).sum(axis=1)
     timing = data.load_table("coherent_csi_2017/arrivalTimePDF_promptNeutrons.txt")[:, 1]
     return np.asarray(np.outer(per_2pe[pe_slice], timing[t_slice]), dtype=np.float64)
 
@@ -643,19 +343,7 @@ def csi_2017_brn(
     return TemplateBackground(name, tpl, norm_uncertainty=norm_uncertainty, norm_limits=(0.0, 5.0))
 
 
-def _pidar_fractions_2017(
-    t_edges: NDArray[np.float64],
-) -> Callable[[Sequence[str]], dict[str, NDArray[np.float64]]]:
-    prompt = TimingPDF.from_coherent_csi_2017("prompt_neutrinos").integrate(t_edges)
-    delayed = TimingPDF.from_coherent_csi_2017("delayed_neutrinos").integrate(t_edges)
-
-    def fractions(flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
-        return flavour_time_fractions(flavours, prompt, delayed)
-
-    return fractions
-
-
-def csi_2017_morphing_detector(
+def csi_2017_full_detector(
     pe_range: Sequence[float] = (6.0, 30.0),
     t_range_us: Sequence[float] = (0.0, 12.0),
     *,
@@ -665,7 +353,7 @@ def csi_2017_morphing_detector(
     acceptance_nuisances: bool = True,
     acceptance_shift: float = 0.5,
     n_nodes: int = DEFAULT_NODES,
-) -> MorphingDetector:
+) -> DetectorSetup:
     """The 2017 CsI[Na] response in 2-PE bins with its +-1 sigma variants and timing.
 
     Nominal: QF 0.0878, 13.348 PE/keVee, Poisson PE statistics, acceptance
@@ -693,10 +381,10 @@ def csi_2017_morphing_detector(
     n_nodes : int
         Recoil-energy nodes of the response.
     """
-    ps = _grid_slice("pe_range", pe_range, _PE_STEP_2017, 50.0)
-    ts = _grid_slice("t_range_us", t_range_us, _T_STEP_2017, 12.0)
-    pe_edges = np.arange(ps.start, ps.stop + 1) * _PE_STEP_2017
-    t_edges = np.arange(ts.start, ts.stop + 1) * _T_STEP_2017
+    ps = _grid_slice("pe_range", pe_range, _PE_STEP, 50.0)
+    ts = _grid_slice("t_range_us", t_range_us, _T_STEP, 12.0)
+    pe_edges = np.arange(ps.start, ps.stop + 1) * _PE_STEP
+    t_edges = np.arange(ts.start, ts.stop + 1) * _T_STEP
     p = coherent_csi_2017_parameters()
     raw = data.load_yaml("coherent_csi_2017/coherent_parameters.yaml")
     acc_pars = {q["name"]: q for q in raw["acceptanceEfficiency"]["parameters"]}
@@ -719,29 +407,33 @@ def csi_2017_morphing_detector(
             n_nodes=n_nodes,
         )
 
-    variations: dict[str, tuple[ScintillatorDetector, ScintillatorDetector]] = {}
-    desc: dict[str, str] = {}
+    syst: list[Systematic] = []
     if qf_nuisance:
-        variations["qf"] = (
-            make(qf0 + dqf, nominal_acc, "_qf_up"),
-            make(qf0 - dqf, nominal_acc, "_qf_down"),
+        syst.append(
+            ShapeSystematic.updown(
+                "qf",
+                make(qf0 + dqf, nominal_acc, "_qf_up"),
+                make(qf0 - dqf, nominal_acc, "_qf_down"),
+                description=f"CsI[Na] QF {qf0} +- {dqf}",
+            )
         )
-        desc["qf"] = f"CsI[Na] QF {qf0} +- {dqf}"
     if acceptance_nuisances:
         for key in ("a", "k", "x_0"):
             up = float(acc_pars[key]["error_hi"])
             lo = float(acc_pars[key]["error_lo"])
             local = f"acc_{key.replace('_', '')}"
-            variations[local] = (
-                make(qf0, nominal_acc | {key: nominal_acc[key] + up}, f"_{local}_up"),
-                make(qf0, nominal_acc | {key: nominal_acc[key] - lo}, f"_{local}_down"),
+            syst.append(
+                ShapeSystematic.updown(
+                    local,
+                    make(qf0, nominal_acc | {key: nominal_acc[key] + up}, f"_{local}_up"),
+                    make(qf0, nominal_acc | {key: nominal_acc[key] - lo}, f"_{local}_down"),
+                    description=f"acceptance {key} {nominal_acc[key]} +{up}/-{lo}",
+                )
             )
-            desc[local] = f"acceptance {key} {nominal_acc[key]} +{up}/-{lo}"
-    return MorphingDetector(
+    return DetectorSetup(
         make(qf0, nominal_acc, ""),
-        variations,
-        time_fractions=_pidar_fractions_2017(t_edges),
-        descriptions=desc,
+        timing=PiDARTiming(tuple(t_edges), "coherent_pdf").fractions,
+        systematics=tuple(syst),
     )
 
 
@@ -1097,7 +789,7 @@ def _pidar_fractions_2021(
     return fractions
 
 
-def csi_2021_morphing_detector(
+def csi_2021_full_detector(
     pe_edges: Sequence[float] = _DEFAULT_PE_EDGES_2021,
     t_edges_us: Sequence[float] = _DEFAULT_T_EDGES_2021,
     *,
@@ -1107,7 +799,7 @@ def csi_2021_morphing_detector(
     scintillation_nuisances: bool = True,
     time_offset_us: float = 0.0,
     n_nodes: int = DEFAULT_NODES,
-) -> MorphingDetector:
+) -> DetectorSetup:
     """The 2021 CsI[Na] response in PE with +-1 sigma variants and the time distribution.
 
     Release inputs: scintillation response ``E_ee(E_nr)`` (polynomial, nominal and two
@@ -1153,26 +845,31 @@ def csi_2021_morphing_detector(
             n_nodes=n_nodes,
         )
 
-    variations: dict[str, tuple[ScintillatorDetector, ScintillatorDetector]] = {}
-    desc: dict[str, str] = {}
+    syst: list[Systematic] = []
     if efficiency_nuisance:
-        variations["eff"] = (
-            make(scint_rows[0], eff_rows[1], "_eff_up"),
-            make(scint_rows[0], eff_rows[2], "_eff_down"),
+        syst.append(
+            ShapeSystematic.updown(
+                "eff",
+                make(scint_rows[0], eff_rows[1], "_eff_up"),
+                make(scint_rows[0], eff_rows[2], "_eff_down"),
+                description="energy efficiency, effCoefficients.txt rows 2 (+1 sigma) and 3 "
+                "(-1 sigma)",
+            )
         )
-        desc["eff"] = "energy efficiency, effCoefficients.txt rows 2 (+1 sigma) and 3 (-1 sigma)"
     if scintillation_nuisances:
         for j in (0, 1):
-            variations[f"scint{j}"] = (
-                make(scint_rows[1 + 2 * j], eff_rows[0], f"_scint{j}_up"),
-                make(scint_rows[2 + 2 * j], eff_rows[0], f"_scint{j}_down"),
+            syst.append(
+                ShapeSystematic.updown(
+                    f"scint{j}",
+                    make(scint_rows[1 + 2 * j], eff_rows[0], f"_scint{j}_up"),
+                    make(scint_rows[2 + 2 * j], eff_rows[0], f"_scint{j}_down"),
+                    description=f"scintillation response, systematic model {j} (+-1 sigma)",
+                )
             )
-            desc[f"scint{j}"] = f"scintillation response, systematic model {j} (+-1 sigma)"
-    return MorphingDetector(
+    return DetectorSetup(
         make(scint_rows[0], eff_rows[0], ""),
-        variations,
-        time_fractions=_pidar_fractions_2021(t, time_offset_us),
-        descriptions=desc,
+        timing=_pidar_fractions_2021(t, time_offset_us),
+        systematics=tuple(syst),
     )
 
 
@@ -1192,8 +889,8 @@ class Detector2017Options(ComponentOptions):
     n_nodes: int = Field(DEFAULT_NODES, ge=50)
 
 
-def _detector_2017(opts: Detector2017Options) -> MorphingDetector:
-    return csi_2017_morphing_detector(
+def _detector_2017(opts: Detector2017Options) -> DetectorSetup:
+    return csi_2017_full_detector(
         opts.pe_range,
         opts.t_range_us,
         mass_kg=opts.mass_kg,
@@ -1259,8 +956,8 @@ class Detector2021Options(ComponentOptions):
     n_nodes: int = Field(DEFAULT_NODES, ge=50)
 
 
-def _detector_2021(opts: Detector2021Options) -> MorphingDetector:
-    return csi_2021_morphing_detector(
+def _detector_2021(opts: Detector2021Options) -> DetectorSetup:
+    return csi_2021_full_detector(
         opts.pe_edges,
         opts.t_edges_us,
         mass_kg=opts.mass_kg,

@@ -48,11 +48,13 @@ Signal
 The release's CEvNS PDF is itself exactly factorised as ``N[E] p(F90|E) p(t)`` (checked
 to 6e-6), so the only release information used for the signal is ``p(F90|E)`` (and
 ``p(t)`` with ``timing = "release"``); its normalisation (128 events) is not used unless
-the detector is told ``normalise_sm_to = 128`` (off by default).
+the detector is told ``normalise_sm_to = 128`` (off by default; a
+:class:`~cevns.likelihood.experiment.NormaliseToEvents` with the SM at radiative couplings and
+Helm form factors, in the events inside the histogram).
 
 Backgrounds
 -----------
-:class:`LArTemplateBackground`: the release PDFs of prompt beam-related neutrons (BRN,
+:func:`lar_2020_background`: the release PDFs of prompt beam-related neutrons (BRN,
 497 predicted), delayed BRN (33) and the steady-state background (3152 in the template,
 3154 +- 25 predicted) with a normalisation whose Gaussian prior is the release
 prediction (497 +- 160, 33 +- 33, 3154 +- 25; the prior mean and width are divided by the
@@ -94,7 +96,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -108,9 +110,12 @@ from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES, Detector
 from cevns.detectors.quenching import LinearQuenching
 from cevns.detectors.resolution import RelativeGaussian
-from cevns.likelihood.background import Background
+from cevns.likelihood.background import TemplateBackground
 from cevns.likelihood.dataset import Dataset
-from cevns.physics.families import Parameter
+from cevns.likelihood.experiment import DetectorSetup, NormaliseToEvents
+from cevns.likelihood.systematics import ShapeSystematic
+from cevns.physics.form_factors import Helm
+from cevns.physics.nsi import NSIModel
 from cevns.physics.nuclei import Target
 from cevns.sources.spallation import (
     SNS_PULSE_MEAN_US,
@@ -129,7 +134,6 @@ __all__ = [
     "RELEASE_FILES",
     "TIME_EDGES_US",
     "LAr2020Detector",
-    "LArTemplateBackground",
     "coherent_lar_2020_flux",
     "coherent_lar_2020_parameters",
     "lar_2020_background",
@@ -364,11 +368,6 @@ class LAr2020Detector(Detector):
         axis (96 bins, for studies only: it does not match the release dataset).
     pulse_mean_us, pulse_sigma_us : float, optional
         SNS proton trace for ``timing="pulsed"``; default the release's 0.44 and 0.15 us.
-    normalise_sm_to : float, optional
-        If given, the live time is rescaled (an *effective* exposure) so that the SM
-        (radiative couplings at sin^2 theta_W = 0.23129, Helm form factors) gives this
-        many events inside the histogram; the factor is kept in
-        :attr:`normalisation_factor`. Off by default: the framework's absolute prediction.
     n_nodes : int
         Recoil-energy nodes of the response.
 
@@ -392,7 +391,6 @@ class LAr2020Detector(Detector):
         timing: Literal["pulsed", "release", "none"] = "pulsed",
         pulse_mean_us: float | None = None,
         pulse_sigma_us: float | None = None,
-        normalise_sm_to: float | None = None,
         n_nodes: int = DEFAULT_NODES,
         name: str = "coherent_lar_2020",
     ) -> None:
@@ -436,12 +434,6 @@ class LAr2020Detector(Detector):
                 p["pulse_sigma_us"] if pulse_sigma_us is None else float(pulse_sigma_us)
             ),
         )
-        self.normalise_sm_to = (
-            None if normalise_sm_to is None else check_positive("normalise_sm_to", normalise_sm_to)
-        )
-        self.nominal_live_days = self.live_days
-        self.normalisation_factor = 1.0
-        self.absolute_sm_events: float | None = None
         x, eff = _release_efficiency()
         n_fine = round(ENERGY_EDGES_KEVEE[-1] / _FINE_STEP_KEVEE)
         self._fine_edges = np.linspace(0.0, ENERGY_EDGES_KEVEE[-1], n_fine + 1)
@@ -505,35 +497,6 @@ class LAr2020Detector(Detector):
             prompt, delayed = shape * prompt.sum(), shape * delayed.sum()
         return flavour_time_fractions(flavours, prompt, delayed)
 
-    def sm_counts(self, flux: Any) -> float:
-        """SM events in the histogram at the current exposure (the reference of the option)."""
-        from cevns.likelihood.signal import Signal
-        from cevns.physics.form_factors import Helm
-        from cevns.physics.nsi import NSIModel
-
-        timing = None if self.timing == "none" else self.time_fractions(tuple(flux.flavours))
-        sig = Signal(flux, self, form_factor=Helm(), timing=timing)
-        return float(sig.expected_counts(NSIModel.sm()).sum())
-
-    def timing_for(self, flux: Any) -> dict[str, NDArray[np.float64]] | None:
-        """Time fractions per flavour (hook of :func:`cevns.config.loader.load_experiment`).
-
-        Also applies ``normalise_sm_to`` (if set), since this is where the detector first
-        sees the flux.
-        """
-        if self.normalise_sm_to is not None:
-            self.live_days = self.nominal_live_days
-            absolute = self.sm_counts(flux)
-            if not absolute > 0:
-                msg = f"the SM gives {absolute!r} events: nothing to normalise"
-                raise InvalidParameterError(msg)
-            self.absolute_sm_events = absolute
-            self.normalisation_factor = self.normalise_sm_to / absolute
-            self.live_days = self.nominal_live_days * self.normalisation_factor
-        if self.timing == "none":
-            return None
-        return self.time_fractions(tuple(flux.flavours))
-
 
 # --------------------------------------------------------------------------- data
 def lar_2020_dataset() -> Dataset:
@@ -571,89 +534,6 @@ def lar_2020_dataset() -> Dataset:
 
 
 # --------------------------------------------------------------------------- backgrounds
-class LArTemplateBackground(Background):
-    """A release template with a normalisation prior and optional shape nuisances.
-
-    ``mu = norm * max(T0 + sum_k delta_k(theta_k), 0)`` with ``delta_k = theta_k (T_k+ - T0)``
-    for ``theta_k >= 0`` and ``theta_k (T0 - T_k-)`` below (a missing ``T_k-`` is the
-    mirror ``2 T0 - T_k+``). Parameters: ``<name>_norm`` (prior ``norm_prior``) and
-    ``<name>_<k>`` (prior N(0, 1)).
-
-    Parameters
-    ----------
-    name : str
-    template : array
-        Nominal counts per bin, >= 0.
-    norm_prior : (mean, sigma), optional
-        Gaussian prior of the normalisation; ``None`` for a free normalisation.
-    variations : mapping name -> (up, down or None)
-        Templates at theta = +1 and -1.
-    norm_limits : (float, float)
-
-    Examples
-    --------
-    >>> bkg = LArTemplateBackground("b", [1.0, 3.0], norm_prior=(1.0, 0.1),
-    ...                             variations={"s": ([2.0, 2.0], None)})
-    >>> [p.name for p in bkg.parameters]
-    ['b_norm', 'b_s']
-    >>> bkg.expected({"b_s": -1.0}).tolist()
-    [0.0, 4.0]
-    """
-
-    def __init__(
-        self,
-        name: str,
-        template: Any,
-        *,
-        norm_prior: tuple[float, float] | None = None,
-        variations: Mapping[str, tuple[Any, Any | None]] | None = None,
-        norm_limits: tuple[float, float] = (0.0, 10.0),
-    ) -> None:
-        self.name = name
-        t0 = np.asarray(template, dtype=np.float64)
-        if t0.ndim != 1 or np.any(~np.isfinite(t0)) or np.any(t0 < 0):
-            msg = f"{name}: template must be a 1D array of finite counts >= 0"
-            raise InvalidParameterError(msg)
-        self.template = t0
-        ups, downs, names = [], [], []
-        for k, (up, down) in (variations or {}).items():
-            u = np.asarray(up, dtype=np.float64)
-            d = 2.0 * t0 - u if down is None else np.asarray(down, dtype=np.float64)
-            if u.shape != t0.shape or d.shape != t0.shape:
-                msg = f"{name}: variation {k!r} must have the template's shape {t0.shape}"
-                raise InvalidParameterError(msg)
-            ups.append(u - t0)
-            downs.append(t0 - d)
-            names.append(k)
-        self._up = np.array(ups).reshape(len(names), t0.size)
-        self._down = np.array(downs).reshape(len(names), t0.size)
-        self.variation_names = tuple(names)
-        if norm_prior is not None:
-            check_positive(f"{name}: norm prior sigma", norm_prior[1])
-        start = 1.0 if norm_prior is None else float(norm_prior[0])
-        step = 0.1 if norm_prior is None else float(norm_prior[1])
-        params = [
-            Parameter(
-                f"{name}_norm",
-                start,
-                norm_limits,
-                step,
-                prior=None if norm_prior is None else (float(norm_prior[0]), float(norm_prior[1])),
-            )
-        ]
-        params += [Parameter(f"{name}_{k}", 0.0, (-5.0, 5.0), 1.0, prior=(0.0, 1.0)) for k in names]
-        self.parameters = tuple(params)
-        self._theta_names = tuple(f"{name}_{k}" for k in names)
-
-    def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        norm = values[f"{self.name}_norm"]
-        if not self._theta_names:
-            return np.asarray(norm * self.template, dtype=np.float64)
-        theta = np.array([values[n] for n in self._theta_names])
-        shift = np.where(theta[:, None] >= 0, self._up, self._down) * theta[:, None]
-        return np.asarray(norm * np.clip(self.template + shift.sum(axis=0), 0.0, None))
-
-
 _BRN_VARIATIONS = {
     "energy": ("prompt_brn+1sigEnergy", "prompt_brn-1sigEnergy"),
     "timing_mean": ("prompt_brn+1sigTimingMean", "prompt_brn-1sigTimingMean"),
@@ -666,8 +546,12 @@ def lar_2020_background(
     *,
     prior: Literal["prediction", "none"] = "prediction",
     shape_systematics: bool = False,
-) -> LArTemplateBackground:
-    """One background of the release as a :class:`LArTemplateBackground`.
+) -> TemplateBackground:
+    """One background of the release as a :class:`~cevns.likelihood.background.TemplateBackground`.
+
+    ``mu = norm * max(T0 + sum_k delta_k(theta_k), 0)``: the shape variants enter as
+    :class:`~cevns.likelihood.systematics.ShapeSystematic` (piecewise linear; a missing -1
+    sigma variant is the mirror ``2 T0 - T_k+``).
 
     Parameters
     ----------
@@ -700,17 +584,20 @@ def lar_2020_background(
             p[f"{component}_prediction"] / total,
             p[f"{component}_prediction_sigma"] / total,
         )
-    variations: dict[str, tuple[Any, Any | None]] = {}
+    syst = []
     if shape_systematics:
         if component != "prompt_brn":
             msg = f"shape systematics are released for the prompt BRN only, not {component!r}"
             raise InvalidParameterError(msg)
         for k, (up, down) in _BRN_VARIATIONS.items():
-            variations[k] = (
-                release_pdf(up).ravel(),
-                None if down is None else release_pdf(down).ravel(),
+            syst.append(
+                ShapeSystematic.updown(
+                    f"{component}_{k}",
+                    release_pdf(up).ravel(),
+                    None if down is None else release_pdf(down).ravel(),
+                )
             )
-    return LArTemplateBackground(component, t0, norm_prior=norm_prior, variations=variations)
+    return TemplateBackground(component, t0, norm_prior=norm_prior, systematics=syst)
 
 
 # --------------------------------------------------------------------------- components
@@ -746,8 +633,8 @@ class DetectorOptions(ComponentOptions):
     n_nodes: int = Field(DEFAULT_NODES, ge=50)
 
 
-def _detector(opts: DetectorOptions) -> LAr2020Detector:
-    return LAr2020Detector(
+def _detector(opts: DetectorOptions) -> DetectorSetup:
+    det = LAr2020Detector(
         mass_kg=opts.mass_kg,
         live_days=opts.live_days,
         qf_a=opts.qf_a,
@@ -758,9 +645,13 @@ def _detector(opts: DetectorOptions) -> LAr2020Detector:
         timing=opts.timing,
         pulse_mean_us=opts.pulse_mean_us,
         pulse_sigma_us=opts.pulse_sigma_us,
-        normalise_sm_to=opts.normalise_sm_to,
         n_nodes=opts.n_nodes,
     )
+    norm = None
+    if opts.normalise_sm_to is not None:  # the SM (radiative couplings, Helm) in the histogram
+        norm = NormaliseToEvents(opts.normalise_sm_to, NSIModel.sm(), Helm())
+    timing = None if det.timing == "none" else det.time_fractions
+    return DetectorSetup(det, timing=timing, normalisation=norm)
 
 
 class DatasetOptions(ComponentOptions):
@@ -779,7 +670,7 @@ class BackgroundOptions(ComponentOptions):
     shape_systematics: bool = False
 
 
-def _background(opts: BackgroundOptions, dataset: Dataset | None = None) -> LArTemplateBackground:
+def _background(opts: BackgroundOptions, dataset: Dataset | None = None) -> TemplateBackground:
     if opts.shape_systematics and opts.component != "prompt_brn":
         msg = f"shape_systematics: released for the prompt BRN only, not {opts.component!r}"
         raise ValueError(msg)

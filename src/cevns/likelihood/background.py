@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from cevns.core._validation import as_float_array, check_positive
 from cevns.core.exceptions import InvalidParameterError
+from cevns.likelihood.systematics import Morphing, ShapeSystematic
 from cevns.physics.families import Parameter
 
 __all__ = [
@@ -86,7 +87,11 @@ class FunctionBackground(Background):
 
 
 class TemplateBackground(Background):
-    """A fixed template scaled by a normalisation parameter with a Gaussian prior.
+    """A template scaled by a normalisation parameter, optionally with shape systematics.
+
+    ``mu = norm * max(T_0 + sum_m c_m(alpha) (T_m - T_0), 0)`` with the interpolation of
+    :mod:`cevns.likelihood.systematics`; without systematics ``mu = norm * T_0``.
+    Parameters: ``<name>_norm`` and the nuisances of the systematics (their own names).
 
     Parameters
     ----------
@@ -97,6 +102,23 @@ class TemplateBackground(Background):
         Relative prior width of the normalisation (e.g. 0.25 for the COHERENT prompt
         beam-related neutrons); ``None`` for an unconstrained normalisation.
     norm_limits : (float, float)
+    fixed : bool
+        Fix the normalisation by default.
+    norm_prior : (mean, sigma), optional
+        Gaussian prior of the normalisation with its start value ``mean`` (instead of
+        ``norm_uncertainty``: e.g. a predicted count divided by the template sum).
+    systematics : sequence of ShapeSystematic
+        Shape variations of the template (variants are arrays of the template's shape).
+
+    Examples
+    --------
+    >>> from cevns.likelihood.systematics import ShapeSystematic
+    >>> bkg = TemplateBackground("b", [1.0, 3.0], norm_prior=(1.0, 0.1),
+    ...                          systematics=[ShapeSystematic.updown("b_s", [2.0, 2.0])])
+    >>> [p.name for p in bkg.parameters]
+    ['b_norm', 'b_s']
+    >>> bkg.expected({"b_s": -1.0}).tolist()
+    [0.0, 4.0]
     """
 
     def __init__(
@@ -107,6 +129,8 @@ class TemplateBackground(Background):
         norm_uncertainty: float | None = None,
         norm_limits: tuple[float, float] = (0.0, 10.0),
         fixed: bool = False,
+        norm_prior: tuple[float, float] | None = None,
+        systematics: Sequence[ShapeSystematic] = (),
     ) -> None:
         self.name = name
         t = as_float_array(f"{name}: template", template)
@@ -114,16 +138,41 @@ class TemplateBackground(Background):
             msg = f"{name}: template must be >= 0"
             raise InvalidParameterError(msg)
         self.template = t
+        if norm_prior is not None and norm_uncertainty is not None:
+            msg = f"{name}: give norm_uncertainty or norm_prior, not both"
+            raise InvalidParameterError(msg)
         prior = None
+        start = 1.0
         if norm_uncertainty is not None:
             prior = (1.0, check_positive(f"{name}: norm_uncertainty", norm_uncertainty))
-        step = norm_uncertainty if norm_uncertainty else 0.1
-        self.parameters = (
-            Parameter(f"{name}_norm", 1.0, norm_limits, step, prior=prior, fixed=fixed),
-        )
+        if norm_prior is not None:
+            prior = (
+                float(norm_prior[0]),
+                check_positive(f"{name}: norm prior sigma", norm_prior[1]),
+            )
+            start = prior[0]
+        step = prior[1] if prior else 0.1
+        norm = Parameter(f"{name}_norm", start, norm_limits, step, prior=prior, fixed=fixed)
+        self.morphing = Morphing(systematics)
+        deltas = []
+        for syst in self.morphing.systematics:
+            for point, v in zip(syst.points, syst.variants, strict=True):
+                where = f"{name}: shape variant {list(syst.names)} at {point}"
+                arr = as_float_array(where, v)
+                if arr.shape != t.shape:
+                    msg = f"{where} has shape {arr.shape}, the template {t.shape}"
+                    raise InvalidParameterError(msg)
+                deltas.append(arr - t)
+        self._deltas = np.array(deltas).reshape(len(deltas), *t.shape)
+        self.parameters = (norm, *self.morphing.parameters)
+        self._alpha_names = self.morphing.names
 
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        return values[f"{self.name}_norm"] * self.template
+        norm = values[f"{self.name}_norm"]
+        if not self._alpha_names:
+            return norm * self.template
+        alpha = np.array([values[n] for n in self._alpha_names])
+        return norm * self.morphing.apply_deltas(self.template, self._deltas, alpha)
 
 
 # ---------------------------------------------------------------------- parametric shapes

@@ -14,27 +14,53 @@ Likelihoods
 with a prior (seed 004 Eq. 19, seed 002 Eq. 4.8). ``"poisson"``: binned Poisson
 likelihood reported as -2 ln(L / L_saturated) = 2 sum(mu - n + n ln(n/mu)) plus the same
 pulls; both are in chi^2 units (errordef 1).
+
+Systematics and normalisation
+-----------------------------
+``Experiment(..., systematics=[...])`` declares systematic uncertainties
+(:mod:`cevns.likelihood.systematics`): shape variations of the signal
+(:class:`~cevns.likelihood.systematics.ShapeSystematic` whose variants are detector responses:
+the signal is computed for all of them at once and morphed at the nuisance values),
+normalisation systematics (:class:`~cevns.likelihood.systematics.NormSystematic`) and
+Gaussian-constrained scales (:class:`~cevns.likelihood.systematics.ScaleSystematic`) of the
+signal or of a background. Shape variations of a background template are declared on the
+:class:`~cevns.likelihood.background.TemplateBackground`. ``normalisation=`` (a
+:class:`NormaliseToEvents`) scales the exposure so that a reference model gives a published
+number of events.
+
+A detector component of an experiment file declares timing, systematics and normalisation
+by returning a :class:`DetectorSetup` (see :func:`cevns.config.loader.load_experiment`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 from iminuit.cost import Cost
 from numpy.typing import NDArray
 
+from cevns.core._validation import check_positive
 from cevns.core.exceptions import InvalidParameterError
 from cevns.likelihood.background import Background
 from cevns.likelihood.dataset import Dataset, check_compatible, observed_axes
 from cevns.likelihood.expansion import QuadraticExpansion
-from cevns.likelihood.signal import Signal
+from cevns.likelihood.signal import Response, Signal
+from cevns.likelihood.systematics import (
+    Morphing,
+    NormSystematic,
+    ScaleSystematic,
+    ShapeSystematic,
+    StackedResponse,
+)
 from cevns.physics.families import ModelFamily, Parameter
 from cevns.physics.families import family as get_family
+from cevns.physics.form_factors import FormFactor
+from cevns.physics.nsi import NSIModel
 
-__all__ = ["Expected", "Experiment", "ExperimentCost"]
+__all__ = ["DetectorSetup", "Expected", "Experiment", "ExperimentCost", "NormaliseToEvents"]
 
 
 def __dir__() -> list[str]:
@@ -42,6 +68,82 @@ def __dir__() -> list[str]:
 
 
 Likelihood = Literal["chi2", "poisson"]
+Systematic = ShapeSystematic | NormSystematic | ScaleSystematic
+
+
+@dataclass(frozen=True)
+class NormaliseToEvents:
+    """Scale the signal exposure so that a reference model gives ``events`` events.
+
+    A documented convention, not a fit: the expected signal of the experiment is multiplied
+    by ``events / N_ref``, where ``N_ref`` is the reference model's (nominal) signal summed
+    over the observed bins at the nominal exposure. :class:`Experiment` keeps ``N_ref`` in
+    :attr:`Experiment.reference_events` and the factor in :attr:`Experiment.exposure_factor`.
+
+    Parameters
+    ----------
+    events : float
+        Target number of signal events in the observed bins (> 0), e.g. COHERENT's 173.
+    model : NSIModel, optional
+        Reference model; default the Standard Model (:meth:`NSIModel.sm`).
+    form_factor : form factor, optional
+        Form factor of the reference calculation; default the signal's own.
+
+    Examples
+    --------
+    >>> NormaliseToEvents(173.0, NSIModel.sm(0.2225, couplings="tree")).events
+    173.0
+    """
+
+    events: float
+    model: NSIModel | None = None
+    form_factor: FormFactor | None = None
+
+    def __post_init__(self) -> None:
+        check_positive("normalise_to_events: events", self.events)
+
+    def reference_counts(self, signal: Signal) -> float:
+        """Reference-model events of ``signal`` in its observed bins (nominal exposure)."""
+        model = NSIModel.sm() if self.model is None else self.model
+        if self.form_factor is not None and self.form_factor != signal.form_factor:
+            signal = Signal(
+                signal.flux,
+                signal.detector,
+                form_factor=self.form_factor,
+                kinematics=signal.kinematics,
+                n_enu=signal.n_enu,
+                timing=_timing_mapping(signal),
+            )
+        return float(signal.expected_counts(model).sum())
+
+
+@dataclass(frozen=True)
+class DetectorSetup:
+    """A detector together with what it declares for the experiment.
+
+    Detector components of experiment files return one (or a bare detector): the loader
+    passes the time fractions to the :class:`~cevns.likelihood.signal.Signal` and the
+    systematics and normalisation to the :class:`Experiment`.
+
+    Parameters
+    ----------
+    detector : Response
+    timing : callable, optional
+        ``flavours -> {flavour: fraction of its events per time bin}`` (pulsed sources).
+    systematics : tuple of ShapeSystematic, NormSystematic or ScaleSystematic
+    normalisation : NormaliseToEvents, optional
+    """
+
+    detector: Response
+    timing: Callable[[Sequence[str]], Mapping[str, Any]] | None = None
+    systematics: tuple[Systematic, ...] = field(default=())
+    normalisation: NormaliseToEvents | None = None
+
+
+def _timing_mapping(signal: Signal) -> dict[str, Any] | None:
+    if signal.timing is None:
+        return None
+    return dict(zip(signal.flavours, signal.timing, strict=True))
 
 
 @dataclass(frozen=True)
@@ -80,8 +182,13 @@ class Experiment:
         for sigma_a of seed 004 Eq. 19); ``None`` fixes the normalisation to 1.
     signal_scale : float
         Converts signal counts to the units of the data (e.g. per day), default 1.
-    extra_parameters : sequence of Parameter
-        Further nuisance parameters (local names) used by subclasses.
+    systematics : sequence of ShapeSystematic, NormSystematic or ScaleSystematic
+        Declared systematic uncertainties (module notes): shape systematics vary the signal
+        (their variants are detector responses like ``signal.detector``); normalisation
+        systematics and scales name their ``target`` (``"signal"`` or a background).
+        Parameters ``<name>.<nuisance>`` follow those of the backgrounds.
+    normalisation : NormaliseToEvents, optional
+        Scale the exposure so that a reference model gives a published number of events.
     description : str
     """
 
@@ -95,6 +202,8 @@ class Experiment:
         likelihood: Likelihood = "chi2",
         flux_norm_uncertainty: float | None = None,
         signal_scale: float = 1.0,
+        systematics: Sequence[Systematic] = (),
+        normalisation: NormaliseToEvents | None = None,
         description: str = "",
     ) -> None:
         if not name.isidentifier():
@@ -130,6 +239,32 @@ class Experiment:
             )
         for b in self.backgrounds:
             local.extend(b.parameters)
+        self.systematics: tuple[Systematic, ...] = tuple(systematics)
+        targets = {"signal", *(b.name for b in self.backgrounds)}
+        for syst in self.systematics:
+            given: object = syst
+            if not isinstance(given, ShapeSystematic | NormSystematic | ScaleSystematic):
+                msg = (
+                    f"{name}: systematics must be ShapeSystematic, NormSystematic or "
+                    f"ScaleSystematic, got {type(given).__name__}"
+                )
+                raise InvalidParameterError(msg)
+            if not isinstance(syst, ShapeSystematic) and syst.target not in targets:
+                msg = (
+                    f"{name}: systematic {syst.name!r} targets {syst.target!r}, expected "
+                    f"'signal' or a background: {sorted(targets - {'signal'})}"
+                )
+                raise InvalidParameterError(msg)
+            local.extend(syst.parameters)
+        shapes = [s for s in self.systematics if isinstance(s, ShapeSystematic)]
+        #: morphing of the signal (``None`` without shape systematics)
+        self.signal_morphing = Morphing(shapes) if shapes else None
+        self._signal_nuisances = tuple(
+            p.name
+            for syst in self.systematics
+            if isinstance(syst, ShapeSystematic) or syst.target == "signal"
+            for p in syst.parameters
+        )
         names = [p.name for p in local]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -137,6 +272,46 @@ class Experiment:
             raise InvalidParameterError(msg)
         self.nuisances: tuple[Parameter, ...] = tuple(local)
         self._check_shapes()
+        #: the Signal that is evaluated: ``signal`` itself, or stacked with its shape variants
+        self.model_signal = signal
+        if self.signal_morphing is not None:
+            self.model_signal = Signal(
+                signal.flux,
+                StackedResponse(signal.detector, self.signal_morphing.variants),
+                form_factor=signal.form_factor,
+                kinematics=signal.kinematics,
+                n_enu=signal.n_enu,
+                timing=_timing_mapping(signal),
+                max_cached_masses=signal._max_cached,
+            )
+            self._shape_public = tuple(self.prefixed(n) for n in self.signal_morphing.names)
+            # the stacked response is built now: a variant that does not fit fails here
+            n_stacked = self.model_signal.n_bins
+            if n_stacked != self.signal_morphing.n_blocks * self.signal.n_bins:
+                msg = (
+                    f"{name}: the stacked signal has {n_stacked} bins, expected "
+                    f"{self.signal_morphing.n_blocks} x {self.signal.n_bins}"
+                )
+                raise InvalidParameterError(msg)
+        self.normalisation = normalisation
+        #: factor applied to the signal by ``normalisation`` (1 without)
+        self.exposure_factor = 1.0
+        #: the reference model's events before the normalisation (``None`` without)
+        self.reference_events: float | None = None
+        if normalisation is not None:
+            norm_given: object = normalisation
+            if not isinstance(norm_given, NormaliseToEvents):
+                msg = (
+                    f"{name}: normalisation must be a NormaliseToEvents, "
+                    f"got {type(norm_given).__name__}"
+                )
+                raise InvalidParameterError(msg)
+            ref = normalisation.reference_counts(signal)
+            if not ref > 0:
+                msg = f"{name}: the reference model gives {ref!r} events: nothing to normalise"
+                raise InvalidParameterError(msg)
+            self.reference_events = ref
+            self.exposure_factor = float(normalisation.events) / ref
 
     def _signal_bins(self) -> int:
         """Observed bins the signal produces (a subclass with stacked templates overrides)."""
@@ -182,7 +357,31 @@ class Experiment:
                 )
                 raise InvalidParameterError(msg)
             counts = counts.reshape(self.dataset.shape)
+        if self.exposure_factor != 1.0:
+            return counts * (self.signal_scale * self.exposure_factor)
         return counts * self.signal_scale
+
+    def _model_counts(
+        self, counts: NDArray[np.float64], vals: Mapping[str, float]
+    ) -> NDArray[np.float64]:
+        """Signal counts per observed bin from the counts of :attr:`model_signal`.
+
+        With shape systematics the counts are stacked (nominal, then every variant) and
+        are morphed at the nuisance values in ``vals`` (public names; missing ones at 0).
+        """
+        if self.signal_morphing is not None:
+            stacked = counts.reshape((self.signal_morphing.n_blocks, *self.dataset.shape))
+            alpha = np.array([float(vals.get(n, 0.0)) for n in self._shape_public])
+            counts = self.signal_morphing.apply(stacked, alpha)
+        return self._signal_counts(counts)
+
+    def _factor(self, target: str, vals: Mapping[str, float]) -> float:
+        """Product of the normalisation systematics and scales of ``target``."""
+        f = 1.0
+        for syst in self.systematics:
+            if not isinstance(syst, ShapeSystematic) and syst.target == target:
+                f *= syst.factor({syst.name: vals.get(self.prefixed(syst.name), 0.0)})
+        return f
 
     def expected(
         self, model_family: ModelFamily | str, values: Mapping[str, float] | None = None
@@ -197,14 +396,16 @@ class Experiment:
             | {p.name: p.value for p in self.nuisance_parameters()}
             | dict(values or {})
         )
-        sig = self._signal_counts(
-            self.signal.expected_counts(fam.build({k: vals[k] for k in fam.names}))
+        sig = self._model_counts(
+            self.model_signal.expected_counts(fam.build({k: vals[k] for k in fam.names})), vals
         )
         return self._assemble(sig, vals)
 
     def _assemble(self, sig: NDArray[np.float64], vals: Mapping[str, float]) -> Expected:
         if self._has_flux_norm:
             sig = sig * vals[self.prefixed("flux_norm")]
+        if self._norm_targets:
+            sig = sig * self._factor("signal", vals)
         bkgs = {}
         for b in self.backgrounds:
             local = {
@@ -213,7 +414,13 @@ class Experiment:
                 if self.prefixed(p.name) in vals
             }
             bkgs[b.name] = b.expected(local)
+            if b.name in self._norm_targets:
+                bkgs[b.name] = bkgs[b.name] * self._factor(b.name, vals)
         return Expected(sig, bkgs)
+
+    @property
+    def _norm_targets(self) -> set[str]:
+        return {s.target for s in self.systematics if not isinstance(s, ShapeSystematic)}
 
     def cost(
         self, model_family: ModelFamily | str = "sm", *, signal: bool = True
@@ -253,10 +460,12 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         self.experiment = experiment
         self.family = family
         self.has_signal = signal
-        self.expansion = QuadraticExpansion(experiment.signal, family)
+        self.expansion = QuadraticExpansion(experiment.model_signal, family)
         nuis = experiment.nuisance_parameters()
-        if not signal:
+        if not signal:  # no signal: no normalisation, its systematics fixed (they do nothing)
             nuis = tuple(p for p in nuis if p.name != experiment.prefixed("flux_norm"))
+            fixed = {experiment.prefixed(n) for n in experiment._signal_nuisances}
+            nuis = tuple(p.replace(fixed=True) if p.name in fixed else p for p in nuis)
         self.parameter_objects: tuple[Parameter, ...] = (family.parameters if signal else ()) + nuis
         self._names = tuple(p.name for p in self.parameter_objects)
         clash = set(family.names) & {p.name for p in experiment.nuisance_parameters()}
@@ -278,6 +487,13 @@ class ExperimentCost(Cost):  # type: ignore[misc]
             (b, [(p.name, index[experiment.prefixed(p.name)]) for p in b.parameters])
             for b in experiment.backgrounds
         ]
+        # normalisation systematics: (target, systematic, argument index)
+        self._norm_args = [
+            (syst.target, syst, index[experiment.prefixed(syst.name)])
+            for syst in experiment.systematics
+            if isinstance(syst, NormSystematic | ScaleSystematic)
+            and (signal or syst.target != "signal")
+        ]
         if self._poisson:
             n = self._obs
             self._n_log_n = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0)), 0.0)
@@ -297,13 +513,20 @@ class ExperimentCost(Cost):  # type: ignore[misc]
     def _value(self, args: Any) -> float:
         if self.has_signal:
             vals = dict(zip(self._names, args, strict=True))
-            mu = self.experiment._signal_counts(self.expansion(vals))
+            mu = self.experiment._model_counts(self.expansion(vals), vals)
             if self._i_flux is not None:
                 mu = mu * args[self._i_flux]
+            for target, syst, i in self._norm_args:
+                if target == "signal":
+                    mu = mu * syst.factor({syst.name: args[i]})
         else:
             mu = np.zeros(self._obs.shape)
         for b, pars in self._bkg_args:
-            mu = mu + b._expected({name: args[i] for name, i in pars})
+            bkg = b._expected({name: args[i] for name, i in pars})
+            for target, syst, i in self._norm_args:
+                if target == b.name:
+                    bkg = bkg * syst.factor({syst.name: args[i]})
+            mu = mu + bkg
         if self._poisson:
             if np.any(mu <= 0):
                 return 1e30
@@ -371,7 +594,7 @@ class ExperimentCost(Cost):  # type: ignore[misc]
             zero = np.zeros(self.experiment.dataset.shape)
             flux = {self.experiment.prefixed("flux_norm"): 0.0}
             return self.experiment._assemble(zero, dict(values) | flux)
-        sig = self.experiment._signal_counts(self.expansion(values))
+        sig = self.experiment._model_counts(self.expansion(values), values)
         return self.experiment._assemble(sig, values)
 
     def __repr__(self) -> str:

@@ -589,7 +589,7 @@ def test_events_and_tree_kinds(tmp_path, dresden_data):
     }
     with pytest.raises(InvalidConfigError, match=r"dataset.axes.0.edges"):
         load_experiment("dresden_ii", {"dataset": bad})
-    with pytest.raises(CevnsError, match=r"dataset.axes: Field required"):
+    with pytest.raises(CevnsError, match=r"dataset\.axes: required, missing"):
         load_experiment("dresden_ii", {"dataset": {"kind": "events", "path": "x.csv"}})
 
 

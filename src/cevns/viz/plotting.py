@@ -365,9 +365,9 @@ def plot_exclusion(
         ok = np.isfinite(g)
         ax.fill_between(m[ok], g[ok], top, color="0.5", alpha=0.18, lw=0, zorder=1)
         ax.plot(m[ok], g[ok], color="black", lw=3.5, ls="--", label=highlight, zorder=5)
-    for label, (m, lo, hi) in (bands or {}).items():
+    for label, (m_band, lo, hi) in (bands or {}).items():
         ax.fill_between(
-            np.asarray(m, float),
+            np.asarray(m_band, float),
             np.asarray(lo, float),
             np.asarray(hi, float),
             color="black",

@@ -312,6 +312,8 @@ class SMNormalisation:
 class _PulsedDetector:
     """Timing and SM normalisation shared by the COHERENT detectors (mixin)."""
 
+    _mutable_attributes = frozenset({"live_days", "absolute_sm_events", "normalisation_factor"})
+
     timing: PiDARTiming | None
     normalisation: SMNormalisation | None
     nominal_live_days: float

@@ -379,6 +379,8 @@ class LAr2020Detector(Detector):
     (96, 24.4, 'Ar')
     """
 
+    _mutable_attributes = frozenset({"live_days", "absolute_sm_events", "normalisation_factor"})
+
     def __init__(
         self,
         *,

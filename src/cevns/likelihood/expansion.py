@@ -59,6 +59,15 @@ class QuadraticExpansion:
         self._summed: OrderedDict[float | None, NDArray[np.float64]] = OrderedDict()
         self._max = int(max_cached_masses)
         self._alpha = signal._alpha  # lepton index of each flavour
+        self._generation = signal.template_generation
+
+    def _sync(self) -> None:
+        """Drop the coefficients if the signal's response or templates were rebuilt."""
+        generation = self.signal.template_generation
+        if generation != self._generation:
+            self._cache.clear()
+            self._summed.clear()
+            self._generation = generation
 
     # ---------------------------------------------------------------- building
     def _mass_of(self, values: Mapping[str, float]) -> float | None:
@@ -96,6 +105,7 @@ class QuadraticExpansion:
 
     def coefficients(self, mediator_mass_mev: float | None) -> NDArray[np.float64]:
         """``M`` of shape ``(n_flavours, (P+1)^2, n_bins)`` at one mediator mass (cached)."""
+        self._sync()
         key = mediator_mass_mev
         if key in self._cache:
             self._cache.move_to_end(key)
@@ -183,6 +193,7 @@ class QuadraticExpansion:
             out = per.sum(axis=0) if timing is None else np.einsum("fb,ft->bt", per, timing)
             return np.asarray(out, dtype=np.float64)
         mass = self._mass_of(values)
+        self._sync()
         summed = self._summed.get(mass)
         if summed is None:
             summed = self.coefficients(mass).sum(axis=0)

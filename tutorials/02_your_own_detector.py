@@ -25,7 +25,7 @@
 # | `_efficiency(edges)` (optional) | a per-bin efficiency |
 # | `_min_recoil_kev()` (optional) | the lowest recoil worth integrating |
 # | `_response_key()` (optional) | the settings that change the response (cache invalidation) |
-# | `_quench_nucleus(e_nr_kev, nucleus)` etc. (optional) | a response per recoiling nucleus (NaI, CaWO4) |
+# | `_quench_nucleus(e_nr_kev, nucleus)` etc. (optional) | a response per recoiling nucleus |
 #
 # Detectors are immutable once built: `det.replace(live_days=...)` or
 # `det.with_exposure(...)` give modified copies.

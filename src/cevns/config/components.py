@@ -16,14 +16,21 @@ Kinds come from two places, never from an import side effect:
 * :func:`register_component`, called explicitly (a script or a notebook).
 
 Two sources declaring the same section and kind are an error that names both.
+
+Paths in experiment files are relative to the file's folder: while
+:func:`cevns.config.loader.load_experiment` builds the components of a file, builders
+call :func:`resolve_path` on the paths they read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import importlib.metadata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
@@ -38,9 +45,11 @@ __all__ = [
     "Section",
     "component",
     "components",
+    "config_directory",
     "kinds",
     "origin",
     "register_component",
+    "resolve_path",
 ]
 
 
@@ -177,3 +186,48 @@ def component(section: Section, kind: str) -> Component | None:
 def kinds(section: Section) -> Mapping[str, Component]:
     """Kinds of one section by name."""
     return {k: c for (_, k), c in components(section).items()}
+
+
+#: folder of the experiment file whose components are being built (None: the working folder)
+_CONFIG_DIR: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
+    "cevns_config_dir", default=None
+)
+
+
+@contextlib.contextmanager
+def config_directory(folder: str | Path | None) -> Iterator[None]:
+    """Resolve the relative paths of component options against ``folder`` inside the block.
+
+    Parameters
+    ----------
+    folder : str or Path or None
+        The folder of the experiment file being built (``None``: the working folder).
+    """
+    token = _CONFIG_DIR.set(None if folder is None else Path(folder))
+    try:
+        yield
+    finally:
+        _CONFIG_DIR.reset(token)
+
+
+def resolve_path(path: str | Path) -> Path:
+    """A path from an experiment file: absolute paths as given, relative ones against the file.
+
+    Parameters
+    ----------
+    path : str or Path
+        As written in the file.
+
+    Raises
+    ------
+    InvalidConfigError
+        The file does not exist (the message gives the resolved path).
+    """
+    p = Path(path).expanduser()
+    folder = _CONFIG_DIR.get()
+    full = p if p.is_absolute() or folder is None else folder / p
+    if not full.is_file():
+        where = f" (relative to {folder})" if folder is not None and not p.is_absolute() else ""
+        msg = f"file {str(path)!r}{where} does not exist: looked for {full}"
+        raise InvalidConfigError(msg)
+    return full

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cevns.config.components import kinds
+from cevns.config.components import config_directory, kinds
 from cevns.core._validation import unknown_name
 from cevns.core.exceptions import InvalidConfigError
 from cevns.core.files import StrictModel, fields_tree, format_errors, read_toml, shipped
@@ -164,17 +164,20 @@ def load_experiment(
 ) -> Experiment:
     """Build the :class:`~cevns.likelihood.experiment.Experiment` described by a file.
 
-    ``overrides`` sets dotted keys first (``{"detector.quenching": "ybe"}``).
+    ``overrides`` sets dotted keys first (``{"detector.quenching": "ybe"}``). Paths in
+    the file are relative to its folder for the kinds that resolve them
+    (:func:`cevns.config.components.resolve_path`).
     """
     cfg = load_experiment_config(name_or_path, overrides)
     f = cfg.file
-    flux = _build_component("flux", f.flux, cfg.source, "flux")
-    detector = _build_component("detector", f.detector, cfg.source, "detector")
-    dataset = _build_component("dataset", f.dataset, cfg.source, "dataset")
-    backgrounds = [
-        _build_component("backgrounds", b, cfg.source, f"backgrounds.{i}", dataset=dataset)
-        for i, b in enumerate(f.backgrounds)
-    ]
+    with config_directory(Path(cfg.source).resolve().parent):  # relative paths: the file's
+        flux = _build_component("flux", f.flux, cfg.source, "flux")
+        detector = _build_component("detector", f.detector, cfg.source, "detector")
+        dataset = _build_component("dataset", f.dataset, cfg.source, "dataset")
+        backgrounds = [
+            _build_component("backgrounds", b, cfg.source, f"backgrounds.{i}", dataset=dataset)
+            for i, b in enumerate(f.backgrounds)
+        ]
     ffs: dict[str, FormFactor] = {
         "helm": Helm(),
         "klein_nystrand": KleinNystrand(),

@@ -155,6 +155,7 @@ class _DetectorMeta(abc.ABCMeta):
             )
             raise NotInitializedError(msg)
         obj.__dict__["_init_arguments"] = (args, dict(kwargs))
+        obj.__dict__["_state_version"] = 0  # bumped by the attributes a class lets change
         obj.__dict__["_frozen"] = True
         return obj
 
@@ -221,6 +222,7 @@ class Detector(abc.ABC, metaclass=_DetectorMeta):
                 raise self._frozen_error(name)
             self.__dict__.pop("_response_key_cache", None)
             self.__dict__.pop("_groups_cache", None)
+            self.__dict__["_state_version"] = self.__dict__.get("_state_version", 0) + 1
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:

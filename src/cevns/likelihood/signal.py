@@ -197,15 +197,21 @@ class Signal:
         return float(e_nr_max_kev(e_max, m_min))
 
     def _state(self) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        """What the templates depend on: objects (compared by identity) and settings."""
+        """What the templates depend on: objects (compared by identity) and settings.
+
+        The detector, flux and form factor objects; the detector's ``_state_version`` (a
+        frozen :class:`~cevns.detectors.base.Detector` bumps it on the rare attribute its
+        class lets change), exposure, ``response_key`` and target; kinematics, ``n_enu``.
+        """
         det = self.detector
         objects = (det, self.flux, self.form_factor)
         settings = (
-            getattr(det, "response_key", None),
+            getattr(det, "_state_version", None),
             float(det.exposure_kg_day),
-            det.target,
             self.kinematics,
             self.n_enu,
+            getattr(det, "response_key", None),
+            det.target,
         )
         return objects, settings
 
@@ -233,6 +239,30 @@ class Signal:
         entries: a new detector, flux or form factor, another exposure, target, binning or
         response setting, kinematics or neutrino-energy grid each bump it.
         """
+        self._check_state()
+        return self._generation
+
+    def _quick_generation(self) -> int:
+        """:attr:`template_generation` for the hot path of a fit (well below a microsecond).
+
+        It compares the objects, the detector's ``_state_version``, the exposure,
+        kinematics and ``n_enu``, but does not recompute ``response_key`` (that of a frozen
+        :class:`~cevns.detectors.base.Detector` cannot change without a new
+        ``_state_version``; a duck-typed detector's is compared at every template request).
+        """
+        det, seen = self.detector, self._state_seen
+        if seen is not None:
+            (d, flux, ff), st = seen
+            if (
+                d is det
+                and flux is self.flux
+                and ff is self.form_factor
+                and st[0] == getattr(det, "_state_version", None)
+                and st[1] == det.exposure_kg_day
+                and st[2] == self.kinematics
+                and st[3] == self.n_enu
+            ):
+                return self._generation
         self._check_state()
         return self._generation
 

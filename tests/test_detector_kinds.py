@@ -127,7 +127,9 @@ def test_ionization_semantic_errors(over, message):
     ("over", "message"),
     [
         ({"quenching": {"Na": {"model": "constant", "qf": 1.5}}}, "less than or equal to 1"),
-        ({"quenching": {"model": "cubic"}}, "does not match any of the expected tags"),
+        ({"quenching": {"model": "cubic"}}, "needs model = one of 'lindhard', 'constant'"),
+        ({"quenching": {"Na": {"qf": 0.3}, "I": {"qf": 0.1}}}, "needs model = one of"),
+        ({"resolution": {"sigma_kev": 0.3}}, "needs model = one of 'gaussian', 'fano'"),
         (
             {"resolution": {"model": "gaussian", "sigma_kev": 0.1, "a_kev": 0.1}},
             "either sigma_kev or",

@@ -60,6 +60,15 @@ def _model_tag(value: Any) -> str | None:
     return None if model is None else f"<{model}>"
 
 
+def _choice(what: str, models: str) -> Discriminator:
+    """Select the option model by ``model``; a missing or unknown one names the choices."""
+    return Discriminator(
+        _model_tag,
+        custom_error_type=f"{what}_model",
+        custom_error_message=f"needs model = one of {models}",
+    )
+
+
 # ---------------------------------------------------------------------- quenching
 class LindhardSpec(ComponentOptions):
     """``model = "lindhard"``: :class:`cevns.detectors.quenching.Lindhard`."""
@@ -110,12 +119,13 @@ QuenchingSpec = Annotated[
     | Annotated[LinearSpec, Tag("<linear>")]
     | Annotated[PolynomialSpec, Tag("<polynomial>")]
     | Annotated[TabulatedQuenchingSpec, Tag("<tabulated>")],
-    Discriminator(_model_tag),
+    _choice("quenching", "'lindhard', 'constant', 'linear', 'polynomial', 'tabulated'"),
 ]
 
 
 def _quenching_shape(value: Any) -> str:
-    if isinstance(value, Mapping) and "model" not in value:
+    """One model (a table with ``model``) or a table of tables by element / isotope."""
+    if isinstance(value, Mapping) and value and all(isinstance(v, Mapping) for v in value.values()):
         return "<per_element>"
     return "<model>"
 
@@ -171,7 +181,7 @@ ResolutionSpec = Annotated[
     Annotated[GaussianSpec, Tag("<gaussian>")]
     | Annotated[FanoSpec, Tag("<fano>")]
     | Annotated[TruncatedSpec, Tag("<truncated>")],
-    Discriminator(_model_tag),
+    _choice("resolution", "'gaussian', 'fano', 'truncated'"),
 ]
 
 
@@ -226,7 +236,7 @@ EfficiencySpec = Annotated[
     Annotated[UnitSpec, Tag("<unit>")]
     | Annotated[TabulatedEfficiencySpec, Tag("<tabulated>")]
     | Annotated[SigmoidSpec, Tag("<sigmoid>")],
-    Discriminator(_model_tag),
+    _choice("efficiency", "'unit', 'tabulated', 'sigmoid'"),
 ]
 
 

@@ -25,6 +25,10 @@
 # | `_efficiency(edges)` (optional) | a per-bin efficiency |
 # | `_min_recoil_kev()` (optional) | the lowest recoil worth integrating |
 # | `_response_key()` (optional) | the settings that change the response (cache invalidation) |
+# | `_quench_nucleus(e_nr_kev, nucleus)` etc. (optional) | a response per recoiling nucleus |
+#
+# Detectors are immutable once built: `det.replace(live_days=...)` or
+# `det.with_exposure(...)` give modified copies.
 #
 # Here we build a CONUS-like point-contact germanium detector (1 kg x 100 days, analysis
 # threshold 0.3 keVee) 17 m from a 3.9 GW reactor, with our own quenching curve and

@@ -16,6 +16,10 @@ Kinds come from two places, never from an import side effect:
 * :func:`register_component`, called explicitly (a script or a notebook).
 
 Two sources declaring the same section and kind are an error that names both.
+
+Paths in experiment files are relative to the file's folder: option fields typed
+:data:`DataFile` are resolved against it (the loader passes the folder as the pydantic
+validation context ``base_dir``) and must name an existing file.
 """
 
 from __future__ import annotations
@@ -61,12 +65,13 @@ class ComponentOptions(StrictModel):
 
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
     base = (info.context or {}).get("base_dir")
-    path = value if value.is_absolute() or base is None else Path(base) / value
-    if not path.exists():
-        msg = f"file {path} does not exist"
-        raise ValueError(msg)
+    value = value.expanduser()
+    relative = not value.is_absolute() and base is not None
+    path = Path(base) / value if relative else value
     if not path.is_file():
-        msg = f"{path} is not a file"
+        where = f" (relative to {base})" if relative else ""
+        what = "is not a file" if path.exists() else "does not exist"
+        msg = f"file {str(value)!r}{where} {what}: looked for {path}"
         raise ValueError(msg)
     return path
 

@@ -219,7 +219,9 @@ def load_experiment(
 ) -> Experiment:
     """Build the :class:`~cevns.likelihood.experiment.Experiment` described by a file.
 
-    ``overrides`` sets dotted keys first (``{"detector.quenching": "ybe"}``).
+    ``overrides`` sets dotted keys first (``{"detector.quenching": "ybe"}``). Data files
+    named in the file (options typed :data:`cevns.config.components.DataFile`) are
+    relative to its folder.
     """
     cfg = load_experiment_config(name_or_path, overrides)
     f = cfg.file

@@ -10,6 +10,7 @@ __all__ = [
     "ChecksumMismatchError",
     "DataNotFoundError",
     "FitError",
+    "FrozenError",
     "InvalidConfigError",
     "InvalidParameterError",
     "NotInitializedError",
@@ -57,3 +58,10 @@ class FitError(CevnsError, RuntimeError):
 
 class NotInitializedError(CevnsError, RuntimeError):
     """A subclass forgot to call its base-class ``__init__``."""
+
+
+class FrozenError(CevnsError, AttributeError):
+    """An immutable object (a detector after construction) was asked to change an attribute.
+
+    The message says how to make a modified copy instead (``replace(...)``).
+    """

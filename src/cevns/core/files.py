@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import importlib.resources
 import tomllib
+import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -87,7 +88,8 @@ def format_errors(source: str, err: ValidationError, known: Mapping[str, Any]) -
     """One line per pydantic error: the key path, what is wrong, the offending value."""
     lines = [f"{source}: invalid configuration"]
     for e in err.errors():
-        loc = [str(p) for p in e["loc"]]
+        # "<...>" are the tags of discriminated unions (which model was chosen), not keys
+        loc = [str(p) for p in e["loc"] if not (isinstance(p, str) and p.startswith("<"))]
         path = ".".join(loc) or "(top level)"
         if e["type"] == "extra_forbidden":
             key = loc[-1]
@@ -108,19 +110,34 @@ def format_errors(source: str, err: ValidationError, known: Mapping[str, Any]) -
     return "\n".join(lines)
 
 
+def _annotation_tree(ann: Any, opaque: tuple[type[BaseModel], ...]) -> dict[str, Any]:
+    """Known keys below a field of type ``ann`` (models, unions of models, dicts of them)."""
+    if typing.get_origin(ann) is typing.Annotated:
+        return _annotation_tree(typing.get_args(ann)[0], opaque)
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return {} if ann in opaque else fields_tree(ann, opaque=opaque)
+    origin = typing.get_origin(ann)
+    if origin is dict:
+        val = typing.get_args(ann)[-1]
+        inner = _annotation_tree(val, opaque)
+        return {"*": inner} if inner else {}
+    if origin in (typing.Union, types.UnionType):  # the keys of every member
+        out: dict[str, Any] = {}
+        for member in typing.get_args(ann):
+            out.update(_annotation_tree(member, opaque))
+        return out
+    return {}
+
+
 def fields_tree(
     model: type[BaseModel], *, opaque: tuple[type[BaseModel], ...] = ()
 ) -> dict[str, Any]:
-    """Nested field names of a schema (for did-you-mean); ``opaque`` models are not entered."""
-    out: dict[str, Any] = {}
-    for name, f in model.model_fields.items():
-        key = f.alias or name
-        ann = f.annotation
-        sub = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
-        if sub is None and typing.get_origin(ann) is dict:
-            val = typing.get_args(ann)[-1]
-            if isinstance(val, type) and issubclass(val, BaseModel):
-                out[key] = {"*": fields_tree(val, opaque=opaque)}
-                continue
-        out[key] = fields_tree(sub, opaque=opaque) if sub is not None and sub not in opaque else {}
-    return out
+    """Nested field names of a schema (for did-you-mean); ``opaque`` models are not entered.
+
+    A union of models contributes the keys of every member; ``"*"`` holds the keys of the
+    entries of a table of tables.
+    """
+    return {
+        (f.alias or name): _annotation_tree(f.annotation, opaque)
+        for name, f in model.model_fields.items()
+    }

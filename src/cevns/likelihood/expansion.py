@@ -59,6 +59,16 @@ class QuadraticExpansion:
         self._summed: OrderedDict[float | None, NDArray[np.float64]] = OrderedDict()
         self._max = int(max_cached_masses)
         self._alpha = signal._alpha  # lepton index of each flavour
+        self._generation = signal.template_generation
+
+    def _sync(self, quick: bool = False) -> None:
+        """Drop the coefficients if the signal's response or templates were rebuilt."""
+        signal = self.signal
+        generation = signal._quick_generation() if quick else signal.template_generation
+        if generation != self._generation:
+            self._cache.clear()
+            self._summed.clear()
+            self._generation = generation
 
     # ---------------------------------------------------------------- building
     def _mass_of(self, values: Mapping[str, float]) -> float | None:
@@ -96,10 +106,12 @@ class QuadraticExpansion:
 
     def coefficients(self, mediator_mass_mev: float | None) -> NDArray[np.float64]:
         """``M`` of shape ``(n_flavours, (P+1)^2, n_bins)`` at one mediator mass (cached)."""
+        self._sync(quick=True)
         key = mediator_mass_mev
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
+        self._sync()  # the full check before building on the signal's templates
         names = self.linear
         p = len(names)
         zero = dict.fromkeys(names, 0.0)
@@ -183,6 +195,7 @@ class QuadraticExpansion:
             out = per.sum(axis=0) if timing is None else np.einsum("fb,ft->bt", per, timing)
             return np.asarray(out, dtype=np.float64)
         mass = self._mass_of(values)
+        self._sync(quick=True)
         summed = self._summed.get(mass)
         if summed is None:
             summed = self.coefficients(mass).sum(axis=0)

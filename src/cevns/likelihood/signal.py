@@ -10,6 +10,14 @@ over the recoil energy once per mediator mass; ``W`` and ``f`` come from the mod
 microseconds (:meth:`cevns.physics.nsi.NSIModel.quadratic_forms`). A new coupling point is then one
 matrix-vector product. :meth:`Signal.expected_counts_direct` integrates the same physics at
 the model point without templates (the reference the templates are tested against).
+
+The rates are per nucleus of the target already (each has its weak charge), so a detector
+whose nuclei see different responses (``response_matrices``, e.g. NaI with sodium and
+iodine quenched differently) folds each nucleus's templates with its own matrix; a
+detector with one response gives exactly the numbers of a single matrix. The response and
+templates are rebuilt whenever anything they depend on changes (detector, flux and form
+factor objects; the detector's ``response_key``, exposure and target; kinematics; the
+neutrino-energy grid): see :attr:`Signal.template_generation`.
 """
 
 from __future__ import annotations
@@ -65,6 +73,11 @@ class Response(Protocol):
     def response_matrix(self, e_nr_nodes: NDArray[np.float64]) -> NDArray[np.float64]:
         """(n_bins, n_nodes): counts per bin = exposure * R @ dR/dE_nr(nodes)."""
         ...
+
+
+# A detector whose nuclei see different responses also has ``response_matrices(nodes)``:
+# one (n_bins, n_nodes) matrix per nucleus of ``target`` (cevns.detectors.base.Detector has
+# it); Signal then folds each nucleus's recoil rate with its own matrix.
 
 
 @dataclass(frozen=True)
@@ -147,8 +160,9 @@ class Signal:
         self._cache: OrderedDict[tuple[Any, ...], Templates] = OrderedDict()
         self._max_cached = int(max_cached_masses)
         self._nodes: NDArray[np.float64] | None = None
-        self._response: NDArray[np.float64] | None = None
-        self._response_key: Any = None
+        self._responses: tuple[NDArray[np.float64], ...] | None = None
+        self._state_seen: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
+        self._generation = 0
 
     # ---------------------------------------------------------------- setup
     def _check_timing(self, timing: Mapping[str, ArrayLike] | None) -> NDArray[np.float64] | None:
@@ -182,41 +196,130 @@ class Signal:
         m_min = min(n.mass_mev for n in self.detector.target.nuclei)
         return float(e_nr_max_kev(e_max, m_min))
 
-    def _grid_and_response(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        key = getattr(self.detector, "response_key", None)
-        if self._response is None or key != self._response_key:
-            nodes = np.asarray(self.detector.recoil_grid(self.e_nr_max_kev), dtype=np.float64)
-            resp = np.asarray(self.detector.response_matrix(nodes), dtype=np.float64)
-            if resp.ndim != 2 or resp.shape[1] != nodes.size:
+    def _state(self) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """What the templates depend on: objects (compared by identity) and settings.
+
+        The detector, flux and form factor objects; the detector's ``_state_version`` (a
+        frozen :class:`~cevns.detectors.base.Detector` bumps it on the rare attribute its
+        class lets change), exposure, ``response_key`` and target; kinematics, ``n_enu``.
+        """
+        det = self.detector
+        objects = (det, self.flux, self.form_factor)
+        settings = (
+            getattr(det, "_state_version", None),
+            float(det.exposure_kg_day),
+            self.kinematics,
+            self.n_enu,
+            getattr(det, "response_key", None),
+            det.target,
+        )
+        return objects, settings
+
+    def _check_state(self) -> None:
+        """Drop the response and templates if anything they depend on has changed."""
+        objects, settings = self._state()
+        old = self._state_seen
+        if (
+            old is not None
+            and all(a is b for a, b in zip(objects, old[0], strict=True))
+            and settings == old[1]
+        ):
+            return
+        self._state_seen = (objects, settings)
+        self._nodes = self._responses = None
+        self._cache.clear()
+        self._generation += 1
+
+    @property
+    def template_generation(self) -> int:
+        """A counter that changes whenever the cached response and templates are rebuilt.
+
+        Caches built on this signal's counts (e.g.
+        :class:`cevns.likelihood.expansion.QuadraticExpansion`) compare it to drop stale
+        entries: a new detector, flux or form factor, another exposure, target, binning or
+        response setting, kinematics or neutrino-energy grid each bump it.
+        """
+        self._check_state()
+        return self._generation
+
+    def _quick_generation(self) -> int:
+        """:attr:`template_generation` for the hot path of a fit (well below a microsecond).
+
+        It compares the objects, the detector's ``_state_version``, the exposure,
+        kinematics and ``n_enu``, but does not recompute ``response_key`` (that of a frozen
+        :class:`~cevns.detectors.base.Detector` cannot change without a new
+        ``_state_version``; a duck-typed detector's is compared at every template request).
+        """
+        det, seen = self.detector, self._state_seen
+        if seen is not None:
+            (d, flux, ff), st = seen
+            if (
+                d is det
+                and flux is self.flux
+                and ff is self.form_factor
+                and st[0] == getattr(det, "_state_version", None)
+                and st[1] == det.exposure_kg_day
+                and st[2] == self.kinematics
+                and st[3] == self.n_enu
+            ):
+                return self._generation
+        self._check_state()
+        return self._generation
+
+    def _grid_and_responses(self) -> tuple[NDArray[np.float64], tuple[NDArray[np.float64], ...]]:
+        """Recoil nodes and the response matrix of each nucleus of the target."""
+        self._check_state()
+        if self._responses is None:
+            det = self.detector
+            nodes = np.asarray(det.recoil_grid(self.e_nr_max_kev), dtype=np.float64)
+            per = getattr(det, "response_matrices", None)
+            if callable(per):
+                mats = tuple(np.asarray(m, dtype=np.float64) for m in per(nodes))
+            else:
+                resp = np.asarray(det.response_matrix(nodes), dtype=np.float64)
+                mats = (resp,) * len(det.target.nuclei)
+            if len(mats) != len(det.target.nuclei):
                 msg = (
-                    f"detector.response_matrix must return shape (n_bins, {nodes.size}), "
-                    f"got {resp.shape}"
+                    f"detector.response_matrices must return one matrix per nucleus "
+                    f"({len(det.target.nuclei)}), got {len(mats)}"
                 )
                 raise InvalidParameterError(msg)
-            self._nodes, self._response, self._response_key = nodes, resp, key
-            self._cache.clear()
-        return self._nodes, self._response  # type: ignore[return-value]
+            for m in mats:
+                if m.ndim != 2 or m.shape != (mats[0].shape[0], nodes.size):
+                    msg = (
+                        f"detector.response_matrix must return shape (n_bins, {nodes.size}), "
+                        f"got {m.shape}"
+                    )
+                    raise InvalidParameterError(msg)
+            self._nodes, self._responses = nodes, mats
+        return self._nodes, self._responses  # type: ignore[return-value]
+
+    @property
+    def per_nucleus(self) -> bool:
+        """Whether the detector folds the nuclei of the target with different responses."""
+        _, mats = self._grid_and_responses()
+        return any(m is not mats[0] for m in mats[1:])
 
     @property
     def n_bins(self) -> int:
         """Number of observed (energy) bins."""
-        return int(self._grid_and_response()[1].shape[0])
+        return int(self._grid_and_responses()[1][0].shape[0])
 
     # ---------------------------------------------------------------- templates
     def templates(self, mediator_mass_mev: float | None) -> Templates:
         """Templates at one mediator mass (``None`` = contact), built once and cached."""
         if mediator_mass_mev is not None:
             mediator_mass_mev = check_positive("mediator_mass_mev", mediator_mass_mev)
-        nodes, resp = self._grid_and_response()
+        nodes, mats = self._grid_and_responses()
         key = (mediator_mass_mev,)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        n_f, n_b = len(self.flavours), resp.shape[0]
+        n_f, n_b = len(self.flavours), mats[0].shape[0]
         t = np.zeros((n_f, len(KINEMATIC_TERMS), 4, 4, n_b))
         scale = self.detector.exposure_kg_day * DAY_S
         tails = [_Tails(self.flux, f, self.n_enu) for f in self.flavours]
-        for nucleus, n_per_kg in self.detector.target:
+        for (nucleus, n_per_kg), resp in zip(self.detector.target, mats, strict=True):
             h = basis_functions(nodes, nucleus, mediator_mass_mev, self.form_factor)  # (n, 4)
             e_min = e_nu_min_mev(nodes, nucleus.mass_mev)
             pref = n_per_kg * prefactor_cm2_per_kev(nucleus.mass_mev) * scale
@@ -264,21 +367,32 @@ class Signal:
     # ---------------------------------------------------------------- reference path
     def expected_counts_direct(self, model: NSIModel) -> NDArray[np.float64]:
         """Same as :meth:`expected_counts` by direct integration at the model point."""
-        nodes, resp = self._grid_and_response()
-        per = recoil_spectrum(
-            self.flux,
-            self.detector.target,
-            model,
-            nodes,
-            form_factor=self.form_factor,
-            kinematics=self.kinematics,
-            n_enu=self.n_enu,
-            per_flavour=True,
-        )
-        if not isinstance(per, dict):  # pragma: no cover - per_flavour=True returns a dict
-            msg = "recoil_spectrum(per_flavour=True) must return a dict"
-            raise TypeError(msg)
-        counts = np.stack([resp @ per[f] for f in self.flavours]) * self.detector.exposure_kg_day
+        nodes, mats = self._grid_and_responses()
+        target = self.detector.target
+        if all(m is mats[0] for m in mats):
+            parts = [(target, mats[0])]
+        else:  # one recoil spectrum per nucleus, each folded with its own response
+            parts = [
+                (Target(n.name, (n,), (c,), target.molar_mass_g), m)
+                for n, c, m in zip(target.nuclei, target.counts, mats, strict=True)
+            ]
+        counts = np.zeros((len(self.flavours), mats[0].shape[0]))
+        for part, resp in parts:
+            per = recoil_spectrum(
+                self.flux,
+                part,
+                model,
+                nodes,
+                form_factor=self.form_factor,
+                kinematics=self.kinematics,
+                n_enu=self.n_enu,
+                per_flavour=True,
+            )
+            if not isinstance(per, dict):  # pragma: no cover - per_flavour=True returns a dict
+                msg = "recoil_spectrum(per_flavour=True) must return a dict"
+                raise TypeError(msg)
+            counts = counts + np.stack([resp @ per[f] for f in self.flavours])
+        counts = counts * self.detector.exposure_kg_day
         if self.timing is None:
             return np.asarray(counts.sum(axis=0), dtype=np.float64)
         return np.asarray(np.einsum("fb,ft->bt", counts, self.timing), dtype=np.float64)

@@ -95,6 +95,11 @@ class Nucleus:
         return self.z + self.n
 
     @property
+    def symbol(self) -> str:
+        """Chemical symbol of the element (``"Na"`` for Na23)."""
+        return str(periodictable.elements[self.z].symbol)
+
+    @property
     def atomic_mass_u(self) -> float:
         """Atomic mass in atomic mass units (nuclear mass plus Z electrons)."""
         return (self.mass_mev + self.z * M_ELECTRON) / AMU_MEV

@@ -1,0 +1,496 @@
+"""Generic detector kinds for experiment files that need no Python (``[detector] kind = ...``).
+
+Three kinds, declared in the ``cevns.components`` entry points:
+
+``ionization``
+    :class:`~cevns.detectors.base.IonizationDetector`: ``target`` (a preset name such as
+    ``"germanium"`` or a chemical formula such as ``"NaI"``), ``mass_kg``, ``live_days``,
+    observed bins in keVee (``bin_edges = [...]`` or ``binning = {start, stop, n}``),
+    ``ionisation_threshold_kev`` (no default: it depends on the material), and
+    ``quenching``, ``resolution``, ``efficiency`` tables (below).
+``scintillator``
+    :class:`~cevns.detectors.base.ScintillatorDetector`: Poisson photoelectron statistics
+    with ``light_yield_pe_per_kev`` [PE/keVee], integer PE bin edges, ``quenching`` and an
+    optional per-PE ``acceptance`` (an efficiency table, below).
+``response_matrix``
+    :class:`~cevns.detectors.tabulated.TabulatedResponseDetector`: a published table of
+    the probability for a recoil at each E_nr node to be observed in each bin. The text
+    file has the E_nr nodes [keVnr] in its first column and one column per observed bin.
+
+Quenching (``model = ...``): ``lindhard`` {k, z}, ``constant`` {qf}, ``linear`` {a, b},
+``polynomial`` {coefficients, unit, max_kev}, ``tabulated`` {path, e_column, qf_column,
+above}. ``quenching`` may instead be a table per element or isotope,
+``quenching = {Na = {model = "constant", qf = 0.3}, I = {...}}``; every nucleus of the
+target must be covered. ``lindhard`` without ``z`` takes the Z of its element (an error
+for a compound-wide model).
+
+Resolution: ``gaussian`` {sigma_kev, or a_kev and b_sqrt_kev for sigma = a + b sqrt(E)},
+``fano`` {sigma_n_kev, eta_kev, fano} (sigma^2 = sigma_n^2 + eta F E), ``truncated`` (the
+same, renormalised to positive energies). Efficiency: ``unit``, ``tabulated`` {path,
+x_column, eff_column}, ``sigmoid`` {a, b, c, d}: ``a / (1 + exp(-b (x - c))) + d``.
+
+Relative paths are relative to the experiment file's folder
+(:data:`cevns.config.components.DataFile`). The models are the classes of
+:mod:`cevns.detectors.quenching`, :mod:`cevns.detectors.resolution` and
+:mod:`cevns.detectors.efficiency`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from pydantic import Discriminator, Field, Tag, model_validator
+
+from cevns.config.components import Component, ComponentOptions, DataFile
+
+__all__: list[str] = []
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+def _model_tag(value: Any) -> str | None:
+    """The union tag of a ``model = ...`` table (``<name>``: not a key in error paths)."""
+    model = value.get("model") if isinstance(value, Mapping) else getattr(value, "model", None)
+    return None if model is None else f"<{model}>"
+
+
+def _choice(what: str, models: str) -> Discriminator:
+    """Select the option model by ``model``; a missing or unknown one names the choices."""
+    return Discriminator(
+        _model_tag,
+        custom_error_type=f"{what}_model",
+        custom_error_message=f"needs model = one of {models}",
+    )
+
+
+# ---------------------------------------------------------------------- quenching
+class LindhardSpec(ComponentOptions):
+    """``model = "lindhard"``: :class:`cevns.detectors.quenching.Lindhard`."""
+
+    model: Literal["lindhard"]
+    k: float = Field(gt=0)
+    z: int | None = Field(None, ge=1, le=118)
+
+
+class ConstantSpec(ComponentOptions):
+    """``model = "constant"``: E_ee = qf E_nr."""
+
+    model: Literal["constant"]
+    qf: float = Field(gt=0, le=1)
+
+
+class LinearSpec(ComponentOptions):
+    """``model = "linear"``: QF = a + b E_nr [keVnr]."""
+
+    model: Literal["linear"]
+    a: float = Field(gt=0, le=1)
+    b: float
+    max_kev: float = Field(gt=0)
+
+
+class PolynomialSpec(ComponentOptions):
+    """``model = "polynomial"``: E_ee = sum_i c_i E_nr^(i+1) in ``unit``, valid to ``max_kev``."""
+
+    model: Literal["polynomial"]
+    coefficients: list[float] = Field(min_length=1)
+    unit: Literal["keV", "MeV"]
+    max_kev: float = Field(gt=0)
+
+
+class TabulatedQuenchingSpec(ComponentOptions):
+    """``model = "tabulated"``: QF(E_nr) from two columns of a text file."""
+
+    model: Literal["tabulated"]
+    path: DataFile
+    e_column: int = Field(0, ge=0)
+    qf_column: int = Field(1, ge=0)
+    above: Literal["error", "constant"] = "error"
+
+
+QuenchingSpec = Annotated[
+    Annotated[LindhardSpec, Tag("<lindhard>")]
+    | Annotated[ConstantSpec, Tag("<constant>")]
+    | Annotated[LinearSpec, Tag("<linear>")]
+    | Annotated[PolynomialSpec, Tag("<polynomial>")]
+    | Annotated[TabulatedQuenchingSpec, Tag("<tabulated>")],
+    _choice("quenching", "'lindhard', 'constant', 'linear', 'polynomial', 'tabulated'"),
+]
+
+
+def _quenching_shape(value: Any) -> str:
+    """One model (a table with ``model``) or a table of tables by element / isotope."""
+    if isinstance(value, Mapping) and value and all(isinstance(v, Mapping) for v in value.values()):
+        return "<per_element>"
+    return "<model>"
+
+
+QuenchingField = Annotated[
+    Annotated[QuenchingSpec, Tag("<model>")]
+    | Annotated[dict[str, QuenchingSpec], Tag("<per_element>")],
+    Discriminator(_quenching_shape),
+]
+
+
+# ---------------------------------------------------------------------- resolution
+class GaussianSpec(ComponentOptions):
+    """``model = "gaussian"``: sigma_kev, or sigma = a_kev + b_sqrt_kev sqrt(E / keVee)."""
+
+    model: Literal["gaussian"]
+    sigma_kev: float | None = Field(None, gt=0)
+    a_kev: float | None = Field(None, ge=0)
+    b_sqrt_kev: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> GaussianSpec:
+        linear = (self.a_kev, self.b_sqrt_kev)
+        if self.sigma_kev is not None and any(v is not None for v in linear):
+            msg = "give either sigma_kev or (a_kev, b_sqrt_kev), not both"
+            raise ValueError(msg)
+        if self.sigma_kev is None:
+            if any(v is None for v in linear):
+                msg = "give sigma_kev, or both a_kev and b_sqrt_kev (sigma = a + b sqrt(E))"
+                raise ValueError(msg)
+            if self.a_kev == 0:
+                msg = "a_kev must be > 0 (sigma at E = 0 would vanish)"
+                raise ValueError(msg)
+        return self
+
+
+class FanoSpec(ComponentOptions):
+    """``model = "fano"``: sigma^2 = sigma_n^2 + eta F E."""
+
+    model: Literal["fano"]
+    sigma_n_kev: float = Field(gt=0)
+    eta_kev: float = Field(ge=0)
+    fano: float = Field(ge=0)
+
+
+class TruncatedSpec(FanoSpec):
+    """``model = "truncated"``: the ``fano`` Gaussian renormalised to positive energies."""
+
+    model: Literal["truncated"]  # type: ignore[assignment]
+
+
+ResolutionSpec = Annotated[
+    Annotated[GaussianSpec, Tag("<gaussian>")]
+    | Annotated[FanoSpec, Tag("<fano>")]
+    | Annotated[TruncatedSpec, Tag("<truncated>")],
+    _choice("resolution", "'gaussian', 'fano', 'truncated'"),
+]
+
+
+@dataclass(frozen=True)
+class SqrtSigma:
+    """``sigma(E) = a + b sqrt(E)`` [keVee] (E clipped at 0), for ``SigmaResolution``."""
+
+    a_kev: float
+    b_sqrt_kev: float
+
+    def __call__(self, e_kev: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Sigma [keVee] at true energies ``e_kev``."""
+        return np.asarray(
+            self.a_kev + self.b_sqrt_kev * np.sqrt(np.clip(e_kev, 0.0, None)), dtype=np.float64
+        )
+
+
+# ---------------------------------------------------------------------- efficiency
+class UnitSpec(ComponentOptions):
+    """``model = "unit"``: efficiency 1."""
+
+    model: Literal["unit"]
+
+
+class TabulatedEfficiencySpec(ComponentOptions):
+    """``model = "tabulated"``: efficiency from two columns of a text file."""
+
+    model: Literal["tabulated"]
+    path: DataFile
+    x_column: int = Field(0, ge=0)
+    eff_column: int = Field(1, ge=0)
+
+
+class SigmoidSpec(ComponentOptions):
+    """``model = "sigmoid"``: ``a / (1 + exp(-b (x - c))) + d`` (values in [0, 1])."""
+
+    model: Literal["sigmoid"]
+    a: float = Field(gt=0, le=1)
+    b: float = Field(gt=0)
+    c: float
+    d: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> SigmoidSpec:
+        if self.a + self.d > 1:
+            msg = f"a + d (the plateau) must be <= 1, got {self.a + self.d!r}"
+            raise ValueError(msg)
+        return self
+
+
+EfficiencySpec = Annotated[
+    Annotated[UnitSpec, Tag("<unit>")]
+    | Annotated[TabulatedEfficiencySpec, Tag("<tabulated>")]
+    | Annotated[SigmoidSpec, Tag("<sigmoid>")],
+    _choice("efficiency", "'unit', 'tabulated', 'sigmoid'"),
+]
+
+
+# ---------------------------------------------------------------------- options
+class _Uniform(ComponentOptions):
+    """Uniform bins ``{start, stop, n}``."""
+
+    start: float
+    stop: float
+    n: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Uniform:
+        if self.stop <= self.start:
+            msg = f"stop ({self.stop}) must be > start ({self.start})"
+            raise ValueError(msg)
+        return self
+
+
+class _DetectorBase(ComponentOptions):
+    target: str
+    mass_kg: float = Field(gt=0)
+    live_days: float = Field(gt=0)
+    bin_edges: list[float] | None = Field(None, min_length=2)
+    binning: _Uniform | None = None
+    n_nodes: int = Field(1500, ge=50)
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _one_binning(self) -> _DetectorBase:
+        if (self.bin_edges is None) == (self.binning is None):
+            msg = "give exactly one of bin_edges = [...] or binning = {start, stop, n}"
+            raise ValueError(msg)
+        return self
+
+    def edges(self) -> NDArray[np.float64]:
+        if self.bin_edges is not None:
+            return np.asarray(self.bin_edges, dtype=np.float64)
+        b = self.binning
+        assert b is not None  # checked by _one_binning
+        return np.linspace(b.start, b.stop, b.n + 1)
+
+
+class IonizationOptions(_DetectorBase):
+    """``[detector] kind = "ionization"`` (see the module notes)."""
+
+    ionisation_threshold_kev: float = Field(ge=0)
+    quenching: QuenchingField
+    resolution: ResolutionSpec
+    efficiency: EfficiencySpec = Field(default_factory=lambda: UnitSpec(model="unit"))
+
+
+class ScintillatorOptions(_DetectorBase):
+    """``[detector] kind = "scintillator"`` (see the module notes)."""
+
+    light_yield_pe_per_kev: float = Field(gt=0)
+    quenching: QuenchingField
+    acceptance: EfficiencySpec = Field(default_factory=lambda: UnitSpec(model="unit"))
+
+    @model_validator(mode="after")
+    def _integer_edges(self) -> ScintillatorOptions:
+        e = self.edges()
+        if np.any(e < 0) or not np.allclose(e, np.round(e)):
+            msg = (
+                "PE bin edges must be integers >= 0 (a bin [lo, hi) holds lo .. hi-1), "
+                f"got {e.tolist()}"
+            )
+            raise ValueError(msg)
+        return self
+
+
+class ResponseMatrixOptions(_DetectorBase):
+    """``[detector] kind = "response_matrix"`` (see the module notes)."""
+
+    path: DataFile
+    observable: str = "keVee"
+    above_last_node: Literal["error", "zero"] = "error"
+
+
+# ---------------------------------------------------------------------- builders
+def _target(name: str) -> Any:
+    from cevns.physics.nuclei import TARGET_PRESETS, Target
+
+    return Target.by_name(name) if name.strip().lower() in TARGET_PRESETS else Target.compound(name)
+
+
+def _table(path: Path, what: str) -> NDArray[np.float64]:
+    """The numeric table of a text file (whitespace or commas, ``#`` comments)."""
+    full = path
+    lines = [ln for ln in full.read_text().splitlines() if ln.strip() and ln.lstrip()[0] != "#"]
+    delimiter = "," if lines and "," in lines[-1] else None
+    try:
+        return np.loadtxt(full, delimiter=delimiter, comments="#", ndmin=2)
+    except ValueError as e:
+        msg = f"{what}: {full} is not a numeric table: {e}"
+        raise ValueError(msg) from e
+
+
+def _columns(path: Path, columns: tuple[int, ...], what: str) -> list[NDArray[np.float64]]:
+    table = _table(path, what)
+    for c in columns:
+        if c >= table.shape[1]:
+            msg = f"{what}: column {c} requested but {path} has {table.shape[1]} columns"
+            raise ValueError(msg)
+    return [table[:, c] for c in columns]
+
+
+def _quenching(spec: Any, z_of: int | None, where: str) -> Any:
+    from cevns.detectors import quenching as q
+
+    if isinstance(spec, LindhardSpec):
+        z = spec.z if spec.z is not None else z_of
+        if z is None:
+            msg = (
+                f"{where}: lindhard needs z for a target of several elements; give z or a "
+                "quenching per element"
+            )
+            raise ValueError(msg)
+        return q.Lindhard(k=spec.k, z=z)
+    if isinstance(spec, ConstantSpec):
+        return q.ConstantQuenching(spec.qf)
+    if isinstance(spec, LinearSpec):
+        return q.LinearQuenching(spec.a, spec.b, valid_range_kev=(0.0, spec.max_kev))
+    if isinstance(spec, PolynomialSpec):
+        return q.PolynomialQuenching(
+            tuple(spec.coefficients), spec.unit, valid_range_kev=(0.0, spec.max_kev)
+        )
+    e, qf = _columns(spec.path, (spec.e_column, spec.qf_column), where)
+    return q.TabulatedQuenching(e, qf, label=str(spec.path), above=spec.above)
+
+
+def _quenching_by_element(value: Any, target: Any) -> Any:
+    elements = {n.symbol for n in target.nuclei}
+    if not isinstance(value, dict):
+        return _quenching(value, target.nuclei[0].z if len(elements) == 1 else None, "quenching")
+    known = sorted(elements | {n.name for n in target.nuclei})
+    out = {}
+    for key, spec in value.items():
+        hits = [n for n in target.nuclei if key in (n.name, n.symbol)]
+        if not hits:
+            msg = (
+                f"quenching.{key}: {target.name} has no element or isotope {key!r} (known: {known})"
+            )
+            raise ValueError(msg)
+        out[key] = _quenching(spec, hits[0].z, f"quenching.{key}")
+    return out
+
+
+def _resolution(spec: Any) -> Any:
+    from cevns.detectors import resolution as r
+
+    if isinstance(spec, GaussianSpec):
+        if spec.sigma_kev is not None:
+            return r.GaussianResolution(sigma_n_kev=spec.sigma_kev, eta_kev=0.0, fano=0.0)
+        return r.SigmaResolution(SqrtSigma(spec.a_kev, spec.b_sqrt_kev))  # type: ignore[arg-type]
+    cls = r.TruncatedGaussianResolution if spec.model == "truncated" else r.GaussianResolution
+    return cls(sigma_n_kev=spec.sigma_n_kev, eta_kev=spec.eta_kev, fano=spec.fano)
+
+
+def _efficiency(spec: Any, where: str) -> Callable[[NDArray[np.float64]], ArrayLike] | None:
+    from cevns.detectors import efficiency as e
+
+    if isinstance(spec, UnitSpec):
+        return None
+    if isinstance(spec, SigmoidSpec):
+        return e.SigmoidEfficiency2021(spec.a, spec.b, spec.c, spec.d)
+    x, eff = _columns(spec.path, (spec.x_column, spec.eff_column), where)
+    return e.TabulatedEfficiency(x, eff)
+
+
+def _ionization(opts: IonizationOptions) -> Any:
+    from cevns.detectors.base import IonizationDetector
+
+    target = _target(opts.target)
+    return IonizationDetector(
+        opts.name or f"ionization_{opts.target}",
+        target,
+        quenching=_quenching_by_element(opts.quenching, target),
+        resolution=_resolution(opts.resolution),
+        efficiency=_efficiency(opts.efficiency, "efficiency"),
+        ionisation_threshold_kev=opts.ionisation_threshold_kev,
+        mass_kg=opts.mass_kg,
+        live_days=opts.live_days,
+        bin_edges=opts.edges(),
+        n_nodes=opts.n_nodes,
+    )
+
+
+def _scintillator(opts: ScintillatorOptions) -> Any:
+    from cevns.detectors.base import ScintillatorDetector
+
+    target = _target(opts.target)
+    return ScintillatorDetector(
+        opts.name or f"scintillator_{opts.target}",
+        target,
+        quenching=_quenching_by_element(opts.quenching, target),
+        light_yield_pe_per_kev=opts.light_yield_pe_per_kev,
+        acceptance=_efficiency(opts.acceptance, "acceptance"),
+        mass_kg=opts.mass_kg,
+        live_days=opts.live_days,
+        bin_edges=np.round(opts.edges()),
+        n_nodes=opts.n_nodes,
+    )
+
+
+def _response_matrix(opts: ResponseMatrixOptions) -> Any:
+    from cevns.detectors.tabulated import TabulatedResponseDetector
+
+    edges = opts.edges()
+    n_bins = edges.size - 1
+    table = _table(opts.path, "path")
+    if table.shape[1] != n_bins + 1:
+        msg = (
+            f"path: {opts.path} has {table.shape[1]} columns (the E_nr nodes and "
+            f"{table.shape[1] - 1} bins), but the detector has {n_bins} bins "
+            f"({edges.size} edges): expected {n_bins + 1} columns"
+        )
+        raise ValueError(msg)
+    return TabulatedResponseDetector(
+        opts.name or f"response_matrix_{opts.target}",
+        _target(opts.target),
+        e_nr_nodes_kev=table[:, 0],
+        probabilities=table[:, 1:],
+        mass_kg=opts.mass_kg,
+        live_days=opts.live_days,
+        bin_edges=edges,
+        observable=opts.observable,
+        above_last_node=opts.above_last_node,
+        n_nodes=opts.n_nodes,
+    )
+
+
+#: the kinds of this module, declared in the ``cevns.components`` entry points
+COMPONENTS: tuple[Component, ...] = (
+    Component(
+        "detector",
+        "ionization",
+        IonizationOptions,
+        _ionization,
+        "ionisation detector: quenching (per element), resolution, efficiency in keVee",
+    ),
+    Component(
+        "detector",
+        "scintillator",
+        ScintillatorOptions,
+        _scintillator,
+        "scintillator in photoelectrons: light yield, Poisson PE, quenching (per element)",
+    ),
+    Component(
+        "detector",
+        "response_matrix",
+        ResponseMatrixOptions,
+        _response_matrix,
+        "published response table: probability per recoil node and observed bin",
+    ),
+)

@@ -16,7 +16,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Lint and format (ruff), types (mypy --strict) and the import-layer contracts."""
     session.install(".[dev]")
-    session.run("ruff", "check", "src", "tests", "benchmarks", "tutorials")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "tutorials", "examples")
     session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "tutorials")
     session.run("mypy", "src")
     session.run("lint-imports")

@@ -173,7 +173,8 @@ def test_template_file_relative_to_the_experiment_file_and_checked(tmp_path):
         tmp_path, '[[backgrounds]]\nkind = "template"\nname = "t"\npath = "absent.txt"\n'
     )
     with pytest.raises(
-        InvalidConfigError, match=r"backgrounds\.0\.path: .*'absent\.txt' \(relative to .*\) does not exist"
+        InvalidConfigError,
+        match=r"backgrounds\.0\.path: .*'absent\.txt' \(relative to .*\) does not exist",
     ):
         load_experiment(path)
     path = _experiment_dir(

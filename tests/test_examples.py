@@ -74,11 +74,9 @@ def test_detector_paths_resolve_against_the_experiment_file(monkeypatch, tmp_pat
 @pytest.fixture
 def plugin_on_path(monkeypatch, tmp_path):
     """The plugin as if pip-installed: a dist-info with its entry point, its source on sys.path."""
-    dist = tmp_path / "cevns_flat_background-0.1.0.dist-info"
+    dist = tmp_path / "cevns_power_law-0.1.0.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: cevns-flat-background\nVersion: 0.1.0\n"
-    )
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: cevns-power-law\nVersion: 0.1.0\n")
     pyproject = tomllib.loads((PLUGIN / "pyproject.toml").read_text())
     declared = pyproject["project"]["entry-points"]["cevns.components"]
     lines = "".join(f"{name} = {value}\n" for name, value in declared.items())
@@ -94,15 +92,18 @@ def plugin_on_path(monkeypatch, tmp_path):
 def test_plugin_kind_is_listed_and_loads(plugin_on_path, monkeypatch):
     result = CliRunner().invoke(main, ["info"])
     assert result.exit_code == 0, result.output
-    assert "[background] kind = 'flat'" in result.output
-    assert "distribution cevns-flat-background" in result.output
+    assert "[background] kind = 'power_law'" in result.output
+    assert "distribution cevns-power-law" in result.output
     monkeypatch.chdir(PLUGIN)
     exp = load_experiment("experiment.toml")
     (bkg,) = exp.backgrounds
-    widths = np.diff(exp.dataset.edges[0])
-    np.testing.assert_allclose(bkg.expected({}), 0.5 * widths, rtol=1e-14)  # 0.5 / keVee
+    # 0.5 per keVee at 10 keVee falling as x^-1.5, integrated by hand:
+    # 0.5 * 10^1.5 * (lo^-0.5 - hi^-0.5) / 0.5
+    lo, hi = exp.dataset.edges[0][:-1], exp.dataset.edges[0][1:]
+    want = [0.5 * 10**1.5 * (a**-0.5 - b**-0.5) / 0.5 for a, b in zip(lo, hi, strict=True)]
+    np.testing.assert_allclose(bkg.expected({}), want, rtol=1e-12)
     names = {p.name for p in exp.nuisance_parameters()}
-    assert "user_nai_sns_flat.flat_norm" in names
+    assert "user_nai_sns_pl.pl_norm" in names
 
 
 def test_plugin_options_are_validated(plugin_on_path, tmp_path):
@@ -117,5 +118,7 @@ def test_plugin_options_are_validated(plugin_on_path, tmp_path):
 def test_without_the_plugin_the_kind_is_unknown(monkeypatch):
     comp_mod._installed.cache_clear()
     monkeypatch.chdir(PLUGIN)
-    with pytest.raises(ValueError, match=r"backgrounds\.0\.kind: unknown backgrounds kind 'flat'"):
+    with pytest.raises(
+        ValueError, match=r"backgrounds\.0\.kind: unknown backgrounds kind 'power_law'"
+    ):
         load_experiment("experiment.toml")

@@ -66,8 +66,8 @@ class ComponentOptions(StrictModel):
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
     base = (info.context or {}).get("base_dir")
     value = value.expanduser()
-    relative = not value.is_absolute() and base is not None
-    path = Path(base) / value if relative else value
+    path = value if value.is_absolute() or base is None else Path(base) / value
+    relative = path is not value
     if not path.is_file():
         where = f" (relative to {base})" if relative else ""
         what = "is not a file" if path.exists() else "does not exist"

@@ -22,6 +22,8 @@ neutrino-energy grid): see :attr:`Signal.template_generation`.
 
 from __future__ import annotations
 
+import math
+
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -99,6 +101,27 @@ class Templates:
     n_bins: int
 
 
+def _check_live_times(flux: Flux, detector: Any) -> None:
+    """A flux averaged over a live time (a pulsed source) must match the detector's.
+
+    A pion-DAR flux spreads its fluence (protons on target) over ``live_time_days``; the
+    detector multiplies the time-averaged flux by its own ``live_days``. Different values
+    scale the signal by their ratio, silently (seed 002's 308.1 days against a detector
+    of 1 day is a factor 308), so the two are compared when the signal is assembled.
+    """
+    flux_days = getattr(flux, "live_time_days", None)
+    det_days = getattr(detector, "live_days", None)
+    if flux_days is None or det_days is None:
+        return
+    if not math.isclose(float(flux_days), float(det_days), rel_tol=1e-9):
+        msg = (
+            f"the flux is averaged over live_time_days = {float(flux_days):g} but the detector "
+            f"counts live_days = {float(det_days):g}: a pulsed source's fluence is spread over "
+            "the flux live time, so the two must be equal"
+        )
+        raise InvalidParameterError(msg)
+
+
 class Signal:
     """Expected CEvNS counts for a flux, a detector and a physics model.
 
@@ -147,6 +170,7 @@ class Signal:
                 )
                 raise InvalidParameterError(msg)
         self.detector = detector
+        _check_live_times(self.flux, detector)
         self.form_factor = form_factor
         if kinematics not in ("full", "approximate"):
             msg = f"kinematics must be 'full' or 'approximate', got {kinematics!r}"

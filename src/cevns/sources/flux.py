@@ -34,6 +34,13 @@ class Flux(Protocol):
     ----------
     flavours : tuple of str
         Flavours with a non-zero flux.
+
+    Notes
+    -----
+    A flux that is a fluence spread over a live time (a pulsed source, e.g.
+    :class:`~cevns.sources.spallation.PionDARFlux`) also has ``live_time_days``; a
+    :class:`~cevns.likelihood.signal.Signal` then requires the detector's ``live_days`` to
+    be the same.
     """
 
     @property

@@ -12,12 +12,12 @@ import pytest
 
 from cevns.config import load_experiment
 from cevns.core.exceptions import InvalidConfigError, InvalidParameterError
+from cevns.experiments.dresden_ii import dresden_ii_dataset
 from cevns.likelihood.background import (
     ExponentialBackground,
     FlatBackground,
     GaussianLineBackground,
 )
-from cevns.likelihood.dataset import Dataset
 from cevns.physics.families import Parameter
 from cevns.stats.fit import fit
 
@@ -92,7 +92,7 @@ def test_bad_shapes_are_refused(make, match):
 
 def _experiment_dir(tmp_path, backgrounds: str):
     """A Dresden-II-like experiment file whose backgrounds are generic kinds."""
-    data = Dataset.dresden_ii("on")
+    data = dresden_ii_dataset("on")
     data.to_text(tmp_path / "spectrum.txt")
     (tmp_path / "experiment.toml").write_text(
         f"""schema = "cevns.experiment/1"
@@ -117,7 +117,7 @@ path = "{tmp_path / "spectrum.txt"}"
 
 
 def test_generic_backgrounds_fit_the_dresden_spectrum(tmp_path):
-    n_bins = Dataset.dresden_ii("on").counts.size
+    n_bins = dresden_ii_dataset("on").counts.size
     (tmp_path / "flat.txt").write_text("\n".join(["1.0"] * n_bins))
     path = _experiment_dir(
         tmp_path,

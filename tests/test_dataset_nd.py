@@ -11,6 +11,7 @@ from cevns.core.exceptions import (
     InvalidParameterError,
     UnknownNameError,
 )
+from cevns.experiments.dresden_ii import dresden_ii_dataset
 from cevns.likelihood.dataset import (
     EDGE_RTOL,
     Dataset,
@@ -475,7 +476,7 @@ def test_check_compatible_rules():
 
 
 def _dresden_text(tmp_path, scale):
-    ds = Dataset.dresden_ii("on")
+    ds = dresden_ii_dataset("on")
     shifted = Dataset.from_arrays(ds.counts, ds.edges[0] * scale, errors=ds.errors, name="shifted")
     p = tmp_path / "spectrum.txt"
     shifted.to_text(p)
@@ -499,7 +500,7 @@ def test_dataset_binned_at_2_to_15_kevee_does_not_fit_dresden(tmp_path):
 # ---------------------------------------------------------------------- dataset kinds
 @pytest.fixture(scope="module")
 def dresden_data():
-    return Dataset.dresden_ii("on")
+    return dresden_ii_dataset("on")
 
 
 @pytest.mark.parametrize("kind", ["csv", "numpy", "npy", "hdf5", "root", "text_axes"])

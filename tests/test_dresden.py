@@ -12,6 +12,7 @@ import pytest
 import uproot
 
 from cevns.config import load_experiment
+from cevns.experiments.dresden_ii import dresden_ii_dataset
 from cevns.likelihood.dataset import Dataset
 from cevns.stats.fit import fit
 
@@ -125,7 +126,7 @@ def test_weights_construction():
 
 
 def test_root_histogram_and_tree_fit_like_the_text_file(tmp_path, sm_fef):
-    ds = Dataset.dresden_ii("on")
+    ds = dresden_ii_dataset("on")
     text = tmp_path / "dresden.txt"
     ds.to_text(text)
     root = _write_root(tmp_path, ds)

@@ -40,12 +40,13 @@ import numpy as np
 import uproot
 
 from cevns.config import load_experiment
+from cevns.experiments.dresden_ii import dresden_ii_dataset
 from cevns.likelihood.dataset import Dataset
 from cevns.stats.fit import fit
 from cevns.stats.scan import grid_axis, profile_scan
 from cevns.viz.plotting import plot_fit, save
 
-data = Dataset.dresden_ii("on")
+data = dresden_ii_dataset("on")
 edges = data.edges[0]
 print(data)
 

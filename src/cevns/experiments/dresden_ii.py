@@ -22,10 +22,13 @@ from pydantic import Field
 
 from cevns.config.components import Component, ComponentOptions
 from cevns.core._validation import as_float_array
+from cevns.core.exceptions import InvalidParameterError
+from cevns.data import store as data_store
 from cevns.likelihood.background import Background
+from cevns.likelihood.dataset import Dataset
 from cevns.physics.families import Parameter
 
-__all__ = ["DresdenIIBackground"]
+__all__ = ["DresdenIIBackground", "dresden_ii_dataset"]
 
 
 def __dir__() -> list[str]:
@@ -144,10 +147,39 @@ class DatasetOptions(ComponentOptions):
     period: Literal["on", "off"] = "on"
 
 
-def _dataset(opts: DatasetOptions) -> Any:
-    from cevns.likelihood.dataset import Dataset
+def dresden_ii_dataset(period: Literal["on", "off"] = "on") -> Dataset:
+    """Dresden-II Rx-ON (96.4 d) or Rx-OFF (25 d) spectrum, 130 bins 0.2-1.5 keVee.
 
-    return Dataset.dresden_ii(opts.period)
+    Counts per (10 eV 3 kg day), acceptance corrected, with the released 1-sigma errors
+    (statistical and signal-acceptance uncertainties). Colaresi et al., arXiv:2202.09672;
+    file ``dresden_ii/data_release.txt`` of the data registry. Do not subtract Rx-OFF from
+    Rx-ON: their backgrounds differ.
+
+    Parameters
+    ----------
+    period : {"on", "off"}
+        Reactor on or off.
+    """
+    cols = {"on": (1, 2), "off": (3, 4)}
+    if period not in cols:
+        msg = f"period must be 'on' or 'off', got {period!r}"
+        raise InvalidParameterError(msg)
+    c, e = cols[period]
+    d = Dataset.from_text(
+        data_store.path("dresden_ii/data_release.txt"),
+        centre_column=0,
+        count_column=c,
+        error_column=e,
+        name=f"dresden_ii_rx_{period}",
+        axis_labels=("E_ee [keVee]",),
+        axis_names=("e_ee_kev",),
+        unit="counts / (10 eV 3 kg day)",
+    )
+    return d.with_meta(live_days=96.4 if period == "on" else 25.0, source="arXiv:2202.09672")
+
+
+def _dataset(opts: DatasetOptions) -> Dataset:
+    return dresden_ii_dataset(opts.period)
 
 
 class BackgroundOptions(ComponentOptions):

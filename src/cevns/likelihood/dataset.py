@@ -21,7 +21,7 @@ value and what was expected; nothing is clipped, dropped or defaulted silently):
 * :meth:`Dataset.from_root`: TH1/TH2/TH3; :meth:`Dataset.from_root_tree`: TTree/RNTuple
   with one branch per axis (optional weights), filled with boost-histogram;
 * :meth:`Dataset.from_hist` / :meth:`Dataset.to_hist`: :class:`hist.Hist` both ways;
-* registered public files (:meth:`Dataset.dresden_ii`, COHERENT in :mod:`cevns.experiments`).
+* registered public files (the readers of :mod:`cevns.experiments`).
 
 Writers: :meth:`Dataset.to_root` (TH1D/TH2D/TH3D), :meth:`Dataset.to_text`,
 :meth:`Dataset.to_npz`, :meth:`Dataset.to_hdf5`.
@@ -867,34 +867,6 @@ class Dataset:
             raise InvalidParameterError(msg) from e
 
     # ------------------------------------------------------------------ registered files
-    @classmethod
-    def dresden_ii(cls, period: Literal["on", "off"] = "on") -> Dataset:
-        """Dresden-II Rx-ON (96.4 d) or Rx-OFF (25 d) spectrum, 130 bins 0.2-1.5 keVee.
-
-        Counts per (10 eV 3 kg day), acceptance corrected, with the released 1-sigma errors
-        (statistical and signal-acceptance uncertainties). Colaresi et al.,
-        arXiv:2202.09672; file ``dresden_ii/data_release.txt`` of the data registry.
-        Do not subtract Rx-OFF from Rx-ON: their backgrounds differ.
-        """
-        from cevns.data import store as data
-
-        cols = {"on": (1, 2), "off": (3, 4)}
-        if period not in cols:
-            msg = f"period must be 'on' or 'off', got {period!r}"
-            raise InvalidParameterError(msg)
-        c, e = cols[period]
-        d = cls.from_text(
-            data.path("dresden_ii/data_release.txt"),
-            centre_column=0,
-            count_column=c,
-            error_column=e,
-            name=f"dresden_ii_rx_{period}",
-            axis_labels=("E_ee [keVee]",),
-            axis_names=("e_ee_kev",),
-            unit="counts / (10 eV 3 kg day)",
-        )
-        return d.with_meta(live_days=96.4 if period == "on" else 25.0, source="arXiv:2202.09672")
-
     # ------------------------------------------------------------------ ROOT
     @classmethod
     def from_root(

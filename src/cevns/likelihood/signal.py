@@ -23,7 +23,6 @@ neutrino-energy grid): see :attr:`Signal.template_generation`.
 from __future__ import annotations
 
 import math
-
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass

@@ -72,6 +72,10 @@ def _upper_edge(scan: ScanResult, cl: float) -> float | None:
     return None if iv.open_high else float(iv.segments[-1][1])
 
 
+#: how the two Dresden-II quenching models are written (Collar et al. 2021)
+_QF = {"fef": "Fef", "ybe": "YBe"}
+
+
 def run(out_dir: str | Path, *, progress: bool = True, grid: int = 21) -> Summary:
     """Reproduce seed 004 and write ``out_dir/majumdar2022/{summary.json,summary.md}``.
 
@@ -199,12 +203,13 @@ def _plots(
         plt.close(fig)
 
     for qf in QUENCHING:
-        (fig,) = plot_fit(exps[qf].cost("sm_tree"), sm[qf], title=f"Dresden-II, SM, {qf} QF")
+        title = f"Dresden-II, SM, {_QF[qf]} quenching"
+        (fig,) = plot_fit(exps[qf].cost("sm_tree"), sm[qf], title=title)
         keep(fig, f"fig1_spectrum_{qf}")
 
     fig, ax = plt.subplots(figsize=(8, 6))
     for qf in QUENCHING:
-        plot_scan(sin2[qf], ax, cls=(0.6827, 0.90), label=f"{qf} QF")
+        plot_scan(sin2[qf], ax, cls=(0.6827, 0.90), label=f"{_QF[qf]} QF")
     ax.set_xlabel(r"$\sin^2\theta_W$")
     ax.set_ylim(0, 6)
     ax.legend()
@@ -212,8 +217,8 @@ def _plots(
 
     fig, axes = plt.subplots(1, 2, figsize=(14, 6))
     for qf in QUENCHING:
-        plot_scan(a11[qf], axes[0], cls=(0.90,), label=f"{qf} QF")
-        plot_scan(a12[qf], axes[1], cls=(0.90,), label=f"{qf} QF")
+        plot_scan(a11[qf], axes[0], cls=(0.90,), label=f"{_QF[qf]} QF")
+        plot_scan(a12[qf], axes[1], cls=(0.90,), label=f"{_QF[qf]} QF")
     axes[0].set_xlabel(r"$\alpha_{11}$")
     axes[1].set_xlabel(r"$|\alpha_{12}|$ or $|\alpha_{13}|$")
     for ax in axes:
@@ -226,7 +231,7 @@ def _plots(
         for qf, color in zip(QUENCHING, ("C0", "C3"), strict=True):
             sc = ngi[f"{x}_{qf}"]
             ax.contour(sc.axes[0], sc.axes[1], sc.delta_chi2.T, levels=[4.605], colors=[color])
-            ax.plot([], [], color=color, label=f"{qf} QF, 90% CL (2 dof)")
+            ax.plot([], [], color=color, label=f"{_QF[qf]} QF, 90% CL (2 dof)")
         ax.set_xlabel(rf"$C_{x.upper()}^u$")
         ax.set_ylabel(rf"$C_{x.upper()}^d$")
         ax.set_title(title)
@@ -238,7 +243,7 @@ def _plots(
         for qf, color in zip(QUENCHING, ("C0", "C3"), strict=True):
             sc = ngi[f"{a}{b}_{qf}"]
             ax.contour(sc.axes[0], sc.axes[1], sc.delta_chi2.T, levels=[4.605], colors=[color])
-            ax.plot([], [], color=color, label=f"{qf} QF, 90% CL (2 dof)")
+            ax.plot([], [], color=color, label=f"{_QF[qf]} QF, 90% CL (2 dof)")
         ax.set_xlabel(rf"$C_{a.upper()}^q$")
         ax.set_ylabel(rf"$C_{b.upper()}^q$")
         ax.legend(fontsize="small")

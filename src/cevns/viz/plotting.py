@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,13 @@ from numpy.typing import ArrayLike, NDArray
 from cevns.stats.scan import ScanResult, delta_chi2_threshold
 
 __all__ = [
+    "PARAMETER_LABELS",
     "figure_formats",
     "plot_exclusion",
     "plot_fit",
     "plot_scan",
     "plot_spectrum",
+    "pretty_label",
     "save",
     "style",
 ]
@@ -76,6 +79,37 @@ def _cl_label(cl: float, dof: int) -> str:
 
 
 _KNOWN_FORMATS = ("png", "pdf", "svg", "eps")
+
+#: Axis labels of the public parameter names (others are shown as they are).
+PARAMETER_LABELS: dict[str, str] = {
+    "sin2_theta_w": r"$\sin^2\theta_W$",
+    "mediator_mass_mev": r"$M_{Z'}$ [MeV]",
+    "g_nu_g_q": r"$g_\nu g_q$",
+    "x": r"$x$ (LMA-Dark)",
+    "alpha11": r"$\alpha_{11}$",
+    "alpha12": r"$|\alpha_{12}|$",
+    "alpha13": r"$|\alpha_{13}|$",
+}
+_OBSERVABLE = re.compile(r"^E_(ee|nr)\b")
+_EPS = re.compile(r"^eps_([a-z]+)_([a-z]+)$")
+
+
+def pretty_label(name: str) -> str:
+    r"""A mathtext label for a parameter or axis name; unknown names come back unchanged.
+
+    Examples
+    --------
+    >>> print(pretty_label("eps_ee_u"), pretty_label("E_ee [keVee]"))
+    $\epsilon^{u}_{ee}$ $E_\mathrm{ee}$ [keVee]
+    """
+    if name in PARAMETER_LABELS:
+        return PARAMETER_LABELS[name]
+    m = _EPS.match(name)
+    if m:
+        return rf"$\epsilon^{{{m.group(2)}}}_{{{m.group(1)}}}$"
+    return _OBSERVABLE.sub(lambda m: rf"$E_\mathrm{{{m.group(1)}}}$", name)
+
+
 _FORMATS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "cevns_figure_formats", default=("png",)
 )
@@ -235,7 +269,7 @@ def plot_fit(cost: Any, result: Any, *, title: str | None = None) -> list[Any]:
                 data,
                 err,
                 comps,
-                xlabel=ds.axis_labels[0],
+                xlabel=pretty_label(ds.axis_labels[0]),
                 ylabel=ds.unit,
                 title=title or exp.name,
             )
@@ -262,7 +296,7 @@ def plot_scan(
     if len(scan.names) == 1:
         x = scan.axes[0]
         y = scan.chi2 if absolute else scan.delta_chi2
-        ax.plot(x, y, label=label or scan.names[0])
+        ax.plot(x, y, label=label or pretty_label(scan.names[0]))
         if not scan.valid.all():
             ax.plot(x[~scan.valid], y[~scan.valid], "rx", label="invalid fit")
         d = dof or 1
@@ -270,7 +304,7 @@ def plot_scan(
             thr = delta_chi2_threshold(cl, d) + (scan.chi2_min if absolute else 0.0)
             ax.axhline(thr, ls="--", color="gray", lw=1)
             ax.text(x[0], thr, " " + _cl_label(cl, d), va="bottom", fontsize="small", color="gray")
-        ax.set_xlabel(scan.names[0])
+        ax.set_xlabel(pretty_label(scan.names[0]))
         ax.set_ylabel(r"$\chi^2$" if absolute else r"$\Delta\chi^2$")
         if scan.log_axes and scan.log_axes[0]:
             ax.set_xscale("log")
@@ -289,8 +323,8 @@ def plot_scan(
         bf = scan.best_fit.get("values", {})
         if all(n in bf for n in scan.names):
             ax.plot(bf[scan.names[0]], bf[scan.names[1]], "k*", ms=10, label="best fit")
-        ax.set_xlabel(scan.names[0])
-        ax.set_ylabel(scan.names[1])
+        ax.set_xlabel(pretty_label(scan.names[0]))
+        ax.set_ylabel(pretty_label(scan.names[1]))
         for i, log in enumerate(scan.log_axes or ()):
             if log:
                 (ax.set_xscale if i == 0 else ax.set_yscale)("log")

@@ -52,8 +52,9 @@ def main() -> None:
 def data_group() -> None:
     """Registered public data files: list, fetch, verify.
 
-    Files are looked up in $CEVNS_DATA_DIR, then in the cache ($CEVNS_CACHE_DIR or the
-    user cache), and downloaded from their pinned upstream URL if needed.
+    Files are looked up in $CEVNS_DATA_DIR (if set), then in the package (the small
+    public datasets ship with cevns), then in the cache ($CEVNS_CACHE_DIR or the user
+    cache), and downloaded from their pinned upstream URL if needed.
 
     Example: cevns data list --long
     """
@@ -62,21 +63,23 @@ def data_group() -> None:
 def _where(name: str) -> str:
     found = _data.registry().locate(name)
     if found is not None:
-        return "cache" if _data.cache_dir() in found.parents else "local"
+        if _data.cache_dir() in found.parents:
+            return "cache"
+        return "package" if _data.shipped_dir() in found.parents else "local"
     return "remote" if _data.registry()[name].downloadable else "absent"
 
 
 @data_group.command("list")
 @click.option("--long", "-l", "long_", is_flag=True, help="Also print descriptions.")
 def data_list(long_: bool) -> None:
-    """List registered files: availability (local/cache/remote/absent), name, publication.
+    """List registered files: where (local/package/cache/remote/absent), name, publication.
 
     Example: cevns data list --long
     """
     with _errors():
         reg = _data.registry()
         for name, entry in reg.items():
-            click.echo(f"{_where(name):7s} {name}  [{entry.publication}]")
+            click.echo(f"{_where(name):8s} {name}  [{entry.publication}]")
             if long_:
                 click.echo(f"        {entry.description}")
 
@@ -111,7 +114,7 @@ def data_fetch(name: str) -> None:
 def data_verify(name: str | None) -> None:
     """Check the sha256 of local copies of NAME (default: every registered file).
 
-    Exit code 1 if a file is corrupt, or if NAME was given and it is missing.
+    Exit code 1 if a file is corrupt or missing.
 
     Example: cevns data verify dresden_ii/QF_Fef_YBe.txt
     """
@@ -126,7 +129,7 @@ def data_verify(name: str | None) -> None:
         click.echo(show[r.status](r))
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "mismatch", "missing")}
     summary = f"{counts['ok']} ok, {counts['mismatch']} corrupt, {counts['missing']} missing"
-    if counts["mismatch"] or (name is not None and counts["missing"]):
+    if counts["mismatch"] or counts["missing"]:
         raise click.ClickException(summary)
     click.echo(summary)
 

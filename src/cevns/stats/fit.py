@@ -58,6 +58,8 @@ class FitResult:
         Covariance of the free parameters, ordered as ``free``.
     expected : dict
         Per experiment: ``{"signal": total, "background": total}`` at the minimum.
+    units : dict
+        Unit of each parameter and of each experiment's counts, where the costs state one.
     """
 
     values: dict[str, float]
@@ -74,6 +76,7 @@ class FitResult:
     free: tuple[str, ...] = ()
     minos: dict[str, tuple[float, float]] = field(default_factory=dict)
     expected: dict[str, dict[str, float]] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
     minuit: Minuit | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -116,6 +119,7 @@ class FitResult:
             "n_signal": self.n_signal,
             "n_background": self.n_background,
             "expected": self.expected,
+            "units": self.units,
         }
 
     def table(self) -> str:
@@ -124,17 +128,23 @@ class FitResult:
         lines = [
             f"fit {head}: fval = {self.fval:.4f}, ndof = {self.ndof}, p = {self.pvalue:.3g}, "
             f"{self.nfcn} calls",
-            f"{'parameter':32s} {'value':>14s} {'error':>12s}  note",
-        ]
+            ]
+        w = max([4, *(len(self.units.get(k, "")) for k in self.values)])
+        lines.append(f"{'parameter':32s} {'value':>14s} {'error':>12s}  {'unit':{w}s}  note")
         for k, v in self.values.items():
             note = "fixed" if k in self.fixed else ""
             if k in self.minos:
                 lo, hi = self.minos[k]
                 note = f"minos {lo:+.4g} / {hi:+.4g}"
             err = self.errors.get(k, 0.0)
-            lines.append(f"{k:32s} {v:14.6g} {err:12.4g}  {note}")
+            unit = self.units.get(k, "")
+            lines.append(f"{k:32s} {v:14.6g} {err:12.4g}  {unit:{w}s}  {note}".rstrip())
         for name, e in self.expected.items():
-            lines.append(f"{name}: signal {e['signal']:.6g}, background {e['background']:.6g}")
+            unit = self.units.get(name, "")
+            lines.append(
+                f"{name}: signal {e['signal']:.2f}, background {e['background']:.2f}"
+                + (f" [{unit}, summed over bins]" if unit else "")
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -358,6 +368,7 @@ def fit(
         free=tuple(free_names),
         minos=minos_out,
         expected=expected,
+        units=_units(cost),
         minuit=m,
     )
 
@@ -376,6 +387,19 @@ def _describe_problem(m: Minuit) -> str:
     if fm.has_made_posdef_covar:
         issues.append("covariance forced positive definite")
     return ", ".join(issues) or "Migrad reports an invalid minimum"
+
+
+def _units(cost: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for comp in _components(cost):
+        for p in getattr(comp, "parameter_objects", ()):
+            if getattr(p, "unit", ""):
+                out.setdefault(p.name, p.unit)
+        exp = getattr(comp, "experiment", None)
+        unit = getattr(getattr(exp, "dataset", None), "unit", "")
+        if exp is not None and unit:
+            out[exp.name] = unit
+    return out
 
 
 def _expected_totals(cost: Any, values: Mapping[str, float]) -> dict[str, dict[str, float]]:

@@ -27,8 +27,10 @@ def test_fit_and_profile_plots(tmp_path):
     assert [p.name for p in save(figs[0], tmp_path / "fit2.pdf")] == ["fit2.pdf"]
     with figure_formats(("svg",)):
         assert [p.name for p in save(plot_fit(cost, res)[0], tmp_path / "fit3")] == ["fit3.svg"]
+    bad = plot_fit(cost, res)[0]
     with pytest.raises(ValueError, match=r"figure formats must be some of png, pdf, svg, eps"):
-        save(plot_fit(cost, res)[0], tmp_path / "x", formats=("gif",))
+        save(bad, tmp_path / "x", formats=("gif",))
+    plt.close(bad)  # refused before anything was written: the figure is still the caller's
     scan = profile_scan(cost, {"sin2_theta_w": grid_axis(0.2, 0.3, 7)})
     fig = plot_scan(scan)
     assert fig.axes[0].get_ylabel() == r"$\Delta\chi^2$"

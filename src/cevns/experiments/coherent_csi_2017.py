@@ -8,12 +8,14 @@ Components registered on import (``kind`` in experiment files):
 * ``[detector] kind = "coherent_csi_2017"``: :class:`CsI2017Detector`, the 14.57 kg CsI[Na]
   crystal observed in photoelectrons (QF 0.0878, 13.348 PE/keVee, Poisson PE statistics and
   the 2017 acceptance applied per integer PE);
-* ``[detector] kind = "recoil_threshold"``: :class:`RecoilThresholdDetector`, every recoil
-  above a nuclear-recoil threshold (seed 002: 7 keVnr on CsI, no acceptance);
+* ``[detector] kind = "recoil_threshold"``: the framework's
+  :class:`~cevns.detectors.threshold.RecoilThresholdDetector`, every recoil above a
+  nuclear-recoil threshold (seed 002: 7 keVnr on CsI, no acceptance);
 * ``[dataset] kind = "coherent_csi_2017_timing"``: :func:`timing_counts_dataset`, the
   beam-on coincidence minus anti-coincidence counts of the release in a prompt and a delayed
   time window (seed 002 Eq. 4.8, errors ``sqrt((1 + f_bkg) N_obs)``);
-* ``[dataset] kind = "count_only"``: :func:`count_only_dataset`, counts given in the file
+* ``[dataset] kind = "count_only"``: :func:`~cevns.likelihood.dataset.count_only_dataset`,
+  counts given in the file
   (the Asimov data of the CONUS-like projections of seed 002 Sec. 5.2, with the
   ``recoil_threshold`` detector on Ge or Si: ``conus_ge.toml``, ``conus_si.toml``).
 
@@ -52,7 +54,8 @@ from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES, Detector, ScintillatorDetector
 from cevns.detectors.efficiency import SigmoidAcceptance2017
 from cevns.detectors.quenching import ConstantQuenching
-from cevns.likelihood.dataset import Dataset
+from cevns.detectors.threshold import RecoilThresholdDetector
+from cevns.likelihood.dataset import Dataset, count_only_dataset
 from cevns.likelihood.experiment import DetectorSetup, NormaliseToEvents
 from cevns.physics.form_factors import Helm, KleinNystrand, Unity
 from cevns.physics.nsi import NSIModel
@@ -72,10 +75,8 @@ __all__ = [
     "CSI_2017_PUBLISHED_SM_EVENTS",
     "CsI2017Detector",
     "PiDARTiming",
-    "RecoilThresholdDetector",
     "coherent_csi_2017_flux",
     "coherent_csi_2017_parameters",
-    "count_only_dataset",
     "csi_2017_histograms",
     "p_c_seed002",
     "timing_counts",
@@ -346,80 +347,6 @@ class CsI2017Detector(ScintillatorDetector):
         self.timing = timing
 
 
-class RecoilThresholdDetector(Detector):
-    """Counts every nuclear recoil in keVnr bins: a sharp threshold, no smearing, no acceptance.
-
-    The seed-002 analysis of COHERENT counts CsI recoils above 7 keVnr. The recoil nodes
-    start at the threshold, so the count is the exact integral of the recoil spectrum.
-
-    Parameters
-    ----------
-    target : Target
-    threshold_kev : float
-        Nuclear-recoil threshold [keVnr], > 0.
-    upper_kev : float
-        Upper edge of the single bin (default 1000 keVnr: above every pi-DAR recoil).
-    bin_edges : array_like, optional
-        Explicit keVnr bins (overrides ``threshold_kev``/``upper_kev``).
-    mass_kg, live_days : float
-    timing : PiDARTiming, optional
-        How pi-DAR events share the time bins (:attr:`timing`).
-
-    Examples
-    --------
-    >>> det = RecoilThresholdDetector(Target.by_name("csi"), threshold_kev=7.0)
-    >>> det.bin_edges.tolist(), det.observable
-    ([7.0, 1000.0], 'keVnr')
-    """
-
-    def __init__(
-        self,
-        target: Target,
-        *,
-        threshold_kev: float = 7.0,
-        upper_kev: float = 1000.0,
-        bin_edges: ArrayLike | None = None,
-        mass_kg: float = CSI_2017_MASS_KG,
-        live_days: float = CSI_2017_LIVE_DAYS,
-        timing: PiDARTiming | None = None,
-        n_nodes: int = DEFAULT_NODES,
-        name: str = "recoil_threshold",
-    ) -> None:
-        if bin_edges is None:
-            thr = check_positive("threshold_kev", threshold_kev)
-            up = check_positive("upper_kev", upper_kev)
-            if up <= thr:
-                msg = f"upper_kev must be > threshold_kev ({thr!r}), got {up!r}"
-                raise InvalidParameterError(msg)
-            edges = np.array([thr, up])
-        else:
-            edges = check_increasing("bin_edges", bin_edges)
-            if edges[0] <= 0:
-                msg = f"bin_edges must start above 0 keVnr, got {edges[0]!r}"
-                raise InvalidParameterError(msg)
-        super().__init__(
-            name,
-            target,
-            mass_kg=mass_kg,
-            live_days=live_days,
-            bin_edges=edges,
-            observable="keVnr",
-            n_nodes=n_nodes,
-        )
-        _check_timing(timing)
-        self.timing = timing
-
-    def _quench(self, e_nr_kev: NDArray[np.float64]) -> NDArray[np.float64]:
-        return e_nr_kev
-
-    def _smear(self, true: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.float64]:
-        inside = (true[None, :] >= edges[:-1, None]) & (true[None, :] < edges[1:, None])
-        return inside.astype(np.float64)
-
-    def _min_recoil_kev(self) -> float:
-        return float(self.bin_edges[0])
-
-
 # --------------------------------------------------------------------------- data
 def csi_2017_histograms(
     beam: Literal["on", "off"] = "on",
@@ -570,49 +497,6 @@ def timing_counts_dataset(
             "errors": errors,
             "source": "arXiv:1708.01294 data release (arXiv:1804.09459)",
         },
-    )
-
-
-def count_only_dataset(
-    counts: Sequence[float],
-    edges: Sequence[float],
-    *,
-    errors: Literal["poisson"] | Sequence[float] = "poisson",
-    name: str = "count_only",
-    unit: str = "counts",
-    axis_label: str = "E_nr [keVnr]",
-) -> Dataset:
-    """Counts given by hand (e.g. Asimov data of a projection), errors sqrt(N) by default.
-
-    Seed 002 Sec. 5.2 projects CONUS-like reactor experiments with a count-only analysis
-    of 1e5 SM events: with a detector normalised to that SM number (``normalise_sm_to``),
-    ``count_only_dataset([1e5], [threshold, upper])`` is the Asimov data set.
-
-    Examples
-    --------
-    >>> d = count_only_dataset([1e5], [0.6, 1000.0])
-    >>> float(d.errors[0])
-    316.22776601683796
-    """
-    n = np.asarray(counts, dtype=np.float64)
-    given: object = errors
-    if isinstance(given, str):
-        if given != "poisson":
-            msg = f"errors must be 'poisson' or a list of numbers, got {errors!r}"
-            raise InvalidParameterError(msg)
-        if np.any(n <= 0):
-            msg = f"Poisson errors sqrt(N) need counts > 0, got {n.tolist()}"
-            raise InvalidParameterError(msg)
-        err = np.sqrt(n)
-    else:
-        err = np.asarray(errors, dtype=np.float64)
-    return Dataset(
-        name,
-        n,
-        (np.asarray(edges, dtype=np.float64),),
-        errors=err,
-        axis_labels=(axis_label,),
-        unit=unit,
     )
 
 

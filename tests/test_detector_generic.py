@@ -20,7 +20,7 @@ def test_subdivide_edges_splits_each_bin_evenly():
     grid, owner = subdivide_edges([0.0, 1.0, 1.3, 4.0], 0.5)
     np.testing.assert_allclose(grid, [0.0, 0.5, 1.0, 1.3, 1.75, 2.2, 2.65, 3.1, 3.55, 4.0])
     assert owner.tolist() == [0, 0, 1, 2, 2, 2, 2, 2, 2]
-    with pytest.raises(InvalidParameterError, match="step must be > 0, got 0.0"):
+    with pytest.raises(InvalidParameterError, match=r"step must be > 0, got 0\.0"):
         subdivide_edges([0.0, 1.0], 0.0)
 
 

@@ -72,7 +72,6 @@ from cevns.sources.spallation import (
 __all__ = [
     "CSI_2017_LIVE_DAYS",
     "CSI_2017_MASS_KG",
-    "CSI_2017_PUBLISHED_SM_EVENTS",
     "CsI2017Detector",
     "PiDARTiming",
     "coherent_csi_2017_flux",
@@ -92,8 +91,6 @@ def __dir__() -> list[str]:
 CSI_2017_MASS_KG: float = 14.57
 #: Live days of neutrino production of the 2017 data set (arXiv:1708.01294).
 CSI_2017_LIVE_DAYS: float = 308.1
-#: COHERENT's SM expectation for the 2017 analysis, 173 +- 48 events (arXiv:1708.01294).
-CSI_2017_PUBLISHED_SM_EVENTS: float = 173.0
 #: Sine-squared of the weak angle behind seed 002's g_p^V = 1/2 - 2 s^2 ~ 0.055.
 SIN2_THETA_W_SEED002: float = 0.2225
 

@@ -47,20 +47,8 @@ Choices and limitations
   beam on the 2017 time axis is used. The data prefer an earlier pulse on the t_rec axis:
   ``time_offset_us = -0.2`` lowers -2 ln L of the SM fit by 13 (not applied by default).
 
-Results (``cevns`` SM fits, ``load_experiment(name).cost("sm")``)
------------------------------------------------------------------
-=====================  ==========  =========  ===========  ============  ======  ========
-experiment             SM predict  fit (SM)   fit (free)   published     -2lnL   ndof
-=====================  ==========  =========  ===========  ============  ======  ========
-coherent_csi_2017      192.9       161.0      144 +- 16    134 +- 22     356.2   281
-coherent_csi_2021      348.6       320.7      294 +- 26    306 +- 20     204.5   149
-=====================  ==========  =========  ===========  ============  ======  ========
-
-"fit (SM)": CEvNS events at the best fit with the 10% flux prior and the shape nuisances;
-"fit (free)": signal normalisation without prior (profile-likelihood interval of the
-normalisation). Background-only fits are worse by 45.7 (2017) and 117.1 (2021) in -2 ln L.
-The published numbers are quoted from memory in the data README (SM 173 +- 48 and
-333 +- 11 +- 42).
+The published numbers these analyses compare with are in the registry of published
+numbers, :mod:`cevns.reproduce.registry` (``coherent/csi_2017.*``, ``coherent/csi_2021.*``).
 """
 
 from __future__ import annotations
@@ -104,11 +92,9 @@ from cevns.physics.nuclei import Target
 from cevns.sources.spallation import PiDARTimeFractions, PulsedBeamTiming
 
 __all__ = [
-    "CSI_2017_PUBLISHED_FIT_EVENTS",
     "CSI_2021_BRN_NIN",
     "CSI_2021_MASS_KG",
     "CSI_2021_POT",
-    "CSI_2021_PUBLISHED_FIT_EVENTS",
     "CSI_2021_RESOLUTION",
     "csi_2017_brn",
     "csi_2017_brn_template",
@@ -130,10 +116,6 @@ def __dir__() -> list[str]:
     return __all__
 
 
-#: COHERENT's CsI 2017 best fit, 134 +- 22 CEvNS events (arXiv:1708.01294; from memory).
-CSI_2017_PUBLISHED_FIT_EVENTS: tuple[float, float] = (134.0, 22.0)
-#: COHERENT's CsI 2021 best fit, 306 +- 20 CEvNS events (arXiv:2110.07730; from memory).
-CSI_2021_PUBLISHED_FIT_EVENTS: tuple[float, float] = (306.0, 20.0)
 #: CsI 2021 mass [kg] (third-party code using the 2021 release).
 CSI_2021_MASS_KG: float = 14.6
 #: CsI 2021 protons on target, 13.99 GWh (third-party code using the 2021 release).

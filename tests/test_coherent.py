@@ -15,7 +15,7 @@ from cevns.experiments.coherent_csi_2017 import (
     PiDARTiming,
     coherent_csi_2017_flux,
     coherent_csi_2017_parameters,
-    p_c_seed002,
+    pidar_p_c,
     timing_counts,
     timing_counts_dataset,
 )
@@ -117,12 +117,13 @@ def test_sm_prediction_absolute():
 
 
 def test_timing_fractions():
-    t = PiDARTiming()
+    assert PiDARTiming().p_c == pytest.approx(0.2539, abs=1e-4)  # physical default
+    t = PiDARTiming(p_c=pidar_p_c(convention="seed002"))
     assert t.p_c == pytest.approx(0.24572, abs=1e-5)
     fr = t.fractions(("nue", "numu", "numubar"))
     np.testing.assert_allclose(fr["numu"], [1.0, 0.0])
     np.testing.assert_allclose(fr["nue"], [t.p_c, 1 - t.p_c])
-    assert p_c_seed002(convention="muon_at_rest") == pytest.approx(0.2539, abs=1e-4)
+    assert pidar_p_c() == pytest.approx(0.2539, abs=1e-4)
     pdf = PiDARTiming(mode="coherent_pdf").fractions(("numu", "nue"))
     # the release's PDFs: the pulse sits at 0.69 us, so less of the delayed flux is prompt
     assert pdf["numu"][0] == pytest.approx(0.9743, abs=1e-4)

@@ -77,7 +77,7 @@ __all__ = [
     "coherent_csi_2017_flux",
     "coherent_csi_2017_parameters",
     "csi_2017_histograms",
-    "p_c_seed002",
+    "pidar_p_c",
     "timing_counts",
     "timing_counts_dataset",
 ]
@@ -173,25 +173,34 @@ def coherent_csi_2017_flux(
     )
 
 
-def p_c_seed002(
+def pidar_p_c(
     pulse_width_us: float = 0.695,
     prompt_window_us: float = 1.0,
-    convention: Literal["seed002", "muon_at_rest"] = "seed002",
+    convention: Literal["muon_at_rest", "seed002"] = "muon_at_rest",
 ) -> float:
-    """Prompt contamination P_c of seed 002 Eq. 4.2.
+    """Prompt contamination P_c of a pi-DAR beam (seed 002 Eq. 4.2).
 
-    ``"seed002"`` uses the dilated muon lifetime (Gamma = 1.039, the reading that reproduces
-    the printed 0.246, see :func:`cevns.sources.spallation.prompt_contamination`);
-    ``"muon_at_rest"``
-    uses Gamma = 1 (0.2539).
+    ``"muon_at_rest"`` (default, physical): the muon decays at rest, Gamma = 1 (0.2539).
+    ``"seed002"``: the dilated muon lifetime, Gamma = 1.039, the reading that reproduces
+    seed 002's printed 0.246 (see :func:`cevns.sources.spallation.prompt_contamination`);
+    only its reproduction asks for it (``p_c_convention = "seed002"`` in
+    ``coherent_csi_2017_timing.toml``).
+
+    Parameters
+    ----------
+    pulse_width_us : float
+        Beam pulse width p_w [us].
+    prompt_window_us : float
+        Width b_w of the prompt time bin [us].
+    convention : {"muon_at_rest", "seed002"}
 
     Examples
     --------
-    >>> round(p_c_seed002(), 4), round(p_c_seed002(convention="muon_at_rest"), 4)
-    (0.2457, 0.2539)
+    >>> round(pidar_p_c(), 4), round(pidar_p_c(convention="seed002"), 4)
+    (0.2539, 0.2457)
     """
     if convention not in ("seed002", "muon_at_rest"):
-        msg = f"convention must be 'seed002' or 'muon_at_rest', got {convention!r}"
+        msg = f"convention must be 'muon_at_rest' or 'seed002', got {convention!r}"
         raise InvalidParameterError(msg)
     gamma = MUON_GAMMA_PIDAR if convention == "seed002" else 1.0
     return prompt_contamination(pulse_width_us, prompt_window_us, lorentz_gamma=gamma)
@@ -211,7 +220,8 @@ class PiDARTiming:
         nu_mu-bar prompt, the rest delayed. ``"coherent_pdf"``: the arrival-time PDFs of the
         2017 release integrated over the bins (edges within [0, 12] us).
     p_c : float
-        Prompt contamination for ``mode="p_c"`` (default :func:`p_c_seed002`, 0.2457).
+        Prompt contamination for ``mode="p_c"`` (default :func:`pidar_p_c` for the prompt
+        bin, muon decay at rest: 0.2539 for a 1 us bin).
 
     Examples
     --------
@@ -237,7 +247,11 @@ class PiDARTiming:
                     f"edges_us={list(self.edges_us)}"
                 )
                 raise InvalidParameterError(msg)
-            p_c = p_c_seed002() if self.p_c == -1.0 else float(self.p_c)
+            p_c = (
+                pidar_p_c(prompt_window_us=edges[1] - edges[0])
+                if self.p_c == -1.0
+                else float(self.p_c)
+            )
             if not 0.0 <= p_c <= 1.0:
                 msg = f"p_c must be within [0, 1], got {self.p_c!r}"
                 raise InvalidParameterError(msg)
@@ -523,7 +537,7 @@ class _PulsedOptions(ComponentOptions):
     time_edges_us: list[float] = Field(default_factory=lambda: [0.0, 1.0, 12.0])
     p_c: float | None = Field(None, ge=0, le=1)
     pulse_width_us: float = Field(0.695, gt=0)
-    p_c_convention: Literal["seed002", "muon_at_rest"] = "seed002"
+    p_c_convention: Literal["muon_at_rest", "seed002"] = "muon_at_rest"
     normalise_sm_to: float | None = Field(None, gt=0)
     normalisation_sin2_theta_w: float = Field(SIN2_THETA_W_SEED002, gt=0, lt=1)
     normalisation_couplings: Literal["tree", "radiative"] = "tree"
@@ -559,7 +573,7 @@ class _PulsedOptions(ComponentOptions):
                 p_c = (
                     self.p_c
                     if self.p_c is not None
-                    else p_c_seed002(self.pulse_width_us, edges[1] - edges[0], self.p_c_convention)
+                    else pidar_p_c(self.pulse_width_us, edges[1] - edges[0], self.p_c_convention)
                 )
                 timing = PiDARTiming(edges, "p_c", p_c)
             else:

@@ -28,9 +28,10 @@ The absolute prediction of the framework for the 2017 exposure is the default. W
 ``normalise_sm_to`` the detector component declares a
 :class:`~cevns.likelihood.experiment.NormaliseToEvents` (in its
 :class:`~cevns.likelihood.experiment.DetectorSetup`): the experiment scales its signal (an
-*effective* exposure) so that the reference SM (``normalisation_couplings`` at
-``normalisation_sin2_theta_w``; seed 002: tree level at 0.2225, i.e. g_p^V = 0.055) gives
-exactly that many events in the observed bins (seed 002 normalises to COHERENT's 173). The
+*effective* exposure) so that the reference SM (``normalisation_couplings``, default
+radiative, at ``normalisation_sin2_theta_w``, default the framework's) gives exactly that
+many events in the observed bins. Seed 002's conventions (173 events, tree level at 0.2225,
+i.e. g_p^V = 0.055) are declared by its reproduction, ``coherent_csi_2017_timing.toml``. The
 factor is :attr:`Experiment.exposure_factor
 <cevns.likelihood.experiment.Experiment.exposure_factor>`, the absolute prediction
 :attr:`~cevns.likelihood.experiment.Experiment.reference_events`; it is a documented
@@ -91,8 +92,6 @@ def __dir__() -> list[str]:
 CSI_2017_MASS_KG: float = 14.57
 #: Live days of neutrino production of the 2017 data set (arXiv:1708.01294).
 CSI_2017_LIVE_DAYS: float = 308.1
-#: Sine-squared of the weak angle behind seed 002's g_p^V = 1/2 - 2 s^2 ~ 0.055.
-SIN2_THETA_W_SEED002: float = 0.2225
 
 _PARAMS_FILE = "coherent_csi_2017/coherent_parameters.yaml"
 _DATA_FILES = {
@@ -523,11 +522,7 @@ class FluxOptions(ComponentOptions):
 
 
 def _flux(opts: FluxOptions) -> PionDARFlux:
-    return coherent_csi_2017_flux(
-        protons_on_target=opts.protons_on_target,
-        proton_energy_gev=opts.proton_energy_gev,
-        live_time_days=opts.live_time_days,
-    )
+    return coherent_csi_2017_flux(**opts.model_dump())
 
 
 class _PulsedOptions(ComponentOptions):
@@ -539,8 +534,8 @@ class _PulsedOptions(ComponentOptions):
     pulse_width_us: float = Field(0.695, gt=0)
     p_c_convention: Literal["muon_at_rest", "seed002"] = "muon_at_rest"
     normalise_sm_to: float | None = Field(None, gt=0)
-    normalisation_sin2_theta_w: float = Field(SIN2_THETA_W_SEED002, gt=0, lt=1)
-    normalisation_couplings: Literal["tree", "radiative"] = "tree"
+    normalisation_sin2_theta_w: float | None = Field(None, gt=0, lt=1)
+    normalisation_couplings: Literal["tree", "radiative"] = "radiative"
     normalisation_form_factor: Literal["helm", "klein_nystrand", "unity"] = "helm"
     n_nodes: int = Field(DEFAULT_NODES, ge=50)
 
@@ -658,14 +653,7 @@ class CountOnlyOptions(ComponentOptions):
 
 
 def _count_only(opts: CountOnlyOptions) -> Dataset:
-    return count_only_dataset(
-        opts.counts,
-        opts.edges,
-        errors=opts.errors,
-        name=opts.name,
-        unit=opts.unit,
-        axis_label=opts.axis_label,
-    )
+    return count_only_dataset(**opts.model_dump())
 
 
 #: the kinds of this module, declared in the ``cevns.components`` entry points

@@ -599,9 +599,7 @@ class FluxOptions(ComponentOptions):
 
 
 def _flux(opts: FluxOptions) -> PionDARFlux:
-    return coherent_lar_2020_flux(
-        protons_on_target=opts.protons_on_target, live_time_days=opts.live_time_days
-    )
+    return coherent_lar_2020_flux(**opts.model_dump())
 
 
 class DetectorOptions(ComponentOptions):

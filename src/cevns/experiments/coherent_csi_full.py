@@ -748,7 +748,7 @@ class Dataset2017Options(ComponentOptions):
 
 
 def _dataset_2017(opts: Dataset2017Options) -> Dataset:
-    return csi_2017_dataset(opts.pe_range, opts.t_range_us, beam=opts.beam)
+    return csi_2017_dataset(**opts.model_dump())
 
 
 class SteadyState2017Options(ComponentOptions):
@@ -760,7 +760,7 @@ class SteadyState2017Options(ComponentOptions):
 
 
 def _ss_2017(opts: SteadyState2017Options, *, dataset: Dataset) -> TemplateBackground:
-    return csi_2017_steady_state(dataset, template=opts.template, prior=opts.prior, name=opts.name)
+    return csi_2017_steady_state(dataset, **opts.model_dump())
 
 
 class Brn2017Options(ComponentOptions):
@@ -794,16 +794,7 @@ class Detector2021Options(ComponentOptions):
 
 
 def _detector_2021(opts: Detector2021Options) -> DetectorSetup:
-    return csi_2021_full_detector(
-        opts.pe_edges,
-        opts.t_edges_us,
-        mass_kg=opts.mass_kg,
-        live_days=opts.live_days,
-        efficiency_nuisance=opts.efficiency_nuisance,
-        scintillation_nuisances=opts.scintillation_nuisances,
-        time_offset_us=opts.time_offset_us,
-        n_nodes=opts.n_nodes,
-    )
+    return csi_2021_full_detector(**opts.model_dump())
 
 
 class Dataset2021Options(ComponentOptions):
@@ -814,11 +805,11 @@ class Dataset2021Options(ComponentOptions):
 
 
 def _dataset_2021(opts: Dataset2021Options) -> Dataset:
-    return csi_2021_dataset(opts.pe_edges, opts.t_edges_us)
+    return csi_2021_dataset(**opts.model_dump())
 
 
 def _ss_2021(opts: SteadyState2017Options, *, dataset: Dataset) -> TemplateBackground:
-    return csi_2021_steady_state(dataset, template=opts.template, prior=opts.prior, name=opts.name)
+    return csi_2021_steady_state(dataset, **opts.model_dump())
 
 
 class BrnNin2021Options(ComponentOptions):
@@ -830,15 +821,11 @@ class BrnNin2021Options(ComponentOptions):
 
 
 def _brn_2021(opts: BrnNin2021Options, *, dataset: Dataset) -> TemplateBackground:
-    return csi_2021_brn_nin(
-        dataset, "brn", events=opts.events, norm_uncertainty=opts.norm_uncertainty, name=opts.name
-    )
+    return csi_2021_brn_nin(dataset, "brn", **opts.model_dump())
 
 
 def _nin_2021(opts: BrnNin2021Options, *, dataset: Dataset) -> TemplateBackground:
-    return csi_2021_brn_nin(
-        dataset, "nin", events=opts.events, norm_uncertainty=opts.norm_uncertainty, name=opts.name
-    )
+    return csi_2021_brn_nin(dataset, "nin", **opts.model_dump())
 
 
 #: the kinds of this module, declared in the ``cevns.components`` entry points

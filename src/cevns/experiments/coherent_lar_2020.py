@@ -620,19 +620,7 @@ class DetectorOptions(ComponentOptions):
 
 
 def _detector(opts: DetectorOptions) -> DetectorSetup:
-    det = LAr2020Detector(
-        mass_kg=opts.mass_kg,
-        live_days=opts.live_days,
-        qf_a=opts.qf_a,
-        qf_b=opts.qf_b,
-        resolution_a=opts.resolution_a,
-        efficiency=opts.efficiency,
-        f90=opts.f90,
-        timing=opts.timing,
-        pulse_mean_us=opts.pulse_mean_us,
-        pulse_sigma_us=opts.pulse_sigma_us,
-        n_nodes=opts.n_nodes,
-    )
+    det = LAr2020Detector(**opts.model_dump(exclude={"normalise_sm_to"}))
     norm = None
     if opts.normalise_sm_to is not None:  # the SM (radiative couplings, Helm) in the histogram
         norm = NormaliseToEvents(opts.normalise_sm_to, NSIModel.sm(), Helm())

@@ -7,17 +7,19 @@ from cevns import NSIModel, Target
 from cevns.config import load_experiment
 from cevns.core.exceptions import InvalidConfigError, InvalidParameterError
 from cevns.detectors.efficiency import SigmoidAcceptance2017
+from cevns.detectors.threshold import RecoilThresholdDetector
 from cevns.experiments.coherent_csi_2017 import (
+    CSI_2017_LIVE_DAYS,
+    CSI_2017_MASS_KG,
     CsI2017Detector,
     PiDARTiming,
-    RecoilThresholdDetector,
     coherent_csi_2017_flux,
     coherent_csi_2017_parameters,
-    count_only_dataset,
-    p_c_seed002,
+    pidar_p_c,
     timing_counts,
     timing_counts_dataset,
 )
+from cevns.likelihood.dataset import count_only_dataset
 from cevns.likelihood.experiment import NormaliseToEvents
 from cevns.likelihood.signal import Signal
 from cevns.physics.families import family
@@ -103,29 +105,25 @@ def test_sm_prediction_absolute():
     for n in (tree, low, rad):
         assert abs(n - 173.0) < 48.0
     # seed 002's 7 keVnr threshold without acceptance counts about twice as many
-    thr = Signal(flux, RecoilThresholdDetector(Target.by_name("csi"), threshold_kev=7.0))
+    csi_thr = RecoilThresholdDetector(
+        Target.by_name("csi"),
+        threshold_kev=7.0,
+        mass_kg=CSI_2017_MASS_KG,
+        live_days=CSI_2017_LIVE_DAYS,
+    )
+    thr = Signal(flux, csi_thr)
     n_thr = thr.expected_counts(NSIModel.sm(SIN2_SEED002, couplings="tree")).sum()
     assert n_thr == pytest.approx(326.19, rel=2e-3)
 
 
-def test_threshold_detector_counts_recoils_exactly():
-    det = RecoilThresholdDetector(Target.by_name("csi"), threshold_kev=7.0, live_days=1.0)
-    nodes = det.recoil_grid(45.0)
-    assert nodes[0] == 7.0
-    r = det.response_matrix(nodes)
-    # the response is the trapezoid rule over [7, 45] keVnr
-    assert r.sum() == pytest.approx(45.0 - 7.0, rel=1e-12)
-    split = RecoilThresholdDetector(Target.by_name("csi"), bin_edges=[7.0, 20.0, 100.0])
-    assert split.n_bins == 2
-
-
 def test_timing_fractions():
-    t = PiDARTiming()
+    assert PiDARTiming().p_c == pytest.approx(0.2539, abs=1e-4)  # physical default
+    t = PiDARTiming(p_c=pidar_p_c(convention="seed002"))
     assert t.p_c == pytest.approx(0.24572, abs=1e-5)
     fr = t.fractions(("nue", "numu", "numubar"))
     np.testing.assert_allclose(fr["numu"], [1.0, 0.0])
     np.testing.assert_allclose(fr["nue"], [t.p_c, 1 - t.p_c])
-    assert p_c_seed002(convention="muon_at_rest") == pytest.approx(0.2539, abs=1e-4)
+    assert pidar_p_c() == pytest.approx(0.2539, abs=1e-4)
     pdf = PiDARTiming(mode="coherent_pdf").fractions(("numu", "nue"))
     # the release's PDFs: the pulse sits at 0.69 us, so less of the delayed flux is prompt
     assert pdf["numu"][0] == pytest.approx(0.9743, abs=1e-4)
@@ -229,8 +227,6 @@ def test_bad_input():
         PiDARTiming(edges_us=(0.0, 1.0, 20.0), mode="coherent_pdf")
     with pytest.raises(InvalidParameterError, match="pi-DAR timing knows"):
         PiDARTiming().fractions(("nuebar",))
-    with pytest.raises(InvalidParameterError, match="upper_kev must be > threshold_kev"):
-        RecoilThresholdDetector(Target.by_name("csi"), threshold_kev=7.0, upper_kev=5.0)
     with pytest.raises(InvalidParameterError, match="events must be > 0, got -1"):
         NormaliseToEvents(events=-1.0)
     with pytest.raises(InvalidParameterError, match="timing must be a PiDARTiming"):

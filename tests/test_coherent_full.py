@@ -7,8 +7,6 @@ import cevns.experiments.coherent_csi_full  # noqa: F401  (registers the compone
 from cevns.config import load_experiment
 from cevns.core.exceptions import InvalidConfigError, InvalidParameterError
 from cevns.experiments.coherent_csi_full import (
-    CSI_2017_PUBLISHED_FIT_EVENTS,
-    CSI_2021_PUBLISHED_FIT_EVENTS,
     csi_2017_brn_template,
     csi_2017_dataset,
     csi_2017_histograms,
@@ -21,11 +19,18 @@ from cevns.experiments.coherent_csi_full import (
 from cevns.likelihood.experiment import Experiment
 from cevns.likelihood.signal import Signal
 from cevns.likelihood.systematics import Morphing, ShapeSystematic
+from cevns.reproduce.registry import published
 from cevns.stats.fit import fit
 
 SHAPE_2017 = ("qf", "acc_a", "acc_k", "acc_x0")
 SHAPE_2021 = ("eff", "scint0", "scint1")
 FREE_NORM = {"signal.flux_norm_uncertainty": 1000.0}
+
+
+def _published(qid: str) -> tuple[float, float]:
+    """A COHERENT result ``best +- sigma`` from the registry of published numbers."""
+    v = published("coherent", qid).value
+    return v["best"], (v["hi"] - v["lo"]) / 2
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +206,7 @@ def test_2017_sm_fit(fit17):
     assert r.fval == pytest.approx(356.17, abs=0.05)
     n_sig = float(cost.predict(r.values).signal.sum())
     assert n_sig == pytest.approx(161.0, abs=0.5)
-    pub, err = CSI_2017_PUBLISHED_FIT_EVENTS
+    pub, err = _published("csi_2017.fit_events")
     assert abs(n_sig - pub) < 2 * err  # loose check against COHERENT's 134 +- 22
     assert r.values["coherent_csi_2017.brn_norm"] == pytest.approx(1.0, abs=0.1)
     assert r.values["coherent_csi_2017.ss_norm"] == pytest.approx(0.993, abs=0.005)
@@ -227,7 +232,7 @@ def test_2021_sm_fit(fit21):
     assert r.fval == pytest.approx(204.47, abs=0.05)
     n_sig = float(cost.predict(r.values).signal.sum())
     assert n_sig == pytest.approx(320.7, abs=0.5)
-    pub, err = CSI_2021_PUBLISHED_FIT_EVENTS
+    pub, err = _published("csi_2021.fit_events")
     assert abs(n_sig - pub) < 2 * err  # loose check against COHERENT's 306 +- 20
     assert cost.predict(cost.defaults).signal.sum() == pytest.approx(348.6, abs=0.2)
 

@@ -17,6 +17,7 @@ from cevns.core.exceptions import InvalidParameterError
 
 __all__ = [
     "CallableEfficiency",
+    "ShiftedAcceptance",
     "SigmoidAcceptance2017",
     "SigmoidEfficiency2021",
     "TabulatedEfficiency",
@@ -127,3 +128,32 @@ class CallableEfficiency:
     def __call__(self, x: ArrayLike) -> NDArray[np.float64]:
         """Efficiency at x."""
         return check_efficiency("efficiency", self.fn(np.asarray(x, dtype=np.float64)))
+
+
+@dataclass(frozen=True)
+class ShiftedAcceptance:
+    """An acceptance of the PE count ``n`` evaluated at ``n + shift`` (bin-centre convention).
+
+    A release that evaluates its acceptance "at the centre of 1-PE bins" (0.5 for the first
+    bin) counts an event with ``n`` photoelectrons in ``[n, n + 1)``: ``shift = 0.5``.
+
+    Parameters
+    ----------
+    function : callable
+        Acceptance of a (continuous) PE value.
+    shift : float
+        Added to the PE count before ``function`` is evaluated.
+
+    Examples
+    --------
+    >>> acc = ShiftedAcceptance(SigmoidAcceptance2017(), 0.5)
+    >>> [round(float(v), 4) for v in acc(np.array([4.0, 5.0, 6.0]))]
+    [0.0, 0.0221, 0.0694]
+    """
+
+    function: Callable[[NDArray[np.float64]], Any]
+    shift: float = 0.5
+
+    def __call__(self, n_pe: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Acceptance of ``n_pe`` photoelectrons."""
+        return np.asarray(self.function(np.asarray(n_pe, dtype=np.float64) + self.shift))

@@ -8,12 +8,14 @@ Components registered on import (``kind`` in experiment files):
 * ``[detector] kind = "coherent_csi_2017"``: :class:`CsI2017Detector`, the 14.57 kg CsI[Na]
   crystal observed in photoelectrons (QF 0.0878, 13.348 PE/keVee, Poisson PE statistics and
   the 2017 acceptance applied per integer PE);
-* ``[detector] kind = "recoil_threshold"``: :class:`RecoilThresholdDetector`, every recoil
-  above a nuclear-recoil threshold (seed 002: 7 keVnr on CsI, no acceptance);
+* ``[detector] kind = "recoil_threshold"``: the framework's
+  :class:`~cevns.detectors.threshold.RecoilThresholdDetector`, every recoil above a
+  nuclear-recoil threshold (seed 002: 7 keVnr on CsI, no acceptance);
 * ``[dataset] kind = "coherent_csi_2017_timing"``: :func:`timing_counts_dataset`, the
   beam-on coincidence minus anti-coincidence counts of the release in a prompt and a delayed
   time window (seed 002 Eq. 4.8, errors ``sqrt((1 + f_bkg) N_obs)``);
-* ``[dataset] kind = "count_only"``: :func:`count_only_dataset`, counts given in the file
+* ``[dataset] kind = "count_only"``: :func:`~cevns.likelihood.dataset.count_only_dataset`,
+  counts given in the file
   (the Asimov data of the CONUS-like projections of seed 002 Sec. 5.2, with the
   ``recoil_threshold`` detector on Ge or Si: ``conus_ge.toml``, ``conus_si.toml``).
 
@@ -26,9 +28,10 @@ The absolute prediction of the framework for the 2017 exposure is the default. W
 ``normalise_sm_to`` the detector component declares a
 :class:`~cevns.likelihood.experiment.NormaliseToEvents` (in its
 :class:`~cevns.likelihood.experiment.DetectorSetup`): the experiment scales its signal (an
-*effective* exposure) so that the reference SM (``normalisation_couplings`` at
-``normalisation_sin2_theta_w``; seed 002: tree level at 0.2225, i.e. g_p^V = 0.055) gives
-exactly that many events in the observed bins (seed 002 normalises to COHERENT's 173). The
+*effective* exposure) so that the reference SM (``normalisation_couplings``, default
+radiative, at ``normalisation_sin2_theta_w``, default the framework's) gives exactly that
+many events in the observed bins. Seed 002's conventions (173 events, tree level at 0.2225,
+i.e. g_p^V = 0.055) are declared by its reproduction, ``coherent_csi_2017_timing.toml``. The
 factor is :attr:`Experiment.exposure_factor
 <cevns.likelihood.experiment.Experiment.exposure_factor>`, the absolute prediction
 :attr:`~cevns.likelihood.experiment.Experiment.reference_events`; it is a documented
@@ -52,7 +55,8 @@ from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES, Detector, ScintillatorDetector
 from cevns.detectors.efficiency import SigmoidAcceptance2017
 from cevns.detectors.quenching import ConstantQuenching
-from cevns.likelihood.dataset import Dataset
+from cevns.detectors.threshold import RecoilThresholdDetector
+from cevns.likelihood.dataset import Dataset, count_only_dataset
 from cevns.likelihood.experiment import DetectorSetup, NormaliseToEvents
 from cevns.physics.form_factors import Helm, KleinNystrand, Unity
 from cevns.physics.nsi import NSIModel
@@ -69,15 +73,12 @@ from cevns.sources.spallation import (
 __all__ = [
     "CSI_2017_LIVE_DAYS",
     "CSI_2017_MASS_KG",
-    "CSI_2017_PUBLISHED_SM_EVENTS",
     "CsI2017Detector",
     "PiDARTiming",
-    "RecoilThresholdDetector",
     "coherent_csi_2017_flux",
     "coherent_csi_2017_parameters",
-    "count_only_dataset",
     "csi_2017_histograms",
-    "p_c_seed002",
+    "pidar_p_c",
     "timing_counts",
     "timing_counts_dataset",
 ]
@@ -91,10 +92,6 @@ def __dir__() -> list[str]:
 CSI_2017_MASS_KG: float = 14.57
 #: Live days of neutrino production of the 2017 data set (arXiv:1708.01294).
 CSI_2017_LIVE_DAYS: float = 308.1
-#: COHERENT's SM expectation for the 2017 analysis, 173 +- 48 events (arXiv:1708.01294).
-CSI_2017_PUBLISHED_SM_EVENTS: float = 173.0
-#: Sine-squared of the weak angle behind seed 002's g_p^V = 1/2 - 2 s^2 ~ 0.055.
-SIN2_THETA_W_SEED002: float = 0.2225
 
 _PARAMS_FILE = "coherent_csi_2017/coherent_parameters.yaml"
 _DATA_FILES = {
@@ -175,25 +172,34 @@ def coherent_csi_2017_flux(
     )
 
 
-def p_c_seed002(
+def pidar_p_c(
     pulse_width_us: float = 0.695,
     prompt_window_us: float = 1.0,
-    convention: Literal["seed002", "muon_at_rest"] = "seed002",
+    convention: Literal["muon_at_rest", "seed002"] = "muon_at_rest",
 ) -> float:
-    """Prompt contamination P_c of seed 002 Eq. 4.2.
+    """Prompt contamination P_c of a pi-DAR beam (seed 002 Eq. 4.2).
 
-    ``"seed002"`` uses the dilated muon lifetime (Gamma = 1.039, the reading that reproduces
-    the printed 0.246, see :func:`cevns.sources.spallation.prompt_contamination`);
-    ``"muon_at_rest"``
-    uses Gamma = 1 (0.2539).
+    ``"muon_at_rest"`` (default, physical): the muon decays at rest, Gamma = 1 (0.2539).
+    ``"seed002"``: the dilated muon lifetime, Gamma = 1.039, the reading that reproduces
+    seed 002's printed 0.246 (see :func:`cevns.sources.spallation.prompt_contamination`);
+    only its reproduction asks for it (``p_c_convention = "seed002"`` in
+    ``coherent_csi_2017_timing.toml``).
+
+    Parameters
+    ----------
+    pulse_width_us : float
+        Beam pulse width p_w [us].
+    prompt_window_us : float
+        Width b_w of the prompt time bin [us].
+    convention : {"muon_at_rest", "seed002"}
 
     Examples
     --------
-    >>> round(p_c_seed002(), 4), round(p_c_seed002(convention="muon_at_rest"), 4)
-    (0.2457, 0.2539)
+    >>> round(pidar_p_c(), 4), round(pidar_p_c(convention="seed002"), 4)
+    (0.2539, 0.2457)
     """
     if convention not in ("seed002", "muon_at_rest"):
-        msg = f"convention must be 'seed002' or 'muon_at_rest', got {convention!r}"
+        msg = f"convention must be 'muon_at_rest' or 'seed002', got {convention!r}"
         raise InvalidParameterError(msg)
     gamma = MUON_GAMMA_PIDAR if convention == "seed002" else 1.0
     return prompt_contamination(pulse_width_us, prompt_window_us, lorentz_gamma=gamma)
@@ -213,7 +219,8 @@ class PiDARTiming:
         nu_mu-bar prompt, the rest delayed. ``"coherent_pdf"``: the arrival-time PDFs of the
         2017 release integrated over the bins (edges within [0, 12] us).
     p_c : float
-        Prompt contamination for ``mode="p_c"`` (default :func:`p_c_seed002`, 0.2457).
+        Prompt contamination for ``mode="p_c"`` (default :func:`pidar_p_c` for the prompt
+        bin, muon decay at rest: 0.2539 for a 1 us bin).
 
     Examples
     --------
@@ -239,7 +246,11 @@ class PiDARTiming:
                     f"edges_us={list(self.edges_us)}"
                 )
                 raise InvalidParameterError(msg)
-            p_c = p_c_seed002() if self.p_c == -1.0 else float(self.p_c)
+            p_c = (
+                pidar_p_c(prompt_window_us=edges[1] - edges[0])
+                if self.p_c == -1.0
+                else float(self.p_c)
+            )
             if not 0.0 <= p_c <= 1.0:
                 msg = f"p_c must be within [0, 1], got {self.p_c!r}"
                 raise InvalidParameterError(msg)
@@ -344,80 +355,6 @@ class CsI2017Detector(ScintillatorDetector):
         )
         _check_timing(timing)
         self.timing = timing
-
-
-class RecoilThresholdDetector(Detector):
-    """Counts every nuclear recoil in keVnr bins: a sharp threshold, no smearing, no acceptance.
-
-    The seed-002 analysis of COHERENT counts CsI recoils above 7 keVnr. The recoil nodes
-    start at the threshold, so the count is the exact integral of the recoil spectrum.
-
-    Parameters
-    ----------
-    target : Target
-    threshold_kev : float
-        Nuclear-recoil threshold [keVnr], > 0.
-    upper_kev : float
-        Upper edge of the single bin (default 1000 keVnr: above every pi-DAR recoil).
-    bin_edges : array_like, optional
-        Explicit keVnr bins (overrides ``threshold_kev``/``upper_kev``).
-    mass_kg, live_days : float
-    timing : PiDARTiming, optional
-        How pi-DAR events share the time bins (:attr:`timing`).
-
-    Examples
-    --------
-    >>> det = RecoilThresholdDetector(Target.by_name("csi"), threshold_kev=7.0)
-    >>> det.bin_edges.tolist(), det.observable
-    ([7.0, 1000.0], 'keVnr')
-    """
-
-    def __init__(
-        self,
-        target: Target,
-        *,
-        threshold_kev: float = 7.0,
-        upper_kev: float = 1000.0,
-        bin_edges: ArrayLike | None = None,
-        mass_kg: float = CSI_2017_MASS_KG,
-        live_days: float = CSI_2017_LIVE_DAYS,
-        timing: PiDARTiming | None = None,
-        n_nodes: int = DEFAULT_NODES,
-        name: str = "recoil_threshold",
-    ) -> None:
-        if bin_edges is None:
-            thr = check_positive("threshold_kev", threshold_kev)
-            up = check_positive("upper_kev", upper_kev)
-            if up <= thr:
-                msg = f"upper_kev must be > threshold_kev ({thr!r}), got {up!r}"
-                raise InvalidParameterError(msg)
-            edges = np.array([thr, up])
-        else:
-            edges = check_increasing("bin_edges", bin_edges)
-            if edges[0] <= 0:
-                msg = f"bin_edges must start above 0 keVnr, got {edges[0]!r}"
-                raise InvalidParameterError(msg)
-        super().__init__(
-            name,
-            target,
-            mass_kg=mass_kg,
-            live_days=live_days,
-            bin_edges=edges,
-            observable="keVnr",
-            n_nodes=n_nodes,
-        )
-        _check_timing(timing)
-        self.timing = timing
-
-    def _quench(self, e_nr_kev: NDArray[np.float64]) -> NDArray[np.float64]:
-        return e_nr_kev
-
-    def _smear(self, true: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.float64]:
-        inside = (true[None, :] >= edges[:-1, None]) & (true[None, :] < edges[1:, None])
-        return inside.astype(np.float64)
-
-    def _min_recoil_kev(self) -> float:
-        return float(self.bin_edges[0])
 
 
 # --------------------------------------------------------------------------- data
@@ -573,49 +510,6 @@ def timing_counts_dataset(
     )
 
 
-def count_only_dataset(
-    counts: Sequence[float],
-    edges: Sequence[float],
-    *,
-    errors: Literal["poisson"] | Sequence[float] = "poisson",
-    name: str = "count_only",
-    unit: str = "counts",
-    axis_label: str = "E_nr [keVnr]",
-) -> Dataset:
-    """Counts given by hand (e.g. Asimov data of a projection), errors sqrt(N) by default.
-
-    Seed 002 Sec. 5.2 projects CONUS-like reactor experiments with a count-only analysis
-    of 1e5 SM events: with a detector normalised to that SM number (``normalise_sm_to``),
-    ``count_only_dataset([1e5], [threshold, upper])`` is the Asimov data set.
-
-    Examples
-    --------
-    >>> d = count_only_dataset([1e5], [0.6, 1000.0])
-    >>> float(d.errors[0])
-    316.22776601683796
-    """
-    n = np.asarray(counts, dtype=np.float64)
-    given: object = errors
-    if isinstance(given, str):
-        if given != "poisson":
-            msg = f"errors must be 'poisson' or a list of numbers, got {errors!r}"
-            raise InvalidParameterError(msg)
-        if np.any(n <= 0):
-            msg = f"Poisson errors sqrt(N) need counts > 0, got {n.tolist()}"
-            raise InvalidParameterError(msg)
-        err = np.sqrt(n)
-    else:
-        err = np.asarray(errors, dtype=np.float64)
-    return Dataset(
-        name,
-        n,
-        (np.asarray(edges, dtype=np.float64),),
-        errors=err,
-        axis_labels=(axis_label,),
-        unit=unit,
-    )
-
-
 # --------------------------------------------------------------------------- components
 
 
@@ -628,11 +522,7 @@ class FluxOptions(ComponentOptions):
 
 
 def _flux(opts: FluxOptions) -> PionDARFlux:
-    return coherent_csi_2017_flux(
-        protons_on_target=opts.protons_on_target,
-        proton_energy_gev=opts.proton_energy_gev,
-        live_time_days=opts.live_time_days,
-    )
+    return coherent_csi_2017_flux(**opts.model_dump())
 
 
 class _PulsedOptions(ComponentOptions):
@@ -642,10 +532,10 @@ class _PulsedOptions(ComponentOptions):
     time_edges_us: list[float] = Field(default_factory=lambda: [0.0, 1.0, 12.0])
     p_c: float | None = Field(None, ge=0, le=1)
     pulse_width_us: float = Field(0.695, gt=0)
-    p_c_convention: Literal["seed002", "muon_at_rest"] = "seed002"
+    p_c_convention: Literal["muon_at_rest", "seed002"] = "muon_at_rest"
     normalise_sm_to: float | None = Field(None, gt=0)
-    normalisation_sin2_theta_w: float = Field(SIN2_THETA_W_SEED002, gt=0, lt=1)
-    normalisation_couplings: Literal["tree", "radiative"] = "tree"
+    normalisation_sin2_theta_w: float | None = Field(None, gt=0, lt=1)
+    normalisation_couplings: Literal["tree", "radiative"] = "radiative"
     normalisation_form_factor: Literal["helm", "klein_nystrand", "unity"] = "helm"
     n_nodes: int = Field(DEFAULT_NODES, ge=50)
 
@@ -678,7 +568,7 @@ class _PulsedOptions(ComponentOptions):
                 p_c = (
                     self.p_c
                     if self.p_c is not None
-                    else p_c_seed002(self.pulse_width_us, edges[1] - edges[0], self.p_c_convention)
+                    else pidar_p_c(self.pulse_width_us, edges[1] - edges[0], self.p_c_convention)
                 )
                 timing = PiDARTiming(edges, "p_c", p_c)
             else:
@@ -763,14 +653,7 @@ class CountOnlyOptions(ComponentOptions):
 
 
 def _count_only(opts: CountOnlyOptions) -> Dataset:
-    return count_only_dataset(
-        opts.counts,
-        opts.edges,
-        errors=opts.errors,
-        name=opts.name,
-        unit=opts.unit,
-        axis_label=opts.axis_label,
-    )
+    return count_only_dataset(**opts.model_dump())
 
 
 #: the kinds of this module, declared in the ``cevns.components`` entry points

@@ -47,38 +47,32 @@ Choices and limitations
   beam on the 2017 time axis is used. The data prefer an earlier pulse on the t_rec axis:
   ``time_offset_us = -0.2`` lowers -2 ln L of the SM fit by 13 (not applied by default).
 
-Results (``cevns`` SM fits, ``load_experiment(name).cost("sm")``)
------------------------------------------------------------------
-=====================  ==========  =========  ===========  ============  ======  ========
-experiment             SM predict  fit (SM)   fit (free)   published     -2lnL   ndof
-=====================  ==========  =========  ===========  ============  ======  ========
-coherent_csi_2017      192.9       161.0      144 +- 16    134 +- 22     356.2   281
-coherent_csi_2021      348.6       320.7      294 +- 26    306 +- 20     204.5   149
-=====================  ==========  =========  ===========  ============  ======  ========
-
-"fit (SM)": CEvNS events at the best fit with the 10% flux prior and the shape nuisances;
-"fit (free)": signal normalisation without prior (profile-likelihood interval of the
-normalisation). Background-only fits are worse by 45.7 (2017) and 117.1 (2021) in -2 ln L.
-The published numbers are quoted from memory in the data README (SM 173 +- 48 and
-333 +- 11 +- 42).
+The published numbers these analyses compare with are in the registry of published
+numbers, :mod:`cevns.reproduce.registry` (``coherent/csi_2017.*``, ``coherent/csi_2021.*``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
 
 from cevns.config.components import Component, ComponentOptions
+from cevns.core.binning import overlap_rebin
 from cevns.core.exceptions import InvalidParameterError
 from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES, ScintillatorDetector
-from cevns.detectors.efficiency import SigmoidAcceptance2017, SigmoidEfficiency2021
+from cevns.detectors.efficiency import (
+    ShiftedAcceptance,
+    SigmoidAcceptance2017,
+    SigmoidEfficiency2021,
+)
 from cevns.detectors.quenching import ConstantQuenching, PolynomialQuenching, Quenching
+from cevns.detectors.scintillator import GammaPEDetector
 from cevns.experiments.coherent_csi_2017 import (
     _N_PE,
     _PE_STEP,
@@ -95,17 +89,13 @@ from cevns.likelihood.dataset import Dataset
 from cevns.likelihood.experiment import DetectorSetup, Systematic
 from cevns.likelihood.systematics import ShapeSystematic
 from cevns.physics.nuclei import Target
-from cevns.sources.spallation import flavour_time_fractions
+from cevns.sources.spallation import PiDARTimeFractions, PulsedBeamTiming
 
 __all__ = [
-    "CSI_2017_PUBLISHED_FIT_EVENTS",
     "CSI_2021_BRN_NIN",
     "CSI_2021_MASS_KG",
     "CSI_2021_POT",
-    "CSI_2021_PUBLISHED_FIT_EVENTS",
     "CSI_2021_RESOLUTION",
-    "GammaPEDetector",
-    "ShiftedAcceptance",
     "csi_2017_brn",
     "csi_2017_brn_template",
     "csi_2017_dataset",
@@ -126,37 +116,10 @@ def __dir__() -> list[str]:
     return __all__
 
 
-#: COHERENT's CsI 2017 best fit, 134 +- 22 CEvNS events (arXiv:1708.01294; from memory).
-CSI_2017_PUBLISHED_FIT_EVENTS: tuple[float, float] = (134.0, 22.0)
-#: COHERENT's CsI 2021 best fit, 306 +- 20 CEvNS events (arXiv:2110.07730; from memory).
-CSI_2021_PUBLISHED_FIT_EVENTS: tuple[float, float] = (306.0, 20.0)
 #: CsI 2021 mass [kg] (third-party code using the 2021 release).
 CSI_2021_MASS_KG: float = 14.6
 #: CsI 2021 protons on target, 13.99 GWh (third-party code using the 2021 release).
 CSI_2021_POT: float = 3.198e23
-
-
-# =========================================================================== acceptance
-@dataclass(frozen=True)
-class ShiftedAcceptance:
-    """An acceptance of the PE count ``n`` evaluated at ``n + shift`` (bin-centre convention).
-
-    The 2017 release evaluates its acceptance "at the centre of 1-PE bins" (0.5 for the first
-    bin): an event with ``n`` photoelectrons lies in ``[n, n + 1)``, so ``shift = 0.5``.
-
-    Examples
-    --------
-    >>> acc = ShiftedAcceptance(SigmoidAcceptance2017(), 0.5)
-    >>> [round(float(v), 4) for v in acc(np.array([4.0, 5.0, 6.0]))]
-    [0.0, 0.0221, 0.0694]
-    """
-
-    function: Callable[[NDArray[np.float64]], Any]
-    shift: float = 0.5
-
-    def __call__(self, n_pe: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Acceptance of ``n_pe`` photoelectrons."""
-        return np.asarray(self.function(np.asarray(n_pe, dtype=np.float64) + self.shift))
 
 
 # =========================================================================== 2017
@@ -583,19 +546,6 @@ def csi_2021_steady_state(
     return _ss_background(_ss_template(ac, template), float(ac.sum()), prior, name)
 
 
-def _overlap_rebin(
-    centres: NDArray[np.float64], weights: NDArray[np.float64], edges: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Rebin a histogram given by uniform bin centres into ``edges`` (uniform within bins)."""
-    width = float(centres[1] - centres[0])
-    lo = centres - width / 2
-    hi = centres + width / 2
-    left = np.maximum(lo[None, :], edges[:-1, None])
-    right = np.minimum(hi[None, :], edges[1:, None])
-    frac = np.clip(right - left, 0.0, None) / width
-    return np.asarray(frac @ weights, dtype=np.float64)
-
-
 def csi_2021_brn_nin_template(
     component: Literal["brn", "nin"],
     pe_edges: NDArray[np.float64],
@@ -623,10 +573,10 @@ def csi_2021_brn_nin_template(
     t_tab = data.load_table(_FILES_2021[f"{component}_t"])
     pe_w = pe_tab[:, 1]
     t_w = t_tab[:, 1] * csi_2021_time_efficiency(t_tab[:, 0])
-    pe_norm = _overlap_rebin(pe_tab[:, 0], pe_w, np.array([0.0, 60.0]))[0]
-    t_norm = _overlap_rebin(t_tab[:, 0], t_w, np.array([0.0, 6.0]))[0]
-    pe_frac = _overlap_rebin(pe_tab[:, 0], pe_w, pe_edges) / pe_norm
-    t_frac = _overlap_rebin(t_tab[:, 0], t_w, t_edges_us) / t_norm
+    pe_norm = overlap_rebin(pe_tab[:, 0], pe_w, np.array([0.0, 60.0]))[0]
+    t_norm = overlap_rebin(t_tab[:, 0], t_w, np.array([0.0, 6.0]))[0]
+    pe_frac = overlap_rebin(pe_tab[:, 0], pe_w, pe_edges) / pe_norm
+    t_frac = overlap_rebin(t_tab[:, 0], t_w, t_edges_us) / t_norm
     return np.asarray(n * np.outer(pe_frac, t_frac), dtype=np.float64)
 
 
@@ -668,127 +618,6 @@ def _coefficient_rows(name: str) -> list[tuple[float, ...]]:
     return [tuple(float(v) for v in row) for row in np.atleast_2d(table)]
 
 
-def _subdivide(
-    edges: NDArray[np.float64], step: float
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Split each bin into equal sub-bins no wider than ``step``.
-
-    Returns the sub-bin edges and, for each sub-bin, the index of the bin it belongs to.
-
-    Examples
-    --------
-    >>> g, i = _subdivide(np.array([0.0, 1.0, 1.5]), 0.5)
-    >>> g.tolist(), i.tolist()
-    ([0.0, 0.5, 1.0, 1.5], [0, 0, 1])
-    """
-    widths = np.diff(edges)
-    m = np.maximum(1, np.ceil(widths / step - 1e-12).astype(np.int64))
-    owner = np.repeat(np.arange(widths.size), m)
-    k = np.arange(owner.size) - np.repeat(np.cumsum(m) - m, m)
-    grid = np.append(edges[:-1][owner] + k * (widths / m)[owner], edges[-1])
-    return grid, owner
-
-
-class GammaPEDetector(ScintillatorDetector):
-    """Scintillator read out in continuous PE with the 2021 gamma-function smearing.
-
-    ``P(x | E_ee) = Gamma(x; k = 1 + b, theta = 1 / (a (1 + b)))`` with ``a = r_a / E_ee``
-    and ``b = r_b E_ee`` (E_ee in keVee; mean ``E_ee / r_a`` = 13.35 PE/keVee). The energy
-    efficiency multiplies the density on a fine PE grid (``fine_step``) before it is summed
-    into the observed bins.
-
-    Parameters
-    ----------
-    name : str
-    quenching : Quenching
-    efficiency : callable
-        Efficiency of the reconstructed PE.
-    resolution : (r_a, r_b)
-    mass_kg, live_days : float
-    bin_edges : array_like
-    n_nodes : int
-    fine_step : float
-        PE step of the efficiency integration.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        quenching: Quenching,
-        efficiency: Callable[[NDArray[np.float64]], Any],
-        resolution: tuple[float, float] = CSI_2021_RESOLUTION,
-        mass_kg: float,
-        live_days: float,
-        bin_edges: Sequence[float] | NDArray[np.float64],
-        n_nodes: int = DEFAULT_NODES,
-        fine_step: float = 0.25,
-    ) -> None:
-        super().__init__(
-            name,
-            Target.by_name("csi"),
-            quenching=quenching,
-            light_yield_pe_per_kev=1.0 / resolution[0],
-            acceptance=None,
-            mass_kg=mass_kg,
-            live_days=live_days,
-            bin_edges=bin_edges,
-            n_nodes=n_nodes,
-        )
-        self.efficiency = efficiency
-        self.resolution = (float(resolution[0]), float(resolution[1]))
-        self.fine_step = float(fine_step)
-
-    def _smear(self, true: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.float64]:
-        from scipy import stats
-
-        grid, idx = _subdivide(edges, self.fine_step)
-        e = np.asarray(true, dtype=np.float64)
-        ok = e > 0
-        out = np.zeros((edges.size - 1, e.size))
-        if not np.any(ok):
-            return out
-        r_a, r_b = self.resolution
-        ee = e[ok]
-        k = 1.0 + r_b * ee
-        theta = ee / (r_a * k)
-        cdf = stats.gamma.cdf(grid[:, None], k[None, :], scale=theta[None, :])
-        prob = np.diff(cdf, axis=0)
-        centres = 0.5 * (grid[1:] + grid[:-1])
-        eff = np.clip(np.asarray(self.efficiency(centres), dtype=np.float64), 0.0, 1.0)
-        sub_out = np.zeros((edges.size - 1, ee.size))
-        np.add.at(sub_out, idx, prob * eff[:, None])
-        out[:, ok] = sub_out
-        return out
-
-    def _response_key(self) -> tuple[Any, ...]:
-        return (*super()._response_key(), repr(self.efficiency), self.resolution, self.fine_step)
-
-
-def _pidar_fractions_2021(
-    t_edges: NDArray[np.float64], time_offset_us: float = 0.0, fine_step_us: float = 0.01
-) -> Callable[[Sequence[str]], dict[str, NDArray[np.float64]]]:
-    from cevns.sources.spallation import PulsedBeamTiming
-
-    ref = PulsedBeamTiming.coherent_csi_2017()
-    model = PulsedBeamTiming(
-        pulse_mean_us=ref.pulse_mean_us + time_offset_us, pulse_sigma_us=ref.pulse_sigma_us
-    )
-    grid, idx = _subdivide(t_edges, fine_step_us)
-    eff = csi_2021_time_efficiency(0.5 * (grid[1:] + grid[:-1]))
-    frac = {}
-    for comp in ("prompt", "delayed"):
-        p = np.diff(model.cdf(comp, grid)) * eff
-        out = np.zeros(t_edges.size - 1)
-        np.add.at(out, idx, p)
-        frac[comp] = out
-
-    def fractions(flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
-        return flavour_time_fractions(flavours, frac["prompt"], frac["delayed"])
-
-    return fractions
-
-
 def csi_2021_full_detector(
     pe_edges: Sequence[float] = _DEFAULT_PE_EDGES_2021,
     t_edges_us: Sequence[float] = _DEFAULT_T_EDGES_2021,
@@ -806,7 +635,7 @@ def csi_2021_full_detector(
     independent systematic models ``scint0``, ``scint1`` at +-1 sigma) and energy efficiency
     (nominal and +-1 sigma: nuisance ``eff``; the file labels both variant rows "+1 sigma",
     the second one lowers the efficiency and is used as -1 sigma). Third-party: gamma PE
-    smearing (:class:`GammaPEDetector`), 14.6 kg, the time efficiency
+    smearing (:class:`~cevns.detectors.scintillator.GammaPEDetector`), 14.6 kg, the time efficiency
     (:func:`csi_2021_time_efficiency`). Arrival times: the analytic pulsed-beam model on the
     2017 time axis (:class:`cevns.sources.spallation.PulsedBeamTiming`) times the time efficiency,
     integrated in 10 ns steps.
@@ -825,6 +654,10 @@ def csi_2021_full_detector(
         Recoil-energy nodes of the response.
     """
     pe, t = _check_edges_2021(pe_edges, t_edges_us)
+    beam = PulsedBeamTiming.coherent_csi_2017()
+    beam = replace(beam, pulse_mean_us=beam.pulse_mean_us + time_offset_us)
+    beam = PulsedBeamTiming.coherent_csi_2017()
+    beam = replace(beam, pulse_mean_us=beam.pulse_mean_us + time_offset_us)
     eff_rows = _coefficient_rows(_FILES_2021["eff"])
     scint_rows = _coefficient_rows(_FILES_2021["scint"])
     if len(eff_rows) != 3 or len(scint_rows) != 5:
@@ -837,8 +670,10 @@ def csi_2021_full_detector(
     def make(scint: tuple[float, ...], eff: tuple[float, ...], tag: str) -> GammaPEDetector:
         return GammaPEDetector(
             f"coherent_csi_2021_full{tag}",
+            Target.by_name("csi"),
             quenching=PolynomialQuenching(scint),
             efficiency=SigmoidEfficiency2021(*eff),
+            resolution=CSI_2021_RESOLUTION,
             mass_kg=mass_kg,
             live_days=live_days,
             bin_edges=pe,
@@ -868,7 +703,9 @@ def csi_2021_full_detector(
             )
     return DetectorSetup(
         make(scint_rows[0], eff_rows[0], ""),
-        timing=_pidar_fractions_2021(t, time_offset_us),
+        timing=PiDARTimeFractions.from_model(
+            beam, t, efficiency=csi_2021_time_efficiency
+        ).fractions,
         systematics=tuple(syst),
     )
 
@@ -911,7 +748,7 @@ class Dataset2017Options(ComponentOptions):
 
 
 def _dataset_2017(opts: Dataset2017Options) -> Dataset:
-    return csi_2017_dataset(opts.pe_range, opts.t_range_us, beam=opts.beam)
+    return csi_2017_dataset(**opts.model_dump())
 
 
 class SteadyState2017Options(ComponentOptions):
@@ -923,7 +760,7 @@ class SteadyState2017Options(ComponentOptions):
 
 
 def _ss_2017(opts: SteadyState2017Options, *, dataset: Dataset) -> TemplateBackground:
-    return csi_2017_steady_state(dataset, template=opts.template, prior=opts.prior, name=opts.name)
+    return csi_2017_steady_state(dataset, **opts.model_dump())
 
 
 class Brn2017Options(ComponentOptions):
@@ -957,16 +794,7 @@ class Detector2021Options(ComponentOptions):
 
 
 def _detector_2021(opts: Detector2021Options) -> DetectorSetup:
-    return csi_2021_full_detector(
-        opts.pe_edges,
-        opts.t_edges_us,
-        mass_kg=opts.mass_kg,
-        live_days=opts.live_days,
-        efficiency_nuisance=opts.efficiency_nuisance,
-        scintillation_nuisances=opts.scintillation_nuisances,
-        time_offset_us=opts.time_offset_us,
-        n_nodes=opts.n_nodes,
-    )
+    return csi_2021_full_detector(**opts.model_dump())
 
 
 class Dataset2021Options(ComponentOptions):
@@ -977,11 +805,11 @@ class Dataset2021Options(ComponentOptions):
 
 
 def _dataset_2021(opts: Dataset2021Options) -> Dataset:
-    return csi_2021_dataset(opts.pe_edges, opts.t_edges_us)
+    return csi_2021_dataset(**opts.model_dump())
 
 
 def _ss_2021(opts: SteadyState2017Options, *, dataset: Dataset) -> TemplateBackground:
-    return csi_2021_steady_state(dataset, template=opts.template, prior=opts.prior, name=opts.name)
+    return csi_2021_steady_state(dataset, **opts.model_dump())
 
 
 class BrnNin2021Options(ComponentOptions):
@@ -993,15 +821,11 @@ class BrnNin2021Options(ComponentOptions):
 
 
 def _brn_2021(opts: BrnNin2021Options, *, dataset: Dataset) -> TemplateBackground:
-    return csi_2021_brn_nin(
-        dataset, "brn", events=opts.events, norm_uncertainty=opts.norm_uncertainty, name=opts.name
-    )
+    return csi_2021_brn_nin(dataset, "brn", **opts.model_dump())
 
 
 def _nin_2021(opts: BrnNin2021Options, *, dataset: Dataset) -> TemplateBackground:
-    return csi_2021_brn_nin(
-        dataset, "nin", events=opts.events, norm_uncertainty=opts.norm_uncertainty, name=opts.name
-    )
+    return csi_2021_brn_nin(dataset, "nin", **opts.model_dump())
 
 
 #: the kinds of this module, declared in the ``cevns.components`` entry points

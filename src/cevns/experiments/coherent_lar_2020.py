@@ -72,8 +72,9 @@ release's 78.7 / 37.0 / 9.9 / 2.4). The release time shape is reproduced by this
 mix with a pulse mean of 0.449 us (0.44 us in the yaml; largest difference 0.008 per
 bin at 0.44 us). Fits with the signal normalisation free (prior made irrelevant) give
 133.7 +- 40.1 CEvNS events with ``timing = "pulsed"`` and 155.6 +- 42.3 with ``timing =
-"release"``, against the published 159 +- 43 (prompt BRN 566 / 553 +- 34, delayed BRN
-11 / 10 +- 11, steady state 3135 / 3131 +- 23 in the pulsed case). The difference comes
+"release"``, against the published best fit (prompt BRN 566, delayed BRN 11, steady state
+3135 in the pulsed case; the published numbers are in :mod:`cevns.reproduce.registry`,
+``coherent/lar_2020.*``). The difference comes
 from the energy dependence of the time distribution: the prompt nu_mu (29.8 MeV) give
 recoils below 13.5 keVee only, so the prompt share is 31% in the 0-10 keVee bin, 10% in
 the 10-20 keVee bin and 0 above, while the release PDF has one time shape at all
@@ -129,7 +130,6 @@ __all__ = [
     "ENERGY_EDGES_KEVEE",
     "F90_EDGES",
     "LAR_2020_LIVE_DAYS",
-    "LAR_2020_PUBLISHED",
     "N_BINS",
     "RELEASE_FILES",
     "TIME_EDGES_US",
@@ -159,18 +159,6 @@ N_BINS: int = 960
 #: protons on target (13.8e22) and the mass; the release gives no live time, and it cancels
 #: between the time-averaged flux and the detector exposure as long as both use this value.
 LAR_2020_LIVE_DAYS: float = 1.0
-#: Published numbers of the release (LArParametersAnlA.yaml): predictions and best fits.
-LAR_2020_PUBLISHED: dict[str, tuple[float, float]] = {
-    "cevns_prediction": (128.0, 17.0),
-    "prompt_brn_prediction": (497.0, 160.0),
-    "delayed_brn_prediction": (33.0, 33.0),
-    "steady_state_prediction": (3154.0, 25.0),
-    "cevns_best_fit": (159.0, 43.0),
-    "prompt_brn_best_fit": (553.0, 34.0),
-    "delayed_brn_best_fit": (10.0, 11.0),
-    "steady_state_best_fit": (3131.0, 23.0),
-}
-
 _DIR = "coherent_lar_2020/"
 #: Release component name -> registered file.
 RELEASE_FILES: dict[str, str] = {
@@ -611,9 +599,7 @@ class FluxOptions(ComponentOptions):
 
 
 def _flux(opts: FluxOptions) -> PionDARFlux:
-    return coherent_lar_2020_flux(
-        protons_on_target=opts.protons_on_target, live_time_days=opts.live_time_days
-    )
+    return coherent_lar_2020_flux(**opts.model_dump())
 
 
 class DetectorOptions(ComponentOptions):
@@ -634,19 +620,7 @@ class DetectorOptions(ComponentOptions):
 
 
 def _detector(opts: DetectorOptions) -> DetectorSetup:
-    det = LAr2020Detector(
-        mass_kg=opts.mass_kg,
-        live_days=opts.live_days,
-        qf_a=opts.qf_a,
-        qf_b=opts.qf_b,
-        resolution_a=opts.resolution_a,
-        efficiency=opts.efficiency,
-        f90=opts.f90,
-        timing=opts.timing,
-        pulse_mean_us=opts.pulse_mean_us,
-        pulse_sigma_us=opts.pulse_sigma_us,
-        n_nodes=opts.n_nodes,
-    )
+    det = LAr2020Detector(**opts.model_dump(exclude={"normalise_sm_to"}))
     norm = None
     if opts.normalise_sm_to is not None:  # the SM (radiative couplings, Helm) in the histogram
         norm = NormaliseToEvents(opts.normalise_sm_to, NSIModel.sm(), Helm())

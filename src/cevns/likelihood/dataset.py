@@ -59,6 +59,7 @@ __all__ = [
     "Dataset",
     "ObservedAxis",
     "check_compatible",
+    "count_only_dataset",
     "edges_agree",
     "observed_axes",
 ]
@@ -1448,3 +1449,53 @@ def _get_root_object(f: Any, name: str, path: str | Path) -> Any:
         return f[name]
     except Exception as e:  # truncated object
         raise reraise_unreadable(e, Path(path), "ROOT") from e
+
+
+def count_only_dataset(
+    counts: Sequence[float],
+    edges: Sequence[float],
+    *,
+    errors: Literal["poisson"] | Sequence[float] = "poisson",
+    name: str = "count_only",
+    unit: str = "counts",
+    axis_label: str = "E_nr [keVnr]",
+) -> Dataset:
+    """Counts given by hand (e.g. Asimov data of a projection), errors sqrt(N) by default.
+
+    Parameters
+    ----------
+    counts : sequence of float
+        Counts per bin.
+    edges : sequence of float
+        Bin edges (one more than ``counts``).
+    errors : "poisson" or sequence of float
+        ``"poisson"``: sqrt(N) (needs counts > 0); or one error per bin.
+    name, unit, axis_label : str
+        Dataset name, unit of the counts and label of the axis.
+
+    Examples
+    --------
+    >>> d = count_only_dataset([1e5], [0.6, 1000.0])
+    >>> float(d.errors[0])
+    316.22776601683796
+    """
+    n = np.asarray(counts, dtype=np.float64)
+    given: object = errors
+    if isinstance(given, str):
+        if given != "poisson":
+            msg = f"errors must be 'poisson' or a list of numbers, got {errors!r}"
+            raise InvalidParameterError(msg)
+        if np.any(n <= 0):
+            msg = f"Poisson errors sqrt(N) need counts > 0, got {n.tolist()}"
+            raise InvalidParameterError(msg)
+        err = np.sqrt(n)
+    else:
+        err = np.asarray(errors, dtype=np.float64)
+    return Dataset(
+        name,
+        n,
+        (np.asarray(edges, dtype=np.float64),),
+        errors=err,
+        axis_labels=(axis_label,),
+        unit=unit,
+    )

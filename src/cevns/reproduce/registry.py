@@ -30,8 +30,52 @@ class Published:
 _S002 = "Denton, Farzan, Shoemaker, arXiv:1804.03660 (seed 002)"
 _S004 = "Majumdar, Papoulias, Srivastava, Valle (seed 004)"
 _S000 = "Denton, Gehrlein, arXiv:2204.09060 (seed 000)"
+_CSI17 = "COHERENT CsI 2017, arXiv:1708.01294"
+_CSI21 = "COHERENT CsI 2021, arXiv:2110.07730"
+_LAR20 = "COHERENT LAr 2020, arXiv:2003.10630 (LArParametersAnlA.yaml of the release)"
+
+
+def _pm(best: float, sigma: float) -> dict[str, float]:
+    """A result ``best +- sigma`` as a best fit ``{"best", "lo", "hi"}``."""
+    return {"best": best, "lo": best - sigma, "hi": best + sigma}
+
 
 _ENTRIES: list[Published] = [
+    # ---------------------------------------------------------------- COHERENT releases
+    Published(
+        "coherent/csi_2017.sm_events",
+        _pm(173.0, 48.0),
+        "events",
+        _CSI17,
+        "SM expectation of the 2017 analysis (6-30 PE); seed 002 normalises to it",
+    ),
+    Published(
+        "coherent/csi_2017.fit_events",
+        _pm(134.0, 22.0),
+        "events",
+        _CSI17,
+        "CEvNS best fit; quoted from memory in the data README",
+    ),
+    Published(
+        "coherent/csi_2021.fit_events",
+        _pm(306.0, 20.0),
+        "events",
+        _CSI21,
+        "CEvNS best fit; quoted from memory in the data README",
+    ),
+    *[
+        Published(f"coherent/lar_2020.{key}", _pm(best, sigma), "events", _LAR20, "analysis A")
+        for key, (best, sigma) in {
+            "cevns_prediction": (128.0, 17.0),
+            "prompt_brn_prediction": (497.0, 160.0),
+            "delayed_brn_prediction": (33.0, 33.0),
+            "steady_state_prediction": (3154.0, 25.0),
+            "cevns_best_fit": (159.0, 43.0),
+            "prompt_brn_best_fit": (553.0, 34.0),
+            "delayed_brn_best_fit": (10.0, 11.0),
+            "steady_state_best_fit": (3131.0, 23.0),
+        }.items()
+    ],
     # ---------------------------------------------------------------- dfs2018 (seed 002)
     Published("dfs2018/p_c", 0.246, "", f"{_S002} Eq. 4.2", "p_w = 0.695 us, b_w = 1 us"),
     Published(

@@ -34,15 +34,16 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_ndtr, ndtr
 
 from cevns.core._validation import as_float_array, check_increasing, check_positive, unknown_name
+from cevns.core.binning import subdivide_edges
 from cevns.core.constants import DAY_S, JOULE_PER_MEV, M_MUON, M_PION, TAU_MUON_US
 from cevns.core.exceptions import InvalidParameterError
 from cevns.core.flavour import parse_flavour
@@ -54,6 +55,7 @@ __all__ = [
     "SNS_PULSE_MEAN_US",
     "SNS_PULSE_SIGMA_US",
     "TAU_PION_US",
+    "PiDARTimeFractions",
     "PionDARFlux",
     "PromptDelayed",
     "PulsedBeamTiming",
@@ -570,3 +572,86 @@ class PulsedBeamTiming:
         """The distribution binned on ``edges_us`` as a :class:`TimingPDF` (renormalised)."""
         edges = check_increasing("edges_us", edges_us)
         return TimingPDF(edges, self.integrate(component, edges), name=f"analytic {component}")
+
+
+@dataclass(frozen=True)
+class PiDARTimeFractions:
+    """Binned prompt and delayed arrival-time fractions of a pi-DAR beam, per flavour.
+
+    The one builder of the per-flavour time fractions a detector setup passes as ``timing``
+    (:meth:`fractions`): nu_mu follow :attr:`prompt`, nu_e and anti-nu_mu :attr:`delayed`
+    (:func:`flavour_time_fractions`).
+
+    Parameters
+    ----------
+    edges_us : sequence of float
+        Time-bin edges [us].
+    prompt, delayed : sequence of float
+        Fraction of the prompt and delayed neutrinos in each bin (one entry per bin).
+
+    Examples
+    --------
+    >>> t = PiDARTimeFractions.from_model(PulsedBeamTiming(), [0.0, 1.0, 12.0])
+    >>> t.n_bins, round(float(t.prompt.sum()), 6)
+    (2, 0.998937)
+    >>> sorted(t.fractions(["numu", "nue"]))
+    ['nue', 'numu']
+    """
+
+    edges_us: NDArray[np.float64]
+    prompt: NDArray[np.float64]
+    delayed: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        edges = check_increasing("edges_us", self.edges_us)
+        n = edges.size - 1
+        for name in ("prompt", "delayed"):
+            arr = as_float_array(name, getattr(self, name))
+            if arr.shape != (n,):
+                msg = f"{name} must have one entry per time bin ({n}), got shape {arr.shape}"
+                raise InvalidParameterError(msg)
+            object.__setattr__(self, name, arr)
+        object.__setattr__(self, "edges_us", edges)
+
+    @classmethod
+    def from_model(
+        cls,
+        model: PulsedBeamTiming,
+        edges_us: ArrayLike,
+        *,
+        efficiency: Callable[[NDArray[np.float64]], Any] | None = None,
+        fine_step_us: float = 0.01,
+    ) -> PiDARTimeFractions:
+        """Integrate ``model`` over the bins, weighted by a time efficiency.
+
+        Parameters
+        ----------
+        model : PulsedBeamTiming
+        edges_us : array_like
+            Time-bin edges [us].
+        efficiency : callable, optional
+            Efficiency of the arrival time [us], evaluated at the centres of sub-bins no
+            wider than ``fine_step_us``; without it the bins are integrated exactly.
+        fine_step_us : float
+            Sub-bin width of the efficiency integration [us].
+        """
+        edges = check_increasing("edges_us", edges_us)
+        if efficiency is None:
+            return cls(edges, model.integrate("prompt", edges), model.integrate("delayed", edges))
+        grid, owner = subdivide_edges(edges, fine_step_us)
+        eff = np.asarray(efficiency(0.5 * (grid[1:] + grid[:-1])), dtype=np.float64)
+        out = {}
+        for comp in ("prompt", "delayed"):
+            binned = np.zeros(edges.size - 1)
+            np.add.at(binned, owner, np.diff(model.cdf(comp, grid)) * eff)
+            out[comp] = binned
+        return cls(edges, out["prompt"], out["delayed"])
+
+    @property
+    def n_bins(self) -> int:
+        """Number of time bins."""
+        return int(self.edges_us.size - 1)
+
+    def fractions(self, flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
+        """Fraction of each flavour's events in each time bin."""
+        return flavour_time_fractions(flavours, self.prompt, self.delayed)

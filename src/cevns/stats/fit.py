@@ -128,7 +128,7 @@ class FitResult:
         lines = [
             f"fit {head}: fval = {self.fval:.4f}, ndof = {self.ndof}, p = {self.pvalue:.3g}, "
             f"{self.nfcn} calls",
-            ]
+        ]
         w = max([4, *(len(self.units.get(k, "")) for k in self.values)])
         lines.append(f"{'parameter':32s} {'value':>14s} {'error':>12s}  {'unit':{w}s}  note")
         for k, v in self.values.items():

@@ -10,11 +10,11 @@ from cevns.detectors.base import (
     Detector,
     IonizationDetector,
     ScintillatorDetector,
-    dresden_ii_detector,
 )
 from cevns.detectors.efficiency import CallableEfficiency, TabulatedEfficiency
-from cevns.detectors.quenching import ConstantQuenching, Lindhard, TabulatedQuenching
+from cevns.detectors.quenching import ConstantQuenching, Lindhard
 from cevns.detectors.resolution import GaussianResolution, PoissonPE, TruncatedGaussianResolution
+from cevns.experiments.dresden_ii import dresden_ii_detector, dresden_ii_quenching
 from cevns.likelihood.signal import Signal
 from cevns.physics.families import family
 from cevns.sources.reactor import ReactorFlux
@@ -348,7 +348,7 @@ def test_bad_dresden_ii_inputs():
             "x",
             "Ge",  # type: ignore[arg-type]
             quenching=Lindhard(),
-            resolution=GaussianResolution(),
+            resolution=GaussianResolution(sigma_n_kev=0.0685),
             mass_kg=1.0,
             live_days=1.0,
             bin_edges=[0.2, 0.3],
@@ -365,8 +365,8 @@ def test_recoils_beyond_tabulated_quenching_rejected():
     det = IonizationDetector(
         "fef_strict",
         GE,
-        quenching=TabulatedQuenching.dresden_ii("fef", above="error"),
-        resolution=GaussianResolution(),
+        quenching=dresden_ii_quenching("fef", above="error"),
+        resolution=GaussianResolution(sigma_n_kev=0.0685),
         mass_kg=1.0,
         live_days=1.0,
         bin_edges=np.linspace(0.2, 1.5, 14),
@@ -384,8 +384,8 @@ def test_recoil_grid_clipped_when_bins_are_covered():
     det = IonizationDetector(
         "fef_low",
         GE,
-        quenching=TabulatedQuenching.dresden_ii("fef", above="error"),
-        resolution=GaussianResolution(),
+        quenching=dresden_ii_quenching("fef", above="error"),
+        resolution=GaussianResolution(sigma_n_kev=0.0685),
         mass_kg=1.0,
         live_days=1.0,
         bin_edges=np.linspace(0.2, 0.6, 5),

@@ -188,7 +188,7 @@ def test_coloma2022_prediction_shape_and_normalisation(qf, column, ratio):
     the resolution (a plain Gaussian changes the shape). docs/validation.md records it.
     """
     from cevns.data.store import load_table
-    from cevns.detectors.base import dresden_ii_detector
+    from cevns.experiments.dresden_ii import dresden_ii_detector
     from cevns.likelihood.signal import Signal
     from cevns.physics.families import family
     from cevns.sources.reactor import ReactorFlux

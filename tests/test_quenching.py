@@ -14,6 +14,7 @@ from cevns.detectors.quenching import (
     Quenching,
     TabulatedQuenching,
 )
+from cevns.experiments.dresden_ii import dresden_ii_quenching
 
 QF_TABLE = "dresden_ii/QF_Fef_YBe.txt"
 
@@ -49,7 +50,7 @@ def test_lindhard_depends_on_k_and_z():
     [
         Lindhard(),
         ModifiedLindhard(adiabatic_kev=0.2),
-        TabulatedQuenching.dresden_ii("ybe"),
+        dresden_ii_quenching("ybe"),
         ConstantQuenching(),
         LinearQuenching(),
     ],
@@ -68,7 +69,7 @@ def test_fef_energy_positive_and_nonmonotonic_only_in_dip():
     # The Fef quenching factor of the table falls linearly from 0.24403 at 1.00 keVnr to
     # 0.17873 at 1.34 keVnr and then rises again: E_ee = QF E_nr decreases between 1.13 and
     # 1.34 keVnr (a feature of the published curve, not of the interpolation).
-    q = TabulatedQuenching.dresden_ii("fef")
+    q = dresden_ii_quenching("fef")
     e = np.geomspace(0.01, 20.0, 400)
     ee = q(e)
     assert np.all((ee > 0) & (ee < e))
@@ -123,7 +124,7 @@ def test_modified_lindhard_is_suppressed_lindhard():
 def test_dresden_ii_table_reproduced(model, col):
     t = data.load_table(QF_TABLE)
     assert t.shape == (451, 3)  # 0 to 4.5 keVnr in 10 eV steps
-    q = TabulatedQuenching.dresden_ii(model)
+    q = dresden_ii_quenching(model)
     e = t[1:, 0]
     np.testing.assert_allclose(q(e), e * t[1:, col], rtol=1e-12)
     np.testing.assert_allclose(q.quenching_factor(e), t[1:, col], rtol=1e-12)
@@ -132,8 +133,8 @@ def test_dresden_ii_table_reproduced(model, col):
 
 def test_dresden_ii_table_values_pinned():
     # Collar, Kavner, Lewis, arXiv:2102.10089, as tabulated in QF_Fef_YBe.txt
-    fef = TabulatedQuenching.dresden_ii("fef")
-    ybe = TabulatedQuenching.dresden_ii("ybe")
+    fef = dresden_ii_quenching("fef")
+    ybe = dresden_ii_quenching("ybe")
     assert float(fef.quenching_factor(0.01)) == pytest.approx(0.43418)
     assert float(ybe.quenching_factor(0.01)) == pytest.approx(0.37375)
     assert float(fef.quenching_factor(4.5)) == pytest.approx(0.20933)
@@ -143,16 +144,16 @@ def test_dresden_ii_table_values_pinned():
 
 
 def test_dresden_ii_above_range_constant_by_default():
-    fef = TabulatedQuenching.dresden_ii("fef")
+    fef = dresden_ii_quenching("fef")
     assert fef.valid_range_kev == (0.0, 1e4)
     # held at the last tabulated value (0.20933, docstring of dresden_ii)
     np.testing.assert_allclose(fef.quenching_factor([5.0, 10.0, 100.0]), 0.20933, rtol=1e-12)
-    ybe = TabulatedQuenching.dresden_ii("ybe")
+    ybe = dresden_ii_quenching("ybe")
     assert float(ybe(10.0)) == pytest.approx(10.0 * 0.21862)
 
 
 def test_dresden_ii_above_range_error_when_asked():
-    fef = TabulatedQuenching.dresden_ii("fef", above="error")
+    fef = dresden_ii_quenching("fef", above="error")
     assert fef.valid_range_kev == (0.0, 4.5)
     assert float(fef(4.5)) == pytest.approx(4.5 * 0.20933)
     with pytest.raises(InvalidParameterError, match=r"0 to 4\.5 keVnr.*5\.0"):
@@ -161,13 +162,13 @@ def test_dresden_ii_above_range_error_when_asked():
 
 def test_dresden_ii_unknown_model():
     with pytest.raises(InvalidParameterError, match=r"'fef' or 'ybe'.*'lindhard'"):
-        TabulatedQuenching.dresden_ii("lindhard")  # type: ignore[arg-type]
+        dresden_ii_quenching("lindhard")  # type: ignore[arg-type]
 
 
 def test_fef_above_ybe_at_low_energy():
     # the two curves of Collar et al. cross: Fef is larger below ~1 keVnr, YBe at 4.5 keVnr
-    fef = TabulatedQuenching.dresden_ii("fef")
-    ybe = TabulatedQuenching.dresden_ii("ybe")
+    fef = dresden_ii_quenching("fef")
+    ybe = dresden_ii_quenching("ybe")
     assert float(fef(0.5)) > float(ybe(0.5))
     assert float(fef(4.5)) < float(ybe(4.5))
 
@@ -192,7 +193,7 @@ def test_tabulated_below_range_rejected():
 
 # ---------------------------------------------------------------------- scale
 def test_with_scale_multiplies_and_validates():
-    q = TabulatedQuenching.dresden_ii("fef")
+    q = dresden_ii_quenching("fef")
     e = np.array([0.3, 1.0, 3.0])
     np.testing.assert_allclose(q.with_scale(1.1)(e), 1.1 * q(e), rtol=1e-12)
     assert q.with_scale(1.1).scale == 1.1

@@ -23,7 +23,7 @@ POSITIVE = np.linspace(0.0, 4.0, 4001)
 TRUE = np.array([0.0, 0.01, 0.05, 0.1, 0.3, 0.8, 1.5])
 
 GAUSSIANS = {
-    "gaussian": GaussianResolution(),
+    "gaussian": GaussianResolution(sigma_n_kev=0.0685),
     "sigma_fn": SigmaResolution(lambda e: 0.02 + 0.05 * e),
     "relative": RelativeGaussian(a=0.1),
 }
@@ -37,14 +37,16 @@ def _centres(edges):
 def test_dresden_ii_width_at_300_ev():
     # sigma^2 = sigma_n^2 + eta F E = 0.0685^2 + 2.96e-3 * 0.105 * 0.3
     #         = 4.69225e-3 + 9.324e-5 = 4.78549e-3 keV^2 -> sigma = 0.0691773 keVee
-    r = GaussianResolution()
+    r = GaussianResolution(sigma_n_kev=0.0685)
     assert (r.sigma_n_kev, r.eta_kev, r.fano) == (SIGMA_N, ETA, FANO)
     assert float(r.sigma(0.3)) == pytest.approx(0.0691773, rel=1e-6)
-    assert float(TruncatedGaussianResolution().sigma(0.3)) == pytest.approx(0.0691773, rel=1e-6)
+    assert float(TruncatedGaussianResolution(sigma_n_kev=0.0685).sigma(0.3)) == pytest.approx(
+        0.0691773, rel=1e-6
+    )
 
 
 def test_width_limits():
-    r = GaussianResolution()
+    r = GaussianResolution(sigma_n_kev=0.0685)
     assert float(r.sigma(0.0)) == SIGMA_N  # pure electronic noise
     assert float(r.sigma(-0.1)) == SIGMA_N  # negative energies are clipped
     # at 1.5 keVee: sqrt(4.69225e-3 + 4.662e-4) = sqrt(5.15845e-3) = 0.0718224
@@ -54,7 +56,7 @@ def test_width_limits():
 
 def test_gaussian_bins_are_integrals_not_centre_samples():
     # one bin of +-1 sigma around the true value holds erf(1/sqrt2) = 0.682689
-    r = GaussianResolution()
+    r = GaussianResolution(sigma_n_kev=0.0685)
     mu = 0.3
     s = float(r.sigma(mu))
     p = r.bin_probabilities(np.array([mu]), np.array([mu - s, mu + s]))
@@ -94,19 +96,19 @@ def test_gaussians_preserve_mean_and_width(name):
 
 
 def test_truncated_gaussian_normalised_on_positive_energies():
-    r = TruncatedGaussianResolution()
+    r = TruncatedGaussianResolution(sigma_n_kev=0.0685)
     p = r.bin_probabilities(TRUE, POSITIVE)
     assert np.all(p >= 0)
     np.testing.assert_allclose(p.sum(axis=0), 1.0, atol=1e-12)
     # the plain Gaussian loses the negative side: at E = 0 exactly half
-    plain = GaussianResolution().bin_probabilities(TRUE, POSITIVE).sum(axis=0)
+    plain = GaussianResolution(sigma_n_kev=0.0685).bin_probabilities(TRUE, POSITIVE).sum(axis=0)
     assert plain[0] == pytest.approx(0.5, abs=1e-12)
     assert np.all(plain < 1.0 + 1e-12)
 
 
 def test_truncated_gaussian_mean_is_truncated_normal_mean():
     # mean of a normal truncated to (0, inf): mu + sigma phi(mu/sigma) / Phi(mu/sigma)
-    r = TruncatedGaussianResolution()
+    r = TruncatedGaussianResolution(sigma_n_kev=0.0685)
     true = np.array([0.0, 0.05, 0.1, 0.3])
     p = r.bin_probabilities(true, POSITIVE)
     mean = _centres(POSITIVE) @ p
@@ -123,10 +125,10 @@ def test_truncation_factor_values():
     true = np.array([0.0, 0.0685, 1.0])
     edges = np.array([0.2, 0.21])
     ratio = (
-        TruncatedGaussianResolution().bin_probabilities(true, edges)
-        / GaussianResolution().bin_probabilities(true, edges)
+        TruncatedGaussianResolution(sigma_n_kev=0.0685).bin_probabilities(true, edges)
+        / GaussianResolution(sigma_n_kev=0.0685).bin_probabilities(true, edges)
     )[0]
-    s1 = float(GaussianResolution().sigma(0.0685))
+    s1 = float(GaussianResolution(sigma_n_kev=0.0685).sigma(0.0685))
     assert ratio[0] == pytest.approx(2.0, rel=1e-12)
     assert ratio[1] == pytest.approx(2 / (1 + math.erf(0.0685 / (math.sqrt(2) * s1))), rel=1e-12)
     assert ratio[2] == pytest.approx(1.0, abs=1e-12)
@@ -188,8 +190,8 @@ def test_poisson_pe_acceptance_applied_per_integer():
         (lambda: PoissonPE(light_yield_pe_per_kev=float("nan")), "light_yield_pe_per_kev"),
         (lambda: GaussianResolution(sigma_n_kev=0.0), "sigma_n_kev"),
         (lambda: GaussianResolution(sigma_n_kev=-0.0685), "sigma_n_kev"),
-        (lambda: GaussianResolution(fano=-0.1), "fano"),
-        (lambda: GaussianResolution(eta_kev=-1e-3), "eta_kev"),
+        (lambda: GaussianResolution(sigma_n_kev=0.0685, fano=-0.1), "fano"),
+        (lambda: GaussianResolution(sigma_n_kev=0.0685, eta_kev=-1e-3), "eta_kev"),
         (lambda: TruncatedGaussianResolution(sigma_n_kev=0.0), "sigma_n_kev"),
         (lambda: RelativeGaussian(a=0.0), "a"),
     ],

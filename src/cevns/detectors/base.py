@@ -77,8 +77,8 @@ from __future__ import annotations
 import abc
 import hashlib
 import inspect
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, Generic, Literal, Self, TypeVar, cast
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, Generic, Self, TypeVar, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -87,16 +87,11 @@ from cevns.core._validation import as_float_array, check_increasing, check_posit
 from cevns.core.exceptions import FrozenError, InvalidParameterError, NotInitializedError
 from cevns.detectors.efficiency import UnitEfficiency, check_efficiency
 from cevns.detectors.quenching import (
-    Lindhard,
-    ModifiedLindhard,
     Quenching,
-    TabulatedQuenching,
 )
 from cevns.detectors.resolution import (
-    GaussianResolution,
     PoissonPE,
     Resolution,
-    TruncatedGaussianResolution,
 )
 from cevns.physics.nuclei import Nucleus, Target
 
@@ -104,7 +99,6 @@ __all__ = [
     "Detector",
     "IonizationDetector",
     "ScintillatorDetector",
-    "dresden_ii_detector",
 ]
 
 
@@ -875,57 +869,3 @@ class ScintillatorDetector(Detector):
             tuple(self._q.key(n) for n in self.target.nuclei),
             self.light_yield_pe_per_kev,
         )
-
-
-def dresden_ii_detector(
-    quenching: Literal["fef", "ybe", "lindhard", "modified_lindhard"] = "fef",
-    *,
-    mass_kg: float = 2.924,
-    live_days: float = 1.0,
-    truncated: bool = True,
-    adiabatic_kev: float | None = None,
-    bin_edges: Sequence[float] | None = None,
-    n_nodes: int = DEFAULT_NODES,
-) -> IonizationDetector:
-    """The NCC-1701 Ge detector of Dresden-II (seed 004 Sec. 3.1).
-
-    2.924 kg of Ge with the isotopic abundances of seed 004, 130 bins of 10 eV from 0.2 to
-    1.5 keVee, resolution ``sigma^2 = (68.5 eV)^2 + 2.96 eV * 0.105 * E`` (truncated Gaussian
-    of Eq. 17 by default), efficiency 1 (the release is acceptance corrected), ionisation
-    threshold 2.98 eV. ``live_days = 1`` gives counts per day, the unit of the data.
-
-    Parameters
-    ----------
-    quenching : {"fef", "ybe", "lindhard", "modified_lindhard"}
-        The Collar et al. 2021 curves, Lindhard k = 0.157, or Lindhard with the adiabatic
-        correction (``adiabatic_kev`` required).
-    """
-    choices = ("fef", "ybe", "lindhard", "modified_lindhard")
-    if quenching not in choices:
-        msg = f"quenching must be one of {choices}, got {quenching!r}"
-        raise InvalidParameterError(msg)
-    q: Quenching
-    if quenching in ("fef", "ybe"):
-        q = TabulatedQuenching.dresden_ii(quenching)
-    elif quenching == "lindhard":
-        q = Lindhard(k=0.157, z=32)
-    else:
-        if adiabatic_kev is None:
-            msg = (
-                "quenching='modified_lindhard' needs adiabatic_kev (the energy of the adiabatic "
-                "correction); the seed papers do not state the value they used"
-            )
-            raise InvalidParameterError(msg)
-        q = ModifiedLindhard(adiabatic_kev=adiabatic_kev, k=0.157, z=32)
-    res = TruncatedGaussianResolution() if truncated else GaussianResolution()
-    edges = np.round(np.linspace(0.2, 1.5, 131), 6) if bin_edges is None else np.asarray(bin_edges)
-    return IonizationDetector(
-        f"dresden_ii_{quenching}",
-        Target.by_name("germanium_seed004"),
-        quenching=q,
-        resolution=res,
-        mass_kg=mass_kg,
-        live_days=live_days,
-        bin_edges=edges,
-        n_nodes=n_nodes,
-    )

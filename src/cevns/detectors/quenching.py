@@ -180,29 +180,6 @@ class TabulatedQuenching(_Base):
         hi = float(e[-1]) if self.above == "error" else 1e4
         object.__setattr__(self, "valid_range_kev", (float(e[0]), hi))
 
-    @classmethod
-    def dresden_ii(
-        cls,
-        model: Literal["fef", "ybe"] = "fef",
-        *,
-        above: Literal["error", "constant"] = "constant",
-    ) -> TabulatedQuenching:
-        """The Dresden-II Ge quenching curves (Collar, Kavner, Lewis, arXiv:2102.10089).
-
-        ``"fef"``: iron-filtered neutron beam; ``"ybe"``: 88Y/Be photoneutrons. Table
-        ``dresden_ii/QF_Fef_YBe.txt`` of the data registry, 0-4.5 keVnr in 10 eV steps.
-        Above 4.5 keVnr the QF is held at its last value (0.209 Fef, 0.219 YBe; Fef equals
-        Lindhard k = 0.157 there): only reactor neutrinos above 12 MeV give such recoils.
-        """
-        from cevns.data import store as data
-
-        cols = {"fef": 1, "ybe": 2}
-        if model not in cols:
-            msg = f"Dresden-II quenching model must be 'fef' or 'ybe', got {model!r}"
-            raise InvalidParameterError(msg)
-        t = data.load_table("dresden_ii/QF_Fef_YBe.txt")
-        return cls(t[:, 0], t[:, cols[model]], label=f"dresden_ii_{model}", above=above)
-
     def __call__(self, e_nr_kev: ArrayLike) -> NDArray[np.float64]:
         """E_ee [keVee]."""
         e = self._check(e_nr_kev)

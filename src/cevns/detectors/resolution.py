@@ -59,20 +59,20 @@ class GaussianResolution:
     Parameters
     ----------
     sigma_n_kev : float
-        Electronic noise (Dresden-II: 0.0685 keVee).
+        Electronic noise of the detector (no default: e.g. Dresden-II 0.0685 keVee).
     eta_kev : float
-        Energy per electron-hole pair (Ge: 2.96e-3 keVee).
+        Energy per electron-hole pair (default germanium, 2.96e-3 keVee).
     fano : float
-        Fano factor (0.105, seed 004).
+        Fano factor (default 0.105, the germanium value used by seed 004).
 
     Examples
     --------
-    >>> r = GaussianResolution()
+    >>> r = GaussianResolution(sigma_n_kev=0.0685)
     >>> round(float(r.sigma(0.3)), 5)
     0.06918
     """
 
-    sigma_n_kev: float = 0.0685
+    sigma_n_kev: float
     eta_kev: float = 2.96e-3
     fano: float = 0.105
 

@@ -13,7 +13,7 @@ Conventions (seed 004 Sec. 3; data release arXiv:2202.09672):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -24,11 +24,20 @@ from cevns.config.components import Component, ComponentOptions
 from cevns.core._validation import as_float_array
 from cevns.core.exceptions import InvalidParameterError
 from cevns.data import store as data_store
+from cevns.detectors.base import DEFAULT_NODES, IonizationDetector
+from cevns.detectors.quenching import Lindhard, ModifiedLindhard, Quenching, TabulatedQuenching
+from cevns.detectors.resolution import GaussianResolution, TruncatedGaussianResolution
 from cevns.likelihood.background import Background
 from cevns.likelihood.dataset import Dataset
 from cevns.physics.families import Parameter
+from cevns.physics.nuclei import Target
 
-__all__ = ["DresdenIIBackground", "dresden_ii_dataset"]
+__all__ = [
+    "DresdenIIBackground",
+    "dresden_ii_dataset",
+    "dresden_ii_detector",
+    "dresden_ii_quenching",
+]
 
 
 def __dir__() -> list[str]:
@@ -117,6 +126,104 @@ class DresdenIIBackground(Background):
         )
 
 
+#: Resolution of seed 004 Sec. 3.1 (Eq. 17): electronic noise, Ge pair energy, Fano factor.
+SIGMA_N_KEV = 0.0685
+ETA_KEV = 2.96e-3
+FANO = 0.105
+
+
+def dresden_ii_quenching(
+    model: Literal["fef", "ybe"] = "fef",
+    *,
+    above: Literal["error", "constant"] = "constant",
+) -> TabulatedQuenching:
+    """The Dresden-II Ge quenching curves (Collar, Kavner, Lewis, arXiv:2102.10089).
+
+    ``"fef"``: iron-filtered neutron beam; ``"ybe"``: 88Y/Be photoneutrons. Table
+    ``dresden_ii/QF_Fef_YBe.txt`` of the data registry, 0-4.5 keVnr in 10 eV steps.
+    Above 4.5 keVnr the QF is held at its last value (0.209 Fef, 0.219 YBe; Fef equals
+    Lindhard k = 0.157 there): only reactor neutrinos above 12 MeV give such recoils.
+
+    Parameters
+    ----------
+    model : {"fef", "ybe"}
+        Which calibration.
+    above : {"error", "constant"}
+        Above the table: refuse, or hold the last value.
+    """
+    cols = {"fef": 1, "ybe": 2}
+    if model not in cols:
+        msg = f"Dresden-II quenching model must be 'fef' or 'ybe', got {model!r}"
+        raise InvalidParameterError(msg)
+    t = data_store.load_table("dresden_ii/QF_Fef_YBe.txt")
+    return TabulatedQuenching(t[:, 0], t[:, cols[model]], label=f"dresden_ii_{model}", above=above)
+
+
+def dresden_ii_detector(
+    quenching: Literal["fef", "ybe", "lindhard", "modified_lindhard"] = "fef",
+    *,
+    mass_kg: float = 2.924,
+    live_days: float = 1.0,
+    truncated: bool = True,
+    adiabatic_kev: float | None = None,
+    bin_edges: Sequence[float] | None = None,
+    n_nodes: int = DEFAULT_NODES,
+) -> IonizationDetector:
+    """The NCC-1701 Ge detector of Dresden-II (seed 004 Sec. 3.1).
+
+    2.924 kg of Ge with the isotopic abundances of seed 004, 130 bins of 10 eV from 0.2 to
+    1.5 keVee, resolution ``sigma^2 = (68.5 eV)^2 + 2.96 eV * 0.105 * E`` (truncated Gaussian
+    of Eq. 17 by default), efficiency 1 (the release is acceptance corrected), ionisation
+    threshold 2.98 eV. ``live_days = 1`` gives counts per day, the unit of the data.
+
+    Parameters
+    ----------
+    quenching : {"fef", "ybe", "lindhard", "modified_lindhard"}
+        The Collar et al. 2021 curves, Lindhard k = 0.157, or Lindhard with the adiabatic
+        correction (``adiabatic_kev`` required).
+    mass_kg, live_days : float
+        Exposure (``live_days = 1``: counts per day, the unit of the data).
+    truncated : bool
+        The truncated Gaussian of seed 004 Eq. 17 (default) or a plain Gaussian.
+    adiabatic_kev : float, optional
+        For ``"modified_lindhard"``.
+    bin_edges : sequence of float, optional
+        Observed bins [keVee] (default the release's 130 bins).
+    n_nodes : int
+        Recoil-energy nodes of the response.
+    """
+    choices = ("fef", "ybe", "lindhard", "modified_lindhard")
+    if quenching not in choices:
+        msg = f"quenching must be one of {choices}, got {quenching!r}"
+        raise InvalidParameterError(msg)
+    q: Quenching
+    if quenching in ("fef", "ybe"):
+        q = dresden_ii_quenching(quenching)
+    elif quenching == "lindhard":
+        q = Lindhard(k=0.157, z=32)
+    else:
+        if adiabatic_kev is None:
+            msg = (
+                "quenching='modified_lindhard' needs adiabatic_kev (the energy of the adiabatic "
+                "correction); the seed papers do not state the value they used"
+            )
+            raise InvalidParameterError(msg)
+        q = ModifiedLindhard(adiabatic_kev=adiabatic_kev, k=0.157, z=32)
+    resolution = TruncatedGaussianResolution if truncated else GaussianResolution
+    res = resolution(sigma_n_kev=SIGMA_N_KEV, eta_kev=ETA_KEV, fano=FANO)
+    edges = np.round(np.linspace(0.2, 1.5, 131), 6) if bin_edges is None else np.asarray(bin_edges)
+    return IonizationDetector(
+        f"dresden_ii_{quenching}",
+        Target.by_name("germanium_seed004"),
+        quenching=q,
+        resolution=res,
+        mass_kg=mass_kg,
+        live_days=live_days,
+        bin_edges=edges,
+        n_nodes=n_nodes,
+    )
+
+
 class DetectorOptions(ComponentOptions):
     """``[detector] kind = "dresden_ii"``."""
 
@@ -128,9 +235,7 @@ class DetectorOptions(ComponentOptions):
     n_nodes: int = Field(1500, ge=50)
 
 
-def _detector(opts: DetectorOptions) -> Any:
-    from cevns.detectors.base import dresden_ii_detector
-
+def _detector(opts: DetectorOptions) -> IonizationDetector:
     return dresden_ii_detector(
         quenching=opts.quenching,
         mass_kg=opts.mass_kg,

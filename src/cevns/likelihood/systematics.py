@@ -551,7 +551,8 @@ class Morphing:
         self, nominal: NDArray[np.float64], deltas: NDArray[np.float64], alpha: NDArray[np.float64]
     ) -> NDArray[np.float64]:
         """As :meth:`apply` with precomputed ``deltas = T_m - T_0`` (fixed templates)."""
-        out = nominal + self.coefficients(alpha) @ deltas.reshape(len(deltas), -1)
+        # flattened: templates of any dimension (a 4-D histogram) morph bin by bin
+        out = nominal.ravel() + self.coefficients(alpha) @ deltas.reshape(len(deltas), -1)
         return np.asarray(np.clip(out, 0.0, None, out=out).reshape(nominal.shape))
 
 

@@ -43,6 +43,24 @@ def test_apply_deltas_morphs_nd_templates() -> None:
     np.testing.assert_allclose(out, 1.5, rtol=1e-12)  # 1 + 0.5 * (2 - 1), code 0
 
 
+def test_grid_coefficients_fast_path_equals_tensor_product() -> None:
+    """Code-0 grid weights set directly equal the outer product of the axis weights."""
+    import itertools
+
+    from cevns.likelihood.systematics import ShapeSystematic, axis_weights
+
+    axes = [(-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0), (-1.0, 0.0, 2.0)]
+    points = [p for p in itertools.product(*axes) if p != (0.0, 0.0)]
+    syst = ShapeSystematic(("a", "b"), axes, {p: np.zeros(2) for p in points})
+    rng = np.random.default_rng(1)
+    for alpha in rng.uniform(-5.0, 5.0, (200, 2)):
+        w = np.multiply.outer(
+            axis_weights(syst.axes[0], alpha[0]), axis_weights(syst.axes[1], alpha[1])
+        ).ravel()
+        want = np.delete(w, 10)  # the origin (0, 0) is grid point 3 * 3 + 1 = 10
+        np.testing.assert_allclose(syst.coefficients(alpha), want, rtol=1e-13, atol=1e-13)
+
+
 def _toy_experiment(name: str, *, shared: tuple[str, ...] = (), free: bool = True) -> object:
     from cevns.detectors.tabulated import TabulatedResponseDetector
     from cevns.likelihood.background import TemplateBackground
@@ -343,3 +361,15 @@ def test_fit_sr0_sr1_is_valid() -> None:
     assert 0.0 < res.values["flux_norm"] < 5.0
     b_only = fit(combined_cost(("sr0", "sr1"), signal=False))
     assert b_only.fval > res.fval
+
+
+def test_profile_crossings_interpolate() -> None:
+    from cevns.experiments.xenonnt_8b import _crossings
+
+    grid = np.linspace(0.0, 4.0, 9)
+    delta = ((grid - 1.5) / 0.5) ** 2  # a parabola: crossings at 1.0 and 2.0 (exact on grid)
+    assert _crossings(grid, delta, 1.0) == pytest.approx((1.0, 2.0), abs=1e-12)
+    delta = ((grid - 0.2) / 1.5) ** 2  # stays below 1 down to the boundary 0
+    lo, hi = _crossings(grid, delta, 1.0)
+    assert lo == 0.0
+    assert hi == pytest.approx(1.7, abs=0.05)  # linear interpolation between 1.5 and 2.0

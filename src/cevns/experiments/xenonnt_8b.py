@@ -508,6 +508,27 @@ def rate_above_window(e_nr_kev: tuple[float, float] = (0.5, 5.0)) -> dict[str, f
     return out
 
 
+def _crossings(
+    grid: NDArray[np.float64], delta: NDArray[np.float64], level: float
+) -> tuple[float, float]:
+    """Where a profile ``delta`` (minimum near 0) crosses ``level``, linearly interpolated.
+
+    A side that stays below ``level`` up to the end of the grid gives that end (e.g. the
+    physical boundary 0 of a normalisation).
+    """
+    i = int(np.argmin(delta))
+    lo, hi = float(grid[0]), float(grid[-1])
+    left = np.nonzero(delta[:i] > level)[0]
+    if left.size:
+        j = int(left[-1])
+        lo = float(np.interp(level, [delta[j + 1], delta[j]], [grid[j + 1], grid[j]]))
+    right = np.nonzero(delta[i:] > level)[0]
+    if right.size:
+        j = i + int(right[0])
+        hi = float(np.interp(level, [delta[j - 1], delta[j]], [grid[j - 1], grid[j]]))
+    return lo, hi
+
+
 def summary_numbers(scan_points: int = 41) -> dict[str, Any]:
     """Expected SM counts per run and the measured 8B scale and significance.
 
@@ -544,11 +565,9 @@ def summary_numbers(scan_points: int = 41) -> dict[str, Any]:
         for s in grid:
             r = fit(cost, fix={"flux_norm": float(s)}, hesse=False, warn=False)
             prof.append(r.fval - best.fval)
-        prof_a = np.array(prof)
-        below = grid[prof_a <= 1.0]
         out[label] = {
             "flux_norm": float(best.values["flux_norm"]),
-            "interval": (float(below.min()), float(below.max())),
+            "interval": _crossings(grid, np.array(prof), 1.0),
             "flux_cm2_s": float(best.values["flux_norm"] * phi0),
             "significance": float(np.sqrt(max(b_only.fval - best.fval, 0.0))),
             "valid": bool(best.valid),

@@ -68,6 +68,8 @@ class SignalSection(StrictModel):
     kinematics: Literal["full", "approximate"] = "full"
     n_enu: int = Field(20001, ge=101)
     flux_norm_uncertainty: float | None = Field(None, gt=0)
+    #: the signal normalisation is free, without prior (a flux measurement)
+    free_flux_norm: bool = False
 
 
 class ExperimentFile(StrictModel):
@@ -78,6 +80,8 @@ class ExperimentFile(StrictModel):
     description: str = ""
     likelihood: Literal["chi2", "poisson"] = "chi2"
     references: list[str] = Field(default_factory=list)
+    #: nuisances kept unprefixed, shared in combined costs (no prior), e.g. ["flux_norm"]
+    shared: list[str] = Field(default_factory=list)
     flux: ComponentSection
     detector: ComponentSection
     dataset: ComponentSection
@@ -259,6 +263,8 @@ def load_experiment(
             flux_norm_uncertainty=f.signal.flux_norm_uncertainty,
             systematics=setup.systematics,
             normalisation=setup.normalisation,
+            free_flux_norm=f.signal.free_flux_norm,
+            shared=f.shared,
             description=f.description,
         )
     except ValueError as e:

@@ -56,6 +56,7 @@ __all__ = [
     "DATA_DIR_ENV",
     "Registry",
     "RegistryEntry",
+    "Release",
     "VerifyResult",
     "cache_dir",
     "fetch",
@@ -64,6 +65,7 @@ __all__ = [
     "load_yaml",
     "path",
     "registry",
+    "release",
     "shipped_dir",
     "verify",
 ]
@@ -550,3 +552,180 @@ def load_yaml(name: str) -> dict[str, Any]:
     19.3
     """
     return registry().load_yaml(name)
+
+
+# --- releases: whole data releases kept as a folder, verified file by file ----------------
+@dataclass(frozen=True)
+class Release:
+    """A registered data release: a folder of many files listed in its ``MANIFEST.sha256``.
+
+    Large releases (thousands of templates) are not registered file by file: the registry
+    (``[releases."<name>"]``) pins the checksum of the release's manifest, and the manifest
+    pins every file. :func:`release` finds the folder; :meth:`path` verifies a file against
+    the manifest when it is opened (lazily: only the files a computation reads are hashed).
+
+    Attributes
+    ----------
+    name : str
+        Registry key, also the folder name looked for (``xenonnt_8b_2026``).
+    manifest_sha256 : str
+        Checksum of ``MANIFEST.sha256`` (``<sha256>  ./relative/path`` lines).
+    doi, licence, publication, description, upstream : str
+    fetch_command : str
+        The one command that puts the release in place (``{folder}`` is replaced).
+    root : Path or None
+        The folder found (set by :func:`release`).
+    """
+
+    name: str
+    manifest_sha256: str
+    doi: str
+    licence: str
+    publication: str
+    description: str
+    upstream: str
+    fetch_command: str
+    root: Path | None = None
+
+    def manifest(self) -> dict[str, str]:
+        """Relative path -> sha256 of every file of the release (manifest verified)."""
+        if self.root is None:
+            msg = f"release {self.name!r} has no folder; use cevns.data.store.release()"
+            raise DataNotFoundError(msg)
+        return _read_manifest(self.root / "MANIFEST.sha256", self)
+
+    def path(self, relative: str) -> Path:
+        """Verified path of one file of the release (``"templates/sr0/ac/....h5"``).
+
+        Raises
+        ------
+        DataNotFoundError
+            The file is not in the manifest, or is listed but absent.
+        ChecksumMismatchError
+            The file's sha256 differs from the manifest's.
+        """
+        sums = self.manifest()
+        rel = relative.removeprefix("./")
+        if rel not in sums:
+            msg = f"release {self.name!r} has no file {rel!r} in its manifest"
+            raise DataNotFoundError(msg)
+        assert self.root is not None  # manifest() checked it
+        file = self.root / rel
+        if not file.is_file():
+            raise self._missing(self.root, [rel], len(sums))
+        actual = _sha256(file)
+        if actual != sums[rel]:
+            raise _release_mismatch(self, f"{self.name}/{rel}", file, sums[rel], actual)
+        return file
+
+    def _missing(self, root: Path, missing: list[str], total: int) -> DataNotFoundError:
+        first = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        cmd = self.fetch_command.format(folder=root)
+        msg = (
+            f"data release {self.name!r} ({self.doi}, {self.licence}) is incomplete in "
+            f"{root}: {len(missing)} of {total} files missing ({first}). Fetch it: {cmd}"
+        )
+        return DataNotFoundError(msg)
+
+
+_MANIFESTS: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def _release_mismatch(
+    rel: Release, what: str, file: Path, expected: str, actual: str
+) -> ChecksumMismatchError:
+    cmd = rel.fetch_command.format(folder=rel.root)
+    msg = (
+        f"checksum mismatch for {what!r} of data release {rel.name!r} at {file}: expected "
+        f"sha256 {expected}, got {actual}; the file is corrupt or a different version: "
+        f"replace the release ({cmd})"
+    )
+    return ChecksumMismatchError(msg)
+
+
+def _read_manifest(file: Path, rel: Release) -> dict[str, str]:
+    actual = _sha256(file)
+    if actual != rel.manifest_sha256:
+        raise _release_mismatch(rel, "MANIFEST.sha256", file, rel.manifest_sha256, actual)
+    key = (str(file.resolve()), actual)
+    if key not in _MANIFESTS:
+        sums = {}
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                digest, listed = line.split(maxsplit=1)
+                sums[listed.strip().removeprefix("./")] = digest
+        _MANIFESTS[key] = sums
+    return _MANIFESTS[key]
+
+
+_RELEASE_FIELDS = ("manifest_sha256", "doi", "licence", "publication", "description")
+
+
+def _release_entry(name: str, registry_file: Path | None = None) -> Release:
+    file = _default_registry_file() if registry_file is None else Path(registry_file)
+    with file.open("rb") as fh:
+        raw = tomllib.load(fh).get("releases", {})
+    if name not in raw:
+        raise unknown_name("data release", name, raw)
+    entry = raw[name]
+    missing = [k for k in (*_RELEASE_FIELDS, "fetch_command") if not entry.get(k)]
+    if missing:
+        msg = f"data registry {file}: release {name!r} lacks {missing}"
+        raise InvalidConfigError(msg)
+    if not _SHA256.match(str(entry["manifest_sha256"])):
+        msg = (
+            f"data registry {file}: release {name!r} manifest_sha256 must be 64 lower-case hex "
+            f"digits, got {entry['manifest_sha256']!r}"
+        )
+        raise InvalidConfigError(msg)
+    return Release(
+        name,
+        str(entry["manifest_sha256"]),
+        str(entry["doi"]),
+        str(entry["licence"]),
+        str(entry["publication"]),
+        str(entry["description"]),
+        str(entry.get("upstream", "")),
+        str(entry["fetch_command"]),
+    )
+
+
+def release(name: str, *, registry_file: str | os.PathLike[str] | None = None) -> Release:
+    """Find a registered data release (a folder ``<name>/``) and check that it is complete.
+
+    The folder is looked for in ``$CEVNS_DATA_DIR`` and in the cache (:func:`cache_dir`);
+    the first one that holds ``MANIFEST.sha256`` is used. Its manifest is verified, and every
+    listed file must exist (checksums are verified when a file is opened, :meth:`Release.path`).
+
+    Parameters
+    ----------
+    name : str
+        Registry key (``"xenonnt_8b_2026"``).
+    registry_file : path, optional
+        Another registry TOML (tests); default the shipped one.
+
+    Raises
+    ------
+    DataNotFoundError
+        ONE error naming the release, the folder(s) looked in, how many files are missing
+        (the first few) and the command that fetches the release.
+    """
+    entry = _release_entry(name, None if registry_file is None else Path(registry_file))
+    data_dir = _data_dir()
+    folders = [*([data_dir / name] if data_dir is not None else []), cache_dir() / name]
+    for root in folders:
+        if (root / "MANIFEST.sha256").is_file():
+            found = Release(**{**entry.__dict__, "root": root})
+            sums = found.manifest()
+            missing = [rel for rel in sums if not (root / rel).is_file()]
+            if missing:
+                raise found._missing(root, missing, len(sums))
+            return found
+    looked = " and ".join(str(f) for f in folders)
+    env = "" if data_dir is not None else f" ({DATA_DIR_ENV} is not set)"
+    cmd = entry.fetch_command.format(folder=folders[0])
+    msg = (
+        f"data release {name!r} ({entry.doi}, {entry.licence}) is missing: no "
+        f"MANIFEST.sha256 in {looked}{env}; all of its files are missing. Fetch it: {cmd}"
+    )
+    raise DataNotFoundError(msg)

@@ -189,7 +189,21 @@ class Experiment:
         Parameters ``<name>.<nuisance>`` follow those of the backgrounds.
     normalisation : NormaliseToEvents, optional
         Scale the exposure so that a reference model gives a published number of events.
+    free_flux_norm : bool
+        The signal normalisation ``flux_norm`` is a free parameter without prior (start 1,
+        limits 0..100): a measurement of the flux. Excludes ``flux_norm_uncertainty``.
+    shared : sequence of str
+        Local names of nuisance parameters that keep their name unprefixed, so that the
+        experiments of a combined cost (``a.cost(m) + b.cost(m)``) share them (e.g. a common
+        free ``flux_norm`` of several science runs). Only parameters without a prior can be
+        shared: a prior would be counted once per experiment.
     description : str
+
+    Notes
+    -----
+    A nuisance of a signal shape systematic and of a background's shape systematic with the
+    same name and the same definition is one parameter (e.g. a light yield that morphs the
+    signal and a neutron background together).
     """
 
     def __init__(
@@ -204,6 +218,8 @@ class Experiment:
         signal_scale: float = 1.0,
         systematics: Sequence[Systematic] = (),
         normalisation: NormaliseToEvents | None = None,
+        free_flux_norm: bool = False,
+        shared: Sequence[str] = (),
         description: str = "",
     ) -> None:
         if not name.isidentifier():
@@ -226,7 +242,12 @@ class Experiment:
         self.signal_scale = float(signal_scale)
         self.description = description
         local: list[Parameter] = []
-        self._has_flux_norm = flux_norm_uncertainty is not None
+        if free_flux_norm and flux_norm_uncertainty is not None:
+            msg = f"{name}: give flux_norm_uncertainty or free_flux_norm, not both"
+            raise InvalidParameterError(msg)
+        self._has_flux_norm = flux_norm_uncertainty is not None or free_flux_norm
+        if free_flux_norm:
+            local.append(Parameter("flux_norm", 1.0, (0.0, 100.0), 0.1))
         if flux_norm_uncertainty is not None:
             local.append(
                 Parameter(
@@ -239,6 +260,13 @@ class Experiment:
             )
         for b in self.backgrounds:
             local.extend(b.parameters)
+        background_shapes = {
+            p.name: p
+            for b in self.backgrounds
+            for p in getattr(getattr(b, "morphing", None), "parameters", ())
+        }
+        #: nuisances shared by a signal shape systematic and a background shape systematic
+        self._shared_shapes: set[str] = set()
         self.systematics: tuple[Systematic, ...] = tuple(systematics)
         targets = {"signal", *(b.name for b in self.backgrounds)}
         for syst in self.systematics:
@@ -255,7 +283,11 @@ class Experiment:
                     f"'signal' or a background: {sorted(targets - {'signal'})}"
                 )
                 raise InvalidParameterError(msg)
-            local.extend(syst.parameters)
+            for p in syst.parameters:
+                if isinstance(syst, ShapeSystematic) and background_shapes.get(p.name) == p:
+                    self._shared_shapes.add(p.name)  # one parameter for signal and background
+                else:
+                    local.append(p)
         shapes = [s for s in self.systematics if isinstance(s, ShapeSystematic)]
         #: morphing of the signal (``None`` without shape systematics)
         self.signal_morphing = Morphing(shapes) if shapes else None
@@ -271,6 +303,18 @@ class Experiment:
             msg = f"{name}: nuisance parameter names collide: {dup}"
             raise InvalidParameterError(msg)
         self.nuisances: tuple[Parameter, ...] = tuple(local)
+        by_name = {p.name: p for p in local}
+        for n in shared:
+            if n not in by_name:
+                msg = f"{name}: shared parameter {n!r} is not a nuisance; known: {sorted(by_name)}"
+                raise InvalidParameterError(msg)
+            if by_name[n].prior is not None:
+                msg = (
+                    f"{name}: shared parameter {n!r} has a prior {by_name[n].prior}; a shared "
+                    "prior would be counted once per experiment of a combined cost"
+                )
+                raise InvalidParameterError(msg)
+        self.shared: frozenset[str] = frozenset(shared)
         self._check_shapes()
         #: the Signal that is evaluated: ``signal`` itself, or stacked with its shape variants
         self.model_signal = signal
@@ -340,7 +384,9 @@ class Experiment:
 
     # ------------------------------------------------------------------ parameters
     def prefixed(self, local: str) -> str:
-        """Public name of a nuisance parameter."""
+        """Public name of a nuisance parameter (unprefixed if it is ``shared``)."""
+        if local in self.__dict__.get("shared", ()):
+            return local
         return f"{self.name}.{local}"
 
     def nuisance_parameters(self) -> tuple[Parameter, ...]:
@@ -464,7 +510,11 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         nuis = experiment.nuisance_parameters()
         if not signal:  # no signal: no normalisation, its systematics fixed (they do nothing)
             nuis = tuple(p for p in nuis if p.name != experiment.prefixed("flux_norm"))
-            fixed = {experiment.prefixed(n) for n in experiment._signal_nuisances}
+            fixed = {
+                experiment.prefixed(n)
+                for n in experiment._signal_nuisances
+                if n not in experiment._shared_shapes
+            }
             nuis = tuple(p.replace(fixed=True) if p.name in fixed else p for p in nuis)
         self.parameter_objects: tuple[Parameter, ...] = (family.parameters if signal else ()) + nuis
         self._names = tuple(p.name for p in self.parameter_objects)

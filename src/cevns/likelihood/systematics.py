@@ -49,6 +49,7 @@ cost of an :class:`~cevns.likelihood.experiment.Experiment`.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -151,8 +152,9 @@ def axis_weights(
     if code == "4p":
         w_plus, w_minus = histosys_weights(alpha, "4p")
         return np.array([-float(w_minus), 1.0 + float(w_minus) - float(w_plus), float(w_plus)])
-    i = min(max(int(np.searchsorted(points, alpha, side="right")) - 1, 0), n - 2)
-    t = (alpha - points[i]) / (points[i + 1] - points[i])
+    i = min(max(bisect.bisect_right(points.tolist(), alpha) - 1, 0), n - 2)
+    lo, hi = float(points[i]), float(points[i + 1])
+    t = (alpha - lo) / (hi - lo)
     w = np.zeros(n)
     w[i] = 1.0 - t
     w[i + 1] = t
@@ -379,6 +381,11 @@ class ShapeSystematic:
             )
             raise InvalidParameterError(msg)
         self._origin_index = grid.index(origin)
+        self._keep = np.delete(np.arange(len(grid)), self._origin_index)
+        self._n_grid = len(grid)
+        self._axis_lists = [a.tolist() for a in self.axes]
+        sizes = [a.size for a in self.axes]
+        self._strides = [int(np.prod(sizes[k + 1 :])) for k in range(len(sizes))]
         #: grid points of the variants (C order over the axes, nominal left out)
         self.points: tuple[tuple[float, ...], ...] = tuple(p for p in grid if p != origin)
         self.variants: tuple[Any, ...] = tuple(given[p] for p in self.points)
@@ -454,10 +461,25 @@ class ShapeSystematic:
 
     def coefficients(self, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
         """``c_m`` of ``T_0 + sum_m c_m (T_m - T_0)`` for the variants, at one value per axis."""
+        if self.code == 0:  # multilinear: 2^n_axes non-zero weights, set directly (hot path)
+            w = np.zeros(self._n_grid)
+            corners = [(0, 1.0)]
+            for axis, stride, a in zip(self._axis_lists, self._strides, alpha, strict=True):
+                x = float(a)
+                i = min(max(bisect.bisect_right(axis, x) - 1, 0), len(axis) - 2)
+                t = (x - axis[i]) / (axis[i + 1] - axis[i])
+                corners = [
+                    (j + (i + d) * stride, c * (t if d else 1.0 - t))
+                    for j, c in corners
+                    for d in (0, 1)
+                ]
+            for j, c in corners:
+                w[j] += c
+            return np.asarray(w[self._keep], dtype=np.float64)
         w = axis_weights(self.axes[0], float(alpha[0]), self.code)
         for axis, a in zip(self.axes[1:], alpha[1:], strict=True):
             w = np.multiply.outer(w, axis_weights(axis, float(a), self.code)).ravel()
-        return np.asarray(np.delete(w, self._origin_index), dtype=np.float64)
+        return np.asarray(w[self._keep], dtype=np.float64)
 
     def __repr__(self) -> str:
         return (
@@ -551,7 +573,8 @@ class Morphing:
         self, nominal: NDArray[np.float64], deltas: NDArray[np.float64], alpha: NDArray[np.float64]
     ) -> NDArray[np.float64]:
         """As :meth:`apply` with precomputed ``deltas = T_m - T_0`` (fixed templates)."""
-        out = nominal + self.coefficients(alpha) @ deltas.reshape(len(deltas), -1)
+        # flattened: templates of any dimension (a 4-D histogram) morph bin by bin
+        out = nominal.ravel() + self.coefficients(alpha) @ deltas.reshape(len(deltas), -1)
         return np.asarray(np.clip(out, 0.0, None, out=out).reshape(nominal.shape))
 
 

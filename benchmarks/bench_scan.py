@@ -138,7 +138,7 @@ def _dask_overhead():
             warnings.simplefilter("ignore")
             t0 = time.perf_counter()
             cluster = LocalCluster(
-                n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
             t_start = time.perf_counter() - t0
             try:

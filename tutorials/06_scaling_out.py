@@ -79,7 +79,7 @@ print(serial.interval(cl=0.6827))
 # %%
 from dask.distributed import Client, LocalCluster
 
-cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0")
 print("scheduler:", cluster.scheduler_address)
 t0 = time.perf_counter()
 on_dask = profile_scan(cost, grid, backend="dask", scheduler=cluster.scheduler_address)

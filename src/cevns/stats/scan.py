@@ -880,7 +880,7 @@ def _dask_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: concurrent clusters must not race for 8787
     )
     return Client(cluster), cluster  # type: ignore[no-untyped-call]
 

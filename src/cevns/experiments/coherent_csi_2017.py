@@ -632,13 +632,7 @@ class TimingDatasetOptions(ComponentOptions):
 
 
 def _timing_dataset(opts: TimingDatasetOptions) -> Dataset:
-    return timing_counts_dataset(
-        pe_range=opts.pe_range,
-        prompt_window_us=opts.prompt_window_us,
-        delayed_window_us=opts.delayed_window_us,
-        errors=opts.errors,
-        background_fraction=opts.background_fraction,
-    )
+    return timing_counts_dataset(**opts.model_dump())
 
 
 class CountOnlyOptions(ComponentOptions):

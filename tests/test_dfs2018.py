@@ -11,6 +11,7 @@ import pytest
 
 from cevns import NSIModel, Target
 from cevns.config import load_experiment
+from cevns.core.exceptions import InvalidParameterError
 from cevns.physics.nsi import degenerate_eps
 from cevns.reproduce import dfs2018, published
 from cevns.sources.spallation import MUON_GAMMA_PIDAR, prompt_contamination
@@ -139,6 +140,10 @@ def test_run_writes_summary_and_plots(tmp_path):
         "chi2_min.ee_heavy",
         *(f"table2.{p}" for p in ("ee", "mumu", "emu", "etau", "mutau")),
         *(f"conus_mz_bound_mev.{c[0]}" for c in dfs2018.CONUS_CASES),
+        *(f"conus_mz_bound_mev_pull.{c[0]}" for c in dfs2018.CONUS_CASES),
+        "fig5.saturated_bound_mev",
+        "forecast_10yr_mz_bound_mev.x0",
+        *(f"fig5.lma_dark_mz_bound_mev.{y:g}yr" for y in dfs2018.FIG5_YEARS),
     }
     assert expected <= set(ids)
     # x = 3/2: chi2 nearly vanishes at 38.5 MeV (paper 38); x = 1: 14.8 MeV (paper 18)
@@ -147,7 +152,8 @@ def test_run_writes_summary_and_plots(tmp_path):
     assert ids["chi2_zero_mz_mev.x1"].reproduced == pytest.approx(14.78, abs=0.1)
     assert ids["chi2_zero_mz_mev.x1"].reproduced == pytest.approx(18.0, abs=3.5)
     d = tmp_path / "dfs2018"
-    for name in ("dfs2018_fig2", "dfs2018_table2", "dfs2018_conus", "dfs2018_fig3", "dfs2018_fig7"):
+    names = ("dfs2018_fig2", "dfs2018_table2", "dfs2018_conus", "dfs2018_fig3", "dfs2018_fig7")
+    for name in (*names, "dfs2018_fig5"):
         assert (d / f"{name}.png").stat().st_size > 0
         assert not (d / f"{name}.pdf").exists()  # PNG unless --pdf
     summary = json.loads((d / "summary.json").read_text())
@@ -164,28 +170,139 @@ def test_fig3_has_the_four_islands(exp):
     assert not inside[centre]  # the hole between the islands
 
 
-# (case, reproduced bound [MeV], paper [MeV], relative tolerance against the paper)
+# (case, reproduced bound [MeV] with the seed-002 convention (the systematic in the error
+# budget of the SM count), with the pull convention, paper [MeV] (seed 002 Sec. 5.2, Fig. 6),
+# relative tolerance against the paper)
 CONUS = [
-    ("ge.x0", 1.442, 1.3, 0.15),
-    ("si.x0", 0.4975, 0.45, 0.15),
-    ("ge.x1p5", 2.979, 2.6, 0.20),
-    ("si.x1p5", 1.035, 0.9, 0.20),
-    ("ge.sys1pct", 0.4299, 0.45, 0.10),
-    ("si.sys1pct", 0.1494, 0.15, 0.05),
+    # the paper rounds to 2 significant digits: 1.3 covers 1.25-1.35, i.e. +-4%; 5% is the
+    # rounding plus the 0.5% the reactor spectrum moves these bounds
+    ("ge.x0", 1.2975, 1.442, 1.3, 0.05),
+    ("si.x0", 0.4482, 0.4976, 0.45, 0.05),
+    # 2.6 and 0.9: +-2% / +-6% rounding; our 2.66 / 0.93 sit 2.4% / 2.8% above
+    ("ge.x1p5", 2.6631, 2.9787, 2.6, 0.06),
+    ("si.x1p5", 0.9255, 1.0353, 0.9, 0.06),
+    # 1%: the statistics (sqrt(1e5) = 0.3%) matter, the two conventions nearly agree;
+    # the paper's 0.45 is 5.4% above our 0.426 (the largest offset; rounding allows +-1%)
+    ("ge.sys1pct", 0.4259, 0.4299, 0.45, 0.06),
+    ("si.sys1pct", 0.1480, 0.1494, 0.15, 0.05),
 ]
 
 
 @pytest.fixture(scope="module")
 def conus():
-    return dfs2018.conus_bounds(np.geomspace(0.05, 10.0, 31))
+    m = np.geomspace(0.05, 10.0, 31)
+    return {c: dfs2018.conus_bounds(m, convention=c) for c in dfs2018.CONUS_CONVENTIONS}
 
 
-@pytest.mark.parametrize(("case", "ours", "paper", "rel"), CONUS)
-def test_conus_bounds(conus, case, ours, paper, rel):
-    b = conus[case]
+@pytest.mark.parametrize(("case", "ours", "ours_pull", "paper", "rel"), CONUS)
+def test_conus_bounds(conus, case, ours, ours_pull, paper, rel):
+    b, bp = conus["measurement"][case], conus["pull"][case]
+    assert b.convention == "measurement"
+    assert bp.convention == "pull"
+    # brentq locates the crossing to xtol 1e-4 in log(M): 2e-3 relative is far above it
     assert b.bound_mev == pytest.approx(ours, rel=2e-3)
+    assert bp.bound_mev == pytest.approx(ours_pull, rel=2e-3)
     assert paper == _pub(f"conus_mz_bound_mev.{case}")
-    # the paper's U-235 flux (Huber-Schwetz 2004) differs from the Huber-Mueller one here;
-    # our bounds are 10-15% weaker with 10% systematics and agree to 5% with 1%
+    assert paper == _pub(f"conus_mz_bound_mev_pull.{case}")
     assert b.bound_mev == pytest.approx(paper, rel=rel)
     assert b.scan.chi2[0] < 0.1  # towards M -> 0 LMA-Dark turns into the SM (the Asimov data)
+    # the pull makes the systematic a fraction of the (larger) LMA-Dark count: weaker bounds
+    assert bp.bound_mev >= b.bound_mev
+
+
+def _ratio_at_bound(chi2_formula, sigma_sys, n=1e5):
+    """Independent: the N / N_SM where a count-only chi2 formula reaches 3.84 (scipy root)."""
+    from scipy import optimize
+
+    thr = delta_chi2_threshold(0.95, 1)
+    return optimize.brentq(lambda r: chi2_formula(r, n, sigma_sys) - thr, 1.0 + 1e-9, 3.0)
+
+
+@pytest.mark.parametrize("convention", ["measurement", "pull"])
+@pytest.mark.parametrize("sigma_sys", [0.1, 0.01])
+def test_conus_chi2_conventions_against_closed_forms(convention, sigma_sys):
+    # the two conventions in closed form (seed 002 Sec. 5.2: count only, 1e5 SM events):
+    # measurement: chi2 = (N - N_SM)^2 / (N_SM + (f N_SM)^2)
+    # pull, profiled: chi2 = (N - N_SM)^2 / (N_SM + (f N)^2)
+    formulas = {
+        "measurement": lambda r, n, f: (r - 1) ** 2 * n**2 / (n + (f * n) ** 2),
+        "pull": lambda r, n, f: (r - 1) ** 2 * n**2 / (n + (f * r * n) ** 2),
+    }
+    exp = load_experiment("conus_ge", dfs2018.conus_overrides(sigma_sys, convention))
+    fam = dfs2018.tree_family("lma_dark_tree")
+    cost = exp.cost(fam)
+    sm = float(exp.expected(dfs2018.tree_family("sm_tree")).signal.sum())
+    assert sm == pytest.approx(1e5, rel=1e-9)
+    for mass in (0.3, 1.0, 3.0):
+        n = float(exp.expected(fam, {"mediator_mass_mev": mass, "x": 0.0}).signal.sum())
+        chi2 = fit(cost, fix={"mediator_mass_mev": mass, "x": 0.0}, hesse=False).fval
+        # the pull chi2 is minimised by migrad (EDM 2e-4 by default): 1e-3 absolute
+        assert chi2 == pytest.approx(formulas[convention](n / sm, 1e5, sigma_sys), abs=1e-3)
+    r = _ratio_at_bound(formulas[convention], sigma_sys)
+    cases = [("ge", "ge", 0.0, sigma_sys)]
+    b = dfs2018.conus_bounds(np.geomspace(0.05, 10.0, 31), cases, convention)["ge"].bound_mev
+    n_b = float(exp.expected(fam, {"mediator_mass_mev": b, "x": 0.0}).signal.sum())
+    assert n_b / sm == pytest.approx(r, rel=1e-3)
+
+
+def test_conus_file_errors_are_the_stated_convention():
+    # the 10% error written in conus_*.toml is sqrt(N + (0.1 N)^2), N = 1e5, as its comment says
+    for det in ("ge", "si"):
+        exp = load_experiment(f"conus_{det}")
+        assert exp.dataset.errors.tolist() == pytest.approx([np.sqrt(1e5 + 1e8)], rel=1e-12)
+        assert exp.dataset.errors.tolist() == pytest.approx(
+            dfs2018.conus_overrides(0.1)["dataset.errors"], rel=1e-12
+        )
+
+
+def test_conus_bad_input():
+    with pytest.raises(ValueError, match=r"convention must be one of .*got 'shape'"):
+        dfs2018.conus_bounds(convention="shape")
+    with pytest.raises(ValueError, match=r"sigma_sys must be a finite number > 0, got -0\.1"):
+        dfs2018.conus_overrides(-0.1)
+
+
+def test_coherent_forecast_is_the_scaled_asimov_sm(exp):
+    # 10 years at 50% uptime: k = 0.5 x 3652.5 / 308.1 live days (seed 002 Sec. 5.1, Fig. 7)
+    k = 0.5 * 365.25 * 10.0 / 308.1
+    ten = dfs2018.coherent_forecast(10.0)
+    sm = dfs2018.tree_family("sm_tree")
+    # the prediction scales linearly with the exposure and the data are that prediction
+    np.testing.assert_allclose(ten.expected(sm).signal, k * exp.expected(sm).signal, rtol=1e-9)
+    np.testing.assert_allclose(ten.dataset.counts, ten.expected(sm).signal, rtol=1e-9)
+    # seed-002 errors of those counts: sigma^2 = N + 0.2 N (Eq. 4.8)
+    np.testing.assert_allclose(ten.dataset.errors**2, 1.2 * ten.dataset.counts, rtol=1e-12)
+    assert fit(ten.cost(sm)).fval == pytest.approx(0.0, abs=1e-8)  # Asimov: chi2 = 0 at the SM
+
+
+def test_coherent_forecast_bad_input():
+    with pytest.raises(InvalidParameterError, match=r"years must be a finite number > 0, got -1"):
+        dfs2018.coherent_forecast(-1.0)
+    with pytest.raises(InvalidParameterError, match=r"uptime must be a number in \(0, 1\]"):
+        dfs2018.coherent_forecast(1.0, uptime=1.5)
+
+
+def test_fig5_forecast_keeps_the_degenerate_dip():
+    # seed 002 Fig. 5 expects the marginalised bound to drop to ~10 MeV with more data; the
+    # two-bin Asimov chi2 of this reproduction keeps an exact zero near 38-40 MeV (x, M_Z'
+    # and the normalisation reproduce both SM counts), so the bound stays near 50 MeV
+    m = np.geomspace(1.0, 1000.0, 31)
+    f5 = dfs2018.fig5((1.0, 10.0), m)
+    b1, r1 = f5[1.0]
+    b10, r10 = f5[10.0]
+    assert b1 == pytest.approx(50.95, abs=0.3)
+    assert b10 == pytest.approx(50.00, abs=0.3)
+    for r in (r1, r10):
+        assert np.min(r.curves["marginalised"][r.masses > 20.0]) < 0.05
+    # more data exclude more below the dip: chi2 at 20 MeV grows with the exposure
+    i20 = int(np.argmin(np.abs(m - 20.0)))
+    assert r10.curves["marginalised"][i20] > 3 * r1.curves["marginalised"][i20]
+    assert _pub("fig5.saturated_bound_mev") == 10.0
+    # at x = 0 alone (Fig. 7 left, nu_e only) the 10-year bound is 12.9 MeV: seed 002 Sec.
+    # 5.2 says LMA-Dark survives up to 12 MeV; 12 is a reading of a figure (+-1 MeV)
+    ten_x0 = r10.curves["x=0"]
+    cost = dfs2018.coherent_forecast(10.0).cost(dfs2018.tree_family("lma_dark_tree"))
+    thr = delta_chi2_threshold(0.95, 1)
+    bx = dfs2018.lma_dark_mass_bound(m, ten_x0, dfs2018._fixed_x(cost, 0.0), thr)
+    assert bx == pytest.approx(12.9, abs=0.15)
+    assert bx == pytest.approx(_pub("forecast_10yr_mz_bound_mev.x0"), abs=1.0)

@@ -215,3 +215,29 @@ def test_bad_input(kwargs, error, match):
 def test_bad_flavour(dresden):
     with pytest.raises(UnknownNameError, match=r"unknown flavour 'antinue'"):
         dresden.spectrum("antinue", 1.0)
+
+
+@pytest.mark.parametrize("spectra", ["huber_mueller", "coloma2022"])
+def test_total_flux_normalisation(spectra):
+    # seed 004 Sec. 3.1 states N = 4.8e13 /cm^2/s: the flux normalised to it keeps the
+    # Eq. 14 shape (a constant ratio) and integrates to N; checked by an independent dense
+    # trapezoid integration (scipy) over the support
+    from scipy import integrate
+
+    plain = ReactorFlux.dresden_ii(spectra=spectra)
+    norm = ReactorFlux.dresden_ii(spectra=spectra, total_flux_per_cm2_s=4.8e13)
+    e = np.linspace(0.05, 9.0, 300)
+    ratio = (
+        norm.spectrum("nuebar", e)[plain.spectrum("nuebar", e) > 0]
+        / plain.spectrum("nuebar", e)[plain.spectrum("nuebar", e) > 0]
+    )
+    np.testing.assert_allclose(ratio, 4.8e13 / plain.total_flux(), rtol=1e-12)
+    lo, hi = norm.energy_range("nuebar")
+    grid = np.linspace(lo, hi, 2_000_001)  # 4.5 keV steps on tables with 12.5-50 keV nodes
+    dense = integrate.trapezoid(norm.spectrum("nuebar", grid), grid)
+    # trapezoid error on log-linear pieces of that mesh: well below 1e-4
+    assert dense == pytest.approx(4.8e13, rel=1e-4)
+    assert norm.total_flux() == pytest.approx(4.8e13, rel=1e-12)
+    assert "normalised to 4.8e+13" in repr(norm)
+    with pytest.raises(InvalidParameterError, match="total_flux_per_cm2_s must be > 0, got -1"):
+        ReactorFlux.dresden_ii(total_flux_per_cm2_s=-1.0)

@@ -29,6 +29,7 @@ class ReactorOptions(ComponentOptions):
         "huber_mueller"
     )
     captures_per_fission: float | None = Field(None, ge=0)
+    total_flux_per_cm2_s: float | None = Field(None, gt=0)
 
 
 def _reactor(opts: ReactorOptions) -> Any:
@@ -39,6 +40,8 @@ def _reactor(opts: ReactorOptions) -> Any:
         kw["energy_per_fission_mev"] = opts.energy_per_fission_mev
     if opts.captures_per_fission is not None:
         kw["captures_per_fission"] = opts.captures_per_fission
+    if opts.total_flux_per_cm2_s is not None:
+        kw["total_flux_per_cm2_s"] = opts.total_flux_per_cm2_s
     if opts.preset == "dresden_ii":
         for k in ("thermal_power_gw", "baseline_m", "fission_fractions"):
             if getattr(opts, k) is not None:

@@ -12,11 +12,16 @@ Reproduces, with the public API only (``load_experiment``, ``exp.cost``,
 * the minimum chi^2 of the heavy-mediator ee fit (2.9);
 * Sec. 5.2 / Fig. 6: CONUS-like Ge and Si count-only projections (``conus_ge.toml``,
   ``conus_si.toml``: 0.6 / 0.1 keVnr thresholds, 1e5 Asimov SM events, 10% or 1%
-  normalisation systematics);
+  systematics). The paper's numbers need the systematic as a fraction of the expected SM
+  count in the error budget of the measurement (``convention="measurement"``, the files'
+  default); a Gaussian pull on the predicted normalisation (``convention="pull"``) gives
+  10-15% weaker bounds and is kept as a stated variant;
 * Fig. 3: the (eps_ee, eps_mumu) plane at 1, 2, 3 sigma (2 dof), heavy mediator;
+* Fig. 5: the expected LMA-Dark bound (marginalised over x) versus real time at 50% uptime,
+  from Asimov SM data of the scaled exposure (:func:`coherent_forecast`, :func:`fig5`);
 * Fig. 7: 95% CL (2 dof) exclusions of sqrt|g_nu g_q| versus M_Z' for nu_e (g < 0) with the
-  CONUS Ge projection, and for nu_mu/nu_tau (g > 0), with the LMA-Dark lines (x = 0, 2).
-  The forecasts for ten more years of COHERENT are not drawn.
+  CONUS Ge projection, and for nu_mu/nu_tau (g > 0), with the LMA-Dark lines (x = 0, 2);
+  the forecasts (ten more years of CsI at 50% uptime, CONUS Ge) dashed.
 
 The likelihood is ``coherent_csi_2017_timing.toml``: 7 keVnr threshold, prediction
 normalised to COHERENT's 173 SM events (seed-002 convention), prompt/delayed split with
@@ -44,6 +49,7 @@ from numpy.typing import NDArray
 from scipy import optimize
 
 from cevns.config import load_experiment
+from cevns.core.exceptions import InvalidParameterError
 from cevns.likelihood.experiment import Experiment, ExperimentCost
 from cevns.physics.families import ModelFamily, family
 from cevns.physics.nsi import NSIModel, degenerate_eps
@@ -55,15 +61,23 @@ from cevns.stats.scan import Interval, ScanResult, delta_chi2_threshold, profile
 
 __all__ = [
     "CONUS_CASES",
+    "CONUS_CONVENTIONS",
+    "CONUS_SM_EVENTS",
     "EXPERIMENT",
     "FIG2_X",
+    "FIG5_YEARS",
+    "FORECAST_UPTIME",
+    "LIVE_DAYS_2017",
     "SIN2_THETA_W",
     "TABLE2_RANGES",
     "ConusBound",
     "Fig2",
+    "coherent_forecast",
     "conus_bounds",
+    "conus_overrides",
     "fig2",
     "fig3",
+    "fig5",
     "fig7",
     "lma_dark_mass_bound",
     "run",
@@ -264,7 +278,7 @@ def _interval_value(iv: Interval) -> list[Any]:
 
 
 # --------------------------------------------------------------------------- CONUS (Sec. 5.2)
-#: (id suffix, detector, x, normalisation systematics) of the CONUS-like projections.
+#: (id suffix, detector, x, systematics) of the CONUS-like projections.
 CONUS_CASES: tuple[tuple[str, str, float, float], ...] = (
     ("ge.x0", "ge", 0.0, 0.1),
     ("si.x0", "si", 0.0, 0.1),
@@ -273,6 +287,49 @@ CONUS_CASES: tuple[tuple[str, str, float, float], ...] = (
     ("ge.sys1pct", "ge", 0.0, 0.01),
     ("si.sys1pct", "si", 0.0, 0.01),
 )
+#: How the systematic enters the count-only chi^2 of the CONUS projections:
+#: ``"measurement"`` (the reproduction) puts it in the error budget of the measured count,
+#: sigma^2 = N_SM + (f N_SM)^2, chi^2 = (N - N_SM)^2 / sigma^2; ``"pull"`` (the variant)
+#: scales the prediction by a Gaussian-constrained flux normalisation (1 + a), a ~ N(0, f),
+#: so after profiling chi^2 = (N - N_SM)^2 / (N_SM + (f N)^2): the systematic is a
+#: fraction of the prediction and grows with it.
+CONUS_CONVENTIONS: tuple[str, ...] = ("measurement", "pull")
+#: Asimov SM events of the CONUS projections (seed 002 Sec. 5.2).
+CONUS_SM_EVENTS = 1.0e5
+
+
+def conus_overrides(sigma_sys: float, convention: str = "measurement") -> dict[str, Any]:
+    """Experiment-file overrides of ``conus_ge``/``conus_si`` for a systematic and convention.
+
+    Parameters
+    ----------
+    sigma_sys : float
+        Fractional systematic (0.1 in seed 002, 0.01 in its optimistic variant), > 0.
+    convention : str
+        ``"measurement"``: the dataset error becomes sqrt(N + (sigma_sys N)^2) with
+        N = 1e5 and no flux-normalisation parameter; ``"pull"``: Poisson errors and a
+        flux-normalisation pull of width ``sigma_sys``.
+
+    Returns
+    -------
+    dict
+        Dotted overrides for :func:`cevns.config.load_experiment`.
+
+    Examples
+    --------
+    >>> conus_overrides(0.01)
+    {'dataset.errors': [1048.8088481701516]}
+    """
+    if not (isinstance(sigma_sys, int | float) and math.isfinite(sigma_sys) and sigma_sys > 0):
+        msg = f"sigma_sys must be a finite number > 0, got {sigma_sys!r}"
+        raise InvalidParameterError(msg)
+    if convention == "measurement":
+        n = CONUS_SM_EVENTS
+        return {"dataset.errors": [math.sqrt(n + (sigma_sys * n) ** 2)]}
+    if convention == "pull":
+        return {"dataset.errors": "poisson", "signal.flux_norm_uncertainty": sigma_sys}
+    msg = f"convention must be one of {list(CONUS_CONVENTIONS)}, got {convention!r}"
+    raise InvalidParameterError(msg)
 
 
 @dataclass(frozen=True)
@@ -283,17 +340,37 @@ class ConusBound:
     bound_mev: float | None
     scan: ScanResult
     absolute_sm_events: float
+    convention: str = "measurement"
 
 
 def conus_bounds(
     masses: Sequence[float] | NDArray[np.float64] | None = None,
     cases: Sequence[tuple[str, str, float, float]] = CONUS_CASES,
+    convention: str = "measurement",
 ) -> dict[str, ConusBound]:
     """Projected 95% CL (1 dof) bounds of seed 002 Sec. 5.2 (``conus_ge``/``conus_si``).
 
-    Count-only chi^2 of 1e5 Asimov SM events with a normalisation pull (10% or 1%); chi^2
-    of LMA-Dark at fixed x versus M_Z', the bound is the last crossing of 3.84.
+    Count-only chi^2 of 1e5 Asimov SM events; chi^2 of LMA-Dark at fixed x versus M_Z',
+    the bound is the last crossing of 3.84.
+
+    Parameters
+    ----------
+    masses : array, optional
+        Mediator-mass grid [MeV] (default 61 log-spaced points, 0.01-10 MeV).
+    cases : sequence
+        ``(id, detector, x, systematics)`` tuples (default :data:`CONUS_CASES`).
+    convention : str
+        How the systematic enters, see :data:`CONUS_CONVENTIONS` and
+        :func:`conus_overrides`.
+
+    Returns
+    -------
+    dict
+        Case id -> :class:`ConusBound`.
     """
+    if convention not in CONUS_CONVENTIONS:  # before any computation
+        msg = f"convention must be one of {list(CONUS_CONVENTIONS)}, got {convention!r}"
+        raise InvalidParameterError(msg)
     m = np.geomspace(0.01, 10.0, 61) if masses is None else np.asarray(masses, dtype=float)
     thr = delta_chi2_threshold(_CL_MASS, 1)
     out: dict[str, ConusBound] = {}
@@ -302,14 +379,138 @@ def conus_bounds(
         key = (det, sigma_sys)
         if key not in experiments:
             experiments[key] = load_experiment(
-                f"conus_{det}", {"signal.flux_norm_uncertainty": sigma_sys}
+                f"conus_{det}", conus_overrides(sigma_sys, convention)
             )
         exp = experiments[key]
         cost = exp.cost(tree_family("lma_dark_tree"))
         sc = profile_scan(cost, {_MASS: m}, fix={"x": x}, best_fit=False, log_axes=(_MASS,))
         bound = lma_dark_mass_bound(m, sc.chi2, _fixed_x(cost, x), thr)
-        out[case] = ConusBound(case, bound, sc, float(exp.reference_events or 0.0))
+        out[case] = ConusBound(case, bound, sc, float(exp.reference_events or 0.0), convention)
     return out
+
+
+# --------------------------------------------------------------------------- forecasts (Sec. 5.1)
+#: Live days of the 2017 CsI data (``coherent_csi_2017_timing.toml``).
+LIVE_DAYS_2017: float = 308.1
+#: Uptime of seed 002's forecasts ("collects data ~half the time", Sec. 5.1, Fig. 5, 7).
+FORECAST_UPTIME: float = 0.5
+#: Real-time axis of Fig. 5 [years].
+FIG5_YEARS: tuple[float, ...] = (1.0, 2.0, 3.0, 5.0, 7.0, 10.0)
+
+
+def coherent_forecast(years: float, uptime: float = FORECAST_UPTIME) -> Experiment:
+    """The seed-002 CsI timing likelihood for an Asimov (SM) data set of a future exposure.
+
+    The exposure is ``uptime * 365.25 * years`` live days, i.e. ``k`` times the 2017 one
+    (:data:`LIVE_DAYS_2017`); the SM prediction (normalised to 173 k events, seed-002
+    convention) is the data, with the seed-002 errors sigma^2 = 1.2 N (Eq. 4.8) of those
+    counts and the same 20% normalisation pull. Built from ``coherent_csi_2017_timing``
+    with overrides only (a ``count_only`` dataset on the same time bins).
+
+    Parameters
+    ----------
+    years : float
+        Real time [years], > 0.
+    uptime : float
+        Fraction of the time with beam and detector on, in (0, 1].
+
+    Returns
+    -------
+    Experiment
+    """
+    for name, v, ok in (
+        ("years", years, isinstance(years, int | float) and math.isfinite(years) and years > 0),
+        ("uptime", uptime, isinstance(uptime, int | float) and 0 < uptime <= 1),
+    ):
+        if not ok:
+            want = "a finite number > 0" if name == "years" else "a number in (0, 1]"
+            msg = f"{name} must be {want}, got {v!r}"
+            raise InvalidParameterError(msg)
+    k = uptime * 365.25 * years / LIVE_DAYS_2017
+    base = load_experiment(EXPERIMENT)
+    sm = tree_family("sm_tree")
+    counts = k * base.expected(sm).signal
+    edges = base.dataset.edges[0]
+    overrides = {
+        "detector.normalise_sm_to": 173.0 * k,
+        "dataset": {
+            "kind": "count_only",
+            "name": f"asimov_{years:g}yr",
+            "counts": counts.tolist(),
+            "edges": edges.tolist(),
+            "errors": np.sqrt(1.2 * counts).tolist(),
+            "axis_label": base.dataset.axis_labels[0],
+        },
+    }
+    return load_experiment(EXPERIMENT, overrides)
+
+
+def fig5(
+    years: Sequence[float] = FIG5_YEARS,
+    masses: Sequence[float] | NDArray[np.float64] | None = None,
+    uptime: float = FORECAST_UPTIME,
+) -> dict[float, tuple[float | None, Fig2]]:
+    """Seed 002 Fig. 5: the expected LMA-Dark bound (marginalised over x) versus real time.
+
+    Parameters
+    ----------
+    years : sequence of float
+        Real times [years].
+    masses : array, optional
+        Mediator masses [MeV] (default 31 log-spaced, 1 MeV to 1 GeV).
+    uptime : float
+        Fraction of the time taking data.
+
+    Returns
+    -------
+    dict
+        years -> (bound [MeV] above which chi^2 > 3.84 everywhere, or None; the
+        :class:`Fig2` curves of that Asimov data set).
+    """
+    m = np.geomspace(1.0, 1000.0, 31) if masses is None else np.asarray(masses, dtype=float)
+    thr = delta_chi2_threshold(_CL_MASS, 1)
+    out: dict[float, tuple[float | None, Fig2]] = {}
+    for y in years:
+        exp = coherent_forecast(y, uptime)
+        res = fig2(exp, m)
+        cost = exp.cost(tree_family("lma_dark_tree"))
+
+        def marginal_at(mass: float, cost: ExperimentCost = cost) -> float:
+            return float(_chi2_marginal(cost, mass).fval)
+
+        out[y] = (lma_dark_mass_bound(m, res.curves["marginalised"], marginal_at, thr), res)
+    return out
+
+
+def _plot_fig5(
+    f5: Mapping[float, tuple[float | None, Fig2]],
+    current: float | None,
+    out: Path,
+    x0: Mapping[float, float | None] | None = None,
+) -> list[str]:
+    from cevns.viz.plotting import _plt, save, style
+
+    plt = _plt()
+    style()
+    fig, ax = plt.subplots(figsize=(8, 6))
+    ys = np.array(list(f5))
+    bounds = np.array([np.nan if b is None else b for b, _ in f5.values()])
+    ax.fill_between(ys, bounds, 1000.0, color="C3", alpha=0.35, label="expected (Asimov SM)")
+    ax.plot(ys, bounds, "o-", color="C3")
+    if x0:
+        xb = np.array([np.nan if v is None else v for v in x0.values()])
+        ax.plot(list(x0), xb, "s--", color="k", label="expected, x = 0 only")
+    if current is not None:
+        ax.axhline(current, color="C0", lw=2, label=f"current ({current:.1f} MeV)")
+    ax.axhspan(1.0, 5.3, color="orange", alpha=0.25, label="BBN/CMB (< 5.3 MeV)")
+    ax.set(yscale="log", ylim=(1.0, 1000.0), xlim=(0.0, ys.max()))
+    ax.set_xlabel(f"real time [years], {FORECAST_UPTIME:.0%} uptime")
+    ax.set_ylabel(r"excluded above $M_{Z'}$ [MeV]")
+    ax.set_title("LMA-Dark, COHERENT CsI forecast, 95% CL (seed 002 Fig. 5)", fontsize="x-small")
+    ax.legend(fontsize="x-small")
+    paths = save(fig, out / "dfs2018_fig5")
+    plt.close(fig)
+    return [p.name for p in paths]
 
 
 def fig3(experiment: Experiment, n: int = 41) -> ScanResult:
@@ -417,15 +618,23 @@ def _plot_fig7(
     style()
     level = delta_chi2_threshold(0.95, 2)
     fig, axes = plt.subplots(1, 2, figsize=(16, 6.5))
-    colors = {"COHERENT CsI 2017": "C0", "CONUS Ge (projection)": "C2"}
+    colors = {
+        "COHERENT CsI 2017": "C0",
+        "CONUS Ge (projection)": "C2",
+        "COHERENT CsI, 10 more years (forecast)": "C3",
+    }
     for ax, (flavour, scans) in zip(axes, panels.items(), strict=True):
         for label, sc in scans.items():
             d = sc.delta_chi2.T
+            future = "forecast" in label or "projection" in label  # seed 002: dashed
+            ls = "--" if future else "-"
             ax.contourf(
-                masses, FIG7_ROOTS, d, levels=[level, np.inf], colors=[colors[label]], alpha=0.35
+                masses, FIG7_ROOTS, d, levels=[level, np.inf], colors=[colors[label]], alpha=0.25
             )
-            ax.contour(masses, FIG7_ROOTS, d, levels=[level], colors=[colors[label]])
-            ax.plot([], [], color=colors[label], label=f"{label}, 95% CL (2 dof)")
+            ax.contour(
+                masses, FIG7_ROOTS, d, levels=[level], colors=[colors[label]], linestyles=[ls]
+            )
+            ax.plot([], [], color=colors[label], ls=ls, label=f"{label}, 95% CL (2 dof)")
         x = 0 if flavour == "ee" else 2
         ax.plot(
             masses,
@@ -646,8 +855,9 @@ def run(out_dir: Path, progress: bool = True, *, n_masses: int = 61) -> Summary:
     s.plots.extend(_plot_table2(t2, out))
 
     # --- CONUS-like projections (Sec. 5.2, Fig. 6)
-    _say(progress, "CONUS-like Ge/Si projections")
+    _say(progress, "CONUS-like Ge/Si projections (both conventions of the systematic)")
     conus = conus_bounds()
+    conus_pull = conus_bounds(convention="pull")
     for case, b in conus.items():
         det, variant = case.split(".")
         sys_txt = "1%" if variant == "sys1pct" else "10%"
@@ -655,9 +865,33 @@ def run(out_dir: Path, progress: bool = True, *, n_masses: int = 61) -> Summary:
         s.add(
             f"conus_mz_bound_mev.{case}",
             b.bound_mev,
-            f"conus_{det}.toml: x = {x_txt}, {sys_txt} normalisation pull, 1e5 Asimov SM events "
-            f"(count only; U-235 Huber-Mueller spectrum); chi2 > 3.84 above",
+            f"conus_{det}.toml: x = {x_txt}, {sys_txt} of the SM count in the error budget "
+            "(sigma^2 = N + (f N)^2), 1e5 Asimov SM events, count only; chi2 > 3.84 above",
         )
+    for case, b in conus_pull.items():
+        det, variant = case.split(".")
+        sys_txt = "1%" if variant == "sys1pct" else "10%"
+        s.add(
+            f"conus_mz_bound_mev_pull.{case}",
+            b.bound_mev,
+            f"variant: {sys_txt} Gaussian pull on the predicted normalisation (profiled) "
+            f"instead; {conus[case].bound_mev:.3g} MeV with the seed-002 convention",
+        )
+    s.notes.append(
+        "CONUS projections (Sec. 5.2): how the 10% systematic enters the count-only chi2 "
+        "decides the bounds. As a fraction of the expected SM count in the measurement's "
+        "error budget, chi2 = (N - N_SM)^2 / (N_SM + (0.1 N_SM)^2), the bounds are "
+        + ", ".join(f"{c} {conus[c].bound_mev:.3g}" for c in conus)
+        + " MeV (paper 1.3, 0.45, 2.6, 0.9, 0.45, 0.15): this is the paper's convention and "
+        "the reproduction's. As a pull on the prediction (flux normalisation profiled, the "
+        "systematic a fraction of N), chi2 = (N - N_SM)^2 / (N_SM + (0.1 N)^2) and the bounds "
+        "are "
+        + ", ".join(f"{c} {conus_pull[c].bound_mev:.3g}" for c in conus_pull)
+        + " MeV, 10-15% weaker with 10% (LMA-Dark raises the count, so the pull's error "
+        "grows with it), the same with 1%. The reactor spectrum is not the cause: "
+        "BESTIOLE instead of Huber-Mueller, or a typical fuel mix (U235 0.56, Pu239 0.31, "
+        "U238 0.07, Pu241 0.06) instead of U-235 alone, moves the 10% bounds by < 0.5%."
+    )
     s.plots.extend(_plot_conus(conus, out))
 
     # --- Fig. 3 and Fig. 7
@@ -665,14 +899,65 @@ def run(out_dir: Path, progress: bool = True, *, n_masses: int = 61) -> Summary:
     s.plots.extend(_plot_fig3(fig3(exp), out))
     m7 = np.geomspace(1.0, 1000.0, 25)
     conus_ge = load_experiment("conus_ge")
+    ten = coherent_forecast(10.0)
+    future = "COHERENT CsI, 10 more years (forecast)"
     panels = {
         "ee": {
             "COHERENT CsI 2017": fig7(exp, m7, "ee", -1.0),
+            future: fig7(ten, m7, "ee", -1.0),
             "CONUS Ge (projection)": fig7(conus_ge, m7, "ee", -1.0),
         },
-        "mumu": {"COHERENT CsI 2017": fig7(exp, m7, "mumu", +1.0)},
+        "mumu": {
+            "COHERENT CsI 2017": fig7(exp, m7, "mumu", +1.0),
+            future: fig7(ten, m7, "mumu", +1.0),
+        },
     }
     s.plots.extend(_plot_fig7(panels, m7, out))
+
+    # --- Fig. 5: the expected bound versus real time (Asimov SM, 50% uptime)
+    _say(progress, f"Fig. 5: forecasts for {len(FIG5_YEARS)} exposures")
+    f5 = fig5()
+    x0_bounds = []
+    x0_values: dict[float, float | None] = {}
+    for y, (b5, r5) in f5.items():
+        k5 = FORECAST_UPTIME * 365.25 * y / LIVE_DAYS_2017
+        dip = float(np.min(r5.curves["marginalised"][r5.masses > 20.0]))
+        s.add_result(
+            f"fig5.lma_dark_mz_bound_mev.{y:g}yr",
+            b5,
+            "MeV",
+            f"Asimov SM, {y:g} years at {FORECAST_UPTIME:.0%} uptime ({k5:.2f} x the 2017 "
+            f"exposure), marginalised over x; lowest chi2 above 20 MeV: {dip:.3f}",
+        )
+        c5 = coherent_forecast(y).cost(tree_family("lma_dark_tree"))
+        bx = lma_dark_mass_bound(r5.masses, r5.curves[_label(0.0)], _fixed_x(c5, 0.0), thr95)
+        x0_bounds.append(f"{y:g} yr: " + ("none" if bx is None else f"{bx:.1f} MeV"))
+        x0_values[y] = bx
+        if y == 10.0:
+            s.add(
+                "forecast_10yr_mz_bound_mev.x0",
+                bx,
+                "ours: x = 0 (nu_e only, Fig. 7 left), Asimov SM, 10 years at 50% uptime; "
+                f"the current data give {b_x0 or float('nan'):.1f} MeV",
+            )
+    b10 = f5[max(f5)][0]
+    s.add(
+        "fig5.saturated_bound_mev",
+        b10,
+        f"ours: the {max(f5):g}-year Asimov bound. The marginalised chi2 keeps a zero near "
+        "38-40 MeV at every exposure: with two bins (prompt, delayed) and x, M_Z' and the "
+        "normalisation free, LMA-Dark reproduces the SM counts exactly there, so more "
+        "statistics cannot lift that dip; the paper's drop to ~10 MeV needs information "
+        "this two-bin chi2 does not have",
+    )
+    s.notes.append(
+        "Forecasts (Sec. 5.1, Fig. 5, 7): Asimov data = the SM prediction for uptime x "
+        "365.25 x years live days (k times the 2017 exposure of 308.1 days), seed-002 "
+        "errors sigma^2 = 1.2 N and the 20% pull. At x = 0 alone the expected bounds are "
+        + ", ".join(x0_bounds)
+        + "; marginalised over x they stay near 50 MeV (fig5.* quantities)."
+    )
+    s.plots.extend(_plot_fig5(f5, b_marg, out, x0_values))
 
     s.runtime_s = time.perf_counter() - t_start
     s.write(out_dir)

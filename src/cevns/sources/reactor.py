@@ -450,6 +450,11 @@ class ReactorFlux:
     capture_spectrum : {"bestiole", "coloma2022"}, optional
         Spectrum per capture; default "coloma2022" with ``spectra="coloma2022"``, else
         "bestiole".
+    total_flux_per_cm2_s : float, optional
+        Normalise the flux so that its integral over all energies (low-energy part and
+        captures included) is this value [1/(cm^2 s)], > 0; the shape stays that of Eq. 14.
+        Seed 004 Sec. 3.1 states N = 4.8e13 for Dresden-II (and Coloma et al.'s code
+        normalises its tables to it). Default: Eq. 14 as it stands.
 
     Notes
     -----
@@ -507,6 +512,7 @@ class ReactorFlux:
         junction_mev: float = 2.0,
         captures_per_fission: float = 0.6,
         capture_spectrum: CaptureSpectrum | None = None,
+        total_flux_per_cm2_s: float | None = None,
     ) -> None:
         self.thermal_power_gw = check_positive("thermal_power_gw", thermal_power_gw)
         self.baseline_m = check_positive("baseline_m", baseline_m)
@@ -536,6 +542,11 @@ class ReactorFlux:
             "capture spectrum", capture_spectrum or default_capture, CAPTURE_SPECTRA
         )
         self._components: list[tuple[float, _Piece]] | None = None
+        self.total_flux_per_cm2_s = (
+            None
+            if total_flux_per_cm2_s is None
+            else check_positive("total_flux_per_cm2_s", total_flux_per_cm2_s)
+        )
 
     # --- construction helpers --------------------------------------------------------------
     @staticmethod
@@ -607,6 +618,15 @@ class ReactorFlux:
         d_cm = self.baseline_m * _CM_PER_M
         return self.fission_rate_per_s / (4.0 * np.pi * d_cm**2)
 
+    @property
+    def normalisation(self) -> float:
+        """Factor applied to Eq. 14: ``total_flux_per_cm2_s`` over the Eq. 14 total, or 1."""
+        if self.total_flux_per_cm2_s is None:
+            return 1.0
+        return self.total_flux_per_cm2_s / (
+            self.fissions_per_cm2_s * self.neutrinos_per_fission(0.0)
+        )
+
     def _parts(self) -> list[tuple[float, _Piece]]:
         if self._components is None:
             parts: list[tuple[float, _Piece]] = []
@@ -636,7 +656,7 @@ class ReactorFlux:
         total = np.zeros_like(e)
         for weight, piece in self._parts():
             total += weight * piece(e)
-        return total * self.fissions_per_cm2_s
+        return total * (self.fissions_per_cm2_s * self.normalisation)
 
     def energy_range(self, flavour: str) -> tuple[float, float]:
         """Support of the spectrum [MeV] (``(0, 0)`` for other flavours)."""
@@ -659,7 +679,7 @@ class ReactorFlux:
 
     def total_flux(self, e_min_mev: float = 0.0) -> float:
         """Flux above ``e_min_mev`` [1/(cm^2 s)] (exact integral of the interpolants)."""
-        return self.fissions_per_cm2_s * self.neutrinos_per_fission(e_min_mev)
+        return self.fissions_per_cm2_s * self.normalisation * self.neutrinos_per_fission(e_min_mev)
 
     def __repr__(self) -> str:
         fr = ", ".join(f"{k}={v:g}" for k, v in self.fission_fractions.items() if v > 0)
@@ -667,5 +687,11 @@ class ReactorFlux:
             f"ReactorFlux({self.thermal_power_gw:g} GW, {self.baseline_m:g} m, {fr}, "
             f"eps={self.energy_per_fission_mev:g} MeV, spectra={self.spectra!r}, "
             f"low_energy={self.low_energy!r}, captures={self.captures_per_fission:g} "
-            f"({self.capture_spectrum}))"
+            f"({self.capture_spectrum})"
+            + (
+                ""
+                if self.total_flux_per_cm2_s is None
+                else f", normalised to {self.total_flux_per_cm2_s:.4g} /cm^2/s"
+            )
+            + ")"
         )

@@ -63,9 +63,9 @@ from cevns.physics.nsi import NSIModel
 from cevns.physics.nuclei import Target
 from cevns.sources.spallation import (
     MUON_GAMMA_PIDAR,
+    PiDARTimeFractions,
     PionDARFlux,
     TimingPDF,
-    flavour_time_fractions,
     pot_from_beam_energy,
     prompt_contamination,
 )
@@ -267,16 +267,24 @@ class PiDARTiming:
         """Number of time bins."""
         return len(self.edges_us) - 1
 
+    def time_fractions(self) -> PiDARTimeFractions:
+        """The prompt and delayed fractions per bin (the one shared builder).
+
+        Returns
+        -------
+        PiDARTimeFractions
+        """
+        if self.mode == "p_c":
+            return PiDARTimeFractions.from_prompt_contamination(self.edges_us, self.p_c)
+        return PiDARTimeFractions.from_pdfs(
+            TimingPDF.from_coherent_csi_2017("prompt_neutrinos"),
+            TimingPDF.from_coherent_csi_2017("delayed_neutrinos"),
+            self.edges_us,
+        )
+
     def fractions(self, flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
         """Fraction of each flavour's events in each time bin."""
-        if self.mode == "p_c":
-            prompt = np.array([1.0, 0.0])
-            delayed = np.array([self.p_c, 1.0 - self.p_c])
-        else:
-            edges = np.asarray(self.edges_us)
-            prompt = TimingPDF.from_coherent_csi_2017("prompt_neutrinos").integrate(edges)
-            delayed = TimingPDF.from_coherent_csi_2017("delayed_neutrinos").integrate(edges)
-        return flavour_time_fractions(flavours, prompt, delayed)
+        return self.time_fractions().fractions(flavours)
 
 
 def _check_timing(timing: object) -> None:

@@ -284,7 +284,9 @@ def test_signal_variants_must_be_detectors():
 
 
 # ---------------------------------------------------------------- one definition per input
-@pytest.mark.parametrize(("name", "shift"), [("coherent_csi_2017", 0.25), ("coherent_csi_2021", 0.1)])
+@pytest.mark.parametrize(
+    ("name", "shift"), [("coherent_csi_2017", 0.25), ("coherent_csi_2021", 0.1)]
+)
 def test_time_axis_compared_by_edges(name, shift):
     """A dataset with the right number of time bins but shifted edges is refused."""
     from cevns.likelihood.dataset import Dataset, check_compatible, observed_axes
@@ -295,9 +297,7 @@ def test_time_axis_compared_by_edges(name, shift):
     assert axes[-1].edges is not None  # declared by the detector, not only a bin count
     np.testing.assert_allclose(axes[-1].edges, exp.dataset.edges[-1])
     d = exp.dataset
-    moved = Dataset(
-        d.name, d.counts, (d.edges[0], d.edges[1] + shift), axis_labels=d.axis_labels
-    )
+    moved = Dataset(d.name, d.counts, (d.edges[0], d.edges[1] + shift), axis_labels=d.axis_labels)
     with pytest.raises(InvalidParameterError, match="edges differ"):
         check_compatible(moved, axes, name)
 

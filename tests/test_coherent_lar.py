@@ -113,9 +113,7 @@ def _shifted(d, axis, shift):
     """The dataset with the edges of one axis moved (same bin count)."""
     edges = list(d.edges)
     edges[axis] = edges[axis] + shift
-    return type(d)(
-        d.name, d.counts, tuple(edges), axis_names=d.axis_names, axis_units=d.axis_units
-    )
+    return type(d)(d.name, d.counts, tuple(edges), axis_names=d.axis_names, axis_units=d.axis_units)
 
 
 @pytest.mark.parametrize(("axis", "shift"), [(0, 1.0), (1, 0.01), (2, 0.05)])

@@ -68,7 +68,6 @@ from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES, ScintillatorDetector
 from cevns.detectors.efficiency import (
     ShiftedAcceptance,
-    SigmoidAcceptance2017,
     SigmoidEfficiency2021,
 )
 from cevns.detectors.quenching import ConstantQuenching, PolynomialQuenching, Quenching
@@ -82,6 +81,7 @@ from cevns.experiments.coherent_csi_2017 import (
     PiDARTiming,
     _grid_slice,
     coherent_csi_2017_parameters,
+    csi_2017_acceptance,
     csi_2017_histograms,
 )
 from cevns.likelihood.background import TemplateBackground
@@ -294,7 +294,7 @@ def csi_2017_brn_template(
     if pdf.shape != (50, 2):
         msg = f"coherent_csi_2017/promptPDF.txt: expected 50 rows x 2 columns, got {pdf.shape}"
         raise InvalidParameterError(msg)
-    acc = SigmoidAcceptance2017(p["acceptance_a"], p["acceptance_k"], p["acceptance_x0"])
+    acc = csi_2017_acceptance(at="integer")  # the shared definition, shifted below
     lower = pdf[:, 0] - 0.5  # 1-PE bins [n, n + 1)
     per_pe = pdf[:, 1] * p["beam_energy_gwh"] * acc(lower + acceptance_shift)
     per_2pe = per_pe.reshape(_N_PE, 2).sum(axis=1)
@@ -382,7 +382,8 @@ def csi_2017_full_detector(
             quenching=quench,
             light_yield_pe_per_kev=p["light_yield_pe_per_kev"],
             acceptance=ShiftedAcceptance(
-                SigmoidAcceptance2017(acc["a"], acc["k"], acc["x_0"]), acceptance_shift
+                csi_2017_acceptance(acc["a"], acc["k"], acc["x_0"], at="integer").function,
+                acceptance_shift,
             ),
             mass_kg=mass_kg,
             live_days=live_days,

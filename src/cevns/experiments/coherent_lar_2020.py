@@ -38,10 +38,11 @@ Signal
   (``cevnspdf.txt``, or its ``+-1sigF90`` variants). Energy bins where that PDF is empty
   (>= 60 keVee) take the shape of the highest non-empty bin.
 * ``p_f(t)`` (built by :class:`~cevns.sources.spallation.PiDARTimeFractions`, the one
-  builder of pi-DAR time fractions): with ``timing = "pulsed"`` (default) the prompt nu_mu follow the SNS proton
-  trace of the release (Gaussian, mean 0.44 us, width 0.15 us) convolved with the pion
-  lifetime, the delayed nu_e and nu_mu-bar additionally with the muon lifetime
-  (:class:`~cevns.sources.spallation.PulsedBeamTiming`), integrated over the release time bins.
+  builder of pi-DAR time fractions): with ``timing = "pulsed"`` (default) the prompt nu_mu
+  follow the SNS proton trace of the release (Gaussian, mean 0.44 us, width 0.15 us)
+  convolved with the pion lifetime, the delayed nu_e and nu_mu-bar additionally with the
+  muon lifetime (:class:`~cevns.sources.spallation.PulsedBeamTiming`), integrated over
+  the release time bins.
   Delayed events after 4.9 us (13% of them) are outside the histogram and are lost, as in
   the data. With ``timing = "release"`` every flavour takes the time shape of the release
   CEvNS PDF (the release's own convention: one flavour-summed shape, the same at all

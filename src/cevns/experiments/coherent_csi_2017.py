@@ -164,7 +164,7 @@ def csi_2017_acceptance(
     --------
     >>> acc = csi_2017_acceptance()
     >>> round(float(acc(np.array([6.0]))[0]), 4), acc.shift
-    (0.0903, 0.5)
+    (0.0694, 0.5)
     """
     if at not in ("bin_centre", "integer"):
         msg = f"at must be 'bin_centre' or 'integer', got {at!r}"

@@ -42,6 +42,8 @@ from cevns.experiments.coherent_lar_2020 import (
     TIME_EDGES_US,
     release_pdf,
 )
+from cevns.likelihood.signal import Signal
+from cevns.physics.form_factors import FormFactor, Helm
 from cevns.physics.nsi import NSIModel
 from cevns.reproduce.summary import Quantity, Summary
 from cevns.sources.spallation import PiDARTimeFractions
@@ -55,6 +57,9 @@ def __dir__() -> list[str]:
 
 
 _FREE = {"signal.flux_norm_uncertainty": 1000.0}  # the signal normalisation made free
+#: Helm with R = 1.2 A^(1/3) fm and r0^2 = R^2 - 5 s^2 for Ar-40: r0 = 3.576 fm (the
+#: c_fm that gives it in the Lewin-Smith parametrisation r0^2 = c^2 + 7/3 pi^2 a^2 - 5 s^2)
+_HELM_R12 = Helm(c_fm=float(np.sqrt((1.2 * 40 ** (1 / 3)) ** 2 - 7 / 3 * np.pi**2 * 0.52**2)))
 
 
 def decompose_time_shape(
@@ -95,13 +100,18 @@ def decompose_time_shape(
     )
 
 
-def compare_lar_2020(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Cevns's SM prediction of the LAr 2020 experiment against the release's, per projection.
+def compare_lar_2020(
+    overrides: dict[str, Any] | None = None, *, form_factor: FormFactor | None = None
+) -> dict[str, Any]:
+    """The SM prediction of cevns for LAr 2020 against the release's, per projection.
 
     Parameters
     ----------
     overrides : dict, optional
         Experiment-file overrides (``load_experiment("coherent_lar_2020", overrides)``).
+    form_factor : FormFactor, optional
+        A form factor object replacing the experiment's (e.g. a Helm radius convention
+        that the experiment-file names cannot express).
 
     Returns
     -------
@@ -111,11 +121,23 @@ def compare_lar_2020(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         events inside the histogram, and the ``fractions`` (PiDARTimeFractions) used.
     """
     exp = load_experiment("coherent_lar_2020", overrides or {})
-    sig = np.asarray(exp.expected("sm").signal, dtype=np.float64).reshape(12, 8, 10)
+    signal = exp.signal
+    if form_factor is not None:
+        signal = Signal(
+            signal.flux,
+            signal.detector,
+            form_factor=form_factor,
+            kinematics=signal.kinematics,
+            n_enu=signal.n_enu,
+            timing=dict(zip(signal.flavours, signal.timing, strict=True)),
+        )
+    sm = NSIModel.sm()
+    counts = signal.expected_counts(sm) * exp.exposure_factor
+    sig = np.asarray(counts, dtype=np.float64).reshape(12, 8, 10)
     rel = release_pdf("cevns")
-    det = exp.signal.detector
+    det = signal.detector
     fr = det.pidar_time_fractions()
-    per_flav = exp.signal.expected_counts_per_flavour(NSIModel.sm())  # (flavour, 96)
+    per_flav = signal.expected_counts_per_flavour(sm)  # (flavour, 96)
     totals = dict(zip(exp.signal.flavours, per_flav.sum(axis=1), strict=True))
     f = exp.exposure_factor
     prompt = f * totals["numu"] * float(fr.prompt.sum())
@@ -274,6 +296,23 @@ def run(out_dir: str | Path, *, progress: bool = True, fits: bool = True) -> Sum
     ):
         res = compare_lar_2020(over)
         s.add_result(f"lar_2020.variant.{key}.total", float(res["cevns"].sum()), "events", note)
+        if key == "klein_nystrand":
+            # the Helm radius convention: r0 = sqrt(R^2 - 5 s^2) with R = 1.2 A^(1/3)
+            # (3.58 fm for Ar-40) instead of Lewin-Smith's 3.90 fm
+            engel = compare_lar_2020(form_factor=_HELM_R12)
+            mine, theirs = engel["energy"]
+            s.add_result(
+                "lar_2020.variant.helm_r0_3.58fm.total",
+                float(engel["cevns"].sum()),
+                "events",
+                "Helm with R = 1.2 A^(1/3), r0 = sqrt(R^2 - 5 s^2) (3.58 fm for Ar-40)",
+            )
+            s.add_result(
+                "lar_2020.variant.helm_r0_3.58fm.energy_ratio",
+                [float(x) for x in mine[:4] / theirs[:4]],
+                "",
+                "cevns / release, 0-40 keVee",
+            )
         if key == "pulse_mean_0.449us":
             mine, theirs = res["time"]
             s.add_result(

@@ -296,3 +296,17 @@ def test_bad_input():
         load_experiment("coherent_lar_2020", {"backgrounds.2.shape_systematics": True})
     with pytest.raises(InvalidConfigError):
         load_experiment("coherent_lar_2020", {"backgrounds.0.component": "muons"})
+
+
+def test_fit_plot_of_the_3d_dataset(lar):
+    """The fit figure projects the 3-D dataset on energy (the data and the stack agree)."""
+    from cevns.viz.plotting import plot_fit
+
+    cost = lar.cost("sm")
+    r = fit(cost)
+    fig = plot_fit(cost, r)[0]
+    ax = fig.axes[0]
+    assert ax.get_xlim()[1] >= 120.0  # the 0-120 keVee energy axis
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -65,8 +65,12 @@ def test_csi_detector_acceptance_and_pe_conversion():
     det = CsI2017Detector()
     assert det.mass_kg == 14.57
     assert [n.name for n in det.target.nuclei] == ["Cs133", "I127"]
-    acc = det.acceptance
+    # the release prescribes the acceptance at the 1-PE bin centre n + 0.5 (the same
+    # definition as the PE x time detector of coherent_csi_full)
+    assert det.acceptance.shift == 0.5
+    acc = det.acceptance.function
     assert acc == SigmoidAcceptance2017(0.6655, 0.4942, 10.8507)
+    assert CsI2017Detector(acceptance_at="integer").acceptance.shift == 0.0
     # H = 0 below 5 PE, 1/2 in [5, 6), 1 from 6 PE (coherent_parameters.yaml)
     np.testing.assert_allclose(
         acc(np.array([4.0, 5.0, 6.0, 30.0])),
@@ -97,10 +101,14 @@ def test_sm_prediction_absolute():
     tree = sig.expected_counts(NSIModel.sm(SIN2_SEED002, couplings="tree")).sum()
     low = sig.expected_counts(NSIModel.sm(couplings="tree")).sum()
     rad = sig.expected_counts(NSIModel.sm()).sum()
-    # pinned to this implementation (1.680e23 POT, 6 <= PE < 30, acceptance at integer PE)
-    assert tree == pytest.approx(152.71, rel=2e-3)
-    assert low == pytest.approx(168.22, rel=2e-3)
-    assert rad == pytest.approx(172.8, rel=2e-3)
+    # pinned to this implementation (1.680e23 POT, 6 <= PE < 30, acceptance at the 1-PE
+    # bin centre n + 0.5; at the integer n they were 152.71, 168.22 and 172.8)
+    assert tree == pytest.approx(162.71, rel=2e-3)
+    assert low == pytest.approx(179.23, rel=2e-3)
+    assert rad == pytest.approx(184.15, rel=2e-3)
+    # one definition: the PE x time experiment predicts the same total (Helm, radiative)
+    full = load_experiment("coherent_csi_2017").expected("sm").signal.sum()
+    assert full == pytest.approx(rad, rel=1e-9)
     # against the published 173 +- 48 (and 1.76e23 POT would give x 1.048)
     for n in (tree, low, rad):
         assert abs(n - 173.0) < 48.0
@@ -190,9 +198,9 @@ def test_pe_detector_in_the_timing_experiment():
     )
     e = exp.expected(family("sm_tree").with_defaults(sin2_theta_w=SIN2_SEED002)).signal
     # absolute (no normalisation): all of the 6-30 PE prediction lands in [0, 12) us
-    assert e.sum() == pytest.approx(152.71, rel=2e-3)
-    # numu 27.62 and nu_e + nu_mu-bar 125.09 events shared with the release's PDFs
-    assert e[0] == pytest.approx(0.97430 * 27.618 + 0.12060 * 125.09, rel=2e-3)
+    assert e.sum() == pytest.approx(162.71, rel=2e-3)
+    # numu 30.43 and nu_e + nu_mu-bar 132.28 events shared with the release's PDFs
+    assert e[0] == pytest.approx(0.97430 * 30.427 + 0.12060 * 132.283, rel=2e-3)
 
 
 @pytest.mark.parametrize(

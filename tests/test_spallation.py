@@ -263,3 +263,27 @@ def test_analytic_timing_moments():
 def test_bad_timing_and_flux_input(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+def test_time_fractions_from_tabulated_pdfs_and_p_c():
+    """The shared builder integrates the CsI 2017 PDFs like a direct sum over their bins."""
+    from cevns.sources.spallation import PiDARTimeFractions
+
+    prompt = TimingPDF.from_coherent_csi_2017("prompt_neutrinos")
+    delayed = TimingPDF.from_coherent_csi_2017("delayed_neutrinos")
+    t = PiDARTimeFractions.from_pdfs(prompt, delayed, [0.0, 1.0, 6.0, 12.0])
+    # independent: the tabulated 0.5 us probabilities summed over whole bins
+    np.testing.assert_allclose(
+        t.prompt, [prompt.weights[:2].sum(), prompt.weights[2:12].sum(), prompt.weights[12:].sum()]
+    )
+    np.testing.assert_allclose(t.delayed.sum(), 1.0, rtol=1e-12)
+    pc = PiDARTimeFractions.from_prompt_contamination([0.0, 1.0, 12.0], 0.2457)
+    f = pc.fractions(["numu", "nue", "numubar"])
+    assert f["numu"].tolist() == [1.0, 0.0]
+    assert f["nue"].tolist() == pytest.approx([0.2457, 0.7543])
+    with pytest.raises(InvalidParameterError, match="3 edges"):
+        PiDARTimeFractions.from_prompt_contamination([0.0, 1.0, 6.0, 12.0], 0.2)
+    with pytest.raises(InvalidParameterError, match=r"within \[0, 1\]"):
+        PiDARTimeFractions.from_prompt_contamination([0.0, 1.0, 12.0], 1.5)
+    with pytest.raises(InvalidParameterError, match="TimingPDF"):
+        PiDARTimeFractions.from_pdfs(prompt, [0.5, 0.5], [0.0, 1.0])

@@ -7,7 +7,8 @@ Components registered on import (``kind`` in experiment files):
   protons give 1.680e23 POT) averaged over the 308.1 live days of the data set;
 * ``[detector] kind = "coherent_csi_2017"``: :class:`CsI2017Detector`, the 14.57 kg CsI[Na]
   crystal observed in photoelectrons (QF 0.0878, 13.348 PE/keVee, Poisson PE statistics and
-  the 2017 acceptance applied per integer PE);
+  the 2017 acceptance of ``n`` PE at the 1-PE bin centre ``n + 0.5``,
+  :func:`csi_2017_acceptance`, the definition shared with the PE x time detector);
 * ``[detector] kind = "recoil_threshold"``: the framework's
   :class:`~cevns.detectors.threshold.RecoilThresholdDetector`, every recoil above a
   nuclear-recoil threshold (seed 002: 7 keVnr on CsI, no acceptance);
@@ -53,7 +54,7 @@ from cevns.core._validation import check_increasing, check_positive
 from cevns.core.exceptions import InvalidParameterError
 from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES, Detector, ScintillatorDetector
-from cevns.detectors.efficiency import SigmoidAcceptance2017
+from cevns.detectors.efficiency import ShiftedAcceptance, SigmoidAcceptance2017
 from cevns.detectors.quenching import ConstantQuenching
 from cevns.detectors.threshold import RecoilThresholdDetector
 from cevns.likelihood.dataset import Dataset, count_only_dataset
@@ -63,9 +64,9 @@ from cevns.physics.nsi import NSIModel
 from cevns.physics.nuclei import Target
 from cevns.sources.spallation import (
     MUON_GAMMA_PIDAR,
+    PiDARTimeFractions,
     PionDARFlux,
     TimingPDF,
-    flavour_time_fractions,
     pot_from_beam_energy,
     prompt_contamination,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "PiDARTiming",
     "coherent_csi_2017_flux",
     "coherent_csi_2017_parameters",
+    "csi_2017_acceptance",
     "csi_2017_histograms",
     "pidar_p_c",
     "timing_counts",
@@ -133,6 +135,49 @@ def coherent_csi_2017_parameters() -> dict[str, float]:
         "acceptance_k": acc["k"],
         "acceptance_x0": acc["x_0"],
     }
+
+
+def csi_2017_acceptance(
+    a: float | None = None,
+    k: float | None = None,
+    x_0: float | None = None,
+    *,
+    at: Literal["bin_centre", "integer"] = "bin_centre",
+) -> ShiftedAcceptance:
+    """The 2017 acceptance of ``n`` photoelectrons: the one definition every CsI 2017 path uses.
+
+    ``a / (1 + exp(-k (x - x0))) H(x - 5)`` (coherent_parameters.yaml) evaluated at the
+    1-PE bin centre ``x = n + 0.5`` as the release prescribes (``at = "bin_centre"``) or at
+    ``x = n`` (``"integer"``).
+
+    Parameters
+    ----------
+    a, k, x_0 : float, optional
+        Sigmoid parameters; default the release's 0.6655, 0.4942, 10.8507.
+    at : {"bin_centre", "integer"}
+
+    Returns
+    -------
+    ShiftedAcceptance
+
+    Examples
+    --------
+    >>> acc = csi_2017_acceptance()
+    >>> round(float(acc(np.array([6.0]))[0]), 4), acc.shift
+    (0.0694, 0.5)
+    """
+    if at not in ("bin_centre", "integer"):
+        msg = f"at must be 'bin_centre' or 'integer', got {at!r}"
+        raise InvalidParameterError(msg)
+    p = coherent_csi_2017_parameters()
+    return ShiftedAcceptance(
+        SigmoidAcceptance2017(
+            p["acceptance_a"] if a is None else a,
+            p["acceptance_k"] if k is None else k,
+            p["acceptance_x0"] if x_0 is None else x_0,
+        ),
+        0.5 if at == "bin_centre" else 0.0,
+    )
 
 
 def coherent_csi_2017_flux(
@@ -267,16 +312,24 @@ class PiDARTiming:
         """Number of time bins."""
         return len(self.edges_us) - 1
 
+    def time_fractions(self) -> PiDARTimeFractions:
+        """The prompt and delayed fractions per bin (the one shared builder).
+
+        Returns
+        -------
+        PiDARTimeFractions
+        """
+        if self.mode == "p_c":
+            return PiDARTimeFractions.from_prompt_contamination(self.edges_us, self.p_c)
+        return PiDARTimeFractions.from_pdfs(
+            TimingPDF.from_coherent_csi_2017("prompt_neutrinos"),
+            TimingPDF.from_coherent_csi_2017("delayed_neutrinos"),
+            self.edges_us,
+        )
+
     def fractions(self, flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
         """Fraction of each flavour's events in each time bin."""
-        if self.mode == "p_c":
-            prompt = np.array([1.0, 0.0])
-            delayed = np.array([self.p_c, 1.0 - self.p_c])
-        else:
-            edges = np.asarray(self.edges_us)
-            prompt = TimingPDF.from_coherent_csi_2017("prompt_neutrinos").integrate(edges)
-            delayed = TimingPDF.from_coherent_csi_2017("delayed_neutrinos").integrate(edges)
-        return flavour_time_fractions(flavours, prompt, delayed)
+        return self.time_fractions().fractions(flavours)
 
 
 def _check_timing(timing: object) -> None:
@@ -298,9 +351,12 @@ class CsI2017Detector(ScintillatorDetector):
     qf, light_yield_pe_per_kev : float, optional
         Default: the release values 0.0878 and 13.348 PE/keVee.
     acceptance : callable or None, optional
-        Per integer PE; default the 2017 sigmoid with the release parameters (applied at the
-        integer PE count, the convention of :class:`cevns.detectors.resolution.PoissonPE`). ``None``
-        in the signature means the default; pass ``acceptance=False`` for none.
+        Per integer PE; default :func:`csi_2017_acceptance` (the release sigmoid at the 1-PE
+        bin centre ``n + 0.5``, as the release prescribes and as the PE x time detector of
+        :mod:`cevns.experiments.coherent_csi_full`). ``None`` in the signature means the
+        default; pass ``acceptance=False`` for none.
+    acceptance_at : {"bin_centre", "integer"}
+        Where the default acceptance of ``n`` PE is evaluated (``n + 0.5`` or ``n``).
     timing : PiDARTiming, optional
         How pi-DAR events share the time bins (:attr:`timing`).
     n_nodes : int
@@ -321,6 +377,7 @@ class CsI2017Detector(ScintillatorDetector):
         qf: float | None = None,
         light_yield_pe_per_kev: float | None = None,
         acceptance: Callable[[NDArray[np.float64]], ArrayLike] | bool | None = None,
+        acceptance_at: Literal["bin_centre", "integer"] = "bin_centre",
         timing: PiDARTiming | None = None,
         n_nodes: int = DEFAULT_NODES,
         name: str = "coherent_csi_2017",
@@ -328,7 +385,7 @@ class CsI2017Detector(ScintillatorDetector):
         p = coherent_csi_2017_parameters()
         acc: Callable[[NDArray[np.float64]], ArrayLike] | None
         if acceptance is None or acceptance is True:
-            acc = SigmoidAcceptance2017(p["acceptance_a"], p["acceptance_k"], p["acceptance_x0"])
+            acc = csi_2017_acceptance(at=acceptance_at)
         elif acceptance is False:
             acc = None
         else:
@@ -583,6 +640,7 @@ class CsIDetectorOptions(_PulsedOptions):
     qf: float | None = Field(None, gt=0, le=1)
     light_yield_pe_per_kev: float | None = Field(None, gt=0)
     acceptance: bool = True
+    acceptance_at: Literal["bin_centre", "integer"] = "bin_centre"
 
 
 def _csi_detector(opts: CsIDetectorOptions) -> DetectorSetup:
@@ -593,6 +651,7 @@ def _csi_detector(opts: CsIDetectorOptions) -> DetectorSetup:
         qf=opts.qf,
         light_yield_pe_per_kev=opts.light_yield_pe_per_kev,
         acceptance=opts.acceptance,
+        acceptance_at=opts.acceptance_at,
         timing=opts.timing_model(),
         n_nodes=opts.n_nodes,
     )

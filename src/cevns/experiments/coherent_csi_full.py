@@ -55,7 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,7 +68,6 @@ from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES, ScintillatorDetector
 from cevns.detectors.efficiency import (
     ShiftedAcceptance,
-    SigmoidAcceptance2017,
     SigmoidEfficiency2021,
 )
 from cevns.detectors.quenching import ConstantQuenching, PolynomialQuenching, Quenching
@@ -82,6 +81,7 @@ from cevns.experiments.coherent_csi_2017 import (
     PiDARTiming,
     _grid_slice,
     coherent_csi_2017_parameters,
+    csi_2017_acceptance,
     csi_2017_histograms,
 )
 from cevns.likelihood.background import TemplateBackground
@@ -120,6 +120,26 @@ def __dir__() -> list[str]:
 CSI_2021_MASS_KG: float = 14.6
 #: CsI 2021 protons on target, 13.99 GWh (third-party code using the 2021 release).
 CSI_2021_POT: float = 3.198e23
+
+
+class _TimedScintillator(ScintillatorDetector):
+    """A PE detector that also declares the time-bin edges of its pulsed-beam timing.
+
+    ``time_edges_us`` lets the experiment compare the dataset's time axis with the
+    signal's by edges (:func:`cevns.likelihood.dataset.observed_axes`), not by bin count.
+    """
+
+    def __init__(self, *args: Any, time_edges_us: Sequence[float], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.time_edges_us = np.asarray(time_edges_us, dtype=np.float64)
+
+
+class _TimedGammaPE(GammaPEDetector):
+    """:class:`~cevns.detectors.scintillator.GammaPEDetector` with ``time_edges_us`` (as above)."""
+
+    def __init__(self, *args: Any, time_edges_us: Sequence[float], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.time_edges_us = np.asarray(time_edges_us, dtype=np.float64)
 
 
 # =========================================================================== 2017
@@ -274,7 +294,7 @@ def csi_2017_brn_template(
     if pdf.shape != (50, 2):
         msg = f"coherent_csi_2017/promptPDF.txt: expected 50 rows x 2 columns, got {pdf.shape}"
         raise InvalidParameterError(msg)
-    acc = SigmoidAcceptance2017(p["acceptance_a"], p["acceptance_k"], p["acceptance_x0"])
+    acc = csi_2017_acceptance(at="integer")  # the shared definition, shifted below
     lower = pdf[:, 0] - 0.5  # 1-PE bins [n, n + 1)
     per_pe = pdf[:, 1] * p["beam_energy_gwh"] * acc(lower + acceptance_shift)
     per_2pe = per_pe.reshape(_N_PE, 2).sum(axis=1)
@@ -356,18 +376,20 @@ def csi_2017_full_detector(
 
     def make(qf: float, acc: Mapping[str, float], tag: str) -> ScintillatorDetector:
         quench: Quenching = ConstantQuenching(qf)
-        return ScintillatorDetector(
+        return _TimedScintillator(
             f"coherent_csi_2017_full{tag}",
             Target.by_name("csi"),
             quenching=quench,
             light_yield_pe_per_kev=p["light_yield_pe_per_kev"],
             acceptance=ShiftedAcceptance(
-                SigmoidAcceptance2017(acc["a"], acc["k"], acc["x_0"]), acceptance_shift
+                csi_2017_acceptance(acc["a"], acc["k"], acc["x_0"], at="integer").function,
+                acceptance_shift,
             ),
             mass_kg=mass_kg,
             live_days=live_days,
             bin_edges=pe_edges,
             n_nodes=n_nodes,
+            time_edges_us=t_edges,
         )
 
     syst: list[Systematic] = []
@@ -395,7 +417,7 @@ def csi_2017_full_detector(
             )
     return DetectorSetup(
         make(qf0, nominal_acc, ""),
-        timing=PiDARTiming(tuple(t_edges), "coherent_pdf").fractions,
+        timing=PiDARTiming(tuple(t_edges), "coherent_pdf").time_fractions().fractions,
         systematics=tuple(syst),
     )
 
@@ -656,8 +678,6 @@ def csi_2021_full_detector(
     pe, t = _check_edges_2021(pe_edges, t_edges_us)
     beam = PulsedBeamTiming.coherent_csi_2017()
     beam = replace(beam, pulse_mean_us=beam.pulse_mean_us + time_offset_us)
-    beam = PulsedBeamTiming.coherent_csi_2017()
-    beam = replace(beam, pulse_mean_us=beam.pulse_mean_us + time_offset_us)
     eff_rows = _coefficient_rows(_FILES_2021["eff"])
     scint_rows = _coefficient_rows(_FILES_2021["scint"])
     if len(eff_rows) != 3 or len(scint_rows) != 5:
@@ -668,7 +688,7 @@ def csi_2021_full_detector(
         raise InvalidParameterError(msg)
 
     def make(scint: tuple[float, ...], eff: tuple[float, ...], tag: str) -> GammaPEDetector:
-        return GammaPEDetector(
+        return _TimedGammaPE(
             f"coherent_csi_2021_full{tag}",
             Target.by_name("csi"),
             quenching=PolynomialQuenching(scint),
@@ -678,6 +698,7 @@ def csi_2021_full_detector(
             live_days=live_days,
             bin_edges=pe,
             n_nodes=n_nodes,
+            time_edges_us=t,
         )
 
     syst: list[Systematic] = []

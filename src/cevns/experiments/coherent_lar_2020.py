@@ -8,13 +8,13 @@ Binning
 -------
 The release gives 3D histograms of 12 reconstructed-energy bins (0-120 keVee, 10 keVee
 wide) x 8 F90 bins (0.50-0.90, 0.05 wide) x 10 time bins (-0.1-4.9 us, 0.5 us wide), in
-this order with time fastest. :class:`~cevns.likelihood.dataset.Dataset` is 1D or 2D, so the
-likelihood works on the **flattened** histogram: one axis of 960 bins whose index is
-``(i_E * 8 + i_F90) * 10 + i_t`` (the row order of the release files; edges 0..960 are
-bin indices, the physical edges are in ``Dataset.meta``). The detector's "observed bins"
-are the 96 (E, F90) pairs in the same order, and the 10 time bins come from the
-signal's per-flavour timing, so ``Signal.expected_counts`` has shape (96, 10), which is
-the flattened histogram after ``reshape(960)``.
+this order with time fastest. The dataset is a 3-D
+:class:`~cevns.likelihood.dataset.Dataset` on the axes ``e_ee_kev`` [keVee], ``f90`` and
+``t_us`` [us] with the release's edges. The detector's "observed bins" are the 96
+(E, F90) pairs (energy slowest), declared as the physical axes ``observed_grid`` so that
+the experiment compares energy, F90 and time with the dataset **by edges**; the 10 time
+bins come from the signal's per-flavour timing, so ``Signal.expected_counts`` has shape
+(96, 10), which is the 3-D histogram after ``reshape(12, 8, 10)``.
 
 Signal
 ------
@@ -29,15 +29,20 @@ Signal
   reconstructed energy: the response is computed on the 0.5 keVee grid of the efficiency
   table, multiplied by it, and summed into the 10 keVee analysis bins (applying it at the
   10 keVee bin centres would be badly wrong in the 0-10 keVee bin where it rises from 0 to
-  0.9). The table ends at 39.75 keVee; above, its last value (0.963) is used (the SM puts
-  0.08 of 128 events above 40 keVee).
+  0.9). The table ends at 39.75 keVee and the release defines no acceptance above it:
+  ``efficiency_above_table = "zero"`` (default) counts no event reconstructed above
+  40 keVee, as the release's own CEvNS PDF (0.078 events in 40-50 keVee, none above);
+  ``"last"`` extends the last value (0.963), which puts 0.41 events above 40 keVee
+  (0.38 in 40-50, 0.024 in 50-60 keVee).
 * ``p(F90 | E)`` is the F90 distribution of the release's SM CEvNS PDF in each energy bin
   (``cevnspdf.txt``, or its ``+-1sigF90`` variants). Energy bins where that PDF is empty
   (>= 60 keVee) take the shape of the highest non-empty bin.
-* ``p_f(t)``: with ``timing = "pulsed"`` (default) the prompt nu_mu follow the SNS proton
-  trace of the release (Gaussian, mean 0.44 us, width 0.15 us) convolved with the pion
-  lifetime, the delayed nu_e and nu_mu-bar additionally with the muon lifetime
-  (:class:`~cevns.sources.spallation.PulsedBeamTiming`), integrated over the release time bins.
+* ``p_f(t)`` (built by :class:`~cevns.sources.spallation.PiDARTimeFractions`, the one
+  builder of pi-DAR time fractions): with ``timing = "pulsed"`` (default) the prompt nu_mu
+  follow the SNS proton trace of the release (Gaussian, mean 0.44 us, width 0.15 us)
+  convolved with the pion lifetime, the delayed nu_e and nu_mu-bar additionally with the
+  muon lifetime (:class:`~cevns.sources.spallation.PulsedBeamTiming`), integrated over
+  the release time bins.
   Delayed events after 4.9 us (13% of them) are outside the histogram and are lost, as in
   the data. With ``timing = "release"`` every flavour takes the time shape of the release
   CEvNS PDF (the release's own convention: one flavour-summed shape, the same at all
@@ -66,14 +71,16 @@ mean variant sums to 523.7, not 497).
 
 Validation
 ----------
-SM prediction inside the histogram (Helm form factors, radiative couplings): 124.8
-events, 0.975 times the release's 128 (energy bins 78.8 / 34.5 / 8.9 / 2.2 against the
-release's 78.7 / 37.0 / 9.9 / 2.4). The release time shape is reproduced by this flavour
+SM prediction inside the histogram (Helm form factors, radiative couplings): 124.4
+events, 0.972 times the release's 128 (energy bins 78.8 / 34.5 / 8.9 / 2.2 / 0 against the
+release's 78.7 / 37.0 / 9.9 / 2.4 / 0.08). The bin-by-bin comparison in every projection
+is the ``coherent_sm`` reproduction (:mod:`cevns.reproduce.coherent_sm`), with the
+diagnosis of what differs. The release time shape is reproduced by this flavour
 mix with a pulse mean of 0.449 us (0.44 us in the yaml; largest difference 0.008 per
 bin at 0.44 us). Fits with the signal normalisation free (prior made irrelevant) give
-133.7 +- 40.1 CEvNS events with ``timing = "pulsed"`` and 155.6 +- 42.3 with ``timing =
-"release"``, against the published best fit (prompt BRN 566, delayed BRN 11, steady state
-3135 in the pulsed case; the published numbers are in :mod:`cevns.reproduce.registry`,
+134.5 +- 40 CEvNS events with ``timing = "pulsed"`` and 155.6 +- 42 with ``timing =
+"release"``, against the published best fit 159 +- 43 (prompt BRN 553, delayed BRN 10,
+steady state 3131; the published numbers are in :mod:`cevns.reproduce.registry`,
 ``coherent/lar_2020.*``). The difference comes
 from the energy dependence of the time distribution: the prompt nu_mu (29.8 MeV) give
 recoils below 13.5 keVee only, so the prompt share is 31% in the 0-10 keVee bin, 10% in
@@ -90,7 +97,7 @@ Examples
 --------
 >>> d = lar_2020_dataset()
 >>> d.shape, d.total
-((960,), 3752.0)
+((12, 8, 10), 3752.0)
 >>> [round(float(release_pdf(c).sum()), 3) for c in ("cevns", "prompt_brn", "delayed_brn")]
 [128.0, 497.0, 33.0]
 """
@@ -121,9 +128,9 @@ from cevns.physics.nuclei import Target
 from cevns.sources.spallation import (
     SNS_PULSE_MEAN_US,
     SNS_PULSE_SIGMA_US,
+    PiDARTimeFractions,
     PionDARFlux,
     PulsedBeamTiming,
-    flavour_time_fractions,
 )
 
 __all__ = [
@@ -349,6 +356,9 @@ class LAr2020Detector(Detector):
         sigma/E = a / sqrt(E/keVee); default 0.58.
     efficiency : bool
         Apply the release efficiency (a function of reconstructed keVee).
+    efficiency_above_table : {"zero", "last"}
+        Above the table's last bin (39.75 keVee): no acceptance (default, as the release's
+        CEvNS PDF) or the last tabulated value (0.963).
     f90 : {"nominal", "+1sigF90", "-1sigF90"}
         Which release CEvNS PDF gives p(F90 | E).
     timing : {"pulsed", "release", "none"}
@@ -375,6 +385,7 @@ class LAr2020Detector(Detector):
         qf_b: float | None = None,
         resolution_a: float | None = None,
         efficiency: bool = True,
+        efficiency_above_table: Literal["zero", "last"] = "zero",
         f90: Literal["nominal", "+1sigF90", "-1sigF90"] = "nominal",
         timing: Literal["pulsed", "release", "none"] = "pulsed",
         pulse_mean_us: float | None = None,
@@ -425,11 +436,26 @@ class LAr2020Detector(Detector):
         x, eff = _release_efficiency()
         n_fine = round(ENERGY_EDGES_KEVEE[-1] / _FINE_STEP_KEVEE)
         self._fine_edges = np.linspace(0.0, ENERGY_EDGES_KEVEE[-1], n_fine + 1)
-        fine_eff = np.full(n_fine, eff[-1])
+        if efficiency_above_table not in ("zero", "last"):
+            raise unknown_name(
+                "efficiency_above_table", str(efficiency_above_table), ("zero", "last")
+            )
+        self.efficiency_above_table = efficiency_above_table
+        fine_eff = np.full(n_fine, 0.0 if efficiency_above_table == "zero" else eff[-1])
         fine_eff[: x.size] = eff
         self._fine_eff = fine_eff if efficiency else np.ones(n_fine)
         per = n_fine // SHAPE[0]
         self._fine_to_coarse = np.kron(np.eye(SHAPE[0]), np.ones((1, per)))  # (12, n_fine)
+        #: the physical axes of the 96 observed bins (energy slowest, then F90), compared
+        #: by edges with the dataset's (:func:`cevns.likelihood.dataset.observed_axes`)
+        self.observed_grid: tuple[tuple[str, str, NDArray[np.float64]], ...] = (
+            ("e_ee_kev", "keVee", ENERGY_EDGES_KEVEE.copy()),
+            ("f90", "", F90_EDGES.copy()),
+        )
+        #: time-bin edges of the release [us] (the third axis of the dataset)
+        self.time_edges_us: NDArray[np.float64] | None = (
+            None if timing == "none" else TIME_EDGES_US.copy()
+        )
 
     # ---------------------------------------------------------------- Detector hooks
     def _quench(self, e_nr_kev: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -456,6 +482,7 @@ class LAr2020Detector(Detector):
             self.quenching.b,
             self.resolution.a,
             self.use_efficiency,
+            self.efficiency_above_table,
             self.f90,
         )
 
@@ -477,28 +504,48 @@ class LAr2020Detector(Detector):
         if self.timing == "none":
             msg = "timing='none' has no time bins"
             raise InvalidParameterError(msg)
-        prompt = self.beam_timing.integrate("prompt", TIME_EDGES_US)
-        delayed = self.beam_timing.integrate("delayed", TIME_EDGES_US)
-        if self.timing == "release":
-            shape = release_pdf("cevns").sum(axis=(0, 1))
-            shape = shape / shape.sum()
-            prompt, delayed = shape * prompt.sum(), shape * delayed.sum()
-        return flavour_time_fractions(flavours, prompt, delayed)
+        return self.pidar_time_fractions().fractions(flavours)
+
+    def pidar_time_fractions(self) -> PiDARTimeFractions:
+        """The prompt and delayed time fractions in the release bins (one shared builder).
+
+        Returns
+        -------
+        PiDARTimeFractions
+            ``"pulsed"``: :meth:`PiDARTimeFractions.from_model` of :attr:`beam_timing`;
+            ``"release"``: the release CEvNS time shape scaled to each component's
+            in-window fraction of the pulsed model.
+        """
+        if self.timing == "none":
+            msg = "timing='none' has no time bins"
+            raise InvalidParameterError(msg)
+        pulsed = PiDARTimeFractions.from_model(self.beam_timing, TIME_EDGES_US)
+        if self.timing == "pulsed":
+            return pulsed
+        shape = release_pdf("cevns").sum(axis=(0, 1))
+        shape = shape / shape.sum()
+        return PiDARTimeFractions(
+            TIME_EDGES_US, shape * pulsed.prompt.sum(), shape * pulsed.delayed.sum()
+        )
 
 
 # --------------------------------------------------------------------------- data
 def lar_2020_dataset() -> Dataset:
-    """The 3752 observed events (no background subtraction), flattened to 960 bins.
+    """The 3752 observed events (no background subtraction) on the release's 3-D axes.
 
-    The axis is the bin index ``(i_E * 8 + i_F90) * 10 + i_t``; ``meta`` holds the
-    physical edges (``energy_edges_kevee``, ``f90_edges``, ``time_edges_us``) and
-    ``shape`` (12, 8, 10).
+    Axes ``e_ee_kev`` (12 bins of 10 keVee, 0-120), ``f90`` (8 bins of 0.05, 0.50-0.90)
+    and ``t_us`` (10 bins of 0.5 us, -0.1-4.9), in the release's row order (time fastest).
+
+    Returns
+    -------
+    Dataset
+        Poisson counts of shape (12, 8, 10).
 
     Examples
     --------
     >>> d = lar_2020_dataset()
-    >>> d.meta["shape"], d.counts.reshape(12, 8, 10).sum(axis=(1, 2))[:3].tolist()
-    ((12, 8, 10), [1194.0, 697.0, 419.0])
+    >>> d.shape, d.axis_names, d.counts.sum(axis=(1, 2))[:3].tolist()
+    ((12, 8, 10), ('e_ee_kev', 'f90', 't_us'), [1194.0, 697.0, 419.0])
     """
     counts = release_pdf("data")
     if not np.allclose(counts, np.round(counts)):
@@ -506,16 +553,13 @@ def lar_2020_dataset() -> Dataset:
         raise InvalidParameterError(msg)
     return Dataset(
         "coherent_lar_2020",
-        counts.ravel(),
-        (np.arange(N_BINS + 1, dtype=np.float64),),
-        axis_labels=("(E_ee, F90, t) bin index",),
+        counts,
+        (ENERGY_EDGES_KEVEE.copy(), F90_EDGES.copy(), TIME_EDGES_US.copy()),
+        axis_names=("e_ee_kev", "f90", "t_us"),
+        axis_units=("keVee", "", "us"),
+        axis_labels=("E_ee [keVee]", "F90", "t [us]"),
         unit="events",
         meta={
-            "shape": SHAPE,
-            "energy_edges_kevee": ENERGY_EDGES_KEVEE.tolist(),
-            "f90_edges": F90_EDGES.tolist(),
-            "time_edges_us": TIME_EDGES_US.tolist(),
-            "flattening": "index = (i_E * 8 + i_F90) * 10 + i_t",
             "source": "arXiv:2003.10630, data release arXiv:2006.12659 (datanobkgsub.txt)",
         },
     )
@@ -563,7 +607,7 @@ def lar_2020_background(
         )
     if prior not in ("prediction", "none"):
         raise unknown_name("prior", str(prior), ("prediction", "none"))
-    t0 = release_pdf(component).ravel()
+    t0 = release_pdf(component)
     norm_prior = None
     if prior == "prediction":
         p = coherent_lar_2020_parameters()
@@ -581,8 +625,8 @@ def lar_2020_background(
             syst.append(
                 ShapeSystematic.updown(
                     f"{component}_{k}",
-                    release_pdf(up).ravel(),
-                    None if down is None else release_pdf(down).ravel(),
+                    release_pdf(up),
+                    None if down is None else release_pdf(down),
                 )
             )
     return TemplateBackground(component, t0, norm_prior=norm_prior, systematics=syst)
@@ -611,6 +655,7 @@ class DetectorOptions(ComponentOptions):
     qf_b: float | None = Field(None, ge=0)
     resolution_a: float | None = Field(None, gt=0)
     efficiency: bool = True
+    efficiency_above_table: Literal["zero", "last"] = "zero"
     f90: Literal["nominal", "+1sigF90", "-1sigF90"] = "nominal"
     timing: Literal["pulsed", "release"] = "pulsed"
     pulse_mean_us: float = SNS_PULSE_MEAN_US
@@ -651,8 +696,8 @@ def _background(opts: BackgroundOptions, dataset: Dataset | None = None) -> Temp
     bkg = lar_2020_background(
         opts.component, prior=opts.prior, shape_systematics=opts.shape_systematics
     )
-    if dataset is not None and dataset.shape != (bkg.template.size,):
-        msg = f"the dataset has shape {dataset.shape}, the release templates {N_BINS} bins"
+    if dataset is not None and dataset.shape != bkg.template.shape:
+        msg = f"the dataset has shape {dataset.shape}, the release templates {SHAPE}"
         raise ValueError(msg)
     return bkg
 
@@ -681,6 +726,6 @@ COMPONENTS: tuple[Component, ...] = (
         "coherent_lar_2020",
         DatasetOptions,
         _dataset,
-        "COHERENT LAr 2020: 3752 events in 12 E x 8 F90 x 10 t bins (flattened)",
+        "COHERENT LAr 2020: 3752 events in 12 E x 8 F90 x 10 t bins",
     ),
 )

@@ -1092,7 +1092,10 @@ def observed_axes(signal: Any) -> tuple[ObservedAxis, ...]:
         ``observable`` (``"keVee"``, ``"keVnr"``, ``"PE"``); with beam timing
         (``signal.timing``) a second axis ``"t_us"`` follows, whose edges are the
         detector's ``time_edges_us`` or ``timing.edges_us`` (a pi-DAR timing setup), or
-        unknown (only its number of bins is compared).
+        unknown (only its number of bins is compared). A detector whose observed bins are
+        the flattened product of several physical axes declares them as ``observed_grid``
+        (``(name, unit, edges)`` triples, slowest first): these replace the single
+        observed axis (e.g. COHERENT LAr: energy x F90).
 
     Returns
     -------
@@ -1107,6 +1110,21 @@ def observed_axes(signal: Any) -> tuple[ObservedAxis, ...]:
     e = np.asarray(edges, dtype=np.float64)
     unit = str(getattr(det, "observable", "") or "")
     axes = [ObservedAxis(OBSERVABLE_AXIS_NAMES.get(unit), unit, int(e.size - 1), e)]
+    grid = getattr(det, "observed_grid", None)
+    if grid is not None:
+        # the observed bins are the flattened product of physical axes (slowest first),
+        # declared by the detector as (name, unit, edges) triples
+        axes = [
+            ObservedAxis(str(n), str(u), int(np.size(g) - 1), np.asarray(g, dtype=np.float64))
+            for n, u, g in grid
+        ]
+        n_grid = int(np.prod([a.n_bins for a in axes]))
+        if n_grid != e.size - 1:
+            msg = (
+                f"detector {getattr(det, 'name', '?')!r}: its observed_grid has {n_grid} "
+                f"bins, its bin_edges {e.size - 1}"
+            )
+            raise InvalidParameterError(msg)
     timing = getattr(signal, "timing", None)
     if timing is not None:
         n_t = int(np.asarray(timing).shape[1])

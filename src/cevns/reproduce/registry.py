@@ -33,6 +33,12 @@ _S000 = "Denton, Gehrlein, arXiv:2204.09060 (seed 000)"
 _CSI17 = "COHERENT CsI 2017, arXiv:1708.01294"
 _CSI21 = "COHERENT CsI 2021, arXiv:2110.07730"
 _LAR20 = "COHERENT LAr 2020, arXiv:2003.10630 (LArParametersAnlA.yaml of the release)"
+_LAR20_PDF = "COHERENT LAr 2020 release arXiv:2006.12659, cevnspdf.txt"
+#: Projections of the release's SM CEvNS PDF (cevnspdf.txt, 12 E x 8 F90 x 10 t, 128.0
+#: events), summed over the other two axes; bin edges in the labels.
+_LAR20_ENERGY_KEVEE = [78.6995, 36.9689, 9.8885, 2.3647, 0.0784, 0.0]  # 0-60 keVee, 10 wide
+_LAR20_F90 = [12.9368, 18.8864, 24.8497, 28.1762, 24.9486, 13.9531, 3.9259, 0.3233]
+_LAR20_TIME_US = [11.084, 39.7864, 18.7018, 14.8484, 11.867, 9.4864, 7.5846, 6.0317, 4.788, 3.8216]
 
 
 def _pm(best: float, sigma: float) -> dict[str, float]:
@@ -75,6 +81,48 @@ _ENTRIES: list[Published] = [
             "delayed_brn_best_fit": (10.0, 11.0),
             "steady_state_best_fit": (3131.0, 23.0),
         }.items()
+    ],
+    Published(
+        "coherent/csi_2021.sm_events",
+        _pm(333.0, 11.0),
+        "events",
+        _CSI21,
+        "SM prediction 333 +- 11 (theory) +- 42 (experiment); the interval is the theory part",
+    ),
+    # ---------------------------------------------------------------- coherent_sm
+    Published(
+        "coherent_sm/lar_2020.total",
+        128.0,
+        "events",
+        f"{_LAR20_PDF} (sum; yaml cevnsPredictionNormalization 128 +- 17)",
+        "SM CEvNS inside the 3-D histogram",
+    ),
+    *[
+        Published(
+            f"coherent_sm/lar_2020.energy.{10 * i}-{10 * i + 10}_kevee",
+            v,
+            "events",
+            f"{_LAR20_PDF} (energy projection)",
+        )
+        for i, v in enumerate(_LAR20_ENERGY_KEVEE)
+    ],
+    *[
+        Published(
+            f"coherent_sm/lar_2020.f90.{0.5 + 0.05 * i:.2f}-{0.55 + 0.05 * i:.2f}",
+            v,
+            "events",
+            f"{_LAR20_PDF} (F90 projection)",
+        )
+        for i, v in enumerate(_LAR20_F90)
+    ],
+    *[
+        Published(
+            f"coherent_sm/lar_2020.time.{-0.1 + 0.5 * i:.1f}-{0.4 + 0.5 * i:.1f}_us",
+            v,
+            "events",
+            f"{_LAR20_PDF} (time projection)",
+        )
+        for i, v in enumerate(_LAR20_TIME_US)
     ],
     # ---------------------------------------------------------------- dfs2018 (seed 002)
     Published("dfs2018/p_c", 0.246, "", f"{_S002} Eq. 4.2", "p_w = 0.695 us, b_w = 1 us"),

@@ -647,6 +647,70 @@ class PiDARTimeFractions:
             out[comp] = binned
         return cls(edges, out["prompt"], out["delayed"])
 
+    @classmethod
+    def from_pdfs(
+        cls, prompt: TimingPDF, delayed: TimingPDF, edges_us: ArrayLike
+    ) -> PiDARTimeFractions:
+        """Integrate tabulated arrival-time PDFs over the bins.
+
+        Parameters
+        ----------
+        prompt, delayed : TimingPDF
+            Arrival times of the prompt (nu_mu) and delayed (nu_e, anti-nu_mu) neutrinos,
+            e.g. :meth:`TimingPDF.from_coherent_csi_2017`.
+        edges_us : array_like
+            Time-bin edges [us].
+
+        Returns
+        -------
+        PiDARTimeFractions
+
+        Examples
+        --------
+        >>> p = TimingPDF.from_coherent_csi_2017("prompt_neutrinos")
+        >>> d = TimingPDF.from_coherent_csi_2017("delayed_neutrinos")
+        >>> t = PiDARTimeFractions.from_pdfs(p, d, [0.0, 1.0, 12.0])
+        >>> round(float(t.prompt.sum()), 6), round(float(t.delayed.sum()), 6)
+        (1.0, 1.0)
+        """
+        edges = check_increasing("edges_us", edges_us)
+        for name, pdf in (("prompt", prompt), ("delayed", delayed)):
+            if not isinstance(pdf, TimingPDF):
+                msg = f"{name} must be a TimingPDF, got {type(pdf).__name__}"
+                raise InvalidParameterError(msg)
+        return cls(edges, prompt.integrate(edges), delayed.integrate(edges))
+
+    @classmethod
+    def from_prompt_contamination(cls, edges_us: ArrayLike, p_c: float) -> PiDARTimeFractions:
+        """Two bins, prompt and delayed: seed 002 Eq. 4.1 (nu_mu all prompt, ``p_c`` of the rest).
+
+        Parameters
+        ----------
+        edges_us : array_like
+            Three edges [us]: prompt bin, then delayed bin.
+        p_c : float
+            Prompt contamination in [0, 1] (:func:`prompt_contamination`).
+
+        Returns
+        -------
+        PiDARTimeFractions
+
+        Examples
+        --------
+        >>> t = PiDARTimeFractions.from_prompt_contamination([0.0, 1.0, 12.0], 0.25)
+        >>> t.prompt.tolist(), t.delayed.tolist()
+        ([1.0, 0.0], [0.25, 0.75])
+        """
+        edges = check_increasing("edges_us", edges_us)
+        if edges.size != 3:
+            msg = f"edges_us: a prompt contamination needs 3 edges (2 bins), got {edges.tolist()}"
+            raise InvalidParameterError(msg)
+        p = float(p_c)
+        if not 0.0 <= p <= 1.0:
+            msg = f"p_c must be within [0, 1], got {p_c!r}"
+            raise InvalidParameterError(msg)
+        return cls(edges, np.array([1.0, 0.0]), np.array([p, 1.0 - p]))
+
     @property
     def n_bins(self) -> int:
         """Number of time bins."""

@@ -255,10 +255,11 @@ def plot_fit(cost: Any, result: Any, *, title: str | None = None) -> list[Any]:
         for name, b in e.backgrounds.items():
             comps[name] = b
         comps["CEvNS"] = e.signal
-        if ds.ndim == 2:
-            comps = {k: np.sum(v, axis=1) for k, v in comps.items()}
-            data = ds.counts.sum(axis=1)
-            err = None if ds.errors is None else np.sqrt((ds.errors**2).sum(axis=1))
+        if ds.ndim >= 2:  # projected on the first axis (e.g. COHERENT LAr: E x F90 x t)
+            rest = tuple(range(1, ds.ndim))
+            comps = {k: np.sum(v, axis=rest) for k, v in comps.items()}
+            data = ds.counts.sum(axis=rest)
+            err = None if ds.errors is None else np.sqrt((ds.errors**2).sum(axis=rest))
         else:
             data, err = ds.counts, ds.errors
         if err is None:

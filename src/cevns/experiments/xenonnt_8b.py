@@ -15,14 +15,24 @@ Model (one experiment per science run, ``xenonnt_8b_sr0/sr1/sr2``)
   shares the physics parameters and the free 8B normalisation ``flux_norm``);
 * backgrounds: accidental coincidences (AC), electronic recoils (ER) and radiogenic
   neutrons (``rg``) as :class:`~cevns.likelihood.background.TemplateBackground` of the
-  release's templates [1/(t yr)] times the run's exposure. Normalisations: the values the
-  collaboration uses were not found in the material available here (the paper tables were
-  not reachable), so by default they are **free, without prior** (limits 0..50); a
-  relative Gaussian prior can be set per component (``norm_uncertainty``);
+  release's templates [1/(t yr)] times the run's exposure;
 * light yield ``tly`` and charge yield ``tqy`` (in units of their sigma, grid -3..3 in
   steps of 1): one :class:`~cevns.likelihood.systematics.ShapeSystematic` grid (code 0,
-  multilinear) that morphs the signal response and the neutron template together (one pair
-  of nuisances per run, N(0, 1) each);
+  multilinear) that morphs the signal response and the neutron template together;
+* priors: those of the collaboration's statistical model of the SR0+SR1 8B-CEvNS analysis
+  space (``statistical_model_base.yaml`` of github.com/XENONnT/light_wimp_data_release @
+  a09cd8f, the light-dark-matter release of arXiv:2409.17868 whose binning, AC templates
+  and exposures are those of this release): AC 9.04 % (SR0) and 5.76 % (SR1), one ER
+  rate for all runs (100 %), one neutron rate for all runs (58 %), ``t_ly`` and ``t_qy``
+  N(0, 1) shared by the runs, a signal efficiency of 25 % (``signal_efficiency``). SR2's
+  AC uncertainty is not public: the files use SR1's 5.76 % (an assumption, marked there);
+* combined runs: the runs' binnings differ, so they cannot share one 4-D histogram; the
+  ``xenonnt_8b_combined`` kinds concatenate the runs' 81 bins into one likelihood
+  (``xenonnt_8b_2024``: SR0+SR1, ``xenonnt_8b_2026``: SR0+SR1+SR2,
+  :func:`combined_experiment`), so that a shared nuisance and its prior appear once; a
+  background's ``runs`` say which blocks its normalisation scales. The single-run
+  experiments ``xenonnt_8b_sr0/1/2`` carry the same priors each (adding their costs would
+  count the shared priors once per run);
 * signal: CEvNS on natural xenon (every isotope with its abundance and weak charge,
   :class:`~cevns.physics.nuclei.Target`) from the solar 8B and hep fluxes at the Earth
   (:class:`~cevns.sources.solar.SolarFlux`, B16-GS98 by default), quadratic in the
@@ -65,7 +75,9 @@ from cevns.physics.nuclei import Target
 
 __all__ = [
     "AXES",
+    "COMBINED",
     "EXPOSURE_T_YR",
+    "FIT_TOLERANCES",
     "GRID",
     "MONO_E_KEV",
     "RELEASE",
@@ -73,7 +85,9 @@ __all__ = [
     "MonoResponse",
     "ReleaseFiles",
     "combined_cost",
+    "combined_experiment",
     "experiment",
+    "fit_restarted",
     "rate_above_window",
     "read_template",
     "summary_numbers",
@@ -396,11 +410,13 @@ class DetectorOptions(ComponentOptions):
     exposure_t_yr: float | None = Field(None, gt=0)
     root: str | None = None
     n_nodes: int = Field(N_NODES, ge=101)
+    #: relative Gaussian uncertainty of the signal efficiency (parameter ``signal_efficiency``)
+    efficiency_uncertainty: float | None = Field(None, gt=0)
 
 
 def _detector(opts: DetectorOptions) -> Any:
     from cevns.likelihood.experiment import DetectorSetup
-    from cevns.likelihood.systematics import ShapeSystematic
+    from cevns.likelihood.systematics import ScaleSystematic, ShapeSystematic
 
     inp = _run_inputs(opts.run, opts.root)
     exposure = EXPOSURE_T_YR[opts.run] if opts.exposure_t_yr is None else opts.exposure_t_yr
@@ -416,7 +432,12 @@ def _detector(opts: DetectorOptions) -> Any:
         variants,
         description="light yield x charge yield (sigma units), release grid",
     )
-    return DetectorSetup(response((0.0, 0.0)), systematics=(yields,))
+    systematics: list[Any] = [yields]
+    if opts.efficiency_uncertainty is not None:
+        systematics.append(
+            ScaleSystematic("signal_efficiency", opts.efficiency_uncertainty, limits=(0.5, 1.5))
+        )
+    return DetectorSetup(response((0.0, 0.0)), systematics=tuple(systematics))
 
 
 class BackgroundOptions(ComponentOptions):
@@ -451,6 +472,169 @@ def _background(opts: BackgroundOptions, dataset: Any) -> Any:
     )
 
 
+# ---------------------------------------------------------------------- combined runs
+Run_ = Literal["sr0", "sr1", "sr2"]
+#: ``Dataset.meta`` key of the runs of a combined dataset, in block order
+META_RUNS = "xenonnt_8b_runs"
+#: observed bins of one science run (3 x 3 x 3 x 3)
+BINS_PER_RUN = 81
+
+
+def _all_runs() -> list[Run_]:
+    return ["sr0", "sr1", "sr2"]
+
+
+def _check_runs(field: str, runs: Sequence[str]) -> tuple[str, ...]:
+    out = tuple(runs)
+    if not out or len(set(out)) != len(out) or any(r not in RUNS for r in out):
+        msg = f"{field} must list distinct science runs of {list(RUNS)}, got {list(out)}"
+        raise InvalidParameterError(msg)
+    return out
+
+
+class CombinedDatasetOptions(ComponentOptions):
+    """``[dataset] kind = "xenonnt_8b_combined"``: the runs' events, one block of 81 bins each."""
+
+    runs: list[Run_] = Field(default_factory=_all_runs)
+    root: str | None = None
+
+
+def _combined_dataset(opts: CombinedDatasetOptions) -> Any:
+    from cevns.likelihood.dataset import Dataset
+
+    runs = _check_runs("dataset.runs", opts.runs)
+    blocks = [
+        _dataset(DatasetOptions.model_validate({"run": r, "root": opts.root})).counts.ravel()
+        for r in runs
+    ]
+    counts = np.concatenate(blocks)
+    return Dataset.from_arrays(
+        counts,
+        np.arange(counts.size + 1, dtype=np.float64),
+        name="xenonnt_8b_" + "_".join(runs),
+        axis_names=("bin",),
+        axis_units=("",),
+        unit="events",
+    ).with_meta(**{META_RUNS: runs})
+
+
+def _dataset_runs(dataset: Any) -> tuple[str, ...]:
+    runs = getattr(dataset, "meta", {}).get(META_RUNS)
+    if runs is None:
+        msg = (
+            "a xenonnt_8b_combined background needs the xenonnt_8b_combined dataset (its "
+            f"meta[{META_RUNS!r}] names the runs); got dataset "
+            f"{getattr(dataset, 'name', dataset)!r}"
+        )
+        raise InvalidConfigError(msg)
+    return tuple(runs)
+
+
+def _concatenate(
+    runs: Sequence[str], blocks: Mapping[str, NDArray[np.float64]]
+) -> NDArray[np.float64]:
+    """Blocks of the runs in order; runs without a block are zeros."""
+    zero = np.zeros(BINS_PER_RUN)
+    return np.concatenate([blocks[r].ravel() if r in blocks else zero for r in runs])
+
+
+class CombinedDetectorOptions(ComponentOptions):
+    """``[detector] kind = "xenonnt_8b_combined"``: one response over the runs' blocks.
+
+    One light-yield and one charge-yield nuisance (``tly``, ``tqy``) morph every run's
+    signal (and, through ``xenonnt_8b_combined`` backgrounds, the neutrons of every run):
+    the collaboration's model has one ``t_ly`` and one ``t_qy`` for all science runs.
+    """
+
+    runs: list[Run_] = Field(default_factory=_all_runs)
+    root: str | None = None
+    n_nodes: int = Field(N_NODES, ge=101)
+    #: relative Gaussian uncertainty of the signal efficiency (parameter ``signal_efficiency``)
+    efficiency_uncertainty: float | None = Field(None, gt=0)
+
+
+def _combined_detector(opts: CombinedDetectorOptions) -> Any:
+    from cevns.likelihood.experiment import DetectorSetup
+    from cevns.likelihood.systematics import ScaleSystematic, ShapeSystematic
+
+    runs = _check_runs("detector.runs", opts.runs)
+    inputs = {r: _run_inputs(r, opts.root) for r in runs}
+
+    def response(p: tuple[float, float]) -> MonoResponse:
+        # each run's efficiencies weighted by its exposure [t yr]; the response's own is 1 t yr
+        eff = np.concatenate([inputs[r]["eff"][p] * EXPOSURE_T_YR[r] for r in runs], axis=1)
+        name = f"xenonnt_{'_'.join(runs)}_tly{p[0]:+.0f}_tqy{p[1]:+.0f}"
+        return MonoResponse(name, eff, MONO_E_KEV, 1.0, n_nodes=opts.n_nodes)
+
+    variants = {p: response(p) for p in _variants(inputs[runs[0]]["eff"])}
+    systematics: list[Any] = [
+        ShapeSystematic(
+            ("tly", "tqy"),
+            (GRID, GRID),
+            variants,
+            description="light yield x charge yield (sigma units), shared by the runs",
+        )
+    ]
+    if opts.efficiency_uncertainty is not None:
+        systematics.append(
+            ScaleSystematic("signal_efficiency", opts.efficiency_uncertainty, limits=(0.5, 1.5))
+        )
+    return DetectorSetup(response((0.0, 0.0)), systematics=tuple(systematics))
+
+
+class CombinedBackgroundOptions(ComponentOptions):
+    """``[[backgrounds]] kind = "xenonnt_8b_combined"``: one normalisation over some runs.
+
+    ``runs`` are the runs whose template this normalisation scales (default: every run of
+    the dataset, e.g. one ER and one neutron rate for all runs); the other blocks are zero.
+    """
+
+    component: Literal["ac", "er", "rg"]
+    runs: list[Run_] | None = None
+    name: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    norm_uncertainty: float | None = Field(None, gt=0)
+    root: str | None = None
+
+
+def _combined_background(opts: CombinedBackgroundOptions, dataset: Any) -> Any:
+    from cevns.likelihood.background import TemplateBackground
+    from cevns.likelihood.systematics import ShapeSystematic
+
+    layout = _dataset_runs(dataset)
+    runs = layout if opts.runs is None else _check_runs("backgrounds.runs", opts.runs)
+    outside = [r for r in runs if r not in layout]
+    if outside:
+        msg = (
+            f"background {opts.component!r}: runs {outside} are not in the dataset's runs "
+            f"{list(layout)}"
+        )
+        raise InvalidConfigError(msg)
+    inputs = {r: _run_inputs(r, opts.root) for r in runs}
+    name = opts.name or (
+        opts.component if opts.runs is None else f"{opts.component}_{'_'.join(runs)}"
+    )
+    systematics = []
+    if opts.component == "rg":
+
+        def at(p: tuple[float, float]) -> NDArray[np.float64]:
+            return _concatenate(layout, {r: inputs[r]["rg"][p] * EXPOSURE_T_YR[r] for r in runs})
+
+        nominal = at((0.0, 0.0))
+        variants = {p: at(p) for p in _variants(inputs[runs[0]]["rg"])}
+        systematics.append(ShapeSystematic(("tly", "tqy"), (GRID, GRID), variants))
+    else:
+        nominal = _concatenate(
+            layout, {r: inputs[r][opts.component] * EXPOSURE_T_YR[r] for r in runs}
+        )
+    return TemplateBackground(
+        name,
+        nominal,
+        norm_uncertainty=opts.norm_uncertainty,
+        norm_limits=(0.0, 50.0),
+        systematics=systematics,
+    )
+
+
 #: the kinds of this module, declared in the ``cevns.components`` entry points
 COMPONENTS: tuple[Component, ...] = (
     Component("dataset", "xenonnt_8b", DatasetOptions, _dataset, "XENONnT 8B events, 4-D bins"),
@@ -458,6 +642,27 @@ COMPONENTS: tuple[Component, ...] = (
         "detector", "xenonnt_8b", DetectorOptions, _detector, "XENONnT mono-energetic NR response"
     ),
     Component("background", "xenonnt_8b", BackgroundOptions, _background, "XENONnT AC/ER/neutrons"),
+    Component(
+        "dataset",
+        "xenonnt_8b_combined",
+        CombinedDatasetOptions,
+        _combined_dataset,
+        "XENONnT 8B events of several runs, 81 bins per run",
+    ),
+    Component(
+        "detector",
+        "xenonnt_8b_combined",
+        CombinedDetectorOptions,
+        _combined_detector,
+        "XENONnT NR response of several runs, one tly x tqy pair",
+    ),
+    Component(
+        "background",
+        "xenonnt_8b_combined",
+        CombinedBackgroundOptions,
+        _combined_background,
+        "XENONnT AC/ER/neutrons of some runs, one normalisation",
+    ),
 )
 
 
@@ -472,6 +677,49 @@ def experiment(run: str, overrides: Mapping[str, Any] | None = None) -> Any:
     return load_experiment(f"xenonnt_8b_{run}", overrides)
 
 
+#: The shipped combined experiments by their runs (one likelihood, shared tly and tqy).
+COMBINED: Mapping[tuple[str, ...], str] = {
+    ("sr0", "sr1"): "xenonnt_8b_2024",
+    ("sr0", "sr1", "sr2"): "xenonnt_8b_2026",
+}
+
+
+def combined_experiment(
+    runs: Sequence[str] = RUNS, overrides: Mapping[str, Any] | None = None
+) -> Any:
+    """The experiment of several science runs in one likelihood (:data:`COMBINED`).
+
+    One light-yield and one charge-yield nuisance, one ER and one neutron normalisation
+    for all runs, one AC normalisation per run, the signal efficiency and the free 8B
+    normalisation ``<name>.flux_norm``, as in the collaboration's statistical model
+    (module notes). A single run is its own experiment (:func:`experiment`).
+
+    Parameters
+    ----------
+    runs : sequence of str
+        ``("sr0", "sr1")`` (``xenonnt_8b_2024``) or ``("sr0", "sr1", "sr2")``
+        (``xenonnt_8b_2026``), or one run.
+    overrides : mapping, optional
+        Applied to the experiment file (``load_experiment``).
+
+    Returns
+    -------
+    Experiment
+    """
+    from cevns.config.loader import load_experiment
+
+    key = tuple(runs)
+    if len(key) == 1:
+        return experiment(key[0], overrides)
+    if key not in COMBINED:
+        msg = (
+            f"runs must be one run of {list(RUNS)} or one of the shipped combinations "
+            f"{[list(k) for k in COMBINED]}, got {list(key)}"
+        )
+        raise InvalidParameterError(msg)
+    return load_experiment(COMBINED[key], overrides)
+
+
 def combined_cost(
     runs: Sequence[str] = RUNS,
     model_family: Any = "sm",
@@ -479,18 +727,20 @@ def combined_cost(
     signal: bool = True,
     overrides: Mapping[str, Any] | None = None,
 ) -> Any:
-    """The sum of the costs of ``runs`` (shared physics parameters and ``flux_norm``).
+    """The cost of :func:`combined_experiment` (``signal=False``: background only).
 
-    ``overrides`` are applied to every run's experiment file (``load_experiment``).
+    Parameters
+    ----------
+    runs : sequence of str
+    model_family : ModelFamily or str
+    signal : bool
+    overrides : mapping, optional
+
+    Returns
+    -------
+    ExperimentCost
     """
-    if not runs:
-        msg = f"runs must name at least one of {list(RUNS)}"
-        raise InvalidParameterError(msg)
-    costs = [experiment(r, overrides).cost(model_family, signal=signal) for r in runs]
-    total = costs[0]
-    for c in costs[1:]:
-        total = total + c
-    return total
+    return combined_experiment(runs, overrides).cost(model_family, signal=signal)
 
 
 def rate_above_window(e_nr_kev: tuple[float, float] = (0.5, 5.0)) -> dict[str, float]:
@@ -515,51 +765,63 @@ def rate_above_window(e_nr_kev: tuple[float, float] = (0.5, 5.0)) -> dict[str, f
     return out
 
 
-def _crossings(
-    grid: NDArray[np.float64], delta: NDArray[np.float64], level: float
-) -> tuple[float, float]:
-    """Where a profile ``delta`` (minimum near 0) crosses ``level``, linearly interpolated.
+#: Migrad tolerances tried in turn by :func:`fit_restarted`. The code-0 (multilinear)
+#: yield morphing has kinks at the grid nodes; a minimum at tly = 0 (background-only fits)
+#: sits on one, where Migrad's EDM estimate can miss the tighter goal while the minimum
+#: value agrees to 3e-5 between the tolerances.
+FIT_TOLERANCES: tuple[float, ...] = (0.001, 0.01)
 
-    A side that stays below ``level`` up to the end of the grid gives that end (e.g. the
-    physical boundary 0 of a normalisation).
+
+def fit_restarted(cost: Any, **kwargs: Any) -> Any:
+    """:func:`cevns.stats.fit.fit` at each of :data:`FIT_TOLERANCES` until one is valid.
+
+    Parameters
+    ----------
+    cost : iminuit cost
+    **kwargs
+        Passed to ``fit`` (not ``tol``).
+
+    Returns
+    -------
+    FitResult
+        The first valid fit, else the one with the lowest minimum (``valid`` False).
     """
-    i = int(np.argmin(delta))
-    lo, hi = float(grid[0]), float(grid[-1])
-    left = np.nonzero(delta[:i] > level)[0]
-    if left.size:
-        j = int(left[-1])
-        lo = float(np.interp(level, [delta[j + 1], delta[j]], [grid[j + 1], grid[j]]))
-    right = np.nonzero(delta[i:] > level)[0]
-    if right.size:
-        j = i + int(right[0])
-        hi = float(np.interp(level, [delta[j - 1], delta[j]], [grid[j - 1], grid[j]]))
-    return lo, hi
+    from cevns.stats.fit import fit
+
+    tried = []
+    for tol in FIT_TOLERANCES:
+        r = fit(cost, tol=tol, warn=False, **kwargs)
+        if r.valid:
+            return r
+        tried.append(r)
+    return min(tried, key=lambda r: r.fval)
 
 
 def summary_numbers(
-    scan_points: int = 41, overrides: Mapping[str, Any] | None = None
+    scan_points: int = 61, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Expected SM counts per run and the measured 8B scale and significance.
+    """Expected SM counts per run and the measured 8B flux and significance.
 
     Parameters
     ----------
     scan_points : int
-        Points of the profile scan of ``flux_norm``.
+        Points of the profile scan of the flux normalisation (0 to 3 x B16-GS98).
     overrides : mapping, optional
-        Applied to every run's experiment file (e.g. background priors,
-        ``{"backgrounds.0.norm_uncertainty": 0.05}``).
+        Applied to every experiment file (e.g. ``{"backgrounds.0.norm_uncertainty": 0.05}``).
 
     Returns
     -------
     dict
-        ``expected``: per run the SM 8B and hep counts (B16-GS98) and the background
-        expectation; for ``"sr0+sr1"`` and ``"sr0+sr1+sr2"``: ``flux_norm`` best fit and its
-        68 % interval from a profile scan (Delta(-2 ln L) = 1), the 8B flux [1/(cm^2 s)],
-        and the background-only significance ``sqrt(Delta(-2 ln L))``.
+        ``expected``: per run the SM 8B and hep counts (B16-GS98), the nominal background
+        expectation per component and the observed events; ``"2024"`` (SR0+SR1,
+        ``xenonnt_8b_2024``) and ``"2026"`` (SR0+SR1+SR2, ``xenonnt_8b_2026``): the SM
+        signal and background totals, ``flux_norm`` best fit and its 68.27 % interval
+        from a profile scan (Delta(-2 ln L) = 1), the 8B flux and interval [1/(cm^2 s)],
+        the background-only significance ``sqrt(Delta(-2 ln L))`` and the fit validity.
     """
     from cevns.physics.nsi import NSIModel
     from cevns.sources.solar import solar_total_flux
-    from cevns.stats.fit import fit
+    from cevns.stats.scan import profile_scan
 
     out: dict[str, Any] = {"expected": {}}
     for run in RUNS:
@@ -573,20 +835,27 @@ def summary_numbers(
         per["observed"] = float(exp.dataset.counts.sum())
         out["expected"][run] = per
     phi0 = solar_total_flux("8B", "b16_gs98")
-    for label, runs in (("sr0+sr1", ("sr0", "sr1")), ("sr0+sr1+sr2", RUNS)):
-        cost = combined_cost(runs, overrides=overrides)
-        best = fit(cost)
-        b_only = fit(combined_cost(runs, signal=False, overrides=overrides))
-        grid = np.linspace(0.0, 3.0 * max(best.values["flux_norm"], 0.3), scan_points)
-        prof = []
-        for s in grid:
-            r = fit(cost, fix={"flux_norm": float(s)}, hesse=False, warn=False)
-            prof.append(r.fval - best.fval)
+    for label, runs in (("2024", ("sr0", "sr1")), ("2026", RUNS)):
+        exp = combined_experiment(runs, overrides)
+        cost = exp.cost("sm")
+        norm = f"{exp.name}.flux_norm"
+        best = fit_restarted(cost)
+        b_only = fit_restarted(exp.cost("sm", signal=False))
+        grid = np.linspace(0.0, 3.0, scan_points)
+        scan = profile_scan(cost, {norm: grid})
+        segments = scan.interval(0.6827).segments
+        lo, hi = (segments[0][0], segments[-1][1]) if segments else (float("nan"),) * 2
+        nominal = exp.expected("sm")
         out[label] = {
-            "flux_norm": float(best.values["flux_norm"]),
-            "interval": _crossings(grid, np.array(prof), 1.0),
-            "flux_cm2_s": float(best.values["flux_norm"] * phi0),
+            "experiment": exp.name,
+            "sm_signal": float(nominal.signal.sum()),
+            "background": float(sum(v.sum() for v in nominal.backgrounds.values())),
+            "observed": float(exp.dataset.counts.sum()),
+            "flux_norm": float(best.values[norm]),
+            "interval": (float(lo), float(hi)),
+            "flux_cm2_s": float(best.values[norm] * phi0),
+            "flux_interval_cm2_s": (float(lo * phi0), float(hi * phi0)),
             "significance": float(np.sqrt(max(b_only.fval - best.fval, 0.0))),
-            "valid": bool(best.valid),
+            "valid": bool(best.valid and b_only.valid),
         }
     return out

@@ -33,6 +33,7 @@ _S000 = "Denton, Gehrlein, arXiv:2204.09060 (seed 000)"
 _CSI17 = "COHERENT CsI 2017, arXiv:1708.01294"
 _CSI21 = "COHERENT CsI 2021, arXiv:2110.07730"
 _LAR20 = "COHERENT LAr 2020, arXiv:2003.10630 (LArParametersAnlA.yaml of the release)"
+_XE24 = "XENONnT, PRL 133 (2024) 191002, arXiv:2408.02877 (abstract)"
 
 
 def _pm(best: float, sigma: float) -> dict[str, float]:
@@ -216,6 +217,29 @@ _ENTRIES: list[Published] = [
     Published(
         "dg2022/x_allowed_window", [1.9, 2.2], "", f"{_S000} Sec. IV, Fig. 4", "for 3.1-15 MeV"
     ),
+    # ---------------------------------------------------------------- XENONnT solar 8B
+    Published(
+        "xenonnt2026/flux_2024",
+        {"best": 4.7e6, "lo": 2.4e6, "hi": 8.3e6},
+        "1/(cm^2 s)",
+        _XE24,
+        "measured 8B flux (4.7 +3.6 -2.3) x 1e6, SR0+SR1",
+    ),
+    Published(
+        "xenonnt2026/significance_2024",
+        2.73,
+        "sigma",
+        _XE24,
+        "background-only hypothesis rejected, SR0+SR1",
+    ),
+    Published(
+        "xenonnt2026/background_2024",
+        26.4,
+        "events",
+        _XE24,
+        "expected background (26.4 +1.4 -1.3) above 0.5 keV",
+    ),
+    Published("xenonnt2026/observed_2024", 37.0, "events", _XE24, "observed above 0.5 keV"),
 ]
 
 #: Published quantities by id (``<analysis>/<quantity id>``).

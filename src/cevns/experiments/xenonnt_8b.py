@@ -85,6 +85,7 @@ __all__ = [
     "ReleaseFiles",
     "combined_cost",
     "combined_experiment",
+    "expected_per_run",
     "experiment",
     "fit_restarted",
     "rate_above_window",
@@ -816,6 +817,49 @@ def fit_restarted(cost: Any, **kwargs: Any) -> Any:
     return min(tried, key=lambda r: r.fval)
 
 
+def expected_per_run(run: str, root: str | None = None) -> dict[str, float]:
+    """SM 8B and hep events (B16-GS98, nominal yields), backgrounds and data of one run.
+
+    Folds the nominal mono-energetic efficiencies directly (no experiment file, no
+    stacked yield variants): the numbers of the shipped ``xenonnt_8b_<run>`` at its
+    defaults.
+
+    Parameters
+    ----------
+    run : {"sr0", "sr1", "sr2"}
+    root : str, optional
+        A folder laid out like the release (default the registered release).
+
+    Returns
+    -------
+    dict
+        ``8B``, ``hep``, ``ac``, ``er``, ``rg`` and ``observed`` [events].
+    """
+    from cevns.likelihood.signal import Signal
+    from cevns.physics.form_factors import Helm
+    from cevns.physics.nsi import NSIModel
+    from cevns.sources.solar import SolarFlux
+
+    _check_runs("run", [run])
+    inp = _run_inputs(run, root)
+    exposure = EXPOSURE_T_YR[run]
+    det = MonoResponse(f"xenonnt_{run}_nominal", inp["eff"][(0.0, 0.0)], MONO_E_KEV, exposure)
+    out = {
+        comp: float(
+            Signal(SolarFlux(components=(comp,)), det, form_factor=Helm(), kinematics="full")
+            .expected_counts(NSIModel.sm())
+            .sum()
+        )
+        for comp in ("8B", "hep")
+    }
+    out |= {c: float(inp[c].sum() if c != "rg" else inp["rg"][(0.0, 0.0)].sum()) * exposure
+            for c in ("ac", "er", "rg")}  # fmt: skip
+    out["observed"] = float(
+        _dataset(DatasetOptions.model_validate({"run": run, "root": root})).counts.sum()
+    )
+    return out
+
+
 def summary_numbers(
     scan_points: int = 61, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -831,28 +875,19 @@ def summary_numbers(
     Returns
     -------
     dict
-        ``expected``: per run the SM 8B and hep counts (B16-GS98), the nominal background
-        expectation per component and the observed events; ``"2024"`` (SR0+SR1,
+        ``expected``: per run :func:`expected_per_run` (not affected by ``overrides``);
+        ``"2024"`` (SR0+SR1,
         ``xenonnt_8b_2024``) and ``"2026"`` (SR0+SR1+SR2, ``xenonnt_8b_2026``): the SM
         signal and background totals, ``flux_norm`` best fit and its 68.27 % interval
         from a profile scan (Delta(-2 ln L) = 1), the 8B flux and interval [1/(cm^2 s)],
         the background-only significance ``sqrt(Delta(-2 ln L))`` and the fit validity.
     """
-    from cevns.physics.nsi import NSIModel
     from cevns.sources.solar import solar_total_flux
     from cevns.stats.scan import profile_scan
 
     out: dict[str, Any] = {"expected": {}}
     for run in RUNS:
-        exp = experiment(run, overrides)
-        per = {}
-        for comp in ("8B", "hep"):
-            e = experiment(run, {**(overrides or {}), "flux.components": [comp]})
-            per[comp] = float(e.signal.expected_counts(NSIModel.sm()).sum())
-        bkg = exp.expected("sm").backgrounds
-        per |= {k: float(v.sum()) for k, v in bkg.items()}
-        per["observed"] = float(exp.dataset.counts.sum())
-        out["expected"][run] = per
+        out["expected"][run] = expected_per_run(run)
     phi0 = solar_total_flux("8B", "b16_gs98")
     for label, runs in (("2024", ("sr0", "sr1")), ("2026", RUNS)):
         exp = combined_experiment(runs, overrides)

@@ -249,7 +249,7 @@ CLI_CASES = [
     ),
     (
         ["reproduce", "nope"],
-        r"'nope' is not one of 'majumdar2022', 'dfs2018', 'dg2022', 'flagship', 'all'",
+        r"'nope' is not one of 'majumdar2022', 'dfs2018', 'dg2022', 'flagship', 'xenonnt2026', 'all'",
     ),
 ]
 

@@ -249,9 +249,8 @@ CLI_CASES = [
     ),
     (
         ["reproduce", "nope"],
-        # coherent_sm: the COHERENT SM-prediction comparison (issue 18) is an analysis too
         r"'nope' is not one of 'majumdar2022', 'dfs2018', 'dg2022', 'flagship', "
-        r"'coherent_sm', 'all'",
+        r"'coherent_sm', 'xenonnt2026', 'all'",
     ),
 ]
 

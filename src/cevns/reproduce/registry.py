@@ -39,6 +39,7 @@ _LAR20_PDF = "COHERENT LAr 2020 release arXiv:2006.12659, cevnspdf.txt"
 _LAR20_ENERGY_KEVEE = [78.6995, 36.9689, 9.8885, 2.3647, 0.0784, 0.0]  # 0-60 keVee, 10 wide
 _LAR20_F90 = [12.9368, 18.8864, 24.8497, 28.1762, 24.9486, 13.9531, 3.9259, 0.3233]
 _LAR20_TIME_US = [11.084, 39.7864, 18.7018, 14.8484, 11.867, 9.4864, 7.5846, 6.0317, 4.788, 3.8216]
+_XE24 = "XENONnT, PRL 133 (2024) 191002, arXiv:2408.02877 (abstract)"
 
 
 def _pm(best: float, sigma: float) -> dict[str, float]:
@@ -278,6 +279,29 @@ _ENTRIES: list[Published] = [
     Published(
         "dg2022/x_allowed_window", [1.9, 2.2], "", f"{_S000} Sec. IV, Fig. 4", "for 3.1-15 MeV"
     ),
+    # ---------------------------------------------------------------- XENONnT solar 8B
+    Published(
+        "xenonnt2026/flux_2024",
+        {"best": 4.7e6, "lo": 2.4e6, "hi": 8.3e6},
+        "1/(cm^2 s)",
+        _XE24,
+        "measured 8B flux (4.7 +3.6 -2.3) x 1e6, SR0+SR1",
+    ),
+    Published(
+        "xenonnt2026/significance_2024",
+        2.73,
+        "sigma",
+        _XE24,
+        "background-only hypothesis rejected, SR0+SR1",
+    ),
+    Published(
+        "xenonnt2026/background_2024",
+        26.4,
+        "events",
+        _XE24,
+        "expected background (26.4 +1.4 -1.3) above 0.5 keV",
+    ),
+    Published("xenonnt2026/observed_2024", 37.0, "events", _XE24, "observed above 0.5 keV"),
 ]
 
 # The CONUS projections under the variant convention (a pull on the predicted normalisation

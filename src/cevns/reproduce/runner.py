@@ -24,6 +24,7 @@ ANALYSES: dict[str, str] = {
     "dg2022": "dg2022",
     "flagship": "flagship",
     "coherent_sm": "coherent_sm",
+    "xenonnt2026": "xenonnt2026",
 }
 
 #: One line per analysis for ``cevns reproduce --help``.
@@ -33,6 +34,7 @@ TITLES: dict[str, str] = {
     "dg2022": "seed 000: LMA-Dark, light mediators and the Dresden-II data",
     "flagship": "COHERENT CsI 2017 (PE x time) + LAr 2020 + Dresden-II light vector mediators",
     "coherent_sm": "COHERENT CsI 2017, CsI 2021, LAr 2020: the collaborations' SM predictions",
+    "xenonnt2026": "XENONnT solar 8B CEvNS: flux, significance, NSI, light mediators (+ flagship)",
 }
 
 

@@ -47,6 +47,35 @@ class Background(abc.ABC):
     @abc.abstractmethod
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]: ...
 
+    #: Local names of the parameters the expectation is linear in (profiled exactly by
+    #: :class:`cevns.likelihood.profiled.ProfiledCost`); a subclass that declares them
+    #: implements :meth:`linear_terms`.
+    linear_parameters: tuple[str, ...] = ()
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """The expectation split as ``rest + sum_k values[linear_k] * templates[k]``.
+
+        Parameters
+        ----------
+        values : mapping
+            Local parameter values (all of them; the linear ones are not read).
+
+        Returns
+        -------
+        rest : float or ndarray
+            The part that does not depend on :attr:`linear_parameters` (broadcastable to
+            the bins).
+        templates : ndarray
+            Shape ``(len(linear_parameters), *bins)``: the expectation per unit of each.
+        """
+        if self.linear_parameters:
+            msg = f"{type(self).__name__} declares linear_parameters but no linear_terms"
+            raise NotImplementedError(msg)
+        mu = self._expected(values)
+        return mu, np.empty((0, *mu.shape))
+
 
 class FunctionBackground(Background):
     """Background from a user function ``f(bin_centres, **params) -> counts per bin``.
@@ -169,10 +198,24 @@ class TemplateBackground(Background):
 
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         norm = values[f"{self.name}_norm"]
+        return norm * self._shape(values)
+
+    def _shape(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         if not self._alpha_names:
-            return norm * self.template
+            return self.template
         alpha = np.array([values[n] for n in self._alpha_names])
-        return norm * self.morphing.apply_deltas(self.template, self._deltas, alpha)
+        return self.morphing.apply_deltas(self.template, self._deltas, alpha)
+
+    @property
+    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The normalisation ``<name>_norm``."""
+        return (f"{self.name}_norm",)
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """``(0, [shape])``: the (morphed) template per unit normalisation."""
+        return 0.0, self._shape(values)[None]
 
 
 # ---------------------------------------------------------------------- parametric shapes
@@ -219,6 +262,17 @@ class FlatBackground(_IntegratedShape):
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         return values[f"{self.name}_level"] * self._width
 
+    @property
+    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The level ``<name>_level``."""
+        return (f"{self.name}_level",)
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """``(0, [bin widths])``."""
+        return 0.0, self._width[None]
+
 
 class ExponentialBackground(_IntegratedShape):
     """``amplitude exp(-(x - x0) / decay)`` per unit observable, integrated over each bin.
@@ -262,9 +316,21 @@ class ExponentialBackground(_IntegratedShape):
         self.reference = float(self.edges[0] if reference is None else reference)
 
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        a, d = values[f"{self.name}_amplitude"], values[f"{self.name}_decay"]
+        rest, t = self.linear_terms(values)
+        return np.asarray(values[f"{self.name}_amplitude"] * t[0], dtype=np.float64)
+
+    @property
+    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The amplitude ``<name>_amplitude``."""
+        return (f"{self.name}_amplitude",)
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """``(0, [counts per bin at amplitude 1])``."""
+        d = values[f"{self.name}_decay"]
         x = np.exp(-(self.edges - self.reference) / d)
-        return np.asarray(a * d * (x[:-1] - x[1:]), dtype=np.float64)
+        return 0.0, (d * (x[:-1] - x[1:]))[None]
 
 
 class GaussianLineBackground(_IntegratedShape):
@@ -316,3 +382,17 @@ class GaussianLineBackground(_IntegratedShape):
         n = values[f"{self.name}_counts"]
         cdf = ndtr((self.edges - values[f"{self.name}_mean"]) / values[f"{self.name}_sigma"])
         return np.asarray(n * np.diff(cdf), dtype=np.float64)
+
+    @property
+    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The line's area ``<name>_counts``."""
+        return (f"{self.name}_counts",)
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """``(0, [fraction of the line per bin])``."""
+        from scipy.special import ndtr
+
+        cdf = ndtr((self.edges - values[f"{self.name}_mean"]) / values[f"{self.name}_sigma"])
+        return 0.0, np.diff(cdf)[None]

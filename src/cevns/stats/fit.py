@@ -207,6 +207,7 @@ def fit(
     hesse: bool = True,
     ncall: int | None = None,
     warn: bool = True,
+    profile_linear: bool = False,
 ) -> FitResult:
     """Minimise a cost with Minuit and return a :class:`FitResult`.
 
@@ -236,6 +237,12 @@ def fit(
         Call limit of Migrad.
     warn : bool
         Emit :class:`FitWarning` for an invalid minimum.
+    profile_linear : bool
+        Solve the parameters that enter linearly (signal normalisations, background
+        amplitudes) exactly inside the cost (:mod:`cevns.likelihood.profiled`): Minuit sees
+        only the others. The result carries all parameters, with the full covariance; the
+        minimum is the same as without (parameters that are fixed, freed from a default,
+        given limits or asked for Minos stay with Minuit).
 
     Returns
     -------
@@ -246,6 +253,22 @@ def fit(
     InvalidParameterError
         Unknown parameter names, missing start values, start values outside the limits.
     """
+    if profile_linear:
+        return _fit_profiled(
+            cost,
+            start=start,
+            fix=fix,
+            free=free,
+            limits=limits,
+            minos=minos,
+            multistart=multistart,
+            seed=seed,
+            strategy=strategy,
+            tol=tol,
+            hesse=hesse,
+            ncall=ncall,
+            warn=warn,
+        )
     names = _names(cost)
     defaults, fixed_default, steps = parameter_info(cost)
     start = dict(start or {})
@@ -371,6 +394,124 @@ def fit(
         units=_units(cost),
         minuit=m,
     )
+
+
+def _fit_profiled(
+    cost: Any,
+    *,
+    start: Mapping[str, float] | None,
+    fix: Mapping[str, float] | Iterable[str] | None,
+    free: Iterable[str] | None,
+    limits: Mapping[str, tuple[float, float]] | None,
+    minos: bool | Sequence[str],
+    multistart: int | Sequence[Mapping[str, float]],
+    **options: Any,
+) -> FitResult:
+    """:func:`fit` with the linear parameters profiled (``profile_linear=True``)."""
+    from cevns.likelihood.profiled import ProfiledCost, profile_linear
+
+    names = _names(cost)
+    _, fixed_default, _ = parameter_info(cost)
+    free = list(free or ())
+    fix_items = (
+        dict(fix)
+        if isinstance(fix, Mapping)
+        else dict.fromkeys(fix or (), None)
+    )
+    for n in [*(start or {}), *free, *fix_items, *(limits or {})]:
+        if n not in names:
+            raise unknown_name("parameter", n, names)
+    minos_names = set(names) if minos is True else set(minos or ())
+    keep = (set(fixed_default) - set(free)) | set(fix_items) | set(limits or {}) | minos_names
+    reduced, profiled = profile_linear(cost, exclude=keep)
+    common = dict(limits=limits, minos=minos, **options)
+    if not profiled:
+        return fit(cost, start=start, fix=fix, free=free, multistart=multistart, **common)
+    drop = set(profiled)
+    starts = (
+        multistart
+        if isinstance(multistart, int)
+        else [{k: v for k, v in m.items() if k not in drop} for m in multistart]
+    )
+    res = fit(
+        reduced,
+        start={k: v for k, v in (start or {}).items() if k not in drop},
+        fix=fix,
+        free=free,
+        multistart=starts,
+        **common,
+    )
+    parts = [p for p in _components(reduced) if isinstance(p, ProfiledCost)]
+    values = dict(res.values)
+    for pc in parts:
+        values.update(pc.full_values(res.values))
+    cov, errors = _profiled_covariance(parts, res, values)
+    free_full = tuple(n for n in names if n in set(res.free) | drop)
+    order = {n: i for i, n in enumerate([*res.free, *profiled])}
+    perm = [order[n] for n in free_full]
+    return FitResult(
+        values={n: values[n] for n in names},
+        errors={n: errors.get(n, res.errors.get(n, 0.0)) for n in names},
+        fixed=res.fixed,
+        fval=res.fval,
+        ndata=res.ndata,
+        nfree=res.nfree + len(profiled),
+        valid=res.valid,
+        message=res.message,
+        nfcn=res.nfcn,
+        edm=res.edm,
+        covariance=None if cov is None else cov[np.ix_(perm, perm)],
+        free=free_full,
+        minos=res.minos,
+        expected=_expected_totals(cost, values),
+        units=_units(cost),
+        minuit=res.minuit,
+    )
+
+
+def _profiled_covariance(
+    parts: Sequence[Any], res: FitResult, values: Mapping[str, float]
+) -> tuple[NDArray[np.float64] | None, dict[str, float]]:
+    """Covariance of (Minuit's free parameters, profiled ones) and the profiled errors.
+
+    ``Cov(a, theta) = B V`` and ``Cov(a, a) = 2 H_aa^-1 + B V B^T`` with ``B = d a*/d theta``
+    from central differences of the exact solution (module notes of
+    :mod:`cevns.likelihood.profiled`).
+    """
+    free = list(res.free)
+    v = res.covariance
+    blocks_b, blocks_h = [], []
+    for pc in parts:
+        own = [p.name for p in pc.parameter_objects]
+        args0 = np.array([values[n] for n in own])
+        a0 = np.array([values[n] for n in pc.profiled])
+        blocks_h.append(2.0 * np.linalg.pinv(pc.hessian_linear(args0, a0)))
+        b = np.zeros((len(pc.profiled), len(free)))
+        if v is not None:
+            for j, name in enumerate(free):
+                if name not in own:
+                    continue
+                k = own.index(name)
+                h = 1e-3 * max(float(np.sqrt(v[j, j])), 1e-12)
+                up, dn = args0.copy(), args0.copy()
+                up[k] += h
+                dn[k] -= h
+                b[:, j] = (pc.solve(up)[0] - pc.solve(dn)[0]) / (2.0 * h)
+        blocks_b.append(b)
+    bmat = np.vstack(blocks_b)
+    n_a = bmat.shape[0]
+    haa = np.zeros((n_a, n_a))
+    k = 0
+    for h in blocks_h:
+        haa[k : k + h.shape[0], k : k + h.shape[0]] = h
+        k += h.shape[0]
+    names_a = [n for pc in parts for n in pc.profiled]
+    if v is None:
+        return None, {n: float(np.sqrt(haa[i, i])) for i, n in enumerate(names_a)}
+    c_at = bmat @ v
+    c_aa = haa + bmat @ v @ bmat.T
+    cov = np.block([[v, c_at.T], [c_at, c_aa]])
+    return cov, {n: float(np.sqrt(c_aa[i, i])) for i, n in enumerate(names_a)}
 
 
 def _describe_problem(m: Minuit) -> str:

@@ -72,9 +72,7 @@ def _experiment(likelihood="chi2", flat_scale=1.0, seed=1):
     data = Dataset.from_arrays(
         n, EDGES, errors=np.sqrt(np.maximum(n, 1.0)), name=f"toy_{likelihood}"
     )
-    return Experiment(
-        "toy", sig, data, bkgs, likelihood=likelihood, flux_norm_uncertainty=0.1
-    )
+    return Experiment("toy", sig, data, bkgs, likelihood=likelihood, flux_norm_uncertainty=0.1)
 
 
 @pytest.mark.parametrize(
@@ -133,9 +131,13 @@ def test_profile_value_is_the_minimum_over_the_linear_parameters(likelihood):
     def scaled(y):
         return full(y * scale)
 
-    ref = minimize(scaled, x0=np.ones(3), bounds=[(lo / s, hi / s) for (lo, hi), s in
-                   zip(bounds, scale, strict=True)], method="L-BFGS-B",
-                   options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10000})
+    ref = minimize(
+        scaled,
+        x0=np.ones(3),
+        bounds=[(lo / s, hi / s) for (lo, hi), s in zip(bounds, scale, strict=True)],
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10000},
+    )
     ref.x = ref.x * scale
     assert value == pytest.approx(ref.fun, abs=1e-6)
     assert value <= ref.fun + 1e-9  # the exact solve is never worse than a search
@@ -147,17 +149,21 @@ def test_profiled_fit_equals_full_fit(likelihood):
     cost = _experiment(likelihood).cost("sin2w")
     full = fit(cost, tol=1e-4)
     prof = fit(cost, tol=1e-4, profile_linear=True)
-    assert full.valid and prof.valid
+    assert full.valid
+    assert prof.valid
     assert prof.fval == pytest.approx(full.fval, abs=1e-6)
-    assert prof.nfree == full.nfree and prof.ndof == full.ndof
+    assert prof.nfree == full.nfree
+    assert prof.ndof == full.ndof
     assert prof.free == full.free
     for n in full.values:
         assert prof.values[n] == pytest.approx(full.values[n], abs=2e-3 * full.errors[n] + 1e-12)
         assert prof.errors[n] == pytest.approx(full.errors[n], rel=5e-3)
-    corr_full = full.covariance / np.sqrt(np.outer(np.diag(full.covariance),
-                                                   np.diag(full.covariance)))
-    corr_prof = prof.covariance / np.sqrt(np.outer(np.diag(prof.covariance),
-                                                   np.diag(prof.covariance)))
+    corr_full = full.covariance / np.sqrt(
+        np.outer(np.diag(full.covariance), np.diag(full.covariance))
+    )
+    corr_prof = prof.covariance / np.sqrt(
+        np.outer(np.diag(prof.covariance), np.diag(prof.covariance))
+    )
     np.testing.assert_allclose(corr_prof, corr_full, atol=5e-3)
     assert prof.nfcn < full.nfcn
     assert prof.n_signal == pytest.approx(full.n_signal, rel=1e-4)
@@ -170,8 +176,7 @@ def test_bounded_solution_equals_full_fit():
     full = fit(cost, tol=1e-4, warn=False)
     prof = fit(cost, tol=1e-4, profile_linear=True, warn=False)
     assert prof.fval == pytest.approx(full.fval, abs=1e-6)
-    assert prof.values["toy.flat_level"] == pytest.approx(full.values["toy.flat_level"],
-                                                          abs=1e-3)
+    assert prof.values["toy.flat_level"] == pytest.approx(full.values["toy.flat_level"], abs=1e-3)
     assert prof.values["toy.flat_level"] >= 0.0
 
 
@@ -181,7 +186,10 @@ def test_dresden_ii_sm_fit_profiled():
     full = fit(cost, tol=1e-4)
     prof = fit(cost, tol=1e-4, profile_linear=True)
     assert set(linear_candidates(cost)) == {
-        "dresden_ii.flux_norm", "dresden_ii.n_epith", "dresden_ii.a_epith", "dresden_ii.a_l1"
+        "dresden_ii.flux_norm",
+        "dresden_ii.n_epith",
+        "dresden_ii.a_epith",
+        "dresden_ii.a_l1",
     }
     assert prof.fval == pytest.approx(full.fval, abs=1e-6)
     for n in full.values:
@@ -192,8 +200,7 @@ def test_minos_on_a_nonlinear_parameter_matches_full():
     cost = _experiment("chi2").cost("sin2w")
     full = fit(cost, minos=["sin2_theta_w"], tol=1e-4)
     prof = fit(cost, minos=["sin2_theta_w"], tol=1e-4, profile_linear=True)
-    np.testing.assert_allclose(prof.minos["sin2_theta_w"], full.minos["sin2_theta_w"],
-                               rtol=5e-3)
+    np.testing.assert_allclose(prof.minos["sin2_theta_w"], full.minos["sin2_theta_w"], rtol=5e-3)
 
 
 def test_fixed_and_minos_linear_parameters_stay_with_minuit():

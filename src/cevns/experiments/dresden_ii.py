@@ -113,16 +113,15 @@ class DresdenIIBackground(Background):
 
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         # the sum of components(), without building the dict (hot path of fits)
-        rest, templates = self.linear_terms(values)
+        _, templates = self.linear_terms(values)
         return np.asarray(
-            values["n_epith"]
-            + values["a_epith"] * templates[1]
-            + values["a_l1"] * templates[2],
+            values["n_epith"] + values["a_epith"] * templates[1] + values["a_l1"] * templates[2],
             dtype=np.float64,
         )
 
     #: Eq. 18 is linear in these (the constant, the exponential's and L1's amplitudes).
     linear_parameters = ("n_epith", "a_epith", "a_l1")
+    linear_rest_is_zero = True
 
     def linear_terms(
         self, values: Mapping[str, float]

@@ -51,6 +51,8 @@ class Background(abc.ABC):
     #: :class:`cevns.likelihood.profiled.ProfiledCost`); a subclass that declares them
     #: implements :meth:`linear_terms`.
     linear_parameters: tuple[str, ...] = ()
+    #: ``linear_terms`` always returns a zero rest (the whole expectation is linear).
+    linear_rest_is_zero: bool = False
 
     def linear_terms(
         self, values: Mapping[str, float]
@@ -149,6 +151,8 @@ class TemplateBackground(Background):
     >>> bkg.expected({"b_s": -1.0}).tolist()
     [0.0, 4.0]
     """
+
+    linear_rest_is_zero = True
 
     def __init__(
         self,
@@ -255,6 +259,8 @@ class FlatBackground(_IntegratedShape):
     array([2., 4.])
     """
 
+    linear_rest_is_zero = True
+
     def __init__(self, name: str, edges: ArrayLike, level: Parameter) -> None:
         super().__init__(name, edges, [level.replace(name=f"{name}_level")])
         self._width = np.diff(self.edges)
@@ -297,6 +303,8 @@ class ExponentialBackground(_IntegratedShape):
     True
     """
 
+    linear_rest_is_zero = True
+
     def __init__(
         self,
         name: str,
@@ -316,7 +324,7 @@ class ExponentialBackground(_IntegratedShape):
         self.reference = float(self.edges[0] if reference is None else reference)
 
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        rest, t = self.linear_terms(values)
+        _, t = self.linear_terms(values)
         return np.asarray(values[f"{self.name}_amplitude"] * t[0], dtype=np.float64)
 
     @property
@@ -354,6 +362,8 @@ class GaussianLineBackground(_IntegratedShape):
     >>> bkg.expected({}).round(12)
     array([5., 5.])
     """
+
+    linear_rest_is_zero = True
 
     def __init__(
         self,

@@ -151,8 +151,27 @@ class ProfiledCost(Cost):  # type: ignore[misc]
                 for r, n in enumerate(b.linear_parameters)
             ]
             norms = [(syst, i) for target, syst, i in cost._norm_args if target == b.name]
-            self._bkgs.append((b, pars, rows, norms))
+            targets = [col for _, col, _ in rows]
+            simple = None
+            if (
+                not norms
+                and getattr(b, "linear_rest_is_zero", False)
+                and all(c is not None for c in targets)
+                and len(set(targets)) == len(targets)
+            ):
+                simple = np.array(targets, dtype=np.intp)
+            self._bkgs.append((b, pars, rows, norms, simple))
         self._sig_norms = [(syst, i) for t, syst, i in cost._norm_args if t == "signal"]
+        index = {n: i for i, n in enumerate(cost._names)}
+        deps = [*cost.family.names] if cost.has_signal else []
+        if exp.signal_morphing is not None and cost.has_signal:
+            deps.extend(exp._shape_public)
+        self._sig_idx = np.array(
+            sorted({index[n] for n in deps if n in index} | {i for _, i in self._sig_norms}),
+            dtype=np.intp,
+        )
+        self._sig_key: tuple[int, bytes] | None = None
+        self._sig_val = np.zeros(0)
 
     # ------------------------------------------------------------------ iminuit
     def _ndata(self) -> int:
@@ -173,25 +192,22 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         cols = np.zeros((len(self.profiled), n_bins))
         rest = np.zeros(n_bins)
         if cost.has_signal:
-            if cost._fast:
-                sig = cost._signal_fast(full).ravel()
-            else:
-                vals = dict(zip(cost._names, full, strict=True))
-                sig = cost.experiment._model_counts(cost.expansion(vals), vals).ravel()
-            for syst, i in self._sig_norms:
-                sig = sig * syst.factor({syst.name: full[i]})
+            sig = self._signal(full)
             if self._flux_col is not None:
                 cols[self._flux_col] = sig
             elif cost._i_flux is not None:
                 rest += sig * full[cost._i_flux]
             else:
                 rest += sig
-        for b, pars, rows, norms in self._bkgs:
+        for b, pars, rows, norms, simple in self._bkgs:
             r0, t = b.linear_terms({name: full[i] for name, i in pars})
+            t = t.reshape(len(rows), n_bins)
+            if simple is not None:  # every row profiled into its own column, no factor
+                cols[simple] = t
+                continue
             f = 1.0
             for syst, i in norms:
                 f *= syst.factor({syst.name: full[i]})
-            t = t.reshape(len(rows), n_bins)
             if not (np.isscalar(r0) and r0 == 0.0):
                 rest += np.broadcast_to(r0, cost._shape).ravel() * f
             for r, col, i in rows:
@@ -200,6 +216,27 @@ class ProfiledCost(Cost):  # type: ignore[misc]
                 else:
                     cols[col] += t[r] * f
         return rest, cols
+
+    def _signal(self, full: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Signal counts (flattened) without ``flux_norm``; the last one is reused.
+
+        In a fit at fixed physics parameters (every point of a scan) only the nuisances
+        change, so the signal is computed once per fit. The key is the values of everything
+        the signal depends on and the signal's template generation.
+        """
+        cost = self.cost
+        key = (cost.expansion.signal._quick_generation(), full[self._sig_idx].tobytes())
+        if key == self._sig_key:
+            return self._sig_val
+        if cost._fast:
+            sig = cost._signal_fast(full).ravel()
+        else:
+            vals = dict(zip(cost._names, full, strict=True))
+            sig = cost.experiment._model_counts(cost.expansion(vals), vals).ravel()
+        for syst, i in self._sig_norms:
+            sig = sig * syst.factor({syst.name: full[i]})
+        self._sig_key, self._sig_val = key, sig
+        return sig
 
     def _full_args(self, args: Any) -> NDArray[np.float64]:
         full = self._full.copy()
@@ -408,9 +445,7 @@ def profile_linear(cost: Any, exclude: Iterable[str] = ()) -> tuple[Any, tuple[s
     for part in parts:
         if isinstance(part, ExperimentCost):
             # a parameter seen by two parts of a sum is shared: it stays with Minuit
-            chosen = [
-                n for n in linear_candidates(part) if n not in skip and names_seen[n] == 1
-            ]
+            chosen = [n for n in linear_candidates(part) if n not in skip and names_seen[n] == 1]
             if chosen:
                 pc = ProfiledCost(part, chosen)
                 out.append(pc)

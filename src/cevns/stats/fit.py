@@ -413,11 +413,7 @@ def _fit_profiled(
     names = _names(cost)
     _, fixed_default, _ = parameter_info(cost)
     free = list(free or ())
-    fix_items = (
-        dict(fix)
-        if isinstance(fix, Mapping)
-        else dict.fromkeys(fix or (), None)
-    )
+    fix_items = dict(fix) if isinstance(fix, Mapping) else dict.fromkeys(fix or (), None)
     for n in [*(start or {}), *free, *fix_items, *(limits or {})]:
         if n not in names:
             raise unknown_name("parameter", n, names)
@@ -445,7 +441,7 @@ def _fit_profiled(
     values = dict(res.values)
     for pc in parts:
         values.update(pc.full_values(res.values))
-    cov, errors = _profiled_covariance(parts, res, values)
+    cov, errors = _profiled_covariance(parts, res, values, full=options.get("hesse", True))
     free_full = tuple(n for n in names if n in set(res.free) | drop)
     order = {n: i for i, n in enumerate([*res.free, *profiled])}
     perm = [order[n] for n in free_full]
@@ -470,16 +466,17 @@ def _fit_profiled(
 
 
 def _profiled_covariance(
-    parts: Sequence[Any], res: FitResult, values: Mapping[str, float]
+    parts: Sequence[Any], res: FitResult, values: Mapping[str, float], *, full: bool = True
 ) -> tuple[NDArray[np.float64] | None, dict[str, float]]:
     """Covariance of (Minuit's free parameters, profiled ones) and the profiled errors.
 
     ``Cov(a, theta) = B V`` and ``Cov(a, a) = 2 H_aa^-1 + B V B^T`` with ``B = d a*/d theta``
     from central differences of the exact solution (module notes of
-    :mod:`cevns.likelihood.profiled`).
+    :mod:`cevns.likelihood.profiled`). Without ``full`` (no Hesse: scans) only the
+    conditional errors ``sqrt(diag 2 H_aa^-1)`` are given and no covariance.
     """
     free = list(res.free)
-    v = res.covariance
+    v = res.covariance if full else None
     blocks_b, blocks_h = [], []
     for pc in parts:
         own = [p.name for p in pc.parameter_objects]

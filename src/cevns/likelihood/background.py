@@ -47,6 +47,27 @@ class Background(abc.ABC):
     @abc.abstractmethod
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]: ...
 
+    def evaluator(
+        self, positions: Sequence[tuple[str, int]]
+    ) -> Callable[[Sequence[float]], NDArray[np.float64]]:
+        """A function ``args -> expected counts`` reading the parameters by position.
+
+        The hot path of a cost (:class:`~cevns.likelihood.experiment.ExperimentCost`)
+        calls it with Minuit's argument vector; subclasses may return a faster closure.
+
+        Parameters
+        ----------
+        positions : sequence of (str, int)
+            Each local parameter name and its index in the argument vector.
+        """
+        pairs = tuple(positions)
+        expected = self._expected
+
+        def evaluate(args: Sequence[float]) -> NDArray[np.float64]:
+            return expected({name: args[i] for name, i in pairs})
+
+        return evaluate
+
     #: Local names of the parameters the expectation is linear in (profiled exactly by
     #: :class:`cevns.likelihood.profiled.ProfiledCost`); a subclass that declares them
     #: implements :meth:`linear_terms`.
@@ -203,6 +224,24 @@ class TemplateBackground(Background):
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         norm = values[f"{self.name}_norm"]
         return norm * self._shape(values)
+
+    def evaluator(
+        self, positions: Sequence[tuple[str, int]]
+    ) -> Callable[[Sequence[float]], NDArray[np.float64]]:
+        """``args -> norm x (morphed) template`` without building a mapping."""
+        where = dict(positions)
+        i_norm = where[f"{self.name}_norm"]
+        template = self.template
+        if not self._alpha_names:
+            return lambda args: args[i_norm] * template
+        i_alpha = np.array([where[n] for n in self._alpha_names], dtype=np.intp)
+        morph, deltas = self.morphing.apply_deltas, self._deltas
+
+        def evaluate(args: Sequence[float]) -> NDArray[np.float64]:
+            alpha = np.asarray(args, dtype=np.float64)[i_alpha]
+            return args[i_norm] * morph(template, deltas, alpha)
+
+        return evaluate
 
     def _shape(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         if not self._alpha_names:

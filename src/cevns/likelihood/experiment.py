@@ -575,6 +575,10 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         )
         self._scale = exp.signal_scale * exp.exposure_factor
         self._obs_flat = np.ascontiguousarray(self._obs).ravel()
+        self._bkg_eval = [(b.name, b.evaluator(pars)) for b, pars in self._bkg_args]
+        self._n_sum = float(self._obs_flat.sum())
+        if self._poisson:
+            self._n_log_n_sum = float(np.sum(self._n_log_n))
         self._shape = self._obs.shape
         if self._err is not None:
             self._inv_err = 1.0 / np.asarray(self._err, dtype=np.float64)
@@ -624,17 +628,18 @@ class ExperimentCost(Cost):  # type: ignore[misc]
                     mu = mu * syst.factor({syst.name: args[i]})
         else:
             mu = np.zeros(self._obs.shape)
-        for b, pars in self._bkg_args:
-            bkg = b._expected({name: args[i] for name, i in pars})
+        for name, evaluate in self._bkg_eval:
+            bkg = evaluate(args)
             for target, syst, i in self._norm_args:
-                if target == b.name:
+                if target == name:
                     bkg = bkg * syst.factor({syst.name: args[i]})
             mu = mu + bkg
         if self._poisson:
-            if np.any(mu <= 0):
+            flat = mu.ravel()
+            if flat.min() <= 0:
                 return 1e30
-            n = self._obs
-            c = 2.0 * float(np.sum(mu - n - n * np.log(mu)) + np.sum(self._n_log_n))
+            c = 2.0 * (float(flat.sum()) - self._n_sum - float(self._obs_flat @ np.log(flat)))
+            c += 2.0 * self._n_log_n_sum
         else:
             r = (mu - self._obs) * self._inv_err
             c = float(np.dot(r.ravel(), r.ravel()))
@@ -662,11 +667,14 @@ class ExperimentCost(Cost):  # type: ignore[misc]
             msg = "toy counts must be finite"
             raise InvalidParameterError(msg)
         new._obs = obs
+        new._obs_flat = np.ascontiguousarray(obs).ravel()
+        new._n_sum = float(new._obs_flat.sum())
         if new._poisson:
             if np.any(obs < 0):
                 msg = "Poisson toy counts must be >= 0"
                 raise InvalidParameterError(msg)
             new._n_log_n = np.where(obs > 0, obs * np.log(np.where(obs > 0, obs, 1.0)), 0.0)
+            new._n_log_n_sum = float(np.sum(new._n_log_n))
         if prior_means:
             unknown = set(prior_means) - {self._names[i] for i, _, _ in self._priors}
             if unknown:

@@ -309,7 +309,8 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         n = self.cost._obs_flat
         if np.any(mu <= 0):
             return np.inf
-        c = 2.0 * float(np.sum(mu - n - n * np.log(mu)) + np.sum(self.cost._n_log_n))
+        c = 2.0 * (float(mu.sum()) - self.cost._n_sum - float(n @ np.log(mu)))
+        c += 2.0 * self.cost._n_log_n_sum
         return c + float(np.sum(self._pinv * (a - self._pm) ** 2))
 
     def _solve_poisson(

@@ -19,7 +19,6 @@ import numpy as np
 from iminuit import Minuit
 from iminuit.cost import Cost, CostSum
 from numpy.typing import NDArray
-from scipy import stats
 
 from cevns.core._validation import unknown_name
 from cevns.core.exceptions import InvalidParameterError
@@ -87,7 +86,9 @@ class FitResult:
     @property
     def pvalue(self) -> float:
         """chi^2 p-value of the minimum (nan if ndof <= 0)."""
-        return float(stats.chi2.sf(self.fval, self.ndof)) if self.ndof > 0 else math.nan
+        from scipy.special import chdtrc  # chi^2 survival function (not scipy.stats: 0.4 s)
+
+        return float(chdtrc(self.ndof, self.fval)) if self.ndof > 0 else math.nan
 
     @property
     def n_signal(self) -> float:

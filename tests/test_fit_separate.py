@@ -30,7 +30,7 @@ def test_parts_are_grouped_by_free_shared_parameters():
 def test_separate_fit_equals_joint_fit_at_fixed_physics():
     total = _pair()
     fix = {"sin2_theta_w": 0.245}
-    joint = fit(total, fix=fix, separate=False, tol=1e-4)
+    joint = fit(total, fix=fix, separate=False, tol=1e-4, profile_linear=False)
     parts = fit(total, fix=fix, tol=1e-4)
     assert parts.minuit is None  # assembled from two fits
     assert joint.minuit is not None
@@ -56,14 +56,16 @@ def test_a_constraint_joins_the_group_of_its_parameter():
     total = _pair() + NormalConstraint("toy.line_mean", 1.1, 0.01)
     assert len(_independent_groups(total, start=None, fix=["sin2_theta_w"], free=None)) == 2
     res = fit(total, fix={"sin2_theta_w": 0.245}, tol=1e-4)
-    ref = fit(total, fix={"sin2_theta_w": 0.245}, tol=1e-4, separate=False)
+    ref = fit(total, fix={"sin2_theta_w": 0.245}, tol=1e-4, separate=False, profile_linear=False)
     assert res.fval == pytest.approx(ref.fval, abs=1e-6)
 
 
 def test_separate_with_minos_and_profiled_parts():
     total = _pair()
     fix = {"sin2_theta_w": 0.245}
-    ref = fit(total, fix=fix, separate=False, tol=1e-4, minos=["toy.line_mean"])
+    ref = fit(
+        total, fix=fix, separate=False, tol=1e-4, minos=["toy.line_mean"], profile_linear=False
+    )
     res = fit(total, fix=fix, tol=1e-4, minos=["toy.line_mean"], profile_linear=True)
     assert res.fval == pytest.approx(ref.fval, abs=1e-6)
     np.testing.assert_allclose(res.minos["toy.line_mean"], ref.minos["toy.line_mean"], rtol=5e-3)

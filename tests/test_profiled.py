@@ -147,7 +147,7 @@ def test_profile_value_is_the_minimum_over_the_linear_parameters(likelihood):
 @pytest.mark.parametrize("likelihood", ["chi2", "poisson"])
 def test_profiled_fit_equals_full_fit(likelihood):
     cost = _experiment(likelihood).cost("sin2w")
-    full = fit(cost, tol=1e-4)
+    full = fit(cost, tol=1e-4, profile_linear=False)
     prof = fit(cost, tol=1e-4, profile_linear=True)
     assert full.valid
     assert prof.valid
@@ -173,7 +173,7 @@ def test_bounded_solution_equals_full_fit():
     """Data with no flat background: its level sits on the limit 0 in both fits."""
     exp = _experiment("chi2", flat_scale=0.0)
     cost = exp.cost("sin2w")
-    full = fit(cost, tol=1e-4, warn=False)
+    full = fit(cost, tol=1e-4, warn=False, profile_linear=False)
     prof = fit(cost, tol=1e-4, profile_linear=True, warn=False)
     assert prof.fval == pytest.approx(full.fval, abs=1e-6)
     assert prof.values["toy.flat_level"] == pytest.approx(full.values["toy.flat_level"], abs=1e-3)
@@ -183,7 +183,7 @@ def test_bounded_solution_equals_full_fit():
 def test_dresden_ii_sm_fit_profiled():
     """Seed 004 Eq. 18-19 fit: n_epith, a_epith, a_l1 and the flux normalisation solved."""
     cost = load_experiment("dresden_ii").cost("sm_tree")
-    full = fit(cost, tol=1e-4)
+    full = fit(cost, tol=1e-4, profile_linear=False)
     prof = fit(cost, tol=1e-4, profile_linear=True)
     assert set(linear_candidates(cost)) == {
         "dresden_ii.flux_norm",
@@ -198,7 +198,7 @@ def test_dresden_ii_sm_fit_profiled():
 
 def test_minos_on_a_nonlinear_parameter_matches_full():
     cost = _experiment("chi2").cost("sin2w")
-    full = fit(cost, minos=["sin2_theta_w"], tol=1e-4)
+    full = fit(cost, minos=["sin2_theta_w"], tol=1e-4, profile_linear=False)
     prof = fit(cost, minos=["sin2_theta_w"], tol=1e-4, profile_linear=True)
     np.testing.assert_allclose(prof.minos["sin2_theta_w"], full.minos["sin2_theta_w"], rtol=5e-3)
 
@@ -218,7 +218,7 @@ def test_combined_costs_profile_each_part_and_keep_shared_ones():
     b_exp = _experiment("chi2", seed=2)
     b_exp.name = "other"
     total = a + b_exp.cost("sin2w")
-    full = fit(total, tol=1e-4)
+    full = fit(total, tol=1e-4, profile_linear=False)
     prof = fit(total, tol=1e-4, profile_linear=True)
     assert prof.fval == pytest.approx(full.fval, abs=1e-6)
     assert prof.values["sin2_theta_w"] == pytest.approx(full.values["sin2_theta_w"], abs=1e-5)
@@ -228,3 +228,21 @@ def test_profiling_a_nonlinear_parameter_is_refused():
     cost = _experiment("chi2").cost("sin2w")
     with pytest.raises(InvalidParameterError, match=r"cannot profile \['toy.exp_decay'\]"):
         ProfiledCost(cost, ["toy.exp_decay"])
+
+
+def test_default_profiles_chi2_experiments_only():
+    chi2 = _experiment("chi2").cost("sin2w")
+    pois = _experiment("poisson").cost("sin2w")
+    assert fit(chi2).nfcn < fit(chi2, profile_linear=False).nfcn
+    assert fit(pois).nfcn == fit(pois, profile_linear=False).nfcn
+    assert fit(pois).nfcn > fit(pois, profile_linear=True).nfcn
+
+
+def test_profiled_cost_uses_the_priors_of_a_toy():
+    """with_data(prior_means=) moves the auxiliary measurement: the solve must follow it."""
+    cost = _experiment("chi2").cost("sin2w")
+    toy = cost.with_data(cost.experiment.dataset.counts, prior_means={"toy.flux_norm": 1.2})
+    full = fit(toy, tol=1e-4, profile_linear=False)
+    prof = fit(toy, tol=1e-4, profile_linear=True)
+    assert prof.fval == pytest.approx(full.fval, abs=1e-6)
+    assert prof.values["toy.flux_norm"] == pytest.approx(full.values["toy.flux_norm"], abs=1e-4)

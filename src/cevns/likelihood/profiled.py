@@ -120,10 +120,11 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         # Gaussian priors of the profiled parameters (precision 0 without one)
         self._pm = np.zeros(len(self.profiled))
         self._pinv = np.zeros(len(self.profiled))
-        for k, n in enumerate(self.profiled):
-            prior = pars[n].prior
-            if prior is not None:
-                self._pm[k], self._pinv[k] = prior[0], 1.0 / prior[1] ** 2
+        where = {n: k for k, n in enumerate(self.profiled)}
+        for i, mean, sigma in cost._priors:  # the cost's priors (toys move their means)
+            k = where.get(names[i])
+            if k is not None:
+                self._pm[k], self._pinv[k] = mean, 1.0 / sigma**2
         self._other_priors = [
             (int(np.searchsorted(self._keep, i)), m, s)
             for i, m, s in cost._priors
@@ -418,7 +419,9 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         )
 
 
-def profile_linear(cost: Any, exclude: Iterable[str] = ()) -> tuple[Any, tuple[str, ...]]:
+def profile_linear(
+    cost: Any, exclude: Iterable[str] = (), *, poisson: bool = True
+) -> tuple[Any, tuple[str, ...]]:
     """Replace each experiment cost in ``cost`` by its :class:`ProfiledCost`.
 
     Parameters
@@ -427,6 +430,8 @@ def profile_linear(cost: Any, exclude: Iterable[str] = ()) -> tuple[Any, tuple[s
         Other components of a sum (iminuit constraints) are kept as they are.
     exclude : iterable of str
         Public names that stay with Minuit (fixed, Minos, limits overridden).
+    poisson : bool
+        Also profile the experiments with a Poisson likelihood (else only chi^2 ones).
 
     Returns
     -------
@@ -444,7 +449,7 @@ def profile_linear(cost: Any, exclude: Iterable[str] = ()) -> tuple[Any, tuple[s
     out: list[Any] = []
     profiled: list[str] = []
     for part in parts:
-        if isinstance(part, ExperimentCost):
+        if isinstance(part, ExperimentCost) and (poisson or not part._poisson):
             # a parameter seen by two parts of a sum is shared: it stays with Minuit
             chosen = [n for n in linear_candidates(part) if n not in skip and names_seen[n] == 1]
             if chosen:

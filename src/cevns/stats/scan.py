@@ -401,7 +401,7 @@ class _Spec:
     free: tuple[str, ...]
     start: tuple[tuple[str, float], ...]
     scan_id: str
-    profile_linear: bool = False
+    profile_linear: bool | None = None
 
 
 def _chunks(shape: tuple[int, ...], along: int = 0) -> list[list[tuple[int, ...]]]:
@@ -648,7 +648,7 @@ def profile_scan(
     progress: bool = False,
     log_axes: Sequence[str] = (),
     best_fit: bool = True,
-    profile_linear: bool = False,
+    profile_linear: bool | None = None,
 ) -> ScanResult:
     """Profile the cost over a 1D or 2D grid of parameter values.
 
@@ -679,9 +679,10 @@ def profile_scan(
         Scanned parameters whose axis is logarithmic (for plots and reports).
     best_fit : bool
         Run a global fit with the scanned parameters free (the reference chi2_min).
-    profile_linear : bool
+    profile_linear : bool, optional
         Solve the parameters that enter linearly exactly at every point (see
-        :func:`cevns.stats.fit.fit`): the same profile with fewer Minuit calls.
+        :func:`cevns.stats.fit.fit`; default: in the chi^2 experiments): the same profile
+        with fewer Minuit calls.
     """
     if len(grid) not in (1, 2):
         msg = f"grid must have 1 or 2 parameters, got {list(grid)}"
@@ -729,7 +730,7 @@ def profile_scan(
         free_t,
         tuple(sorted((start or {}).items())),
         h,
-        bool(profile_linear),
+        profile_linear,
     )
     ckpt = _Checkpoint(Path(checkpoint) if checkpoint else None, spec)
     try:

@@ -12,3 +12,10 @@ _SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
 if _SHARED.is_dir():
     os.environ.setdefault("CEVNS_DATA_DIR", str(_SHARED))
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_configure(config):
+    """One BLAS thread per test process (as the command line): no oversubscription under -n 2."""
+    from cevns.cli.app import one_blas_thread
+
+    one_blas_thread()

@@ -75,7 +75,7 @@ def _scan_1d():
     return run
 
 
-def _scan_2d(backend: str):
+def _scan_2d(backend: str, profile_linear: bool = False):
     cost = load_experiment("dresden_ii").cost("light_zprime")
     calls = _counted(cost) if backend == "serial" else None
 
@@ -89,15 +89,17 @@ def _scan_2d(backend: str):
                 workers=WORKERS,
                 checkpoint=ckpt,
                 log_axes=("mediator_mass_mev",),
+                profile_linear=profile_linear,
             )
             tries = _tries(ckpt)
-        _report(f"scan_2d_dresden_{backend}", res, calls[0] if calls else None, tries)
-        if backend == "serial":
+        label = f"scan_2d_dresden_{backend}" + ("_profiled" if profile_linear else "")
+        _report(label, res, calls[0] if calls else None, tries)
+        if backend == "serial" and not profile_linear:
             _RESULTS["2d"] = res
         elif "2d" in _RESULTS:
             ref = _RESULTS["2d"]
             diff = float(np.max(np.abs(res.chi2 - ref.chi2)))  # type: ignore[attr-defined]
-            print(f"  max |chi2(processes) - chi2(serial)| = {diff:.3g}", flush=True)
+            print(f"  max |chi2({label}) - chi2(serial)| = {diff:.3g}", flush=True)
 
     return run
 
@@ -162,11 +164,15 @@ BENCHMARKS = {
     "scan_1d_dresden": _scan_1d,
     "scan_2d_dresden_serial": lambda: _scan_2d("serial"),
     "scan_2d_dresden_processes": lambda: _scan_2d("processes"),
+    "scan_2d_dresden_serial_profiled": lambda: _scan_2d("serial", profile_linear=True),
+    "scan_2d_dresden_processes_profiled": lambda: _scan_2d("processes", profile_linear=True),
     "dask_overhead_per_point": _dask_overhead,
 }
 REPEATS = {
     "scan_1d_dresden": 3,
     "scan_2d_dresden_serial": 1,
     "scan_2d_dresden_processes": 1,
+    "scan_2d_dresden_serial_profiled": 1,
+    "scan_2d_dresden_processes_profiled": 1,
     "dask_overhead_per_point": 3,
 }

@@ -32,6 +32,18 @@ def _templates_build():
     return run
 
 
+def _templates_build_vector():
+    """What a fit at a new mass builds: the vector rows only (a model without S/T terms)."""
+    sig = _signal()
+    fam = family(FAMILY)
+    masses = (7.0 * (1.0 + 1e-9 * k) for k in itertools.count(1))
+
+    def run():
+        sig.expected_counts(fam.build(POINT | {"mediator_mass_mev": next(masses)}))
+
+    return run
+
+
 def _eval_templates():
     """Counts at a new coupling point from the cached quadratic expansion (the fit path)."""
     sig = _signal()
@@ -72,6 +84,7 @@ def _expected_counts_model():
 
 BENCHMARKS = {
     "signal_templates_build": _templates_build,
+    "signal_templates_build_vector": _templates_build_vector,
     "signal_eval_templates": _eval_templates,
     "signal_eval_bruteforce": _eval_bruteforce,
     "signal_expected_counts_model": _expected_counts_model,

@@ -44,8 +44,35 @@ def _errors() -> Iterator[None]:
 def main() -> None:
     """cevns: CEvNS and neutrino NSI statistical framework.
 
+    Runs with one BLAS thread unless OMP_NUM_THREADS or OPENBLAS_NUM_THREADS is set:
+    cevns computes many small matrix products; parallel work comes from the scan
+    backends.
+
     Example: cevns fit dresden_ii --model sm_tree --json fit.json
     """
+    one_blas_thread()
+
+
+#: Environment variables with which a user chooses the BLAS threads (then left alone).
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread() -> None:
+    """Limit BLAS to one thread for the process, unless the user set it in the environment.
+
+    The matrices of cevns are small (templates of a few hundred bins, quadratic forms of a
+    few parameters): a second BLAS thread gains little on an idle machine and costs a
+    factor of several when the cores are busy (two test workers or two scan processes on
+    two cores each spawning BLAS threads), and one thread gives the same numbers on every
+    backend (see :mod:`cevns.stats.scan`).
+    """
+    import os
+
+    if any(v in os.environ for v in BLAS_THREAD_VARIABLES):
+        return
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
 
 
 @main.group("data")

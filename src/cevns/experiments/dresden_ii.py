@@ -77,6 +77,9 @@ class DresdenIIBackground(Background):
     def __init__(self, centres_kev: ArrayLike, name: str = "bkg") -> None:
         self.name = name
         self.centres = as_float_array("centres_kev", centres_kev)
+        self._d2 = self.centres - self.E_L2_KEV
+        dm = self.centres - self.E_M_KEV
+        self._m_shape = np.exp(-dm * dm / (2.0 * self.SIGMA_M_KEV**2))  # sigma_M is fixed
         # Table III allowed ranges; start values near the published best fits.
         self.parameters = (
             Parameter("n_epith", 14.0, (0.0, 25.0), 1.0, unit="counts/(10 eV 3 kg d)"),
@@ -110,20 +113,37 @@ class DresdenIIBackground(Background):
 
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         # the sum of components(), without building the dict (hot path of fits)
-        e = self.centres
-        a_l1, sig_l1 = values["a_l1"], values["sigma_l1"]
-        inv = 1.0 / (2.0 * sig_l1 * sig_l1)
-        d1 = e - values["e_l1"]
-        d2 = e - self.E_L2_KEV
-        dm = e - self.E_M_KEV
-        a_m = values["beta_m_l1"] * sig_l1 / self.SIGMA_M_KEV * a_l1
+        _, templates = self.linear_terms(values)
         return np.asarray(
-            values["n_epith"]
-            + values["a_epith"] * np.exp(-(e - self.E_EPITH_KEV) / values["tau_epith"])
-            + a_l1 * (np.exp(-d1 * d1 * inv) + self.L2_OVER_L1 * np.exp(-d2 * d2 * inv))
-            + a_m * np.exp(-dm * dm / (2.0 * self.SIGMA_M_KEV**2)),
+            values["n_epith"] + values["a_epith"] * templates[1] + values["a_l1"] * templates[2],
             dtype=np.float64,
         )
+
+    #: Eq. 18 is linear in these (the constant, the exponential's and L1's amplitudes).
+    linear_parameters = ("n_epith", "a_epith", "a_l1")
+    linear_rest_is_zero = True
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """``(0, T)`` with ``expected = n_epith T[0] + a_epith T[1] + a_l1 T[2]``.
+
+        ``T[2]`` is the L1 line with its ties (L2 and M per unit of ``a_l1``).
+        """
+        e = self.centres
+        sig_l1 = values["sigma_l1"]
+        inv = 1.0 / (2.0 * sig_l1 * sig_l1)
+        d1 = e - values["e_l1"]
+        d2 = self._d2
+        t = np.empty((3, e.size))
+        t[0] = 1.0
+        np.exp(-(e - self.E_EPITH_KEV) / values["tau_epith"], out=t[1])
+        t[2] = (
+            np.exp(-d1 * d1 * inv)
+            + self.L2_OVER_L1 * np.exp(-d2 * d2 * inv)
+            + (values["beta_m_l1"] * sig_l1 / self.SIGMA_M_KEV) * self._m_shape
+        )
+        return 0.0, t
 
 
 #: Resolution of seed 004 Sec. 3.1 (Eq. 17): electronic noise, Ge pair energy, Fano factor.

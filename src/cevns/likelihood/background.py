@@ -47,6 +47,58 @@ class Background(abc.ABC):
     @abc.abstractmethod
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]: ...
 
+    def evaluator(
+        self, positions: Sequence[tuple[str, int]]
+    ) -> Callable[[Sequence[float]], NDArray[np.float64]]:
+        """A function ``args -> expected counts`` reading the parameters by position.
+
+        The hot path of a cost (:class:`~cevns.likelihood.experiment.ExperimentCost`)
+        calls it with Minuit's argument vector; subclasses may return a faster closure.
+
+        Parameters
+        ----------
+        positions : sequence of (str, int)
+            Each local parameter name and its index in the argument vector.
+        """
+        pairs = tuple(positions)
+        expected = self._expected
+
+        def evaluate(args: Sequence[float]) -> NDArray[np.float64]:
+            return expected({name: args[i] for name, i in pairs})
+
+        return evaluate
+
+    #: Local names of the parameters the expectation is linear in (profiled exactly by
+    #: :class:`cevns.likelihood.profiled.ProfiledCost`); a subclass that declares them
+    #: implements :meth:`linear_terms`.
+    linear_parameters: tuple[str, ...] = ()
+    #: ``linear_terms`` always returns a zero rest (the whole expectation is linear).
+    linear_rest_is_zero: bool = False
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """The expectation split as ``rest + sum_k values[linear_k] * templates[k]``.
+
+        Parameters
+        ----------
+        values : mapping
+            Local parameter values (all of them; the linear ones are not read).
+
+        Returns
+        -------
+        rest : float or ndarray
+            The part that does not depend on :attr:`linear_parameters` (broadcastable to
+            the bins).
+        templates : ndarray
+            Shape ``(len(linear_parameters), *bins)``: the expectation per unit of each.
+        """
+        if self.linear_parameters:
+            msg = f"{type(self).__name__} declares linear_parameters but no linear_terms"
+            raise NotImplementedError(msg)
+        mu = self._expected(values)
+        return mu, np.empty((0, *mu.shape))
+
 
 class FunctionBackground(Background):
     """Background from a user function ``f(bin_centres, **params) -> counts per bin``.
@@ -121,6 +173,8 @@ class TemplateBackground(Background):
     [0.0, 4.0]
     """
 
+    linear_rest_is_zero = True
+
     def __init__(
         self,
         name: str,
@@ -169,10 +223,42 @@ class TemplateBackground(Background):
 
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         norm = values[f"{self.name}_norm"]
+        return norm * self._shape(values)
+
+    def evaluator(
+        self, positions: Sequence[tuple[str, int]]
+    ) -> Callable[[Sequence[float]], NDArray[np.float64]]:
+        """``args -> norm x (morphed) template`` without building a mapping."""
+        where = dict(positions)
+        i_norm = where[f"{self.name}_norm"]
+        template = self.template
         if not self._alpha_names:
-            return norm * self.template
+            return lambda args: args[i_norm] * template
+        i_alpha = np.array([where[n] for n in self._alpha_names], dtype=np.intp)
+        morph, deltas = self.morphing.apply_deltas, self._deltas
+
+        def evaluate(args: Sequence[float]) -> NDArray[np.float64]:
+            alpha = np.asarray(args, dtype=np.float64)[i_alpha]
+            return args[i_norm] * morph(template, deltas, alpha)
+
+        return evaluate
+
+    def _shape(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        if not self._alpha_names:
+            return self.template
         alpha = np.array([values[n] for n in self._alpha_names])
-        return norm * self.morphing.apply_deltas(self.template, self._deltas, alpha)
+        return self.morphing.apply_deltas(self.template, self._deltas, alpha)
+
+    @property
+    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The normalisation ``<name>_norm``."""
+        return (f"{self.name}_norm",)
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """``(0, [shape])``: the (morphed) template per unit normalisation."""
+        return 0.0, self._shape(values)[None]
 
 
 # ---------------------------------------------------------------------- parametric shapes
@@ -212,12 +298,25 @@ class FlatBackground(_IntegratedShape):
     array([2., 4.])
     """
 
+    linear_rest_is_zero = True
+
     def __init__(self, name: str, edges: ArrayLike, level: Parameter) -> None:
         super().__init__(name, edges, [level.replace(name=f"{name}_level")])
         self._width = np.diff(self.edges)
 
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         return values[f"{self.name}_level"] * self._width
+
+    @property
+    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The level ``<name>_level``."""
+        return (f"{self.name}_level",)
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """``(0, [bin widths])``."""
+        return 0.0, self._width[None]
 
 
 class ExponentialBackground(_IntegratedShape):
@@ -243,6 +342,8 @@ class ExponentialBackground(_IntegratedShape):
     True
     """
 
+    linear_rest_is_zero = True
+
     def __init__(
         self,
         name: str,
@@ -262,9 +363,21 @@ class ExponentialBackground(_IntegratedShape):
         self.reference = float(self.edges[0] if reference is None else reference)
 
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        a, d = values[f"{self.name}_amplitude"], values[f"{self.name}_decay"]
+        _, t = self.linear_terms(values)
+        return np.asarray(values[f"{self.name}_amplitude"] * t[0], dtype=np.float64)
+
+    @property
+    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The amplitude ``<name>_amplitude``."""
+        return (f"{self.name}_amplitude",)
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """``(0, [counts per bin at amplitude 1])``."""
+        d = values[f"{self.name}_decay"]
         x = np.exp(-(self.edges - self.reference) / d)
-        return np.asarray(a * d * (x[:-1] - x[1:]), dtype=np.float64)
+        return 0.0, (d * (x[:-1] - x[1:]))[None]
 
 
 class GaussianLineBackground(_IntegratedShape):
@@ -288,6 +401,8 @@ class GaussianLineBackground(_IntegratedShape):
     >>> bkg.expected({}).round(12)
     array([5., 5.])
     """
+
+    linear_rest_is_zero = True
 
     def __init__(
         self,
@@ -316,3 +431,17 @@ class GaussianLineBackground(_IntegratedShape):
         n = values[f"{self.name}_counts"]
         cdf = ndtr((self.edges - values[f"{self.name}_mean"]) / values[f"{self.name}_sigma"])
         return np.asarray(n * np.diff(cdf), dtype=np.float64)
+
+    @property
+    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The line's area ``<name>_counts``."""
+        return (f"{self.name}_counts",)
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """``(0, [fraction of the line per bin])``."""
+        from scipy.special import ndtr
+
+        cdf = ndtr((self.edges - values[f"{self.name}_mean"]) / values[f"{self.name}_sigma"])
+        return 0.0, np.diff(cdf)[None]

@@ -187,17 +187,48 @@ class QuadraticExpansion:
             per *= self.family.rate_factors(values)[self._alpha][:, None]
         return per
 
+    def observed_coefficients(self, mediator_mass_mev: float | None) -> NDArray[np.float64]:
+        """Coefficients summed over flavours (and folded with the timing), cached per mass.
+
+        Shape ``((P+1)^2, n_observed)`` where ``n_observed`` is the number of observed bins
+        (energy bins times time bins with timing): the counts at a point are
+        ``outer(q, q).ravel() @ observed_coefficients(mass)``. Not available with rate
+        factors (non-unitarity multiplies each flavour by a parameter-dependent factor).
+        """
+        if self._rate:
+            msg = f"model {self.family.name!r} has rate factors: use per_flavour()"
+            raise FitError(msg)
+        self._sync(quick=True)
+        summed = self._summed.get(mediator_mass_mev)
+        if summed is None:
+            m = self.coefficients(mediator_mass_mev)
+            timing = self.signal.timing
+            if timing is None:
+                summed = m.sum(axis=0)
+            else:  # fold the flavours' time fractions in once: (k, b, t) -> (k, b * t)
+                summed = np.einsum("fkb,ft->kbt", m, timing).reshape(m.shape[1], -1)
+            summed = np.ascontiguousarray(summed)
+            self._summed[mediator_mass_mev] = summed
+        return summed
+
+    def evaluate(
+        self, linear_values: NDArray[np.float64], mediator_mass_mev: float | None
+    ) -> NDArray[np.float64]:
+        """Counts per observed bin (flattened) from the linear parameters in :attr:`linear` order.
+
+        The hot path of a cost: no mapping is built. ``linear_values`` is a 1-D array.
+        """
+        q = np.empty(len(linear_values) + 1)
+        q[0] = 1.0
+        q[1:] = linear_values
+        return (q[:, None] * q[None, :]).ravel() @ self.observed_coefficients(mediator_mass_mev)
+
     def __call__(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         """Expected counts per observed bin (2D with timing) at ``values``."""
         timing = self.signal.timing
-        if self._rate or timing is not None:
+        if self._rate:
             per = self.per_flavour(values)
             out = per.sum(axis=0) if timing is None else np.einsum("fb,ft->bt", per, timing)
             return np.asarray(out, dtype=np.float64)
-        mass = self._mass_of(values)
-        self._sync(quick=True)
-        summed = self._summed.get(mass)
-        if summed is None:
-            summed = self.coefficients(mass).sum(axis=0)
-            self._summed[mass] = summed
-        return self._q(values) @ summed
+        flat = self._q(values) @ self.observed_coefficients(self._mass_of(values))
+        return flat if timing is None else flat.reshape(-1, timing.shape[1])

@@ -547,7 +547,41 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         if self._poisson:
             n = self._obs
             self._n_log_n = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0)), 0.0)
+        self._compile(index)
         super().__init__({p.name: p.limits for p in self.parameter_objects}, 0)
+
+    def _compile(self, index: Mapping[str, int]) -> None:
+        """Argument indices of the hot path, so that a call builds no mapping.
+
+        Without rate factors (non-unitarity) the signal is ``outer(q, q) @ C(mass)`` with
+        ``q`` read from the arguments by index; the shape nuisances of the signal morphing
+        and the background parameters are read the same way.
+        """
+        exp, fam = self.experiment, self.family
+        self._fast = self.has_signal and not fam.rate_names
+        self._lin_idx = np.array(
+            [index[n] for n in fam.linear_names] if self.has_signal else [], dtype=np.intp
+        )
+        self._mass_idx = (
+            index.get("mediator_mass_mev") if fam.has_mediator_mass and self.has_signal else None
+        )
+        self._mass_default = (
+            float(fam.parameter("mediator_mass_mev").value) if fam.has_mediator_mass else None
+        )
+        self._alpha_idx = (
+            np.array([index[n] for n in exp._shape_public], dtype=np.intp)
+            if exp.signal_morphing is not None and self.has_signal
+            else None
+        )
+        self._scale = exp.signal_scale * exp.exposure_factor
+        self._obs_flat = np.ascontiguousarray(self._obs).ravel()
+        self._bkg_eval = [(b.name, b.evaluator(pars)) for b, pars in self._bkg_args]
+        self._n_sum = float(self._obs_flat.sum())
+        if self._poisson:
+            self._n_log_n_sum = float(np.sum(self._n_log_n))
+        self._shape = self._obs.shape
+        if self._err is not None:
+            self._inv_err = 1.0 / np.asarray(self._err, dtype=np.float64)
 
     # -- iminuit Cost interface
     def _ndata(self) -> int:
@@ -560,8 +594,31 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         msg = "ExperimentCost has no analytic gradient"
         raise NotImplementedError(msg)
 
+    def _signal_fast(self, args: Any) -> NDArray[np.float64]:
+        """Signal counts per observed bin (dataset shape) without mappings (see _compile)."""
+        exp = self.experiment
+        mass = self._mass_default
+        if self._mass_idx is not None:
+            mass = float(args[self._mass_idx])
+        lin = np.asarray(args, dtype=np.float64)[self._lin_idx]
+        counts = self.expansion.evaluate(lin, mass)
+        if self._alpha_idx is not None:
+            morph = exp.signal_morphing
+            alpha = np.asarray(args, dtype=np.float64)[self._alpha_idx]
+            counts = morph.apply(counts.reshape((morph.n_blocks, *self._shape)), alpha)
+        else:
+            counts = counts.reshape(self._shape)
+        return counts * self._scale
+
     def _value(self, args: Any) -> float:
-        if self.has_signal:
+        if self._fast:
+            mu = self._signal_fast(args)
+            if self._i_flux is not None:
+                mu = mu * args[self._i_flux]
+            for target, syst, i in self._norm_args:
+                if target == "signal":
+                    mu = mu * syst.factor({syst.name: args[i]})
+        elif self.has_signal:
             vals = dict(zip(self._names, args, strict=True))
             mu = self.experiment._model_counts(self.expansion(vals), vals)
             if self._i_flux is not None:
@@ -571,19 +628,21 @@ class ExperimentCost(Cost):  # type: ignore[misc]
                     mu = mu * syst.factor({syst.name: args[i]})
         else:
             mu = np.zeros(self._obs.shape)
-        for b, pars in self._bkg_args:
-            bkg = b._expected({name: args[i] for name, i in pars})
+        for name, evaluate in self._bkg_eval:
+            bkg = evaluate(args)
             for target, syst, i in self._norm_args:
-                if target == b.name:
+                if target == name:
                     bkg = bkg * syst.factor({syst.name: args[i]})
             mu = mu + bkg
         if self._poisson:
-            if np.any(mu <= 0):
+            flat = mu.ravel()
+            if flat.min() <= 0:
                 return 1e30
-            n = self._obs
-            c = 2.0 * float(np.sum(mu - n - n * np.log(mu)) + np.sum(self._n_log_n))
+            c = 2.0 * (float(flat.sum()) - self._n_sum - float(self._obs_flat @ np.log(flat)))
+            c += 2.0 * self._n_log_n_sum
         else:
-            c = float(np.sum(((mu - self._obs) / self._err) ** 2))  # type: ignore[operator]
+            r = (mu - self._obs) * self._inv_err
+            c = float(np.dot(r.ravel(), r.ravel()))
         for i, mean, sigma in self._priors:
             c += ((args[i] - mean) / sigma) ** 2
         return c
@@ -608,11 +667,14 @@ class ExperimentCost(Cost):  # type: ignore[misc]
             msg = "toy counts must be finite"
             raise InvalidParameterError(msg)
         new._obs = obs
+        new._obs_flat = np.ascontiguousarray(obs).ravel()
+        new._n_sum = float(new._obs_flat.sum())
         if new._poisson:
             if np.any(obs < 0):
                 msg = "Poisson toy counts must be >= 0"
                 raise InvalidParameterError(msg)
             new._n_log_n = np.where(obs > 0, obs * np.log(np.where(obs > 0, obs, 1.0)), 0.0)
+            new._n_log_n_sum = float(np.sum(new._n_log_n))
         if prior_means:
             unknown = set(prior_means) - {self._names[i] for i, _, _ in self._priors}
             if unknown:

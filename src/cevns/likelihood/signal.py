@@ -251,6 +251,7 @@ class Signal:
         self._state_seen = (objects, settings)
         self._nodes = self._responses = None
         self._cache.clear()
+        self.__dict__.pop("_kernels", None)
         self._generation += 1
 
     @property
@@ -331,28 +332,62 @@ class Signal:
     # ---------------------------------------------------------------- templates
     def templates(self, mediator_mass_mev: float | None) -> Templates:
         """Templates at one mediator mass (``None`` = contact), built once and cached."""
+        return self._templates(mediator_mass_mev, vector_only=False)
+
+    def _kernel_matrices(self) -> list[list[NDArray[np.float64]]]:
+        """Folded kinematic kernels per nucleus and flavour, shape ``(n_nodes, 4)`` each.
+
+        They depend on the flux, the nucleus and the recoil nodes but not on the mediator
+        mass: computed once per state of the signal (the flux's tail integrals on
+        ``n_enu`` energies included), reused at every mass.
+        """
+        cached = self.__dict__.get("_kernels")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        nodes, _ = self._grid_and_responses()
+        tails = [_Tails(self.flux, f, self.n_enu) for f in self.flavours]
+        out = []
+        for nucleus, _n_per_kg in self.detector.target:
+            e_min = e_nu_min_mev(nodes, nucleus.mass_mev)
+            row = []
+            for tail in tails:
+                kern = folded_kernels(tail(e_min), nodes, nucleus.mass_mev, self.kinematics)
+                row.append(np.stack([kern[k] for k in KINEMATIC_TERMS], axis=1))  # (n, 4)
+            out.append(row)
+        self.__dict__["_kernels"] = out
+        return out
+
+    def _templates(self, mediator_mass_mev: float | None, *, vector_only: bool) -> Templates:
+        """Templates; ``vector_only`` builds only the vector rows (the others are zero).
+
+        A model without generalised (S/T) interactions weighs only the vector rows, a
+        quarter of the work; a full set at the same mass serves both.
+        """
         if mediator_mass_mev is not None:
             mediator_mass_mev = check_positive("mediator_mass_mev", mediator_mass_mev)
         nodes, mats = self._grid_and_responses()
-        key = (mediator_mass_mev,)
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+        for key in ((mediator_mass_mev, False), (mediator_mass_mev, True))[
+            : 2 if vector_only else 1
+        ]:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        key = (mediator_mass_mev, vector_only)
+        kernels = self._kernel_matrices()
         n_f, n_b = len(self.flavours), mats[0].shape[0]
+        n_terms = 1 if vector_only else len(KINEMATIC_TERMS)
         t = np.zeros((n_f, len(KINEMATIC_TERMS), 4, 4, n_b))
         scale = self.detector.exposure_kg_day * DAY_S
-        tails = [_Tails(self.flux, f, self.n_enu) for f in self.flavours]
-        for (nucleus, n_per_kg), resp in zip(self.detector.target, mats, strict=True):
+        for (nucleus, n_per_kg), resp, kmats in zip(
+            self.detector.target, mats, kernels, strict=True
+        ):
             h = basis_functions(nodes, nucleus, mediator_mass_mev, self.form_factor)  # (n, 4)
-            e_min = e_nu_min_mev(nodes, nucleus.mass_mev)
             pref = n_per_kg * prefactor_cm2_per_kev(nucleus.mass_mev) * scale
             hh = (h[:, :, None] * h[:, None, :]).reshape(nodes.size, 16)  # (n, 16)
-            for fi in range(len(self.flavours)):
-                mom = tails[fi](e_min)
-                kern = folded_kernels(mom, nodes, nucleus.mass_mev, self.kinematics)
-                kmat = np.stack([kern[k] for k in KINEMATIC_TERMS], axis=1)  # (n, 4)
-                g = (kmat[:, :, None] * hh[:, None, :]).reshape(nodes.size, -1)  # (n, 64)
-                t[fi] += pref * (resp @ g).T.reshape(len(KINEMATIC_TERMS), 4, 4, n_b)
+            for fi in range(n_f):
+                kmat = kmats[fi][:, :n_terms]
+                g = (kmat[:, :, None] * hh[:, None, :]).reshape(nodes.size, -1)  # (n, 16 k)
+                t[fi, :n_terms] += pref * (resp @ g).T.reshape(n_terms, 4, 4, n_b)
         tpl = Templates(mediator_mass_mev, self.flavours, t.reshape(-1, n_b), n_b)
         self._cache[key] = tpl
         if len(self._cache) > self._max_cached:
@@ -375,7 +410,7 @@ class Signal:
 
     def expected_counts_per_flavour(self, model: NSIModel) -> NDArray[np.float64]:
         """Counts per flavour and energy bin, shape ``(n_flavours, n_bins)`` (fast path)."""
-        tpl = self.templates(model.mediator_mass_mev)
+        tpl = self._templates(model.mediator_mass_mev, vector_only=not model.has_ngi)
         w = self._weights(model)
         mat = tpl.matrix.reshape(len(self.flavours), -1, tpl.n_bins)
         return np.asarray(np.einsum("fr,frb->fb", w, mat), dtype=np.float64)

@@ -401,6 +401,7 @@ class _Spec:
     free: tuple[str, ...]
     start: tuple[tuple[str, float], ...]
     scan_id: str
+    profile_linear: bool | None = None
 
 
 def _chunks(shape: tuple[int, ...], along: int = 0) -> list[list[tuple[int, ...]]]:
@@ -541,12 +542,24 @@ def _fit_point(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitWarning)
         res = fit(
-            cost, start=dict(start) | dict(values), fix=fix, free=free, hesse=False, warn=False
+            cost,
+            start=dict(start) | dict(values),
+            fix=fix,
+            free=free,
+            hesse=False,
+            warn=False,
+            profile_linear=spec.profile_linear,
         )
         tries = 1
         if not res.valid:
             res2 = fit(
-                cost, start=dict(best) | dict(values), fix=fix, free=free, hesse=False, warn=False
+                cost,
+                start=dict(best) | dict(values),
+                fix=fix,
+                free=free,
+                hesse=False,
+                warn=False,
+                profile_linear=spec.profile_linear,
             )
             tries += 1
             if res2.valid or res2.fval < res.fval:
@@ -560,6 +573,7 @@ def _fit_point(
                 hesse=False,
                 warn=False,
                 multistart=4,
+                profile_linear=spec.profile_linear,
             )
             tries += 1
             if res3.valid or res3.fval < res.fval:
@@ -634,6 +648,7 @@ def profile_scan(
     progress: bool = False,
     log_axes: Sequence[str] = (),
     best_fit: bool = True,
+    profile_linear: bool | None = None,
 ) -> ScanResult:
     """Profile the cost over a 1D or 2D grid of parameter values.
 
@@ -664,6 +679,10 @@ def profile_scan(
         Scanned parameters whose axis is logarithmic (for plots and reports).
     best_fit : bool
         Run a global fit with the scanned parameters free (the reference chi2_min).
+    profile_linear : bool, optional
+        Solve the parameters that enter linearly exactly at every point (see
+        :func:`cevns.stats.fit.fit`; default: in the chi^2 experiments): the same profile
+        with fewer Minuit calls.
     """
     if len(grid) not in (1, 2):
         msg = f"grid must have 1 or 2 parameters, got {list(grid)}"
@@ -711,6 +730,7 @@ def profile_scan(
         free_t,
         tuple(sorted((start or {}).items())),
         h,
+        profile_linear,
     )
     ckpt = _Checkpoint(Path(checkpoint) if checkpoint else None, spec)
     try:
@@ -739,6 +759,7 @@ def profile_scan(
                     hesse=False,
                     warn=False,
                     multistart=2,
+                    profile_linear=profile_linear,
                 )
             best_values, best_chi2 = res.values, res.fval
             best_valid = res.valid

@@ -1,0 +1,464 @@
+"""Linear parameters profiled exactly: Minuit sees only the non-linear ones.
+
+Parameters that enter the expectation of an experiment linearly - the signal normalisation
+``flux_norm`` and the amplitudes a background declares in
+:attr:`~cevns.likelihood.background.Background.linear_parameters` - are solved inside the
+cost at every call. With ``mu = R(theta) + sum_k a_k T_k(theta)``:
+
+- ``chi2``: ``sum ((n - mu) / sigma)^2 + sum_k ((a_k - m_k) / s_k)^2`` is quadratic in
+  ``a``: the normal equations give the exact minimum; when it lies outside the parameters'
+  limits, bounded-variable least squares (:func:`scipy.optimize.lsq_linear`, ``bvls``)
+  gives the exact bounded one.
+- ``poisson``: ``2 sum (mu - n ln mu)`` is convex in ``a``: Newton steps with an active set
+  for the limits (from the previous solution), converged to 1e-10 in the cost.
+
+The value is the profile ``min_a cost(theta, a)``, so Migrad, Hesse and Minos on the
+remaining parameters give the same minimum, errors and intervals as the full fit (the
+profile Hessian is the Schur complement of the full one). :func:`cevns.stats.fit.fit`
+(``profile_linear=True``) rebuilds the linear parameters' values at the minimum and the full
+covariance: with ``B = d a*/d theta`` (central differences of the exact solution),
+``Cov(a, theta) = B V`` and ``Cov(a, a) = 2 H_aa^-1 + B V B^T``, ``V`` the covariance of
+``theta`` and ``H_aa`` the Hessian of the cost in ``a`` (exact at the minimum).
+
+Parameters shared between experiments (``Experiment(shared=...)``) and parameters the
+caller fixes or asks Minos for stay with Minuit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from iminuit.cost import Cost, CostSum
+from numpy.typing import NDArray
+
+from cevns.core.exceptions import FitError, InvalidParameterError
+from cevns.likelihood.experiment import ExperimentCost
+from cevns.physics.families import Parameter
+
+__all__ = ["ProfiledCost", "linear_candidates", "profile_linear"]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+#: Newton iterations of the Poisson solve before it is declared failed.
+MAX_NEWTON = 100
+
+
+def linear_candidates(cost: ExperimentCost) -> tuple[str, ...]:
+    """Public names of the parameters of ``cost`` that can be profiled exactly.
+
+    Parameters
+    ----------
+    cost : ExperimentCost
+
+    Returns
+    -------
+    tuple of str
+        ``flux_norm`` (with a signal) and the backgrounds' linear parameters, in the cost's
+        parameter order, without those shared with other experiments.
+    """
+    exp = cost.experiment
+    local: list[str] = []
+    if cost._i_flux is not None:
+        local.append("flux_norm")
+    for b in exp.backgrounds:
+        local.extend(b.linear_parameters)
+    out = {exp.prefixed(n) for n in local if n not in exp.shared}
+    fixed = cost.fixed_by_default
+    return tuple(n for n in cost._names if n in out and n not in fixed)
+
+
+class ProfiledCost(Cost):  # type: ignore[misc]
+    """An :class:`~cevns.likelihood.experiment.ExperimentCost` with linear parameters solved.
+
+    Parameters
+    ----------
+    cost : ExperimentCost
+    profile : iterable of str, optional
+        Public names to profile (default all of :func:`linear_candidates`).
+
+    Attributes
+    ----------
+    cost : ExperimentCost
+        The full cost.
+    profiled : tuple of str
+        The parameters solved at every call.
+    parameter_objects : tuple of Parameter
+        The remaining parameters (Minuit's).
+    """
+
+    def __init__(self, cost: ExperimentCost, profile: Iterable[str] | None = None) -> None:
+        if not isinstance(cost, ExperimentCost):
+            msg = f"ProfiledCost needs an ExperimentCost, got {type(cost).__name__}"
+            raise InvalidParameterError(msg)
+        cand = linear_candidates(cost)
+        chosen = cand if profile is None else tuple(profile)
+        bad = [n for n in chosen if n not in cand]
+        if bad:
+            msg = (
+                f"{cost.experiment.name}: cannot profile {bad}: the parameters that enter "
+                f"linearly (and are not shared or fixed) are {list(cand)}"
+            )
+            raise InvalidParameterError(msg)
+        self.cost = cost
+        self.profiled: tuple[str, ...] = tuple(n for n in cost._names if n in set(chosen))
+        names = cost._names
+        index = {n: i for i, n in enumerate(names)}
+        self._lin_pos = np.array([index[n] for n in self.profiled], dtype=np.intp)
+        keep = [i for i, n in enumerate(names) if n not in set(self.profiled)]
+        self._keep = np.array(keep, dtype=np.intp)
+        self.parameter_objects: tuple[Parameter, ...] = tuple(
+            cost.parameter_objects[i] for i in keep
+        )
+        pars = {p.name: p for p in cost.parameter_objects}
+        self._lo = np.array([pars[n].limits[0] for n in self.profiled])
+        self._hi = np.array([pars[n].limits[1] for n in self.profiled])
+        # Gaussian priors of the profiled parameters (precision 0 without one)
+        self._pm = np.zeros(len(self.profiled))
+        self._pinv = np.zeros(len(self.profiled))
+        where = {n: k for k, n in enumerate(self.profiled)}
+        for i, mean, sigma in cost._priors:  # the cost's priors (toys move their means)
+            k = where.get(names[i])
+            if k is not None:
+                self._pm[k], self._pinv[k] = mean, 1.0 / sigma**2
+        self._other_priors = [
+            (int(np.searchsorted(self._keep, i)), m, s)
+            for i, m, s in cost._priors
+            if names[i] not in set(self.profiled)
+        ]
+        self._pm_pinv = self._pm * self._pinv
+        self._w = cost._inv_err.ravel() if cost._err is not None else None
+        self._full = np.array([p.value for p in cost.parameter_objects], dtype=np.float64)
+        self._start = self._full[self._lin_pos].copy()  # warm start of the Poisson solve
+        self._setup_columns()
+        super().__init__({p.name: p.limits for p in self.parameter_objects}, 0)
+
+    # ------------------------------------------------------------------ setup
+    def _setup_columns(self) -> None:
+        """Where each profiled parameter's template comes from."""
+        cost, exp = self.cost, self.cost.experiment
+        pos = {n: k for k, n in enumerate(self.profiled)}
+        self._flux_col = pos.get(exp.prefixed("flux_norm")) if cost._i_flux is not None else None
+        # per background: (background, [(local, arg index)], [(template row, column or None,
+        # arg index)], [(systematic, arg index)])
+        self._bkgs = []
+        for b, pars in cost._bkg_args:
+            rows = [
+                (r, pos.get(exp.prefixed(n)), dict(pars)[n])
+                for r, n in enumerate(b.linear_parameters)
+            ]
+            norms = [(syst, i) for target, syst, i in cost._norm_args if target == b.name]
+            targets = [col for _, col, _ in rows]
+            simple = None
+            if (
+                not norms
+                and getattr(b, "linear_rest_is_zero", False)
+                and all(c is not None for c in targets)
+                and len(set(targets)) == len(targets)
+            ):
+                simple = np.array(targets, dtype=np.intp)
+            self._bkgs.append((b, pars, rows, norms, simple))
+        self._sig_norms = [(syst, i) for t, syst, i in cost._norm_args if t == "signal"]
+        index = {n: i for i, n in enumerate(cost._names)}
+        deps = [*cost.family.names] if cost.has_signal else []
+        if exp.signal_morphing is not None and cost.has_signal:
+            deps.extend(exp._shape_public)
+        self._sig_idx = np.array(
+            sorted({index[n] for n in deps if n in index} | {i for _, i in self._sig_norms}),
+            dtype=np.intp,
+        )
+        self._sig_key: tuple[int, bytes] | None = None
+        self._sig_val = np.zeros(0)
+
+    # ------------------------------------------------------------------ iminuit
+    def _ndata(self) -> int:
+        return int(self.cost._obs.size)
+
+    def _has_grad(self) -> bool:
+        return False
+
+    def _grad(self, args: Any) -> NDArray[np.float64]:  # pragma: no cover - no gradient
+        msg = "ProfiledCost has no analytic gradient"
+        raise NotImplementedError(msg)
+
+    # ------------------------------------------------------------------ the model
+    def _terms(self, full: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(R, T)``: ``mu = R + a @ T`` for the profiled ``a`` (flattened bins)."""
+        cost = self.cost
+        n_bins = cost._obs_flat.size
+        cols = np.zeros((len(self.profiled), n_bins))
+        rest = np.zeros(n_bins)
+        if cost.has_signal:
+            sig = self._signal(full)
+            if self._flux_col is not None:
+                cols[self._flux_col] = sig
+            elif cost._i_flux is not None:
+                rest += sig * full[cost._i_flux]
+            else:
+                rest += sig
+        for b, pars, rows, norms, simple in self._bkgs:
+            r0, t = b.linear_terms({name: full[i] for name, i in pars})
+            t = t.reshape(len(rows), n_bins)
+            if simple is not None:  # every row profiled into its own column, no factor
+                cols[simple] = t
+                continue
+            f = 1.0
+            for syst, i in norms:
+                f *= syst.factor({syst.name: full[i]})
+            if not (np.isscalar(r0) and r0 == 0.0):
+                rest += np.broadcast_to(r0, cost._shape).ravel() * f
+            for r, col, i in rows:
+                if col is None:
+                    rest += t[r] * (full[i] * f)
+                else:
+                    cols[col] += t[r] * f
+        return rest, cols
+
+    def _signal(self, full: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Signal counts (flattened) without ``flux_norm``; the last one is reused.
+
+        In a fit at fixed physics parameters (every point of a scan) only the nuisances
+        change, so the signal is computed once per fit. The key is the values of everything
+        the signal depends on and the signal's template generation.
+        """
+        cost = self.cost
+        key = (cost.expansion.signal._quick_generation(), full[self._sig_idx].tobytes())
+        if key == self._sig_key:
+            return self._sig_val
+        if cost._fast:
+            sig = cost._signal_fast(full).ravel()
+        else:
+            vals = dict(zip(cost._names, full, strict=True))
+            sig = cost.experiment._model_counts(cost.expansion(vals), vals).ravel()
+        for syst, i in self._sig_norms:
+            sig = sig * syst.factor({syst.name: full[i]})
+        self._sig_key, self._sig_val = key, sig
+        return sig
+
+    def _full_args(self, args: Any) -> NDArray[np.float64]:
+        full = self._full.copy()
+        full[self._keep] = args
+        return full
+
+    def solve(self, args: Sequence[float]) -> tuple[NDArray[np.float64], float]:
+        """The profiled parameters' values and the cost at the remaining ``args``.
+
+        Parameters
+        ----------
+        args : sequence of float
+            Values of :attr:`parameter_objects`, in order.
+
+        Returns
+        -------
+        a : ndarray
+            Values of :attr:`profiled`.
+        value : float
+            The cost (chi^2 units) at the solution, pulls of the profiled parameters included.
+        """
+        full = self._full_args(args)
+        rest, cols = self._terms(full)
+        if self.cost._poisson:
+            a, c = self._solve_poisson(rest, cols)
+        else:
+            a, c = self._solve_chi2(rest, cols)
+        for i, m, s in self._other_priors:
+            c += ((args[i] - m) / s) ** 2
+        return a, c
+
+    def _value(self, args: Any) -> float:
+        return self.solve(args)[1]
+
+    # ------------------------------------------------------------------ solvers
+    def _solve_chi2(
+        self, rest: NDArray[np.float64], cols: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], float]:
+        w = self._w
+        r = (self.cost._obs_flat - rest) * w
+        aw = cols * w
+        g = aw @ aw.T
+        g.flat[:: g.shape[0] + 1] += self._pinv
+        rhs = aw @ r + self._pm_pinv
+        try:
+            a = np.linalg.solve(g, rhs)
+        except np.linalg.LinAlgError:
+            a = self._bounded_lsq(aw, r)
+        else:
+            # also catches non-finite solutions (comparisons with nan are False)
+            if not ((a >= self._lo).all() and (a <= self._hi).all()):
+                a = self._bounded_lsq(aw, r)
+        res = r - a @ aw
+        d = a - self._pm
+        return a, float(res @ res + self._pinv @ (d * d))
+
+    def _bounded_lsq(self, aw: NDArray[np.float64], r: NDArray[np.float64]) -> NDArray[np.float64]:
+        from scipy.optimize import lsq_linear
+
+        sq = np.sqrt(self._pinv)
+        design = np.vstack([aw.T, np.diag(sq)])
+        target = np.concatenate([r, self._pm * sq])
+        out = lsq_linear(design, target, bounds=(self._lo, self._hi), method="bvls")
+        if out.status < 0:
+            msg = f"{self.cost.experiment.name}: bounded linear solve failed: {out.message}"
+            raise FitError(msg)
+        return np.asarray(out.x, dtype=np.float64)
+
+    def _poisson_value(self, mu: NDArray[np.float64], a: NDArray[np.float64]) -> float:
+        n = self.cost._obs_flat
+        if np.any(mu <= 0):
+            return np.inf
+        c = 2.0 * (float(mu.sum()) - self.cost._n_sum - float(n @ np.log(mu)))
+        c += 2.0 * self.cost._n_log_n_sum
+        return c + float(np.sum(self._pinv * (a - self._pm) ** 2))
+
+    def _solve_poisson(
+        self, rest: NDArray[np.float64], cols: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], float]:
+        n = self.cost._obs_flat
+        lo, hi = self._lo, self._hi
+        a = np.clip(self._start, lo, hi)
+        f = self._poisson_value(rest + a @ cols, a)
+        if not np.isfinite(f):  # the warm start gives mu <= 0 somewhere: start from the top
+            a = np.where(np.isfinite(hi), hi, np.maximum(self._start, 1.0))
+            f = self._poisson_value(rest + a @ cols, a)
+        for _ in range(MAX_NEWTON):
+            mu = rest + a @ cols
+            grad = 2.0 * (cols @ (1.0 - n / mu)) + 2.0 * self._pinv * (a - self._pm)
+            hess = 2.0 * (cols * (n / mu**2)) @ cols.T
+            hess[np.diag_indices_from(hess)] += 2.0 * self._pinv
+            free = ~(((a <= lo) & (grad > 0)) | ((a >= hi) & (grad < 0)))
+            step = np.zeros_like(a)
+            if np.any(free):
+                hf = hess[np.ix_(free, free)]
+                step[free] = -np.linalg.lstsq(hf, grad[free], rcond=None)[0]
+            t = 1.0
+            while t > 1e-12:
+                trial = np.clip(a + t * step, lo, hi)
+                ft = self._poisson_value(rest + trial @ cols, trial)
+                if ft <= f:
+                    break
+                t *= 0.5
+            else:
+                trial, ft = a, f
+            done = f - ft <= 1e-10 * (1.0 + abs(f)) and np.all(
+                np.abs(trial - a) <= 1e-9 * (1.0 + np.abs(a))
+            )
+            a, f = trial, ft
+            if done:
+                self._start = a
+                return a, f
+        msg = (
+            f"{self.cost.experiment.name}: the Poisson solve of the linear parameters "
+            f"{list(self.profiled)} did not converge in {MAX_NEWTON} Newton steps"
+        )
+        raise FitError(msg)
+
+    def hessian_linear(self, args: Sequence[float], a: Sequence[float]) -> NDArray[np.float64]:
+        """Hessian of the cost in the profiled parameters at ``(args, a)`` (chi^2 units).
+
+        Parameters
+        ----------
+        args : sequence of float
+            Values of :attr:`parameter_objects`.
+        a : sequence of float
+            Values of :attr:`profiled`.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(len(profiled), len(profiled))``; exact (the cost is quadratic in ``a``
+            for chi^2; for Poisson it is the Hessian at this point).
+        """
+        rest, cols = self._terms(self._full_args(args))
+        if self.cost._poisson:
+            mu = rest + np.asarray(a) @ cols
+            h = 2.0 * (cols * (self.cost._obs_flat / mu**2)) @ cols.T
+        else:
+            aw = cols * self.cost._inv_err.ravel()
+            h = 2.0 * aw @ aw.T
+        h[np.diag_indices_from(h)] += 2.0 * self._pinv
+        return np.asarray(h, dtype=np.float64)
+
+    # ------------------------------------------------------------------ cevns helpers
+    @property
+    def defaults(self) -> dict[str, float]:
+        """Start values of Minuit's parameters."""
+        return {p.name: p.value for p in self.parameter_objects}
+
+    @property
+    def fixed_by_default(self) -> set[str]:
+        """Parameters fixed unless freed."""
+        return {p.name for p in self.parameter_objects if p.fixed}
+
+    @property
+    def experiment(self) -> Any:
+        """The experiment of the full cost."""
+        return self.cost.experiment
+
+    def full_values(self, values: Mapping[str, float]) -> dict[str, float]:
+        """All parameters of the full cost: ``values`` plus the solved linear parameters.
+
+        Parameters
+        ----------
+        values : mapping
+            Values of Minuit's parameters (public names).
+        """
+        args = [float(values[p.name]) for p in self.parameter_objects]
+        a, _ = self.solve(args)
+        out = {p.name: float(values[p.name]) for p in self.parameter_objects}
+        out.update({n: float(v) for n, v in zip(self.profiled, a, strict=True)})
+        return {n: out[n] for n in self.cost._names}
+
+    def __repr__(self) -> str:
+        return (
+            f"ProfiledCost({self.cost.experiment.name!r}, profiled={list(self.profiled)}, "
+            f"parameters={[p.name for p in self.parameter_objects]})"
+        )
+
+
+def profile_linear(
+    cost: Any, exclude: Iterable[str] = (), *, poisson: bool = True
+) -> tuple[Any, tuple[str, ...]]:
+    """Replace each experiment cost in ``cost`` by its :class:`ProfiledCost`.
+
+    Parameters
+    ----------
+    cost : ExperimentCost or CostSum
+        Other components of a sum (iminuit constraints) are kept as they are.
+    exclude : iterable of str
+        Public names that stay with Minuit (fixed, Minos, limits overridden).
+    poisson : bool
+        Also profile the experiments with a Poisson likelihood (else only chi^2 ones).
+
+    Returns
+    -------
+    cost : Cost
+        The cost Minuit minimises.
+    profiled : tuple of str
+        All profiled parameters.
+    """
+    skip = set(exclude)
+    parts = list(cost) if isinstance(cost, CostSum) else [cost]
+    names_seen: dict[str, int] = {}
+    for part in parts:
+        for n in getattr(part, "_parameters", {}):
+            names_seen[n] = names_seen.get(n, 0) + 1
+    out: list[Any] = []
+    profiled: list[str] = []
+    for part in parts:
+        if isinstance(part, ExperimentCost) and (poisson or not part._poisson):
+            # a parameter seen by two parts of a sum is shared: it stays with Minuit
+            chosen = [n for n in linear_candidates(part) if n not in skip and names_seen[n] == 1]
+            if chosen:
+                pc = ProfiledCost(part, chosen)
+                out.append(pc)
+                profiled.extend(pc.profiled)
+                continue
+        out.append(part)
+    if not profiled:
+        return cost, ()
+    new = out[0] if len(out) == 1 else CostSum(*out)
+    return new, tuple(profiled)

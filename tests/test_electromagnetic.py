@@ -272,3 +272,20 @@ class TestSignal:
         rows = magnetic_moment_rows(sig)  # nuclear recoils only, still positive
         assert np.all(rows >= 0)
         assert rows.sum() > 0
+
+
+def test_em2022_is_a_registered_analysis():
+    import importlib
+
+    from cevns.reproduce.runner import ANALYSES, TITLES
+
+    assert "em2022" in ANALYSES
+    assert "em2022" in TITLES
+    assert callable(importlib.import_module(f"cevns.reproduce.{ANALYSES['em2022']}").run)
+
+
+@pytest.mark.parametrize("name", ["magnetic_moment", "charge_radius", "millicharge"])
+def test_model_files_name_the_families(name):
+    from cevns.physics.model_files import load_model
+
+    assert load_model(name).names == family(name).names

@@ -23,6 +23,7 @@ ANALYSES: dict[str, str] = {
     "dfs2018": "dfs2018",
     "dg2022": "dg2022",
     "flagship": "flagship",
+    "em2022": "em_properties",
 }
 
 #: One line per analysis for ``cevns reproduce --help``.
@@ -31,6 +32,7 @@ TITLES: dict[str, str] = {
     "dfs2018": "seed 002: COHERENT CsI 2017 timing, NSI and light mediators; CONUS projections",
     "dg2022": "seed 000: LMA-Dark, light mediators and the Dresden-II data",
     "flagship": "COHERENT CsI 2017 (PE x time) + LAr 2020 + Dresden-II light vector mediators",
+    "em2022": "neutrino magnetic moment, charge radius, millicharge: Dresden-II, COHERENT CsI",
 }
 
 

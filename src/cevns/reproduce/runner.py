@@ -24,6 +24,7 @@ ANALYSES: dict[str, str] = {
     "dg2022": "dg2022",
     "flagship": "flagship",
     "em2022": "em_properties",
+    "sliver": "sliver",
 }
 
 #: One line per analysis for ``cevns reproduce --help``.
@@ -33,6 +34,7 @@ TITLES: dict[str, str] = {
     "dg2022": "seed 000: LMA-Dark, light mediators and the Dresden-II data",
     "flagship": "COHERENT CsI 2017 (PE x time) + LAr 2020 + Dresden-II light vector mediators",
     "em2022": "neutrino magnetic moment, charge radius, millicharge: Dresden-II, COHERENT CsI",
+    "sliver": "seed 001: what survives of eps_ee = -2 in the (eps^u, eps^d) plane (Sun, Earth)",
 }
 
 

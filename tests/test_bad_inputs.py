@@ -249,7 +249,8 @@ CLI_CASES = [
     ),
     (
         ["reproduce", "nope"],
-        r"'nope' is not one of 'majumdar2022', 'dfs2018', 'dg2022', 'flagship', 'all'",
+        r"'nope' is not one of 'majumdar2022', 'dfs2018', 'dg2022', 'flagship', 'em2022', "
+        r"'sliver', 'all'",
     ),
 ]
 

@@ -250,7 +250,7 @@ CLI_CASES = [
     (
         ["reproduce", "nope"],
         r"'nope' is not one of 'majumdar2022', 'dfs2018', 'dg2022', 'flagship', "
-        r"'coherent_sm', 'xenonnt2026', 'all'",
+        r"'coherent_sm', 'xenonnt2026', 'em2022', 'sliver', 'all'",
     ),
 ]
 

@@ -42,6 +42,13 @@ POINTS = {
     "ngi_q_tree": {"c_s_q": 0.004, "c_v_q": -0.2, "c_t_q": 0.1},
     "non_unitarity_tree": {"alpha11": 0.9, "alpha13": 0.2, "sin2_theta_w": 0.22},
     "nsi_ee_q_tree": {"eps_ee_q": 0.15, "sin2_theta_w": 0.2225},
+    # electromagnetic properties: mu enters as mu^2 (no interference), r^2 and q_nu linearly
+    "magnetic_moment": {"mu_nu_e": 2.0},
+    "magnetic_moment_mu": {"mu_nu_mu": 3.0},
+    "charge_radius": {"r2_nu_e": 5.0},
+    "charge_radius_mu": {"r2_nu_mu": -4.0},
+    "millicharge": {"q_nu_e": 50.0},
+    "millicharge_mu": {"q_nu_mu": -30.0},
 }
 
 

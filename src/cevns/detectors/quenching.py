@@ -112,13 +112,17 @@ class Lindhard(_Base):
 
 @dataclass(frozen=True)
 class ModifiedLindhard(_Base):
-    """Lindhard quenching with a low-energy adiabatic correction.
+    """Lindhard quenching with a multiplicative adiabatic correction.
 
     ``Q = (1 - exp(-E / adiabatic_kev)) k g(eps) / (1 + k g(eps))``: the Lindhard yield
-    suppressed below ``adiabatic_kev``, the adiabatic limit of energy transfer to the
-    electrons discussed by P. Sorensen, PRD 91, 083509 (2015), arXiv:1412.3028, and used
-    for Ge by seed 000 ("modified Lindhard"). The seeds do not give the parameter value, so
-    it is required here (no default): give the value of the analysis you reproduce.
+    suppressed below ``adiabatic_kev``. This is the parametrisation of B.J. Scholz et al.,
+    PRD 94, 122003 (2016), arXiv:1608.03588, Eq. 5 (their Ge fit: k = 0.1789,
+    adiabatic_kev = 0.16). It is *not* the "modified Lindhard" model of P. Sorensen, PRD
+    91, 083509 (2015), arXiv:1412.3028, that seed 000 uses through its ref. [89]: that
+    model's second parameter, ``q``, may be negative (J. Liao, H. Liu, D. Marfatia,
+    arXiv:2202.10622, fit it to the Dresden-II data with q < 0), which an exponential
+    cut-off cannot be; its form and germanium values could not be read here (issue 17
+    item 4). ``adiabatic_kev`` has no default: give the value of the analysis you reproduce.
     """
 
     adiabatic_kev: float

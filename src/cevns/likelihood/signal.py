@@ -35,6 +35,7 @@ from cevns.core._validation import check_positive
 from cevns.core.constants import DAY_S
 from cevns.core.exceptions import InvalidParameterError
 from cevns.core.flavour import parse_flavour
+from cevns.likelihood.electromagnetic import magnetic_moment_counts
 from cevns.likelihood.spectrum import DEFAULT_N_ENU, _Tails, folded_kernels, recoil_spectrum
 from cevns.physics.cross_section import (
     KINEMATIC_TERMS,
@@ -413,7 +414,10 @@ class Signal:
         tpl = self._templates(model.mediator_mass_mev, vector_only=not model.has_ngi)
         w = self._weights(model)
         mat = tpl.matrix.reshape(len(self.flavours), -1, tpl.n_bins)
-        return np.asarray(np.einsum("fr,frb->fb", w, mat), dtype=np.float64)
+        out = np.asarray(np.einsum("fr,frb->fb", w, mat), dtype=np.float64)
+        if getattr(model, "magnetic_moment_mub", None) is not None:  # incoherent, no templates
+            out = out + magnetic_moment_counts(self, model)
+        return out
 
     def expected_counts(self, model: NSIModel) -> NDArray[np.float64]:
         """Expected counts per observed bin (2D ``(energy, time)`` with ``timing``)."""
@@ -451,6 +455,8 @@ class Signal:
                 raise TypeError(msg)
             counts = counts + np.stack([resp @ per[f] for f in self.flavours])
         counts = counts * self.detector.exposure_kg_day
+        if getattr(model, "magnetic_moment_mub", None) is not None:
+            counts = counts + magnetic_moment_counts(self, model)
         if self.timing is None:
             return np.asarray(counts.sum(axis=0), dtype=np.float64)
         return np.asarray(np.einsum("fb,ft->bt", counts, self.timing), dtype=np.float64)

@@ -9,6 +9,12 @@ stable public names (``sin2_theta_w``, ``mediator_mass_mev``, ``eps_<ab>_<f>``,
   counts are an exact quadratic polynomial in them (couplings, sin^2(theta_W), x, g_nu g_q);
 * ``mediator_mass_mev`` is *structural*: changing it rebuilds (cached) templates;
 * ``alpha1j`` (non-unitarity) multiply the rate per flavour by a known polynomial.
+
+Electromagnetic families (:mod:`cevns.physics.electromagnetic`): ``mu_nu_<l>`` (magnetic
+moment [1e-10 mu_B]; its rate adds incoherently, so the counts are ``a + b mu^2``: exact
+quadratic), ``r2_nu_<l>`` (charge radius <r^2> [1e-32 cm^2]) and ``q_nu_<l>`` (millicharge
+[1e-12 e]), the last two affine in the amplitude as vector NSI proportional to the electric
+charge.
 """
 
 from __future__ import annotations
@@ -25,6 +31,12 @@ from numpy.typing import NDArray
 from cevns.core._validation import unknown_name
 from cevns.core.constants import SIN2_THETA_W_LOW_ENERGY, SIN2_THETA_W_Z
 from cevns.core.exceptions import InvalidParameterError
+from cevns.physics.electromagnetic import (
+    PHOTON_MASS_PROXY_MEV,
+    MagneticMomentModel,
+    charge_radius_eps,
+    millicharge_eps,
+)
 from cevns.physics.nsi import NSIModel, eps_from_couplings
 
 __all__ = [
@@ -361,6 +373,65 @@ def _non_unitarity(couplings: str = "radiative") -> ModelFamily:
     )
 
 
+_LEPTONS = {"e": 0, "mu": 1}
+
+
+def _magnetic_moment(lepton: str = "e", couplings: str = "radiative") -> ModelFamily:
+    index = _LEPTONS[lepton]
+    name = f"mu_nu_{lepton}"
+
+    def build(v: Mapping[str, float]) -> NSIModel:
+        mu = np.zeros(3)
+        mu[index] = v[name] * 1e-10
+        return MagneticMomentModel(magnetic_moment_mub=mu, **_sm_kwargs(v, couplings))
+
+    return ModelFamily(
+        "magnetic_moment" + ("" if lepton == "e" else f"_{lepton}") + _suffix(couplings),
+        (Parameter(name, 0.0, (-1e3, 1e3), 1.0, unit="1e-10 mu_B"), *_sm_params(couplings)),
+        build,
+        f"effective nu_{lepton} magnetic moment (nuclear and, for Ge ionisation detectors, "
+        "electron recoils; only mu^2 enters)",
+    )
+
+
+def _charge_radius(lepton: str = "e", couplings: str = "radiative") -> ModelFamily:
+    index = _LEPTONS[lepton]
+    name = f"r2_nu_{lepton}"
+
+    def build(v: Mapping[str, float]) -> NSIModel:
+        r2 = np.zeros(3)
+        r2[index] = v[name] * 1e-32
+        return NSIModel(**charge_radius_eps(r2), **_sm_kwargs(v, couplings))
+
+    return ModelFamily(
+        "charge_radius" + ("" if lepton == "e" else f"_{lepton}") + _suffix(couplings),
+        (Parameter(name, 0.0, (-1e3, 1e3), 1.0, unit="1e-32 cm^2"), *_sm_params(couplings)),
+        build,
+        f"nu_{lepton} charge radius <r^2>: g_V^p -> g_V^p - sqrt2 pi alpha <r^2> / (3 G_F)",
+    )
+
+
+def _millicharge(lepton: str = "e", couplings: str = "radiative") -> ModelFamily:
+    index = _LEPTONS[lepton]
+    name = f"q_nu_{lepton}"
+
+    def build(v: Mapping[str, float]) -> NSIModel:
+        q = np.zeros(3)
+        q[index] = v[name] * 1e-12
+        return NSIModel(
+            **millicharge_eps(q),
+            mediator_mass_mev=PHOTON_MASS_PROXY_MEV,
+            **_sm_kwargs(v, couplings),
+        )
+
+    return ModelFamily(
+        "millicharge" + ("" if lepton == "e" else f"_{lepton}") + _suffix(couplings),
+        (Parameter(name, 0.0, (-1e6, 1e6), 1.0, unit="1e-12 e"), *_sm_params(couplings)),
+        build,
+        f"nu_{lepton} electric millicharge: g_V^p -> g_V^p - 2 sqrt2 pi alpha q_nu / (G_F q^2)",
+    )
+
+
 #: Built-in families by name (configs in ``models/`` refer to these).
 FAMILIES: dict[str, Callable[[], ModelFamily]] = {
     "sm": lambda: _sm("radiative"),
@@ -383,6 +454,12 @@ FAMILIES: dict[str, Callable[[], ModelFamily]] = {
     "nsi_ee_ud_light": lambda: _vector_nsi(["ee_u", "ee_d"], contact=False),
     "nsi_ee_q_light": lambda: _vector_nsi(["ee_q"], contact=False),
     "nsi_mumu_q_light": lambda: _vector_nsi(["mumu_q"], contact=False),
+    "magnetic_moment": _magnetic_moment,
+    "magnetic_moment_mu": lambda: _magnetic_moment("mu"),
+    "charge_radius": _charge_radius,
+    "charge_radius_mu": lambda: _charge_radius("mu"),
+    "millicharge": _millicharge,
+    "millicharge_mu": lambda: _millicharge("mu"),
 }
 
 # Tree-level twins (seed 002 uses tree-level couplings, g_p^V ~ 0.055): ``<name>_tree``.

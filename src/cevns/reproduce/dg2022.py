@@ -13,8 +13,9 @@ NO versus IO appearance probability with and without eps_ee = -2 (curves on top 
 other), all from :mod:`cevns.viz.oscillation`.
 
 Quantities: ``lma_dark_excluded_3sigma_above_mev.fef`` (the lightest mediator for which the
-LMA-Dark point x = 0 is excluded), ``.modified_lindhard`` (not computed: the adiabatic
-parameter of the modified Lindhard model is not given in the seeds),
+LMA-Dark point x = 0 is excluded), ``.modified_lindhard`` (not computed: the parameters
+of Sorensen's modified Lindhard model for Ge, as used by seed 000 ref. [89], are not in the
+seeds and could not be found in the stored literature),
 ``eps_ee_allowed_3sigma`` (contact limit), ``x_allowed_window`` (union over M_Z' in
 3.1-15 MeV of the allowed x).
 """
@@ -48,9 +49,11 @@ COSMOLOGY_BBN_MEV = 3.1
 _CL3 = 0.9973
 _MASS = "mediator_mass_mev"
 _NOTE_ML = (
-    "not computed: seed 000 takes the modified Lindhard curve of its ref. [92] through "
-    "Coloma et al., but no seed gives its adiabatic parameter; "
-    "cevns.detectors.quenching.ModifiedLindhard(adiabatic_kev=...) is ready for it"
+    "not computed: seed 000 takes the modified Lindhard curve of its ref. [92] (Sorensen, "
+    "arXiv:1412.3028) from ref. [89] (arXiv:2203.02414); neither the seeds nor the stored "
+    "copies of those papers (abstracts only) give its Ge parameters (k and q), and "
+    "cevns.detectors.quenching.ModifiedLindhard is Scholz et al.'s exponential adiabatic "
+    "correction, a different model"
 )
 
 

@@ -25,6 +25,8 @@ ANALYSES: dict[str, str] = {
     "flagship": "flagship",
     "coherent_sm": "coherent_sm",
     "xenonnt2026": "xenonnt2026",
+    "em2022": "em_properties",
+    "sliver": "sliver",
 }
 
 #: One line per analysis for ``cevns reproduce --help``.
@@ -35,6 +37,8 @@ TITLES: dict[str, str] = {
     "flagship": "COHERENT CsI 2017 (PE x time) + LAr 2020 + Dresden-II light vector mediators",
     "coherent_sm": "COHERENT CsI 2017, CsI 2021, LAr 2020: the collaborations' SM predictions",
     "xenonnt2026": "XENONnT solar 8B CEvNS: flux, significance, NSI, light mediators (+ flagship)",
+    "em2022": "neutrino magnetic moment, charge radius, millicharge: Dresden-II, COHERENT CsI",
+    "sliver": "seed 001: what survives of eps_ee = -2 in the (eps^u, eps^d) plane (Sun, Earth)",
 }
 
 

@@ -183,16 +183,33 @@ def _parse_value(value: Any) -> Any:
 
 
 def _blame_overrides(msg: str, overrides: Mapping[str, Any] | None) -> str:
-    """Mark the lines of an error that concern a key set with ``--set``."""
+    """Lead an error that concerns a key set with ``--set`` with that option.
+
+    ``--set detector.mass_kg=-1: detector.mass_kg: Input should be greater than 0 (got -1)
+    (experiment file dresden_ii.toml)``: the option the user typed comes first, the file
+    (whose text is not at fault) is named last, by its file name.
+    """
     if not overrides:
         return msg
     lines = msg.split("\n")
+    source = lines[0].split(": ", 1)[0]
+    blamed: list[str] = []
+    rest: list[str] = []
     for i, line in enumerate(lines):
         for key, value in overrides.items():
             if re.search(rf"(^|\s){re.escape(key)}[:\s]", line):
-                lines[i] = f"{line} [from --set {key}={value}]"
+                text = line.strip()
+                if i == 0 and text.startswith(f"{source}: "):
+                    text = text[len(source) + 2 :]
+                blamed.append(f"--set {key}={value}: {text}")
                 break
-    return "\n".join(lines)
+        else:
+            if i > 0 or not line.endswith(": invalid configuration"):
+                rest.append(line.strip() if i > 0 else line)
+    if not blamed:
+        return msg
+    where = f" (experiment file {Path(source).name})"
+    return "\n".join([blamed[0] + where, *blamed[1:], *rest])
 
 
 @dataclass(frozen=True)
@@ -208,6 +225,12 @@ def load_experiment_config(
 ) -> ExperimentConfig:
     """Read and validate an experiment file (no data is loaded)."""
     raw, source = read_toml(name_or_path, "experiments")
+    if raw.get("schema") == "cevns.model/1":
+        msg = (
+            f"{source}: a physics-model file (schema 'cevns.model/1'), not an experiment "
+            "file (schema 'cevns.experiment/1'); give it as the model (--model)"
+        )
+        raise InvalidConfigError(msg)
     if overrides:
         raw = apply_overrides(raw, overrides)
     try:

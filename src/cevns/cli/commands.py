@@ -457,6 +457,12 @@ def scan_cmd(
     if len(params) > 2:
         msg = f"at most two --param, got {len(params)}"
         raise click.BadParameter(msg)
+    if scheduler is not None and backend != "dask":
+        msg = f"--scheduler {scheduler} needs --backend dask (got --backend {backend})"
+        raise click.BadParameter(msg)
+    if workers is not None and backend == "serial":
+        msg = f"--workers {workers} needs --backend processes or dask (got --backend serial)"
+        raise click.BadParameter(msg)
     grid = dict(_param_axis(p, set(logs)) for p in params)
     for name in logs:
         if name not in grid:

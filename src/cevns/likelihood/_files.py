@@ -145,7 +145,41 @@ def reraise_unreadable(e: Exception, where: Path, kind: str) -> InvalidParameter
     """A library error while opening/reading a file, as an error that names the file."""
     if isinstance(e, CevnsError):  # pragma: no cover - our own errors are not wrapped
         raise e
-    return InvalidParameterError(f"{where}: not a readable {kind} file ({type(e).__name__}: {e})")
+    text = " ".join(str(e).split())  # libraries' messages may span lines
+    msg = f"{where}: not a readable {kind} file ({type(e).__name__}: {text})"
+    return InvalidParameterError(msg)
+
+
+#: The first bytes of each binary format (its "magic number").
+MAGIC: dict[str, tuple[bytes, ...]] = {
+    ".npy": (b"\x93NUMPY",),
+    ".npz": (b"PK\x03\x04", b"PK\x05\x06"),  # a zip archive (an empty one: end record)
+    "ROOT": (b"root",),
+}
+
+
+def check_magic(p: Path, kind: str) -> None:
+    """Refuse a file that does not start like a ``kind`` file, before a library parses it.
+
+    A text file, a pickle or an image given where a binary format is expected would
+    otherwise fail deep inside numpy or uproot with a message about something else (numpy
+    calls any unknown file "pickled data").
+    """
+    with p.open("rb") as fh:
+        head = fh.read(16)
+    magics = MAGIC[kind]
+    if any(head.startswith(m) for m in magics):
+        return
+    hint = ""
+    if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
+        hint = "; it looks like a Python pickle, which cevns never loads"
+    elif head and all(32 <= c < 127 or c in (9, 10, 13) for c in head):
+        hint = "; it looks like a text file"
+    msg = (
+        f"{p}: not a readable {kind} file (it starts with {head[:8]!r}; a {kind} file starts with "
+        f"{magics[0]!r}){hint}"
+    )
+    raise InvalidParameterError(msg)
 
 
 def string_list(value: Any) -> tuple[str, ...]:

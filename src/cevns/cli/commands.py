@@ -70,7 +70,13 @@ def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
 
 def _floats(items: Sequence[str], what: str) -> dict[str, float]:
     out = {}
-    for k, v in _pairs(items, what).items():
+    pairs = _pairs(items, what)
+    if len(pairs) != len(items):
+        names = [item.split("=", 1)[0].strip() for item in items]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        msg = f"{what} {', '.join(twice)} given more than once"
+        raise click.BadParameter(msg)
+    for k, v in pairs.items():
         try:
             out[k] = float(v)
         except ValueError:
@@ -88,6 +94,10 @@ def _experiments(spec: str, sets: Sequence[str]) -> list[Any]:
     names = [s for s in spec.split("+") if s]
     if not names:
         msg = "give at least one experiment, e.g. dresden_ii or coherent_csi_2017+dresden_ii"
+        raise click.BadParameter(msg)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        msg = f"{spec}: {', '.join(twice)} given twice (its data would be counted twice)"
         raise click.BadParameter(msg)
     overrides: dict[str, dict[str, str]] = {n: {} for n in names}
     for k, v in _pairs(sets, "--set").items():
@@ -231,6 +241,7 @@ def fit_cmd(
     """
     from cevns.stats.fit import fit
 
+    _exclusive(start=start, fix=fix, free=free)
     _writable(json_path, plot_path)
     exps = _experiments(experiments, sets)
     cost = _cost(exps, model)
@@ -265,8 +276,21 @@ def fit_cmd(
                 if len(exps) == 1
                 else plot_path.with_name(f"{plot_path.stem}_{e.name}{plot_path.suffix}")
             )
-            written = _writing(target, lambda f=fig, t=target: save(f, t))
+            written = _writing(target, functools.partial(save, fig, target))
             _echo(quiet, "wrote " + ", ".join(map(str, written)))
+
+
+def _exclusive(**options: Sequence[str]) -> None:
+    """A parameter named in two of --start, --fix, --free, --param is a contradiction."""
+    seen: dict[str, str] = {}
+    for option, items in options.items():
+        for item in items:
+            name = item.split("=", 1)[0].strip()
+            flag = f"--{option}"
+            if name in seen and seen[name] != flag:
+                msg = f"{name} is given to both {seen[name]} and {flag}; name it once"
+                raise click.BadParameter(msg)
+            seen[name] = flag
 
 
 def _free_names(cost: Any, fix: Sequence[str], free: Sequence[str]) -> set[str]:
@@ -342,7 +366,17 @@ def _param_axis(text: str, logs: set[str]) -> tuple[str, Any]:
     name, rng = text.split("=", 1)
     a, b, n = rng.split(":")
     try:
-        return name, grid_axis(float(a), float(b), int(n), log=name in logs)
+        start, stop = float(a), float(b)
+    except ValueError:
+        msg = f"--param {text!r}: START and STOP must be numbers, got {a!r} and {b!r}"
+        raise click.BadParameter(msg) from None
+    try:
+        points = int(n)
+    except ValueError:
+        msg = f"--param {text!r}: N must be an integer (the number of points), got {n!r}"
+        raise click.BadParameter(msg) from None
+    try:
+        return name, grid_axis(start, stop, points, log=name in logs)
     except ValueError as e:
         msg = f"--param {text!r}: {e}"
         raise click.BadParameter(msg) from None
@@ -450,8 +484,6 @@ def scan_cmd(
     Example: cevns scan dresden_ii --model light_zprime --param mediator_mass_mev=1:100:30
     --log mediator_mass_mev --param g_nu_g_q=-3e-10:0:40 --backend processes --json s.json
     """
-    import numpy as np
-
     from cevns.stats.scan import profile_scan
 
     if len(params) > 2:
@@ -463,6 +495,11 @@ def scan_cmd(
     if workers is not None and backend == "serial":
         msg = f"--workers {workers} needs --backend processes or dask (got --backend serial)"
         raise click.BadParameter(msg)
+    scanned = [p.split("=", 1)[0] for p in params]
+    if len(set(scanned)) != len(scanned):
+        msg = f"--param {scanned[0]} given twice; scan two different parameters"
+        raise click.BadParameter(msg)
+    _exclusive(param=params, fix=fix, free=free)
     grid = dict(_param_axis(p, set(logs)) for p in params)
     for name in logs:
         if name not in grid:
@@ -494,15 +531,12 @@ def scan_cmd(
     )
     _echo(quiet, "best fit: " + ", ".join(f"{k} = {v:.6g}" for k, v in bf["values"].items()))
     if n_bad:
-        bad = [
-            ", ".join(
-                f"{n} = {res.axes[k][i]:.6g}"
-                for k, (n, i) in enumerate(zip(res.names, idx, strict=True))
-            )
-            for idx in zip(*np.nonzero(~res.valid), strict=True)
-        ]
-        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
-        _echo(quiet, f"invalid fits at: {'; '.join(bad[:10])}{more}")
+        bad = [", ".join(f"{n} = {v:.6g}" for n, v in p.items()) for p in res.invalid_points()]
+        more = f" (and {len(bad) - 10} more: all in --json)" if len(bad) > 10 else ""
+        # on stderr as well under --quiet: these points are not to be trusted
+        click.echo(f"warning: invalid fits at: {'; '.join(bad[:10])}{more}", err=True)
+    if not bf.get("valid", True):
+        click.echo("warning: the global best fit of the scan is not valid", err=True)
     if len(res.names) == 1:
         for cl in cls:
             _echo(quiet, f"{res.names[0]}: {res.interval(cl, 1)}")

@@ -66,7 +66,9 @@ class SignalSection(StrictModel):
 
     form_factor: Literal["helm", "klein_nystrand", "unity"] = "helm"
     kinematics: Literal["full", "approximate"] = "full"
-    n_enu: int = Field(20001, ge=101)
+    #: neutrino-energy nodes of the signal integral; the upper bound (50 x the default)
+    #: keeps a typo (1e9) from exhausting the memory when the templates are built
+    n_enu: int = Field(20001, ge=101, le=1_000_001)
     flux_norm_uncertainty: float | None = Field(None, gt=0)
     #: the signal normalisation is free, without prior (a flux measurement)
     free_flux_norm: bool = False

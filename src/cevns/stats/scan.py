@@ -201,6 +201,22 @@ class ScanResult:
     log_axes: tuple[bool, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def invalid_points(self) -> list[dict[str, float]]:
+        """The grid points whose fit is not valid, as ``{name: value}`` in grid order.
+
+        Their chi2 is kept (never dropped or replaced), but an interval or contour that
+        passes near one is not to be trusted: look at them (``cevns scan`` prints them).
+
+        Returns
+        -------
+        list of dict
+            One ``{scanned name: value}`` per invalid point.
+        """
+        return [
+            {n: float(ax[i]) for n, ax, i in zip(self.names, self.axes, idx, strict=True)}
+            for idx in zip(*np.nonzero(~self.valid), strict=True)
+        ]
+
     @property
     def chi2_min(self) -> float:
         """Reference minimum: the lower of the global fit and the grid minimum."""
@@ -351,6 +367,7 @@ class ScanResult:
                 f"{len(self.names)} dof for the joint grid, 1 dof per parameter for intervals"
             ),
             "n_invalid": int((~self.valid).sum()),
+            "invalid_points": self.invalid_points(),
             "meta": self.meta,
         }
 
@@ -598,7 +615,9 @@ def _fit_point(
             tries += 1
             if res3.valid or res3.fval < res.fval:
                 res = res3
-    return {"chi2": res.fval, "valid": res.valid, "values": res.values, "tries": tries}
+    # a point whose minimum is not finite is never valid (it would garble the intervals)
+    valid = bool(res.valid) and math.isfinite(res.fval)
+    return {"chi2": res.fval, "valid": valid, "values": res.values, "tries": tries}
 
 
 def _run_chunk(
@@ -702,6 +721,7 @@ def profile_scan(
     best_fit : bool
         Run a global fit with the scanned parameters free (the reference chi2_min).
     """
+    free = tuple(free)  # iterated several times below
     if len(grid) not in (1, 2):
         msg = f"grid must have 1 or 2 parameters, got {list(grid)}"
         raise InvalidParameterError(msg)
@@ -730,6 +750,11 @@ def profile_scan(
             raise InvalidParameterError(msg)
     _check_values("fix", fix)
     _check_values("start", start)
+    for what, listed in (("fix", list(fix or {})), ("free", list(free))):
+        both = [n for n in listed if n in grid]
+        if both:
+            msg = f"{what} names {both[0]!r}, which is scanned (its values are the grid's)"
+            raise InvalidParameterError(msg)
     axes = tuple(_check_axis(n, v) for n, v in grid.items())
     if math.prod(a.size for a in axes) > MAX_GRID_POINTS:
         msg = f"the grid has {math.prod(a.size for a in axes)} points; at most {MAX_GRID_POINTS}"

@@ -158,6 +158,30 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
 }
 
 
+def check_root_size(p: Path) -> None:
+    """Refuse a ROOT file shorter than its header says (a truncated download or copy).
+
+    The header (``TFile``: "root", fVersion, fBEGIN, fEND) records where the file ends;
+    uproot would read the objects that happen to lie before the cut and fail, or not, on
+    the others.
+    """
+    with p.open("rb") as fh:
+        head = fh.read(20)
+    if len(head) < 16:
+        msg = f"{p}: not a readable ROOT file (a header of {len(head)} bytes, truncated)"
+        raise InvalidParameterError(msg)
+    version = int.from_bytes(head[4:8], "big")
+    big = version >= 1_000_000  # files above 2 GB store 64-bit offsets
+    end = int.from_bytes(head[12:20] if big else head[12:16], "big")
+    size = p.stat().st_size
+    if size < end:
+        msg = (
+            f"{p}: not a readable ROOT file (truncated: its header says {end} bytes, the file "
+            f"has {size}); copy or download it again"
+        )
+        raise InvalidParameterError(msg)
+
+
 def check_magic(p: Path, kind: str) -> None:
     """Refuse a file that does not start like a ``kind`` file, before a library parses it.
 

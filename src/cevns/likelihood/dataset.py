@@ -47,6 +47,7 @@ from cevns.core.exceptions import InvalidParameterError, UnknownNameError
 from cevns.likelihood._files import (
     check_file,
     check_magic,
+    check_root_size,
     column,
     read_table,
     reraise_unreadable,
@@ -1427,6 +1428,7 @@ class _open_root:
     def __init__(self, uproot: Any, p: Path) -> None:
         check_file(p, "ROOT file")
         check_magic(p, "ROOT")
+        check_root_size(p)
         try:
             self._f = uproot.open(p)
         except Exception as e:

@@ -18,12 +18,12 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "user_experiment"
 
 
 @pytest.fixture
-def user_exp(tmp_path, monkeypatch):
-    """A copy of the TOML-only example experiment, to break one line at a time."""
+def user_exp(tmp_path):
+    """A copy of the TOML-only example experiment, to break one line at a time (its data
+    path is relative to the file's folder, whatever the working folder)."""
     for f in EXAMPLE.iterdir():
         if f.is_file():
             shutil.copy(f, tmp_path / f.name)
-    monkeypatch.chdir(tmp_path)  # the text dataset's path is taken from the working folder
     return tmp_path / "experiment.toml"
 
 
@@ -73,12 +73,12 @@ EXPERIMENT_CASES = [
     (
         'path = "nai_asimov.txt"',
         'path = "missing.txt"',
-        r"dataset \(kind 'text'\): text file missing\.txt does not exist",
+        r"dataset\.path: Value error, file 'missing\.txt' \(relative to .*\) does not exist",
     ),
     (
         'path = "nai_asimov.txt"',
         'path = "."',
-        r"dataset \(kind 'text'\): text file \. is not a file \(a directory\?\)",
+        r"dataset\.path: Value error, file '\.' \(relative to .*\) is not a file",
     ),
     (
         'likelihood = "poisson"',
@@ -142,6 +142,14 @@ def test_a_dataset_whose_edges_are_not_the_detectors(user_exp):
     data.write_text("".join(f"{5 * float(c)} {n} {e}\n" for c, n, e in rows))
     with pytest.raises(InvalidConfigError, match=r"the binnings do not match: .*the edges differ"):
         load_experiment(user_exp)
+
+
+def test_an_overridden_path_is_taken_from_the_working_folder(user_exp, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(InvalidConfigError, match=r"file '.*elsewhere/other\.txt' does not exist"):
+        load_experiment(user_exp, {"dataset.path": "other.txt"})
 
 
 def test_a_count_only_dataset_at_other_edges():

@@ -177,6 +177,27 @@ def apply_overrides(
     return out
 
 
+def _paths_from_cwd(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Overridden ``path`` options made absolute against the working folder.
+
+    A path written in an experiment file is relative to the file's folder; a path given
+    on the command line (``--set dataset.path=x.txt``) or in a script's overrides is
+    relative to the working folder, as any path typed at a shell.
+    """
+
+    def fix(key: str, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: fix(k, v) for k, v in value.items()}
+        if key.rsplit(".", 1)[-1] == "path" and isinstance(value, str | Path):
+            text = _parse_value(value) if isinstance(value, str) else value
+            if isinstance(text, str | Path):
+                p = Path(text).expanduser()
+                return str(p if p.is_absolute() else Path.cwd() / p)
+        return value
+
+    return {k: fix(k, v) for k, v in overrides.items()}
+
+
 def _parse_value(value: Any) -> Any:
     if isinstance(value, str):
         with contextlib.suppress(tomllib.TOMLDecodeError):  # else a bare string such as ybe
@@ -227,6 +248,8 @@ def load_experiment_config(
 ) -> ExperimentConfig:
     """Read and validate an experiment file (no data is loaded)."""
     raw, source = read_toml(name_or_path, "experiments")
+    if overrides:
+        overrides = _paths_from_cwd(overrides)
     if raw.get("schema") == "cevns.model/1":
         msg = (
             f"{source}: a physics-model file (schema 'cevns.model/1'), not an experiment "

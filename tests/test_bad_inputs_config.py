@@ -328,6 +328,11 @@ CLI_CASES = [
     ),
     (["fit", "dresden_ii", "--set", "detector.n_nodes=1e9"], r"n_nodes.*50000.*got 1000000000"),
     (
+        ["fit", "conus_ge", "--set", "flux.thermal_power_gw=1e308"],
+        r"conus_ge: the reference model gives nan events, not a positive finite number: nothing "
+        r"to normalise .*\(with --set flux\.thermal_power_gw=1e308\)$",
+    ),
+    (
         ["fit", "{d}/model.toml"],
         r"model\.toml: a physics-model file .*give it as the model \(--model\)",
     ),

@@ -109,7 +109,12 @@ def _experiments(spec: str, sets: Sequence[str]) -> list[Any]:
         else:
             msg = f"--set {k}: with several experiments prefix the key with one of {names}"
             raise click.BadParameter(msg)
-    return [load_experiment(n, overrides[n]) for n in names]
+    import numpy as np
+
+    # an input far out of range overflows while the templates are built; what comes of it
+    # (a non-finite reference or prediction) is refused in one line, without the warnings
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return [load_experiment(n, overrides[n]) for n in names]
 
 
 def _cost(experiments: Sequence[Any], model: str) -> Any:

@@ -317,4 +317,7 @@ def load_experiment(
         )
     except ValueError as e:
         msg = f"{cfg.source}: {e}"
+        if overrides:  # the error may come from an overridden value: say which were set
+            given = ", ".join(f"{k}={v}" for k, v in overrides.items())
+            msg += f" (with --set {given})"
         raise InvalidConfigError(msg) from e

@@ -31,6 +31,7 @@ def cost():
         ((0.1, 0.3, 0), {}, r"integer in 1\.\.1000000, got 0"),
         ((0.1, 0.3, 10**9), {}, r"integer in 1\.\.1000000, got 1000000000"),
         ((0.1, 0.3, 2.5), {}, r"integer in 1\.\.1000000, got 2\.5"),
+        ((0.1, 0.3, True), {}, r"integer in 1\.\.1000000, got True"),
         ((-1.0, 10.0, 5), {"log": True}, r"log axis needs positive bounds, got -1\.0:10\.0"),
     ],
 )

@@ -302,6 +302,11 @@ CLI_CASES = [
     ),
     (["reproduce", "flagship", "--out", "/dev/null"], r"--out /dev/null: not a folder"),
     (
+        ["fit", "dresden_ii", "--plot", "{d}/fit.foo"],
+        r"--plot .*fit\.foo: '\.foo' is not a figure format; end the name with one of .*\.png",
+    ),
+    ([*SCAN, "--root", "/dev/full"], r"cannot write /dev/full: "),
+    (
         ["plot", "{d}/notjson.json", "--out", "{d}/x.png"],
         r"notjson\.json: not valid JSON \(Expecting value",
     ),

@@ -247,6 +247,7 @@ def fit_cmd(
     from cevns.stats.fit import fit
 
     _exclusive(start=start, fix=fix, free=free)
+    _plot_target(plot_path)
     _writable(json_path, plot_path)
     exps = _experiments(experiments, sets)
     cost = _cost(exps, model)
@@ -342,6 +343,20 @@ def _writable(*paths: Path | None) -> None:
             msg = f"cannot write {path}: the file is not writable"
             raise click.BadParameter(msg)
         _probe_folder(path.parent, str(path))
+
+
+def _plot_target(path: Path | None) -> None:
+    """A --plot path: its suffix must be a figure format, or absent (PNG)."""
+    if path is None or not path.suffix:
+        return
+    from cevns.viz.plotting import _KNOWN_FORMATS
+
+    if path.suffix.lstrip(".").lower() not in _KNOWN_FORMATS:
+        msg = (
+            f"--plot {path}: {path.suffix!r} is not a figure format; end the name with one of "
+            f"{', '.join('.' + f for f in sorted(_KNOWN_FORMATS))} (or none, for PNG)"
+        )
+        raise click.BadParameter(msg)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -510,6 +525,7 @@ def scan_cmd(
         if name not in grid:
             msg = f"--log {name}: not a scanned parameter (scanned: {', '.join(grid)})"
             raise click.BadParameter(msg)
+    _plot_target(plot_path)
     _writable(checkpoint, json_path, csv_path, root_path, plot_path)
     exps = _experiments(experiments, sets)
     cost = _cost(exps, model)
@@ -636,6 +652,7 @@ def plot_cmd(result: Path, out_path: Path) -> None:
     from cevns.stats.scan import ScanResult
     from cevns.viz.plotting import plot_scan, save
 
+    _plot_target(out_path)
     _writable(out_path)
     try:
         d = json.loads(result.read_text(encoding="utf-8"))

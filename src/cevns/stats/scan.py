@@ -90,7 +90,7 @@ def grid_axis(start: float, stop: float, n: int, *, log: bool = False) -> NDArra
     >>> grid_axis(1, 100, 3, log=True)
     array([  1.,  10., 100.])
     """
-    if not (isinstance(n, int | np.integer) and 1 <= n <= MAX_GRID_POINTS):
+    if isinstance(n, bool) or not (isinstance(n, int | np.integer) and 1 <= n <= MAX_GRID_POINTS):
         msg = f"number of grid points must be an integer in 1..{MAX_GRID_POINTS}, got {n!r}"
         raise InvalidParameterError(msg)
     if not (math.isfinite(start) and math.isfinite(stop)):

@@ -31,6 +31,7 @@ def cost():
         ((0.1, 0.3, 0), {}, r"integer in 1\.\.1000000, got 0"),
         ((0.1, 0.3, 10**9), {}, r"integer in 1\.\.1000000, got 1000000000"),
         ((0.1, 0.3, 2.5), {}, r"integer in 1\.\.1000000, got 2\.5"),
+        ((0.1, 0.3, True), {}, r"integer in 1\.\.1000000, got True"),
         ((-1.0, 10.0, 5), {"log": True}, r"log axis needs positive bounds, got -1\.0:10\.0"),
     ],
 )
@@ -179,15 +180,16 @@ CLI_CASES = [
     (["fit", "dresden_ii", "--set", "flux..x=1"], r"--set flux\.\.x: empty part in the dotted key"),
     (
         ["fit", "dresden_ii", "--set", "detector.mass_kg=-1"],
-        r"detector\.mass_kg: .*\(got -1\) \[from --set detector\.mass_kg=-1\]",
+        r"^Error: --set detector\.mass_kg=-1: detector\.mass_kg: .*\(got -1\) "
+        r"\(experiment file dresden_ii\.toml\)$",
     ),
     (
         ["fit", "dresden_ii", "--set", "detector.kind=dresden"],
-        r"did you mean 'dresden_ii'.*\[from --set detector\.kind=dresden\]",
+        r"^Error: --set detector\.kind=dresden: detector\.kind: .*did you mean 'dresden_ii'",
     ),
     (
         ["fit", "dresden_ii", "--set", "signal.n_enu=5"],
-        r"signal\.n_enu: .*101 \(got 5\) \[from --set signal\.n_enu=5\]",
+        r"^Error: --set signal\.n_enu=5: signal\.n_enu: .*101 \(got 5\)",
     ),
     (
         ["fit", "dresden_ii", "--start", "sin2_theta_w=nan", "-m", "sin2w"],

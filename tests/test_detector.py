@@ -330,7 +330,7 @@ def test_dresden_ii_quenching_choices():
         ({"mass_kg": float("nan")}, r"mass_kg must be finite"),
         ({"bin_edges": [0.3, 0.2, 0.4]}, r"bin_edges must be strictly increasing"),
         ({"bin_edges": [0.3]}, r"bin_edges must be a 1D array with at least 2"),
-        ({"n_nodes": 10}, r"n_nodes must be >= 50, got 10"),
+        ({"n_nodes": 10}, r"n_nodes must be an integer in 50..50000, got 10"),
     ],
 )
 def test_bad_detector_inputs(kw, pattern):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -38,11 +39,22 @@ def friendly_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except click.ClickException:
             raise
-        except (CevnsError, ValueError, KeyError, FileNotFoundError, ModuleNotFoundError) as e:
-            text = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-            raise click.ClickException(text.replace("\n", " | ")) from None
+        except (CevnsError, ValueError, KeyError, OSError, ModuleNotFoundError) as e:
+            if isinstance(e, OSError) and e.filename is not None:
+                text = f"{e.filename}: {e.strerror or e}"
+            else:
+                text = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+            raise click.ClickException(_one_line(text)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _one_line(text: str) -> str:
+    """A multi-line error (a header and one line per problem) as one line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith("invalid configuration"):
+        return f"{lines[0]}: " + "; ".join(lines[1:])
+    return "; ".join(lines)
 
 
 def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
@@ -58,7 +70,13 @@ def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
 
 def _floats(items: Sequence[str], what: str) -> dict[str, float]:
     out = {}
-    for k, v in _pairs(items, what).items():
+    pairs = _pairs(items, what)
+    if len(pairs) != len(items):
+        names = [item.split("=", 1)[0].strip() for item in items]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        msg = f"{what} {', '.join(twice)} given more than once"
+        raise click.BadParameter(msg)
+    for k, v in pairs.items():
         try:
             out[k] = float(v)
         except ValueError:
@@ -77,6 +95,10 @@ def _experiments(spec: str, sets: Sequence[str]) -> list[Any]:
     if not names:
         msg = "give at least one experiment, e.g. dresden_ii or coherent_csi_2017+dresden_ii"
         raise click.BadParameter(msg)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        msg = f"{spec}: {', '.join(twice)} given twice (its data would be counted twice)"
+        raise click.BadParameter(msg)
     overrides: dict[str, dict[str, str]] = {n: {} for n in names}
     for k, v in _pairs(sets, "--set").items():
         head, _, rest = k.partition(".")
@@ -87,17 +109,51 @@ def _experiments(spec: str, sets: Sequence[str]) -> list[Any]:
         else:
             msg = f"--set {k}: with several experiments prefix the key with one of {names}"
             raise click.BadParameter(msg)
-    return [load_experiment(n, overrides[n]) for n in names]
+    import numpy as np
+
+    # an input far out of range overflows while the templates are built; what comes of it
+    # (a non-finite reference or prediction) is refused in one line, without the warnings
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return [load_experiment(n, overrides[n]) for n in names]
 
 
 def _cost(experiments: Sequence[Any], model: str) -> Any:
+    import numpy as np
+
     from cevns.physics.model_files import load_model
 
     fam = load_model(model)
-    cost = experiments[0].cost(fam)
-    for e in experiments[1:]:
-        cost = cost + e.cost(fam)
+    # an input far out of range overflows here; the check below says so in one line
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        costs = [e.cost(fam) for e in experiments]
+        for c in costs:
+            _check_finite_start(c)
+    cost = costs[0]
+    for c in costs[1:]:
+        cost = cost + c
     return cost
+
+
+def _check_finite_start(cost: Any) -> None:
+    """Refuse, before any fit, an experiment whose prediction at the start is not finite.
+
+    An input far out of range (an exposure of 1e300 days, a reactor power of 1e308 GW)
+    passes every per-field check but overflows the prediction or the cost; Minuit would
+    then report a meaningless minimum.
+    """
+    import numpy as np
+
+    values = cost.defaults
+    pred = cost.predict(values)
+    sig, bkg = float(np.sum(pred.signal)), float(np.sum(pred.background))
+    fval = float(cost(*values.values()))
+    if not all(math.isfinite(v) for v in (sig, bkg, fval)):
+        msg = (
+            f"{cost.experiment.name}: the prediction at the start values is not finite "
+            f"(signal {sig:.4g}, background {bkg:.4g}, cost {fval:.4g}): an input is out of "
+            "range (an exposure, a power, a flux normalisation or a prior of the model?)"
+        )
+        raise click.ClickException(msg)
 
 
 def _echo(quiet: bool, text: str) -> None:
@@ -190,6 +246,8 @@ def fit_cmd(
     """
     from cevns.stats.fit import fit
 
+    _exclusive(start=start, fix=fix, free=free)
+    _plot_target(plot_path)
     _writable(json_path, plot_path)
     exps = _experiments(experiments, sets)
     cost = _cost(exps, model)
@@ -202,6 +260,9 @@ def fit_cmd(
         minos=[n for n in fam_names if n in _free_names(cost, fix, free)] if minos else False,
         warn=False,
     )
+    if not math.isfinite(res.fval):
+        msg = f"the fit did not converge to a finite minimum (fval = {res.fval}): {res.message}"
+        raise click.ClickException(msg)
     _echo(quiet, res.table())
     if not res.valid:
         click.echo(f"warning: the fit is not valid: {res.message}", err=True)
@@ -210,7 +271,7 @@ def fit_cmd(
         d["-2lnL" if all(e.likelihood == "poisson" for e in exps) else "chi2"] = res.fval
         d["experiments"] = [e.name for e in exps]
         d["model"] = model
-        json_path.write_text(json.dumps(d, indent=1) + "\n")
+        _write_text(json_path, json.dumps(d, indent=1) + "\n")
         _echo(quiet, f"wrote {json_path}")
     if plot_path:
         from cevns.viz.plotting import plot_fit, save
@@ -221,8 +282,21 @@ def fit_cmd(
                 if len(exps) == 1
                 else plot_path.with_name(f"{plot_path.stem}_{e.name}{plot_path.suffix}")
             )
-            written = save(fig, target)
+            written = _writing(target, functools.partial(save, fig, target))
             _echo(quiet, "wrote " + ", ".join(map(str, written)))
+
+
+def _exclusive(**options: Sequence[str]) -> None:
+    """A parameter named in two of --start, --fix, --free, --param is a contradiction."""
+    seen: dict[str, str] = {}
+    for option, items in options.items():
+        for item in items:
+            name = item.split("=", 1)[0].strip()
+            flag = f"--{option}"
+            if name in seen and seen[name] != flag:
+                msg = f"{name} is given to both {seen[name]} and {flag}; name it once"
+                raise click.BadParameter(msg)
+            seen[name] = flag
 
 
 def _free_names(cost: Any, fix: Sequence[str], free: Sequence[str]) -> set[str]:
@@ -234,23 +308,73 @@ def _free_names(cost: Any, fix: Sequence[str], free: Sequence[str]) -> set[str]:
 
 
 # ---------------------------------------------------------------------- scan
-def _writable(*paths: Path | None) -> None:
-    """Refuse, before any work, an output that cannot be written (a test file is made)."""
+#: Bytes written (and synced) into a test file to check that an output folder is not full.
+PROBE_BYTES = 64 * 1024
+
+
+def _probe_folder(folder: Path, what: str) -> None:
+    """Create, fill with :data:`PROBE_BYTES`, sync and delete a test file in ``folder``.
+
+    A read-only folder fails at the creation, a full one at the write or the sync
+    (``ENOSPC``), before any work is done.
+    """
     import tempfile
 
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".cevns-write-test-") as fh:
+            fh.write(b"\0" * PROBE_BYTES)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as e:
+        msg = f"cannot write {what}: {e.strerror or e}"
+        raise click.BadParameter(msg) from None
+
+
+def _writable(*paths: Path | None) -> None:
+    """Refuse, before any work, an output that cannot be written (a test file is made)."""
     for path in paths:
         if path is None:
             continue
         if path.is_dir():
             msg = f"cannot write {path}: it is a folder"
             raise click.BadParameter(msg)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".cevns-write-test-"):
-                pass
-        except OSError as e:
-            msg = f"cannot write {path}: {e.strerror or e}"
-            raise click.BadParameter(msg) from None
+        if path.exists() and not os.access(path, os.W_OK):
+            msg = f"cannot write {path}: the file is not writable"
+            raise click.BadParameter(msg)
+        _probe_folder(path.parent, str(path))
+
+
+def _plot_target(path: Path | None) -> None:
+    """A --plot path: its suffix must be a figure format, or absent (PNG)."""
+    if path is None or not path.suffix:
+        return
+    from cevns.viz.plotting import _KNOWN_FORMATS
+
+    if path.suffix.lstrip(".").lower() not in _KNOWN_FORMATS:
+        msg = (
+            f"--plot {path}: {path.suffix!r} is not a figure format; end the name with one of "
+            f"{', '.join('.' + f for f in sorted(_KNOWN_FORMATS))} (or none, for PNG)"
+        )
+        raise click.BadParameter(msg)
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write an output file; a failure (disk full, ...) is one line naming the file."""
+    try:
+        path.write_text(text)
+    except OSError as e:
+        msg = f"cannot write {path}: {e.strerror or e}"
+        raise click.ClickException(msg) from None
+
+
+def _writing(path: Path, write: Callable[[], Any]) -> Any:
+    """Run ``write`` (an export to ``path``); an OSError is one line naming the file."""
+    try:
+        return write()
+    except OSError as e:
+        msg = f"cannot write {path}: {e.strerror or e}"
+        raise click.ClickException(msg) from None
 
 
 def _param_axis(text: str, logs: set[str]) -> tuple[str, Any]:
@@ -262,7 +386,17 @@ def _param_axis(text: str, logs: set[str]) -> tuple[str, Any]:
     name, rng = text.split("=", 1)
     a, b, n = rng.split(":")
     try:
-        return name, grid_axis(float(a), float(b), int(n), log=name in logs)
+        start, stop = float(a), float(b)
+    except ValueError:
+        msg = f"--param {text!r}: START and STOP must be numbers, got {a!r} and {b!r}"
+        raise click.BadParameter(msg) from None
+    try:
+        points = int(n)
+    except ValueError:
+        msg = f"--param {text!r}: N must be an integer (the number of points), got {n!r}"
+        raise click.BadParameter(msg) from None
+    try:
+        return name, grid_axis(start, stop, points, log=name in logs)
     except ValueError as e:
         msg = f"--param {text!r}: {e}"
         raise click.BadParameter(msg) from None
@@ -299,7 +433,12 @@ def _param_axis(text: str, logs: set[str]) -> tuple[str, Any]:
     "--scheduler",
     default=None,
     metavar="ADDRESS",
-    help="dask scheduler address (default: a LocalCluster).",
+    help=(
+        "Address of a dask scheduler to use (default: a LocalCluster on this machine). "
+        "cevns connects only to the address given here. dask exchanges pickled Python "
+        "objects with the scheduler and its workers, which can run any code: name only a "
+        "scheduler you trust like your own machine."
+    ),
 )
 @click.option(
     "--checkpoint",
@@ -365,18 +504,28 @@ def scan_cmd(
     Example: cevns scan dresden_ii --model light_zprime --param mediator_mass_mev=1:100:30
     --log mediator_mass_mev --param g_nu_g_q=-3e-10:0:40 --backend processes --json s.json
     """
-    import numpy as np
-
     from cevns.stats.scan import profile_scan
 
     if len(params) > 2:
         msg = f"at most two --param, got {len(params)}"
         raise click.BadParameter(msg)
+    if scheduler is not None and backend != "dask":
+        msg = f"--scheduler {scheduler} needs --backend dask (got --backend {backend})"
+        raise click.BadParameter(msg)
+    if workers is not None and backend == "serial":
+        msg = f"--workers {workers} needs --backend processes or dask (got --backend serial)"
+        raise click.BadParameter(msg)
+    scanned = [p.split("=", 1)[0] for p in params]
+    if len(set(scanned)) != len(scanned):
+        msg = f"--param {scanned[0]} given twice; scan two different parameters"
+        raise click.BadParameter(msg)
+    _exclusive(param=params, fix=fix, free=free)
     grid = dict(_param_axis(p, set(logs)) for p in params)
     for name in logs:
         if name not in grid:
             msg = f"--log {name}: not a scanned parameter (scanned: {', '.join(grid)})"
             raise click.BadParameter(msg)
+    _plot_target(plot_path)
     _writable(checkpoint, json_path, csv_path, root_path, plot_path)
     exps = _experiments(experiments, sets)
     cost = _cost(exps, model)
@@ -403,15 +552,12 @@ def scan_cmd(
     )
     _echo(quiet, "best fit: " + ", ".join(f"{k} = {v:.6g}" for k, v in bf["values"].items()))
     if n_bad:
-        bad = [
-            ", ".join(
-                f"{n} = {res.axes[k][i]:.6g}"
-                for k, (n, i) in enumerate(zip(res.names, idx, strict=True))
-            )
-            for idx in zip(*np.nonzero(~res.valid), strict=True)
-        ]
-        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
-        _echo(quiet, f"invalid fits at: {'; '.join(bad[:10])}{more}")
+        bad = [", ".join(f"{n} = {v:.6g}" for n, v in p.items()) for p in res.invalid_points()]
+        more = f" (and {len(bad) - 10} more: all in --json)" if len(bad) > 10 else ""
+        # on stderr as well under --quiet: these points are not to be trusted
+        click.echo(f"warning: invalid fits at: {'; '.join(bad[:10])}{more}", err=True)
+    if not bf.get("valid", True):
+        click.echo("warning: the global best fit of the scan is not valid", err=True)
     if len(res.names) == 1:
         for cl in cls:
             _echo(quiet, f"{res.names[0]}: {res.interval(cl, 1)}")
@@ -419,16 +565,17 @@ def scan_cmd(
         d = res.to_dict()
         d["experiments"] = [e.name for e in exps]
         d["model"] = model
-        json_path.write_text(json.dumps(d, indent=1) + "\n")
+        _write_text(json_path, json.dumps(d, indent=1) + "\n")
         _echo(quiet, f"wrote {json_path}")
     if csv_path:
-        res.to_csv(csv_path)
+        _writing(csv_path, lambda: res.to_csv(csv_path))
     if root_path:
-        res.to_root(root_path)
+        _writing(root_path, lambda: res.to_root(root_path))
     if plot_path:
         from cevns.viz.plotting import plot_scan, save
 
-        _echo(quiet, "wrote " + ", ".join(map(str, save(plot_scan(res, cls=cls), plot_path))))
+        written = _writing(plot_path, lambda: save(plot_scan(res, cls=cls), plot_path))
+        _echo(quiet, "wrote " + ", ".join(map(str, written)))
 
 
 # ---------------------------------------------------------------------- reproduce
@@ -473,6 +620,11 @@ def reproduce_cmd(
 ) -> None:
     from cevns.reproduce import runner
 
+    if out_dir.exists() and not out_dir.is_dir():
+        msg = f"--out {out_dir}: not a folder"
+        raise click.BadParameter(msg)
+    _probe_folder(out_dir, f"into --out {out_dir}")
+    _writable(validation_page)
     summaries = runner.run(
         name,
         out_dir,
@@ -500,19 +652,46 @@ def plot_cmd(result: Path, out_path: Path) -> None:
     from cevns.stats.scan import ScanResult
     from cevns.viz.plotting import plot_scan, save
 
-    d = json.loads(result.read_text())
-    if "points" not in d or "scanned" not in d:
+    _plot_target(out_path)
+    _writable(out_path)
+    try:
+        d = json.loads(result.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        msg = f"{result}: not a text (JSON) file; give a scan result written by cevns scan --json"
+        raise click.ClickException(msg) from None
+    except json.JSONDecodeError as e:
+        msg = f"{result}: not valid JSON ({e}); give a scan result written by cevns scan --json"
+        raise click.ClickException(msg) from None
+    if not isinstance(d, dict) or "points" not in d or "scanned" not in d:
         msg = f"{result}: not a scan result (no 'points'/'scanned'); only scans can be plotted"
         raise click.ClickException(msg)
-    names = tuple(d["scanned"])
-    axes = tuple(np.asarray(d["axes"][n]) for n in names)
-    shape = tuple(a.size for a in axes)
-    chi2 = np.array([p["chi2"] for p in d["points"]]).reshape(shape)
-    valid = np.array([p["valid"] for p in d["points"]]).reshape(shape)
-    prof_names = list(d["points"][0]["profiled"]) if d["points"] else []
-    prof = {k: np.array([p["profiled"][k] for p in d["points"]]).reshape(shape) for k in prof_names}
-    res = ScanResult(names, axes, chi2, valid, prof, d["best_fit"], tuple(d.get("log_axes", ())))
-    click.echo("wrote " + ", ".join(map(str, save(plot_scan(res), out_path))))
+    try:
+        names = tuple(str(n) for n in d["scanned"])
+        if len(names) not in (1, 2):
+            msg = f"'scanned' names {len(names)} parameters, expected 1 or 2"
+            raise ValueError(msg)
+        axes = tuple(np.asarray(d["axes"][n], dtype=np.float64) for n in names)
+        shape = tuple(a.size for a in axes)
+        points = d["points"]
+        if len(points) != math.prod(shape):
+            msg = f"{len(points)} points for axes of shape {shape}"
+            raise ValueError(msg)
+        chi2 = np.array([p["chi2"] for p in points], dtype=np.float64).reshape(shape)
+        valid = np.array([bool(p["valid"]) for p in points]).reshape(shape)
+        prof_names = list(points[0]["profiled"]) if points else []
+        prof = {
+            k: np.array([p["profiled"][k] for p in points], dtype=np.float64).reshape(shape)
+            for k in prof_names
+        }
+        best = d["best_fit"]
+        log_axes = tuple(bool(v) for v in d.get("log_axes", ()))
+        res = ScanResult(names, axes, chi2, valid, prof, best, log_axes)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+        what = f"missing key {e.args[0]!r}" if isinstance(e, KeyError) else str(e)
+        msg = f"{result}: a malformed scan result ({what}); write it again with cevns scan --json"
+        raise click.ClickException(msg) from None
+    written = _writing(out_path, lambda: save(plot_scan(res), out_path))
+    click.echo("wrote " + ", ".join(map(str, written)))
 
 
 COMMANDS = [info_cmd, fit_cmd, scan_cmd, reproduce_cmd, plot_cmd]

@@ -31,7 +31,7 @@ import math
 from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from cevns.config.components import Component, ComponentOptions, DataFile
 from cevns.likelihood.background import (
@@ -50,7 +50,13 @@ def __dir__() -> list[str]:
 
 
 class ParameterOptions(ComponentOptions):
-    """One background parameter: start value, limits, optional Gaussian prior, fixed."""
+    """One background parameter: start value, limits, optional Gaussian prior, fixed.
+
+    Limits may be infinite (``limits = [0, inf]``); NaN anywhere is refused by
+    :class:`~cevns.physics.families.Parameter`.
+    """
+
+    model_config = ConfigDict(allow_inf_nan=True)
 
     value: float
     limits: tuple[float, float] = (-math.inf, math.inf)

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
-from cevns.config.components import Component, ComponentOptions
+from cevns.config.components import Component, ComponentOptions, DataFile
 
 __all__: list[str] = []
 
@@ -172,7 +172,7 @@ class TextDatasetOptions(ComponentOptions):
     against the file's (or, all given with centre columns, are the binning).
     """
 
-    path: str
+    path: DataFile
     centre_column: Column = 0
     centre_columns: list[Column] | None = None
     edge_columns: list[tuple[Column, Column]] | None = None
@@ -214,7 +214,7 @@ def _text_dataset(opts: TextDatasetOptions) -> Any:
         unit=opts.unit,
         name=opts.name,
     )
-    return _declare(ds, opts.axes, opts.path)
+    return _declare(ds, opts.axes, str(opts.path))
 
 
 class EventsDatasetOptions(ComponentOptions):
@@ -224,7 +224,7 @@ class EventsDatasetOptions(ComponentOptions):
     each axis (default the first ones), ``weight_column`` optional weights.
     """
 
-    path: str
+    path: DataFile
     axes: list[AxisOptions] = Field(min_length=1)
     columns: list[Column] | None = None
     weight_column: Column | None = None
@@ -257,7 +257,7 @@ class NumpyDatasetOptions(ComponentOptions):
     A ``.npy`` file holds counts only: every axis then needs its edges.
     """
 
-    path: str
+    path: DataFile
     axes: list[AxisOptions] | None = None
     unit: str | None = None
     name: str | None = None
@@ -267,7 +267,7 @@ def _numpy_dataset(opts: NumpyDatasetOptions) -> Any:
     from cevns.likelihood.dataset import Dataset
 
     kw: dict[str, Any] = {} if opts.unit is None else {"unit": opts.unit}
-    if opts.path.endswith(".npy"):
+    if opts.path.suffix == ".npy":
         if opts.axes is None:
             msg = "a .npy file holds counts only: declare axes with edges"
             raise ValueError(msg)
@@ -275,13 +275,13 @@ def _numpy_dataset(opts: NumpyDatasetOptions) -> Any:
         ds = Dataset.from_numpy(opts.path, edges=edges, name=opts.name, **kw)
     else:
         ds = Dataset.from_numpy(opts.path, name=opts.name, **kw)
-    return _declare(ds, opts.axes, opts.path)
+    return _declare(ds, opts.axes, str(opts.path))
 
 
 class Hdf5DatasetOptions(ComponentOptions):
     """``[dataset] kind = "hdf5"``: a group with counts, edges_0..., errors (h5py)."""
 
-    path: str
+    path: DataFile
     group: str = "/"
     axes: list[AxisOptions] | None = None
     unit: str | None = None
@@ -299,7 +299,7 @@ def _hdf5_dataset(opts: Hdf5DatasetOptions) -> Any:
 class RootHistogramOptions(ComponentOptions):
     """``[dataset] kind = "root"``: a TH1/TH2/TH3 (counts and errors) from a ROOT file."""
 
-    path: str
+    path: DataFile
     object: str
     errors: Literal["auto", "sumw2", "none"] = "auto"
     axes: list[AxisOptions] | None = None
@@ -323,7 +323,7 @@ class RootTreeOptions(ComponentOptions):
     ``branches = [...]`` and one entry of ``axes`` per branch (with edges).
     """
 
-    path: str
+    path: DataFile
     tree: str
     branch: str | None = None
     branches: list[str] | None = None

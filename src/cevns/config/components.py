@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 
 from cevns.core.exceptions import InvalidConfigError
 from cevns.core.files import StrictModel
@@ -60,7 +60,14 @@ SECTIONS: tuple[str, ...] = get_args(Section)
 
 
 class ComponentOptions(StrictModel):
-    """Base of the option models of components: unknown keys rejected, frozen."""
+    """Base of the option models of components: unknown keys rejected, frozen.
+
+    NaN and infinities are refused in every number (TOML spells them ``nan`` and ``inf``),
+    so the error names the key; an options model that takes an infinite bound sets
+    ``model_config = ConfigDict(allow_inf_nan=True)`` and checks its values itself.
+    """
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
 
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:

@@ -47,6 +47,7 @@ from numpy.typing import ArrayLike, NDArray
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from cevns.config.components import Component, ComponentOptions, DataFile
+from cevns.detectors.base import MAX_NODES, MIN_NODES
 
 __all__: list[str] = []
 
@@ -263,7 +264,7 @@ class _DetectorBase(ComponentOptions):
     live_days: float = Field(gt=0)
     bin_edges: list[float] | None = Field(None, min_length=2)
     binning: _Uniform | None = None
-    n_nodes: int = Field(1500, ge=50)
+    n_nodes: int = Field(1500, ge=MIN_NODES, le=MAX_NODES)
     name: str | None = None
 
     @model_validator(mode="after")

@@ -66,7 +66,9 @@ class SignalSection(StrictModel):
 
     form_factor: Literal["helm", "klein_nystrand", "unity"] = "helm"
     kinematics: Literal["full", "approximate"] = "full"
-    n_enu: int = Field(20001, ge=101)
+    #: neutrino-energy nodes of the signal integral; the upper bound (50 x the default)
+    #: keeps a typo (1e9) from exhausting the memory when the templates are built
+    n_enu: int = Field(20001, ge=101, le=1_000_001)
     flux_norm_uncertainty: float | None = Field(None, gt=0)
     #: the signal normalisation is free, without prior (a flux measurement)
     free_flux_norm: bool = False
@@ -175,6 +177,27 @@ def apply_overrides(
     return out
 
 
+def _paths_from_cwd(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Overridden ``path`` options made absolute against the working folder.
+
+    A path written in an experiment file is relative to the file's folder; a path given
+    on the command line (``--set dataset.path=x.txt``) or in a script's overrides is
+    relative to the working folder, as any path typed at a shell.
+    """
+
+    def fix(key: str, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: fix(k, v) for k, v in value.items()}
+        if key.rsplit(".", 1)[-1] == "path" and isinstance(value, str | Path):
+            text = _parse_value(value) if isinstance(value, str) else value
+            if isinstance(text, str | Path):
+                p = Path(text).expanduser()
+                return str(p if p.is_absolute() else Path.cwd() / p)
+        return value
+
+    return {k: fix(k, v) for k, v in overrides.items()}
+
+
 def _parse_value(value: Any) -> Any:
     if isinstance(value, str):
         with contextlib.suppress(tomllib.TOMLDecodeError):  # else a bare string such as ybe
@@ -183,16 +206,33 @@ def _parse_value(value: Any) -> Any:
 
 
 def _blame_overrides(msg: str, overrides: Mapping[str, Any] | None) -> str:
-    """Mark the lines of an error that concern a key set with ``--set``."""
+    """Lead an error that concerns a key set with ``--set`` with that option.
+
+    ``--set detector.mass_kg=-1: detector.mass_kg: Input should be greater than 0 (got -1)
+    (experiment file dresden_ii.toml)``: the option the user typed comes first, the file
+    (whose text is not at fault) is named last, by its file name.
+    """
     if not overrides:
         return msg
     lines = msg.split("\n")
+    source = lines[0].split(": ", 1)[0]
+    blamed: list[str] = []
+    rest: list[str] = []
     for i, line in enumerate(lines):
         for key, value in overrides.items():
             if re.search(rf"(^|\s){re.escape(key)}[:\s]", line):
-                lines[i] = f"{line} [from --set {key}={value}]"
+                text = line.strip()
+                if i == 0 and text.startswith(f"{source}: "):
+                    text = text[len(source) + 2 :]
+                blamed.append(f"--set {key}={value}: {text}")
                 break
-    return "\n".join(lines)
+        else:
+            if i > 0 or not line.endswith(": invalid configuration"):
+                rest.append(line.strip() if i > 0 else line)
+    if not blamed:
+        return msg
+    where = f" (experiment file {Path(source).name})"
+    return "\n".join([blamed[0] + where, *blamed[1:], *rest])
 
 
 @dataclass(frozen=True)
@@ -208,6 +248,14 @@ def load_experiment_config(
 ) -> ExperimentConfig:
     """Read and validate an experiment file (no data is loaded)."""
     raw, source = read_toml(name_or_path, "experiments")
+    if overrides:
+        overrides = _paths_from_cwd(overrides)
+    if raw.get("schema") == "cevns.model/1":
+        msg = (
+            f"{source}: a physics-model file (schema 'cevns.model/1'), not an experiment "
+            "file (schema 'cevns.experiment/1'); give it as the model (--model)"
+        )
+        raise InvalidConfigError(msg)
     if overrides:
         raw = apply_overrides(raw, overrides)
     try:
@@ -269,4 +317,7 @@ def load_experiment(
         )
     except ValueError as e:
         msg = f"{cfg.source}: {e}"
+        if overrides:  # the error may come from an overridden value: say which were set
+            given = ", ".join(f"{k}={v}" for k, v in overrides.items())
+            msg += f" (with --set {given})"
         raise InvalidConfigError(msg) from e

@@ -62,8 +62,8 @@ def check_increasing(name: str, edges: ArrayLike) -> NDArray[np.float64]:
     if np.any(d <= 0):
         i = int(np.argmax(d <= 0))
         msg = (
-            f"{name} must be strictly increasing, but entry {i + 1} ({arr[i + 1]!r}) "
-            f"is not larger than entry {i} ({arr[i]!r})"
+            f"{name} must be strictly increasing, but entry {i + 1} ({float(arr[i + 1])!r}) "
+            f"is not larger than entry {i} ({float(arr[i])!r})"
         )
         raise InvalidParameterError(msg)
     return arr
@@ -88,6 +88,8 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> UnknownNameError
 
 
 def describe(value: Any) -> str:
-    """Short repr for error messages."""
+    """Short repr for error messages (numpy scalars as plain numbers)."""
+    if isinstance(value, np.generic):
+        value = value.item()
     text = repr(value)
     return text if len(text) < 80 else text[:77] + "..."

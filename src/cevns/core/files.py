@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from cevns.core._validation import unknown_name
+from cevns.core._validation import describe, unknown_name
 from cevns.core.exceptions import InvalidConfigError
 
 __all__ = ["StrictModel", "fields_tree", "format_errors", "models_dir", "read_toml", "shipped"]
@@ -106,7 +106,7 @@ def format_errors(source: str, err: ValidationError, known: Mapping[str, Any]) -
         elif e["type"] == "missing":
             lines.append(f"  {path}: required, missing")
         else:
-            lines.append(f"  {path}: {e['msg']} (got {e.get('input')!r})")
+            lines.append(f"  {path}: {e['msg']} (got {describe(e.get('input'))})")
     return "\n".join(lines)
 
 

@@ -108,6 +108,35 @@ def __dir__() -> list[str]:
 
 #: Default number of recoil-energy nodes.
 DEFAULT_NODES = 1500
+#: Bounds on the number of recoil-energy nodes (a detector refuses others when built).
+MIN_NODES, MAX_NODES = 50, 50_000
+
+
+#: How far above 1 the bin probabilities of one recoil may sum (quadrature rounding).
+PROBABILITY_TOLERANCE = 1e-6
+
+
+def _check_probabilities(
+    det: Detector, probs: NDArray[np.float64], nodes: NDArray[np.float64]
+) -> None:
+    """Smearing probabilities lie in [0, 1] and sum to at most 1 per recoil."""
+    bad = ~np.isfinite(probs) | (probs < 0) | (probs > 1 + PROBABILITY_TOLERANCE)
+    if np.any(bad):
+        i, j = np.argwhere(bad)[0]
+        msg = (
+            f"{det.name}: smearing probabilities must lie in [0, 1]; {type(det).__name__} "
+            f"gives {float(probs[i, j])!r} in bin {i} for a recoil of {float(nodes[j]):.6g} keVnr"
+        )
+        raise InvalidParameterError(msg)
+    sums = probs.sum(axis=0)
+    if np.any(sums > 1 + PROBABILITY_TOLERANCE):
+        j = int(np.argmax(sums))
+        msg = (
+            f"{det.name}: a recoil is observed in at most one bin, but the smearing "
+            f"probabilities of the recoil at {float(nodes[j]):.6g} keVnr sum to "
+            f"{float(sums[j]):.6g} > 1 ({type(det).__name__})"
+        )
+        raise InvalidParameterError(msg)
 
 
 def _component_key(owner: Any, *components: Any) -> tuple[Any, ...]:
@@ -202,8 +231,14 @@ class Detector(abc.ABC, metaclass=_DetectorMeta):
         self.bin_edges = check_increasing("bin_edges", bin_edges).copy()
         self.bin_edges.flags.writeable = False
         self.observable = observable
-        if int(n_nodes) < 50:
-            msg = f"n_nodes must be >= 50, got {n_nodes}"
+        if (
+            isinstance(n_nodes, bool)
+            or not isinstance(n_nodes, int | np.integer)
+            or not MIN_NODES <= n_nodes <= MAX_NODES
+        ):
+            # the response matrix holds n_bins x n_nodes floats per nucleus: the upper bound
+            # keeps a typo (1e9) from exhausting the memory long after the start
+            msg = f"n_nodes must be an integer in {MIN_NODES}..{MAX_NODES}, got {n_nodes!r}"
             raise InvalidParameterError(msg)
         self.n_nodes = int(n_nodes)
         self._cache: dict[tuple[Any, ...], NDArray[np.float64]] = {}
@@ -442,7 +477,18 @@ class Detector(abc.ABC, metaclass=_DetectorMeta):
         if np.any(e < 0):
             msg = "e_nr_kev must be >= 0"
             raise InvalidParameterError(msg)
-        return np.asarray(self._quench_nucleus(e, nucleus), dtype=np.float64)
+        true = np.asarray(self._quench_nucleus(e, nucleus), dtype=np.float64)
+        bad = ~np.isfinite(true) | (true < 0)
+        if np.any(bad):
+            i = np.flatnonzero(bad.ravel())[0]
+            msg = (
+                f"{self.name}: the quenched energy must be finite and >= 0 {self.observable}, "
+                f"got {float(true.ravel()[i])!r} for a recoil of "
+                f"{float(np.broadcast_to(e, true.shape).ravel()[i])!r} keVnr "
+                f"({type(self).__name__}, quenching of {nucleus.name})"
+            )
+            raise InvalidParameterError(msg)
+        return true
 
     def quench(
         self, e_nr_kev: ArrayLike, nucleus: Nucleus | str | None = None
@@ -500,6 +546,7 @@ class Detector(abc.ABC, metaclass=_DetectorMeta):
             want = (self.n_bins, nodes.size)
             msg = f"{type(self).__name__}._smear must return shape {want}, got {probs.shape}"
             raise InvalidParameterError(msg)
+        _check_probabilities(self, probs, nodes)
         eff = check_efficiency(
             f"{self.name} efficiency", self._efficiency_nucleus(self.bin_edges, nucleus)
         )

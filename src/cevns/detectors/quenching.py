@@ -8,6 +8,7 @@ carries a ``scale`` (a nuisance parameter: E_ee -> scale * E_ee) and ``with_scal
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -44,6 +45,46 @@ class Quenching(Protocol):
     def __call__(self, e_nr_kev: ArrayLike) -> NDArray[np.float64]:
         """Ionisation energy [keVee]."""
         ...
+
+
+def _check_common(obj: Any) -> None:
+    """Constructor checks shared by every model: the scale and the range of validity."""
+    name = type(obj).__name__
+    s = obj.scale
+    if isinstance(s, bool) or not isinstance(s, int | float | np.integer | np.floating):
+        msg = f"{name}: scale must be a number > 0, got {s!r}"
+        raise InvalidParameterError(msg)
+    if not (math.isfinite(s) and s > 0):
+        msg = f"{name}: scale must be > 0 and finite, got {float(s)!r}"
+        raise InvalidParameterError(msg)
+    rng = obj.valid_range_kev
+    try:
+        lo, hi = (float(v) for v in rng)
+    except (TypeError, ValueError):
+        msg = f"{name}: valid_range_kev must be (lo, hi) in keVnr, got {rng!r}"
+        raise InvalidParameterError(msg) from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo < hi):
+        msg = f"{name}: valid_range_kev must satisfy 0 <= lo < hi (finite, keVnr), got {rng!r}"
+        raise InvalidParameterError(msg)
+
+
+def _check_number(owner: Any, field_name: str, value: Any, *, positive: bool = False) -> float:
+    """A finite real number (``> 0`` with ``positive``), named ``Owner: field`` in errors."""
+    name = type(owner).__name__
+    ok = not isinstance(value, bool) and isinstance(value, int | float | np.integer | np.floating)
+    if not ok or not math.isfinite(value) or (positive and not value > 0):
+        what = "> 0 and finite" if positive else "a finite number"
+        msg = f"{name}: {field_name} must be {what}, got {value!r}"
+        raise InvalidParameterError(msg)
+    return float(value)
+
+
+def _check_lindhard(owner: Any) -> None:
+    _check_number(owner, "k", owner.k, positive=True)
+    z = owner.z
+    if isinstance(z, bool) or not isinstance(z, int | np.integer) or not 1 <= z <= 118:
+        msg = f"{type(owner).__name__}: z must be a proton number (an integer 1..118), got {z!r}"
+        raise InvalidParameterError(msg)
 
 
 class _Base:
@@ -104,6 +145,10 @@ class Lindhard(_Base):
     scale: float = 1.0
     valid_range_kev: tuple[float, float] = (0.0, 1e4)
 
+    def __post_init__(self) -> None:
+        _check_lindhard(self)
+        _check_common(self)
+
     def __call__(self, e_nr_kev: ArrayLike) -> NDArray[np.float64]:
         """E_ee [keVee]."""
         e = self._check(e_nr_kev)
@@ -132,7 +177,9 @@ class ModifiedLindhard(_Base):
     valid_range_kev: tuple[float, float] = (0.0, 1e4)
 
     def __post_init__(self) -> None:
-        check_positive("adiabatic_kev", self.adiabatic_kev)
+        _check_number(self, "adiabatic_kev", self.adiabatic_kev, positive=True)
+        _check_lindhard(self)
+        _check_common(self)
 
     def __call__(self, e_nr_kev: ArrayLike) -> NDArray[np.float64]:
         """E_ee [keVee]."""
@@ -183,6 +230,7 @@ class TabulatedQuenching(_Base):
         object.__setattr__(self, "qf", q)
         hi = float(e[-1]) if self.above == "error" else 1e4
         object.__setattr__(self, "valid_range_kev", (float(e[0]), hi))
+        _check_common(self)
 
     def __call__(self, e_nr_kev: ArrayLike) -> NDArray[np.float64]:
         """E_ee [keVee]."""
@@ -199,9 +247,11 @@ class ConstantQuenching(_Base):
     valid_range_kev: tuple[float, float] = (0.0, 1e4)
 
     def __post_init__(self) -> None:
-        if not 0 < self.qf <= 1:
-            msg = f"qf must be in (0, 1], got {self.qf!r}"
+        qf = _check_number(self, "qf", self.qf)
+        if not 0 < qf <= 1:
+            msg = f"ConstantQuenching: qf must be in (0, 1], got {qf!r}"
             raise InvalidParameterError(msg)
+        _check_common(self)
 
     def __call__(self, e_nr_kev: ArrayLike) -> NDArray[np.float64]:
         """E_ee [keVee]."""
@@ -221,6 +271,18 @@ class PolynomialQuenching(_Base):
     scale: float = 1.0
     valid_range_kev: tuple[float, float] = (0.0, 100.0)
 
+    def __post_init__(self) -> None:
+        coeffs = tuple(self.coefficients)
+        if not coeffs:
+            msg = "PolynomialQuenching: coefficients must hold at least one number, got ()"
+            raise InvalidParameterError(msg)
+        for i, c in enumerate(coeffs):
+            _check_number(self, f"coefficients[{i}]", c)
+        if self.unit not in ("MeV", "keV"):
+            msg = f"PolynomialQuenching: unit must be 'MeV' or 'keV', got {self.unit!r}"
+            raise InvalidParameterError(msg)
+        _check_common(self)
+
     def __call__(self, e_nr_kev: ArrayLike) -> NDArray[np.float64]:
         """E_ee [keVee]."""
         e = self._check(e_nr_kev)
@@ -238,6 +300,20 @@ class LinearQuenching(_Base):
     b: float = 0.00078
     scale: float = 1.0
     valid_range_kev: tuple[float, float] = (0.0, 1e3)
+
+    def __post_init__(self) -> None:
+        a = _check_number(self, "a", self.a)
+        b = _check_number(self, "b", self.b)
+        _check_common(self)
+        # QF is linear in E_nr: positive over the whole range iff positive at both ends
+        lo, hi = self.valid_range_kev
+        if not (a + b * lo > 0 and a + b * hi > 0):
+            msg = (
+                f"LinearQuenching: QF = a + b E_nr must be > 0 over valid_range_kev "
+                f"{self.valid_range_kev!r}, got {a + b * lo:g} at {lo:g} and {a + b * hi:g} "
+                f"at {hi:g} keVnr (a = {a!r}, b = {b!r})"
+            )
+            raise InvalidParameterError(msg)
 
     def __call__(self, e_nr_kev: ArrayLike) -> NDArray[np.float64]:
         """E_ee [keVee]."""

@@ -145,7 +145,65 @@ def reraise_unreadable(e: Exception, where: Path, kind: str) -> InvalidParameter
     """A library error while opening/reading a file, as an error that names the file."""
     if isinstance(e, CevnsError):  # pragma: no cover - our own errors are not wrapped
         raise e
-    return InvalidParameterError(f"{where}: not a readable {kind} file ({type(e).__name__}: {e})")
+    text = " ".join(str(e).split())  # libraries' messages may span lines
+    msg = f"{where}: not a readable {kind} file ({type(e).__name__}: {text})"
+    return InvalidParameterError(msg)
+
+
+#: The first bytes of each binary format (its "magic number").
+MAGIC: dict[str, tuple[bytes, ...]] = {
+    ".npy": (b"\x93NUMPY",),
+    ".npz": (b"PK\x03\x04", b"PK\x05\x06"),  # a zip archive (an empty one: end record)
+    "ROOT": (b"root",),
+}
+
+
+def check_root_size(p: Path) -> None:
+    """Refuse a ROOT file shorter than its header says (a truncated download or copy).
+
+    The header (``TFile``: "root", fVersion, fBEGIN, fEND) records where the file ends;
+    uproot would read the objects that happen to lie before the cut and fail, or not, on
+    the others.
+    """
+    with p.open("rb") as fh:
+        head = fh.read(20)
+    if len(head) < 16:
+        msg = f"{p}: not a readable ROOT file (a header of {len(head)} bytes, truncated)"
+        raise InvalidParameterError(msg)
+    version = int.from_bytes(head[4:8], "big")
+    big = version >= 1_000_000  # files above 2 GB store 64-bit offsets
+    end = int.from_bytes(head[12:20] if big else head[12:16], "big")
+    size = p.stat().st_size
+    if size < end:
+        msg = (
+            f"{p}: not a readable ROOT file (truncated: its header says {end} bytes, the file "
+            f"has {size}); copy or download it again"
+        )
+        raise InvalidParameterError(msg)
+
+
+def check_magic(p: Path, kind: str) -> None:
+    """Refuse a file that does not start like a ``kind`` file, before a library parses it.
+
+    A text file, a pickle or an image given where a binary format is expected would
+    otherwise fail deep inside numpy or uproot with a message about something else (numpy
+    calls any unknown file "pickled data").
+    """
+    with p.open("rb") as fh:
+        head = fh.read(16)
+    magics = MAGIC[kind]
+    if any(head.startswith(m) for m in magics):
+        return
+    hint = ""
+    if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
+        hint = "; it looks like a Python pickle, which cevns never loads"
+    elif head and all(32 <= c < 127 or c in (9, 10, 13) for c in head):
+        hint = "; it looks like a text file"
+    msg = (
+        f"{p}: not a readable {kind} file (it starts with {head[:8]!r}; a {kind} file starts with "
+        f"{magics[0]!r}){hint}"
+    )
+    raise InvalidParameterError(msg)
 
 
 def string_list(value: Any) -> tuple[str, ...]:

@@ -46,6 +46,8 @@ from cevns.core._validation import as_float_array, check_increasing, closest
 from cevns.core.exceptions import InvalidParameterError, UnknownNameError
 from cevns.likelihood._files import (
     check_file,
+    check_magic,
+    check_root_size,
     column,
     read_table,
     reraise_unreadable,
@@ -748,6 +750,7 @@ class Dataset:
         if edges is not None or errors is not None:
             msg = f"{p}: an .npz file carries its edges and errors; do not pass them"
             raise InvalidParameterError(msg)
+        check_magic(p, ".npz")
         try:
             with np.load(p, allow_pickle=False) as z:
                 stored = {k: np.asarray(z[k]) for k in z.files}
@@ -1420,6 +1423,7 @@ def _errors_from_variances(
 
 def _load_npy(p: Path) -> NDArray[np.float64]:
     check_file(p, "numpy file")
+    check_magic(p, ".npy")
     try:
         arr = np.load(p, allow_pickle=False)
     except Exception as e:  # not an .npy, truncated, or an object array
@@ -1440,6 +1444,9 @@ class _open_root:
     """``uproot.open`` whose failures name the file (not a ROOT file, truncated)."""
 
     def __init__(self, uproot: Any, p: Path) -> None:
+        check_file(p, "ROOT file")
+        check_magic(p, "ROOT")
+        check_root_size(p)
         try:
             self._f = uproot.open(p)
         except Exception as e:

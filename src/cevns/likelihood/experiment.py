@@ -34,6 +34,7 @@ by returning a :class:`DetectorSetup` (see :func:`cevns.config.loader.load_exper
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -351,8 +352,12 @@ class Experiment:
                 )
                 raise InvalidParameterError(msg)
             ref = normalisation.reference_counts(signal)
-            if not ref > 0:
-                msg = f"{name}: the reference model gives {ref!r} events: nothing to normalise"
+            if not (ref > 0 and math.isfinite(ref)):
+                msg = (
+                    f"{name}: the reference model gives {ref!r} events, not a positive finite "
+                    "number: nothing to normalise (an input out of range: the flux, e.g. its "
+                    "power or baseline, or the exposure?)"
+                )
                 raise InvalidParameterError(msg)
             self.reference_events = ref
             self.exposure_factor = float(normalisation.events) / ref

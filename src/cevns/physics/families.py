@@ -100,9 +100,22 @@ class Parameter:
         if not (math.isfinite(self.step) and self.step > 0):
             msg = f"parameter {self.name!r}: step must be > 0, got {self.step!r}"
             raise InvalidParameterError(msg)
-        if self.prior is not None and not (self.prior[1] > 0):
-            msg = f"parameter {self.name!r}: prior sigma must be > 0, got {self.prior}"
-            raise InvalidParameterError(msg)
+        if self.prior is not None:
+            try:
+                mean, sigma = (float(v) for v in self.prior)
+            except (TypeError, ValueError):
+                msg = f"parameter {self.name!r}: prior must be (mean, sigma), got {self.prior!r}"
+                raise InvalidParameterError(msg) from None
+            if not (math.isfinite(mean) and math.isfinite(sigma)):
+                msg = (
+                    f"parameter {self.name!r}: prior (mean, sigma) must be finite, "
+                    f"got ({mean!r}, {sigma!r})"
+                )
+                raise InvalidParameterError(msg)
+            if not sigma > 0:
+                msg = f"parameter {self.name!r}: prior sigma must be > 0, got ({mean!r}, {sigma!r})"
+                raise InvalidParameterError(msg)
+            object.__setattr__(self, "prior", (mean, sigma))
 
     def replace(self, **changes: Any) -> Parameter:
         """A validated copy with some fields changed."""

@@ -78,6 +78,12 @@ def load_model(name_or_path: str | Path | ModelFamily) -> ModelFamily:
             "model", str(name_or_path), sorted(set(available_models()) | set(FAMILIES))
         )
     raw, source = read_toml(name_or_path, "physics")
+    if raw.get("schema") == "cevns.experiment/1":
+        msg = (
+            f"{source}: an experiment file (schema 'cevns.experiment/1'), not a physics-model "
+            "file (schema 'cevns.model/1'); give it as the experiment"
+        )
+        raise InvalidConfigError(msg)
     try:
         mf = ModelFile.model_validate(raw)
     except ValidationError as e:

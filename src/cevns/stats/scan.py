@@ -10,9 +10,12 @@ values only, default steps), the first from the global best fit. Every finished 
 appended as one JSON line to the checkpoint file (``O_APPEND`` writes of one line are
 atomic), by whichever process computed it. A resumed scan reads the file, skips finished
 points and continues each chunk from its last finished point, so it gives bit-identical
-results to an uninterrupted one, and no finished point is computed twice. The scan holds an
-exclusive lock on its checkpoint (a second scan on the same file is refused), and a file
-that is not this scan's checkpoint is refused without being touched.
+results to an uninterrupted one, and no finished point is computed twice. A process killed
+in the middle of a write leaves at most that one line torn, which is skipped (the point is
+recomputed). A dask worker that dies mid-scan has its chunk rerun from the chunk's start
+by another worker: the same numbers (a chunk depends only on the grid), recorded a second
+time. The scan holds an exclusive lock on its checkpoint (a second scan on the same file is
+refused), and a file that is not this scan's checkpoint is refused without being touched.
 
 Grids are checked before any fit: finite, strictly monotonic axes of at most
 :data:`MAX_GRID_POINTS` points; start and fixed values finite; log axes among the scanned.
@@ -87,7 +90,7 @@ def grid_axis(start: float, stop: float, n: int, *, log: bool = False) -> NDArra
     >>> grid_axis(1, 100, 3, log=True)
     array([  1.,  10., 100.])
     """
-    if not (isinstance(n, int | np.integer) and 1 <= n <= MAX_GRID_POINTS):
+    if isinstance(n, bool) or not (isinstance(n, int | np.integer) and 1 <= n <= MAX_GRID_POINTS):
         msg = f"number of grid points must be an integer in 1..{MAX_GRID_POINTS}, got {n!r}"
         raise InvalidParameterError(msg)
     if not (math.isfinite(start) and math.isfinite(stop)):
@@ -197,6 +200,22 @@ class ScanResult:
     best_fit: dict[str, Any]
     log_axes: tuple[bool, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def invalid_points(self) -> list[dict[str, float]]:
+        """The grid points whose fit is not valid, as ``{name: value}`` in grid order.
+
+        Their chi2 is kept (never dropped or replaced), but an interval or contour that
+        passes near one is not to be trusted: look at them (``cevns scan`` prints them).
+
+        Returns
+        -------
+        list of dict
+            One ``{scanned name: value}`` per invalid point.
+        """
+        return [
+            {n: float(ax[i]) for n, ax, i in zip(self.names, self.axes, idx, strict=True)}
+            for idx in zip(*np.nonzero(~self.valid), strict=True)
+        ]
 
     @property
     def chi2_min(self) -> float:
@@ -348,6 +367,7 @@ class ScanResult:
                 f"{len(self.names)} dof for the joint grid, 1 dof per parameter for intervals"
             ),
             "n_invalid": int((~self.valid).sum()),
+            "invalid_points": self.invalid_points(),
             "meta": self.meta,
         }
 
@@ -448,8 +468,9 @@ class _Checkpoint:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _append(path, {"scan_id": spec.scan_id, "names": list(spec.names)})
-            except OSError as e:
-                msg = f"cannot write the checkpoint {path}: {e.strerror or e}"
+            except (OSError, FitError) as e:
+                why = e.strerror if isinstance(e, OSError) else str(e).split(": ", 1)[-1]
+                msg = f"cannot write the checkpoint {path}: {why}"
                 raise InvalidParameterError(msg) from None
         self._lock(path)
 
@@ -477,13 +498,9 @@ class _Checkpoint:
             )
             raise InvalidParameterError(msg)
         for line in lines[1:]:
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
+            rec = _parse_record(line)
+            if rec is not None:  # else a line cut by a kill: the point is recomputed
                 self.done[tuple(rec["index"])] = rec
-            except (json.JSONDecodeError, KeyError, TypeError):
-                continue  # a line cut by a kill: the point is recomputed
         if not text.endswith("\n"):  # our own line torn by a kill: terminate it
             with path.open("a", encoding="utf-8") as fh:
                 fh.write("\n")
@@ -510,24 +527,58 @@ class _Checkpoint:
             self._lock_fd = None
 
 
-def _finished_points(path: Path) -> int:
-    """Finished points recorded in a checkpoint (read only; no lock taken)."""
-    n = 0
-    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+def _parse_record(line: str) -> dict[str, Any] | None:
+    """One finished point of a checkpoint line, or ``None`` for a torn line.
+
+    A process killed in the middle of its write leaves the start of a record without a
+    newline; the next record appended (by another worker) then follows it on the same
+    line. That record is recovered from the last ``{"index"`` of the line.
+    """
+    text = line.strip()
+    if not text:
+        return None
+    for start in (0, text.rfind('{"index"')):
+        if start < 0:
+            continue
         try:
-            n += "index" in json.loads(line)
+            rec = json.loads(text[start:])
         except json.JSONDecodeError:
             continue
-    return n
+        if isinstance(rec, dict) and isinstance(rec.get("index"), list):
+            return rec
+    return None
+
+
+def _finished_points(path: Path) -> int:
+    """Finished points recorded in a checkpoint (read only; no lock taken)."""
+    lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    return len({tuple(r["index"]) for r in map(_parse_record, lines) if r is not None})
 
 
 def _append(path: Path, record: Mapping[str, Any]) -> None:
+    """Append one record as one line: a single ``O_APPEND`` write of the whole line.
+
+    Appends of one buffer do not interleave with other processes' appends, so a kill
+    (even ``kill -9``) loses at most the line being written; a short write (a signal, a
+    full disk) is continued, and an error leaves at most a torn last line, which readers
+    skip (:func:`_parse_record`).
+    """
     line = (json.dumps(record) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line)
-    finally:
-        os.close(fd)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(line)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+        finally:
+            os.close(fd)
+    except OSError as e:
+        msg = (
+            f"cannot record a point in the checkpoint {path}: {e.strerror or e}; the points "
+            "already recorded are kept: rerun the same scan to resume"
+        )
+        raise FitError(msg) from None
 
 
 def _fit_point(
@@ -578,7 +629,9 @@ def _fit_point(
             tries += 1
             if res3.valid or res3.fval < res.fval:
                 res = res3
-    return {"chi2": res.fval, "valid": res.valid, "values": res.values, "tries": tries}
+    # a point whose minimum is not finite is never valid (it would garble the intervals)
+    valid = bool(res.valid) and math.isfinite(res.fval)
+    return {"chi2": res.fval, "valid": valid, "values": res.values, "tries": tries}
 
 
 def _run_chunk(
@@ -670,7 +723,10 @@ def profile_scan(
     workers : int, optional
         Processes or dask workers (default: all cores).
     scheduler : str, optional
-        Address of a dask scheduler; without it a ``LocalCluster`` is started.
+        Address of a dask scheduler; without it a ``LocalCluster`` is started on this
+        machine. Only the address given here is contacted. dask sends pickled Python
+        objects to the scheduler and its workers and unpickles what they send back, which
+        can run any code: give only a scheduler you trust like your own machine.
     checkpoint : path, optional
         JSON-lines checkpoint; an existing one for the same scan is resumed.
     progress : bool
@@ -684,6 +740,7 @@ def profile_scan(
         :func:`cevns.stats.fit.fit`; default: in the chi^2 experiments): the same profile
         with fewer Minuit calls.
     """
+    free = tuple(free)  # iterated several times below
     if len(grid) not in (1, 2):
         msg = f"grid must have 1 or 2 parameters, got {list(grid)}"
         raise InvalidParameterError(msg)
@@ -698,11 +755,25 @@ def profile_scan(
         if n not in grid:
             msg = f"log_axes names {n!r}, which is not scanned (scanned: {', '.join(grid)})"
             raise InvalidParameterError(msg)
-    if workers is not None and not (isinstance(workers, int) and workers >= 1):
+    if workers is not None and not (
+        isinstance(workers, int | np.integer) and not isinstance(workers, bool) and workers >= 1
+    ):
         msg = f"workers must be an integer >= 1, got {workers!r}"
         raise InvalidParameterError(msg)
+    if scheduler is not None:
+        if backend != "dask":
+            msg = f"scheduler {scheduler!r} is used by backend='dask' only, got {backend!r}"
+            raise InvalidParameterError(msg)
+        if not isinstance(scheduler, str) or not scheduler.strip():
+            msg = f"scheduler must be an address such as 'tcp://host:8786', got {scheduler!r}"
+            raise InvalidParameterError(msg)
     _check_values("fix", fix)
     _check_values("start", start)
+    for what, listed in (("fix", list(fix or {})), ("free", list(free))):
+        both = [n for n in listed if n in grid]
+        if both:
+            msg = f"{what} names {both[0]!r}, which is scanned (its values are the grid's)"
+            raise InvalidParameterError(msg)
     axes = tuple(_check_axis(n, v) for n, v in grid.items())
     if math.prod(a.size for a in axes) > MAX_GRID_POINTS:
         msg = f"the grid has {math.prod(a.size for a in axes)} points; at most {MAX_GRID_POINTS}"
@@ -733,7 +804,11 @@ def profile_scan(
         profile_linear,
     )
     ckpt = _Checkpoint(Path(checkpoint) if checkpoint else None, spec)
+    client: Any = None
+    owned: Any = None
     try:
+        if backend == "dask":  # connect (or start the cluster) before the first fit
+            client, owned = _dask_client(scheduler, workers)
         # global best fit (scanned parameters free), the warm start of every chunk
         best_values = dict(defaults) | dict(start or {})
         best_chi2 = math.inf
@@ -805,7 +880,6 @@ def profile_scan(
                             records[tuple(r["index"])] = r
                         bar.update(len([i for i in c if i not in ckpt.done]))
             elif backend == "dask":
-                client, owned = _dask_client(scheduler, workers)
                 try:
                     cost_future = client.scatter(cost, broadcast=True)
                     futs = [
@@ -830,8 +904,10 @@ def profile_scan(
                         bar.update(len(res_list))
                 finally:
                     client.close()
+                    client = None
                     if owned:
                         owned.close()
+                        owned = None
         except KeyboardInterrupt:
             n_done = _finished_points(ckpt.path) if ckpt.path else 0
             where = (
@@ -845,6 +921,10 @@ def profile_scan(
             bar.close()
     finally:
         ckpt.close()
+        if client is not None:
+            client.close()
+        if owned is not None:
+            owned.close()
 
     chi2 = np.empty(shape)
     valid = np.empty(shape, dtype=bool)
@@ -889,6 +969,10 @@ def _as_completed(futures: Mapping[Any, Any]) -> Iterable[Any]:
     return as_completed(futures)
 
 
+#: Seconds to wait for a named dask scheduler before giving up.
+SCHEDULER_TIMEOUT_S = 10.0
+
+
 def _dask_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
     try:
         from dask.distributed import Client, LocalCluster
@@ -896,7 +980,14 @@ def _dask_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         msg = "the dask backend needs dask.distributed: pip install 'cevns[dask]'"
         raise ModuleNotFoundError(msg) from e
     if scheduler:
-        return Client(scheduler), None  # type: ignore[no-untyped-call]
+        try:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S), None  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError, ValueError, TypeError) as e:
+            msg = (
+                f"cannot connect to the dask scheduler {scheduler!r} within "
+                f"{SCHEDULER_TIMEOUT_S:g} s: {e}"
+            )
+            raise FitError(msg) from None
     cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,

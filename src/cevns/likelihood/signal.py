@@ -379,16 +379,26 @@ class Signal:
         n_terms = 1 if vector_only else len(KINEMATIC_TERMS)
         t = np.zeros((n_f, len(KINEMATIC_TERMS), 4, 4, n_b))
         scale = self.detector.exposure_kg_day * DAY_S
+        # The integrands of the nuclei that share a response (the isotopes of one element)
+        # are summed before the one product with it: (n_b, n) @ (n, flavours x 16 k).
+        width = 16 * n_terms
+        summed: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
         for (nucleus, n_per_kg), resp, kmats in zip(
             self.detector.target, mats, kernels, strict=True
         ):
             h = basis_functions(nodes, nucleus, mediator_mass_mev, self.form_factor)  # (n, 4)
             pref = n_per_kg * prefactor_cm2_per_kev(nucleus.mass_mev) * scale
             hh = (h[:, :, None] * h[:, None, :]).reshape(nodes.size, 16)  # (n, 16)
+            _, acc = summed.setdefault(id(resp), (resp, np.zeros((nodes.size, n_f * width))))
             for fi in range(n_f):
                 kmat = kmats[fi][:, :n_terms]
-                g = (kmat[:, :, None] * hh[:, None, :]).reshape(nodes.size, -1)  # (n, 16 k)
-                t[fi, :n_terms] += pref * (resp @ g).T.reshape(n_terms, 4, 4, n_b)
+                g = (kmat[:, :, None] * hh[:, None, :]).reshape(nodes.size, width)  # (n, 16 k)
+                acc[:, fi * width : (fi + 1) * width] += pref * g
+        for resp, acc in summed.values():
+            folded = resp @ acc  # (n_b, flavours x 16 k)
+            for fi in range(n_f):
+                block = folded[:, fi * width : (fi + 1) * width]
+                t[fi, :n_terms] += block.T.reshape(n_terms, 4, 4, n_b)
         tpl = Templates(mediator_mass_mev, self.flavours, t.reshape(-1, n_b), n_b)
         self._cache[key] = tpl
         if len(self._cache) > self._max_cached:

@@ -299,6 +299,7 @@ def fit(
             ncall=ncall,
             warn=warn,
             poisson=profile_linear is True,
+            separate=separate,
         )
     names = _names(cost)
     defaults, fixed_default, steps = parameter_info(cost)

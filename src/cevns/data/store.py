@@ -198,6 +198,11 @@ def _mismatch(name: str, file: Path, expected: str, actual: str) -> ChecksumMism
 def cache_dir() -> Path:
     """Folder where downloaded files are kept: ``$CEVNS_CACHE_DIR`` or ``pooch.os_cache``.
 
+    Returns
+    -------
+    Path
+        The folder (not created).
+
     Examples
     --------
     >>> isinstance(cache_dir(), Path)
@@ -220,6 +225,11 @@ def shipped_dir() -> Path:
     """Folder of the data files shipped inside the package (the small public datasets).
 
     In a wheel: ``cevns/_shipped/data``; in a source checkout: ``<repo>/data/files``.
+
+    Returns
+    -------
+    Path
+        The folder.
     """
     inside = importlib.resources.files("cevns").joinpath("_shipped").joinpath("data")
     if inside.is_dir():
@@ -290,7 +300,18 @@ class Registry(Mapping[str, RegistryEntry]):
 
     @classmethod
     def from_file(cls, file: str | os.PathLike[str]) -> Registry:
-        """Read a registry TOML file (``[files."<relative path>"]`` tables)."""
+        """Read a registry TOML file (``[files."<relative path>"]`` tables).
+
+        Parameters
+        ----------
+        file : path
+            The TOML file.
+
+        Returns
+        -------
+        Registry
+            Its entries, checked (required keys, checksums, relative names).
+        """
         file = Path(file)
         try:
             with file.open("rb") as fh:
@@ -328,14 +349,36 @@ class Registry(Mapping[str, RegistryEntry]):
 
     # locating files
     def candidates(self, name: str) -> list[Path]:
-        """Places searched for ``name``, in order: data dir (if set), package, cache."""
+        """Places searched for ``name``, in order: data dir (if set), package, cache.
+
+        Parameters
+        ----------
+        name : str
+            Registered path, e.g. ``"dresden_ii/data_release.txt"``.
+
+        Returns
+        -------
+        list of Path
+            The folders' copies of ``name`` (existing or not).
+        """
         self[name]
         data_dir = _data_dir()
         out = [data_dir / name] if data_dir is not None else []
         return [*out, shipped_dir() / name, cache_dir() / name]
 
     def locate(self, name: str) -> Path | None:
-        """Existing local copy of ``name`` (not verified, never downloaded), or None."""
+        """Existing local copy of ``name`` (not verified, never downloaded), or None.
+
+        Parameters
+        ----------
+        name : str
+            Registered path, e.g. ``"dresden_ii/data_release.txt"``.
+
+        Returns
+        -------
+        Path or None
+            The first existing candidate.
+        """
         for cand in self.candidates(name):
             if cand.is_file():
                 return cand
@@ -343,6 +386,18 @@ class Registry(Mapping[str, RegistryEntry]):
 
     def path(self, name: str, *, download: bool = True) -> Path:
         """Verified local path of ``name``, downloading it into the cache if needed.
+
+        Parameters
+        ----------
+        name : str
+            Registered path, e.g. ``"dresden_ii/data_release.txt"``.
+        download : bool
+            Download a file found nowhere (default); False raises instead.
+
+        Returns
+        -------
+        Path
+            The local copy, its sha256 checked.
 
         Raises
         ------
@@ -379,13 +434,34 @@ class Registry(Mapping[str, RegistryEntry]):
         return target
 
     def fetch(self, name: str) -> Path:
-        """Make sure a verified copy of ``name`` exists locally; return its path."""
+        """Make sure a verified copy of ``name`` exists locally; return its path.
+
+        Parameters
+        ----------
+        name : str
+            Registered path, e.g. ``"dresden_ii/data_release.txt"``.
+
+        Returns
+        -------
+        Path
+            The local copy, its sha256 checked.
+        """
         return self.path(name, download=True)
 
     def verify(self, name: str | None = None) -> list[VerifyResult]:
         """Hash the local copies of ``name`` (or of every file) against the registry.
 
         Never downloads and never raises for a bad or missing file: see ``status``.
+
+        Parameters
+        ----------
+        name : str, optional
+            A registered path; default every registered file.
+
+        Returns
+        -------
+        list of VerifyResult
+            One per file: ``"ok"``, ``"mismatch"`` or ``"missing"``.
         """
         names = list(self) if name is None else [self[name].name]
         out: list[VerifyResult] = []
@@ -405,6 +481,18 @@ class Registry(Mapping[str, RegistryEntry]):
 
         The registry's ``read`` hints for the file (delimiter, header lines to skip, ...)
         are applied first; ``kwargs`` override them. ``.bz2`` files are decompressed.
+
+        Parameters
+        ----------
+        name : str
+            Registered path, e.g. ``"dresden_ii/data_release.txt"``.
+        **kwargs
+            :func:`numpy.loadtxt` options, over the registry's ``read`` hints.
+
+        Returns
+        -------
+        ndarray of float
+            The table.
         """
         entry = self[name]
         if name.endswith((".yaml", ".yml")):
@@ -419,7 +507,18 @@ class Registry(Mapping[str, RegistryEntry]):
             raise InvalidConfigError(msg) from exc
 
     def load_yaml(self, name: str) -> dict[str, Any]:
-        """Read a registered YAML file with PyYAML's safe loader (no object construction)."""
+        """Read a registered YAML file with PyYAML's safe loader (no object construction).
+
+        Parameters
+        ----------
+        name : str
+            Registered path, e.g. ``"dresden_ii/data_release.txt"``.
+
+        Returns
+        -------
+        dict
+            The document: nested dicts and lists.
+        """
         import yaml
 
         file = self.path(name)
@@ -514,6 +613,11 @@ def _default_registry() -> Registry:
 def registry() -> Registry:
     """The registry shipped with cevns (read on first use, then cached).
 
+    Returns
+    -------
+    Registry
+        The shipped registry.
+
     Examples
     --------
     >>> len(registry()) > 50
@@ -524,6 +628,11 @@ def registry() -> Registry:
 
 def list_files() -> list[str]:
     """Names of all registered files, sorted.
+
+    Returns
+    -------
+    list of str
+        Registered paths.
 
     Examples
     --------
@@ -536,6 +645,16 @@ def list_files() -> list[str]:
 def path(name: str) -> Path:
     """Verified local path of the registered file ``name`` (see the module notes).
 
+    Parameters
+    ----------
+    name : str
+        Registered path, e.g. ``"dresden_ii/data_release.txt"``.
+
+    Returns
+    -------
+    Path
+        The local copy, its sha256 checked.
+
     Examples
     --------
     >>> path("dresden_ii/QF_Fef_YBe.txt").name
@@ -545,12 +664,33 @@ def path(name: str) -> Path:
 
 
 def fetch(name: str) -> Path:
-    """Make sure a verified local copy of ``name`` exists (downloading it); return its path."""
+    """Make sure a verified local copy of ``name`` exists (downloading it); return its path.
+
+    Parameters
+    ----------
+    name : str
+        Registered path, e.g. ``"dresden_ii/data_release.txt"``.
+
+    Returns
+    -------
+    Path
+        The local copy, its sha256 checked.
+    """
     return registry().fetch(name)
 
 
 def verify(name: str | None = None) -> list[VerifyResult]:
     """Check the local copies of ``name`` (default: every registered file) against the registry.
+
+    Parameters
+    ----------
+    name : str, optional
+        A registered path; default every registered file.
+
+    Returns
+    -------
+    list of VerifyResult
+        One per file: ``"ok"``, ``"mismatch"`` or ``"missing"``.
 
     Examples
     --------
@@ -563,6 +703,18 @@ def verify(name: str | None = None) -> list[VerifyResult]:
 def load_table(name: str, **kwargs: Any) -> NDArray[np.float64]:
     """Registered text table as a float array (:meth:`Registry.load_table`).
 
+    Parameters
+    ----------
+    name : str
+        Registered path, e.g. ``"dresden_ii/data_release.txt"``.
+    **kwargs
+        :func:`numpy.loadtxt` options, over the registry's ``read`` hints.
+
+    Returns
+    -------
+    ndarray of float
+        The table.
+
     Examples
     --------
     >>> load_table("coherent_csi_2017/data_coincidence_beamOff.txt").shape
@@ -573,6 +725,16 @@ def load_table(name: str, **kwargs: Any) -> NDArray[np.float64]:
 
 def load_yaml(name: str) -> dict[str, Any]:
     """Registered YAML parameter file as nested dicts/lists (:meth:`Registry.load_yaml`).
+
+    Parameters
+    ----------
+    name : str
+        Registered path, e.g. ``"dresden_ii/data_release.txt"``.
+
+    Returns
+    -------
+    dict
+        The document: nested dicts and lists.
 
     Examples
     --------

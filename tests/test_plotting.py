@@ -126,6 +126,15 @@ def test_profile_cl_labels_sit_on_the_right_axis():
     # the thresholds are the chi2 quantiles at 1 dof (scipy, independently)
     np.testing.assert_allclose(right.get_yticks(), stats.chi2.ppf([0.6827, 0.9], 1), rtol=1e-9)
     assert len(fig.axes[0].texts) == 0  # nothing written over the curves
+    # a second profile on the same axes: one right-hand axis, the levels merged
+    plot_scan(res, fig.axes[0], cls=(0.9, 0.9973))
+    (right,) = fig.axes[0].child_axes
+    fig.canvas.draw()
+    assert [t.get_text() for t in right.get_yticklabels()] == [
+        r"1$\sigma$ (1 dof)",
+        "90% (1 dof)",
+        r"3$\sigma$ (1 dof)",
+    ]
     plt.close(fig)
 
 

@@ -340,11 +340,17 @@ def plot_scan(
         for thr in thresholds:
             ax.axhline(thr, ls="--", color="gray", lw=1)
         if thresholds:
-            # the CL of each dashed line is written on the right-hand axis, outside the data
+            # the CL of each dashed line is written on the right-hand axis, outside the data;
+            # a second profile on the same axes adds its levels to that axis
             from matplotlib.ticker import NullLocator
 
-            right = ax.secondary_yaxis("right")
-            right.set_yticks(thresholds, labels=[_cl_label(cl, d) for cl in cls])
+            right = next((c for c in ax.child_axes if getattr(c, "_cevns_cl", None)), None)
+            if right is None:
+                right = ax.secondary_yaxis("right")
+                right._cevns_cl = {}
+            right._cevns_cl.update(zip(thresholds, (_cl_label(cl, d) for cl in cls), strict=True))
+            ticks = sorted(right._cevns_cl)
+            right.set_yticks(ticks, labels=[right._cevns_cl[t] for t in ticks])
             right.yaxis.set_minor_locator(NullLocator())
             right.tick_params(labelsize="x-small", labelcolor="gray", length=0)
         ax.set_xlabel(pretty_label(scan.names[0]))

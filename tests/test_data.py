@@ -610,3 +610,12 @@ def test_cli_verify_missing_release(isolated):
     assert len(lines) == 6928  # every missing file, one per line
     assert all(line.startswith("missing  xenonnt_8b_2026/") for line in lines)
     assert result.stderr == "Error: 0 ok, 0 corrupt, 6928 missing\n"
+
+
+def test_bad_release_registry_is_a_clear_error(tmp_path):
+    bad = tmp_path / "r.toml"
+    bad.write_text('[releases."x"]\nmanifest_sha256 = \n')
+    with pytest.raises(InvalidConfigError, match=r"data registry .*r\.toml is not valid TOML"):
+        data.release("x", registry_file=bad)
+    with pytest.raises(DataNotFoundError, match=r"data registry .*nope\.toml does not exist"):
+        data.release("x", registry_file=tmp_path / "nope.toml")

@@ -945,8 +945,15 @@ _RELEASE_OPTIONAL = ("upstream", "archive_url", "archive_root", "archive_sha256"
 
 def _release_table(registry_file: Path | None) -> tuple[Path, dict[str, Any]]:
     file = _default_registry_file() if registry_file is None else Path(registry_file)
-    with file.open("rb") as fh:
-        return file, dict(tomllib.load(fh).get("releases", {}))
+    try:
+        with file.open("rb") as fh:
+            return file, dict(tomllib.load(fh).get("releases", {}))
+    except FileNotFoundError as exc:
+        msg = f"data registry {file} does not exist"
+        raise DataNotFoundError(msg) from exc
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"data registry {file} is not valid TOML: {exc}"
+        raise InvalidConfigError(msg) from exc
 
 
 def release_names(*, registry_file: str | os.PathLike[str] | None = None) -> list[str]:

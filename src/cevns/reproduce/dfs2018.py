@@ -456,7 +456,8 @@ def _plot_fig7(
             rf"$|g_{{\nu_{{{'e' if flavour == 'ee' else chr(92) + 'mu'}}}}} g_q|^{{1/2}}$"
             rf"  ($g_\nu g_q {sign} 0$)"
         )
-        ax.legend(fontsize="x-small", loc="lower right")  # the allowed (white) corner
+        # above the panel: inside, it would cover the curves or the shaded regions
+        ax.legend(fontsize="x-small", loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False)
     paths = save(fig, out / "dfs2018_fig7")
     plt.close(fig)
     return [p.name for p in paths]

@@ -82,6 +82,9 @@ def test_exclusion_legend_outside_every_curve_visible_and_hatched():
     hatches = [h for h in hatches if h]
     assert len(hatches) == 2
     assert len(set(hatches)) == 2
+    # the artists keep their labels: a legend elsewhere (tutorial 02) is one call
+    moved = ax.legend(loc="upper left")
+    assert [t.get_text() for t in moved.get_texts()][:3] == ["A", "B", "combined"]
     plt.close(fig)
 
 

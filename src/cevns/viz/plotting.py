@@ -428,7 +428,8 @@ def plot_exclusion(
     curve; the legend shows each line with its hatch. The ``highlight`` curve (e.g. the
     combination) is a thick black line under the others, over a light grey region: a curve
     that coincides with it stays visible on top. The legend sits outside the axes, to the
-    right, where it covers nothing, and its title states the convention.
+    right, where it covers nothing, and its title states the convention. The artists carry
+    their labels, so ``ax.legend(...)`` draws another legend (of the lines alone).
 
     Parameters
     ----------
@@ -478,14 +479,14 @@ def plot_exclusion(
         ax.fill_between(
             m[ok], g[ok], g[ok] * strip, facecolor="none", edgecolor=color, lw=0, hatch=hatch
         )
-        (line,) = ax.plot(m[ok], g[ok], color=color, lw=2, zorder=4)
+        (line,) = ax.plot(m[ok], g[ok], color=color, lw=2, zorder=4, label=label)
         handles.append((Patch(facecolor="none", edgecolor=color, hatch=hatch, lw=0), line))
     labels = list(others)
     if highlight is not None:
         m, g = (np.asarray(v, float) for v in curves[highlight])
         ok = np.isfinite(g)
         ax.fill_between(m[ok], g[ok], top, color="0.5", alpha=0.15, lw=0, zorder=1)
-        (line,) = ax.plot(m[ok], g[ok], color="black", lw=5, zorder=2)
+        (line,) = ax.plot(m[ok], g[ok], color="black", lw=5, zorder=2, label=highlight)
         handles.append((Patch(color="0.5", alpha=0.15, lw=0), line))
         labels.append(highlight)
     for label, (m_band, lo, hi) in (bands or {}).items():
@@ -498,6 +499,7 @@ def plot_exclusion(
                 alpha=0.45,
                 lw=0,
                 zorder=3,
+                label=label,
             )
         )
         labels.append(label)
@@ -507,10 +509,10 @@ def plot_exclusion(
         masses = [np.asarray(m, float) for m, _ in curves.values()]
         masses += [np.asarray(m, float) for m, _, _ in (bands or {}).values()]
         lo_m = min((float(m[m > 0].min()) for m in masses if np.any(m > 0)), default=1e-3)
-        handles.append(
-            ax.axvspan(min(lo_m, cosmology_mev), cosmology_mev, color="0.6", alpha=0.35, lw=0)
-        )
-        labels.append(f"BBN/CMB: $M_{{Z'}} < {cosmology_mev:g}$ MeV")
+        cosmology = f"BBN/CMB: $M_{{Z'}} < {cosmology_mev:g}$ MeV"
+        span = min(lo_m, cosmology_mev), cosmology_mev
+        handles.append(ax.axvspan(*span, color="0.6", alpha=0.35, lw=0, label=cosmology))
+        labels.append(cosmology)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:

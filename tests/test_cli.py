@@ -164,7 +164,7 @@ def test_data_list():
     lines = result.output.splitlines()
     qf = [line for line in lines if "dresden_ii/QF_Fef_YBe.txt" in line]
     assert len(qf) == 1
-    assert qf[0].split()[0] in ("local", "cache")
+    assert qf[0].split()[0] in ("local", "package", "cache")  # package: no data folder
     assert "dresden_ii/data_release.txt" in result.output
     long_ = _run(["data", "list", "--long"])
     assert long_.exit_code == 0

@@ -330,16 +330,22 @@ def test_bad_yaml_names_the_file(tmp_path, monkeypatch):
 def test_cli_data_list():
     result = CliRunner().invoke(main, ["data", "list"])
     assert result.exit_code == 0, result.output
+    # found in CEVNS_DATA_DIR when it holds the file (the shared folder), else in the package
+    data_dir = os.environ.get(data.DATA_DIR_ENV)
+    where = "local" if data_dir and (Path(data_dir) / DRESDEN).is_file() else "package"
     assert re.search(
-        r"^local\s+dresden_ii/data_release.txt\s+\[arXiv:2202.09672\]$", result.output, re.M
+        rf"^{where}\s+dresden_ii/data_release.txt\s+\[arXiv:2202.09672\]$", result.output, re.M
     )
-    assert len(result.output.splitlines()) == N_FILES
+    # one line per file, one per release (the XENONnT release)
+    assert len(result.output.splitlines()) == N_FILES + len(data.release_names())
+    assert re.search(r"^\w+\s+xenonnt_8b_2026/  \(release\)", result.output, re.M)
 
 
 def test_cli_data_verify_all():
     result = CliRunner().invoke(main, ["data", "verify"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == f"{N_FILES} ok, 0 corrupt, 0 missing"
+    assert re.search(r"^release  xenonnt_8b_2026/  ", result.output, re.M)
 
 
 def test_cli_data_verify_corrupt_file(isolated):
@@ -376,3 +382,243 @@ def test_cli_fetch_present_file():
     result = CliRunner().invoke(main, ["data", "fetch", DRESDEN])
     assert result.exit_code == 0
     assert result.output.startswith(f"ok      {DRESDEN}")
+
+
+# --- failed downloads leave no trace in the cache -------------------------------------------------
+def _offline_http(self, url, output_file, pooch_obj, check_only=False):
+    msg = "Failed to resolve 'raw.githubusercontent.com' (simulated offline)"
+    raise requests.exceptions.ConnectionError(msg)
+
+
+def test_failed_file_download_leaves_no_empty_cache_folders(tmp_path, monkeypatch):
+    # the real pooch.retrieve (it creates <cache>/dresden_ii/ before downloading), with an
+    # HTTP downloader that fails as without network
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "data"))
+    monkeypatch.setenv(data.CACHE_DIR_ENV, str(tmp_path / "deep" / "cache"))
+    monkeypatch.setattr(data, "shipped_dir", lambda: tmp_path / "not_shipped")
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", _offline_http)
+    with pytest.raises(DataNotFoundError, match=r"simulated offline"):
+        data.path(DRESDEN)
+    assert not (tmp_path / "deep").exists()  # neither the cache nor its parent were left
+    # a Daya Bay file (a member of a wheel): the archive folder is not left either
+    with pytest.raises(DataNotFoundError, match=r"simulated offline"):
+        data.path(next(n for n, e in data.registry().items() if e.archive_member))
+    assert not (tmp_path / "deep").exists()
+
+
+def test_failed_download_keeps_an_existing_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "data"))
+    cache = tmp_path / "cache"
+    (cache / "other").mkdir(parents=True)
+    monkeypatch.setenv(data.CACHE_DIR_ENV, str(cache))
+    monkeypatch.setattr(data, "shipped_dir", lambda: tmp_path / "not_shipped")
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", _offline_http)
+    with pytest.raises(DataNotFoundError):
+        data.path(DRESDEN)
+    assert sorted(p.name for p in cache.iterdir()) == ["other"]
+
+
+# --- releases: fetched as one archive, unpacked by pooch, verified file by file --------------------
+RELEASE_FILES = {
+    "README.md": b"a fake release\n",
+    "data/sr0.csv": b"cs2,s1\n1,2\n",
+    "templates/sr0/ac/a.h5": b"\x89HDF-not-really",
+    "templates/sr0/er/b.h5": b"\x89HDF-not-really-either",
+}
+ROOT_IN_ARCHIVE = "fake_release-0123abc"
+
+
+def _manifest_text(files: dict[str, bytes]) -> str:
+    return "".join(f"{hashlib.sha256(b).hexdigest()}  ./{n}\n" for n, b in files.items())
+
+
+@pytest.fixture
+def fake_release(tmp_path, monkeypatch):
+    """A registered release 'fake_rel' whose archive is a local zip behind a file:// URL."""
+    shipped = tmp_path / "shipped" / "fake_rel" / "MANIFEST.sha256"
+    shipped.parent.mkdir(parents=True)
+    shipped.write_text(_manifest_text(RELEASE_FILES))
+    monkeypatch.setattr(
+        data, "_shipped_manifest", lambda name: tmp_path / "shipped" / name / "MANIFEST.sha256"
+    )
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "data"))
+    cache = tmp_path / "user" / "cache"
+    monkeypatch.setenv(data.CACHE_DIR_ENV, str(cache))
+
+    def make(files=RELEASE_FILES, archive_sha256=None):
+        archive = tmp_path / "archive.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            for n, b in files.items():
+                zf.writestr(f"{ROOT_IN_ARCHIVE}/{n}", b)
+            zf.writestr(f"{ROOT_IN_ARCHIVE}/plot.ipynb", b"{}\n")  # not in the manifest
+        sha = _sha(archive) if archive_sha256 is None else archive_sha256
+        reg = tmp_path / "registry.toml"
+        reg.write_text(
+            '[releases."fake_rel"]\n'
+            f'manifest_sha256 = "{_sha(shipped)}"\n'
+            'doi = "10.5281/zenodo.1"\nlicence = "CC-BY-4.0"\nupstream = "me/fake@0123abc"\n'
+            'publication = "arXiv:0000.00000"\ndescription = "test release"\n'
+            f'archive_url = "{archive.as_uri()}"\narchive_root = "{ROOT_IN_ARCHIVE}"\n'
+            f'archive_sha256 = "{sha}"\n'
+            'fetch_command = "git clone https://example.org/fake {folder}"\n'
+        )
+        return reg
+
+    return make, cache
+
+
+def test_fetch_release_downloads_unpacks_and_verifies(fake_release, monkeypatch):
+    make, cache = fake_release
+    reg = make()
+    rel = data.fetch_release("fake_rel", registry_file=reg)
+    assert rel.root == cache / "fake_rel"
+    for n, b in RELEASE_FILES.items():
+        assert (rel.root / n).read_bytes() == b
+    assert (rel.root / "MANIFEST.sha256").is_file()  # the shipped manifest goes with it
+    assert sorted(p.name for p in cache.iterdir()) == ["fake_rel"]  # no staging, no archive
+    assert data.release("fake_rel", registry_file=reg).path("data/sr0.csv").is_file()
+
+    # a second fetch uses the verified copy: no download
+    def no_download(*args, **kwargs):
+        raise AssertionError("downloaded again")
+
+    monkeypatch.setattr(pooch, "retrieve", no_download)
+    assert data.fetch_release("fake_rel", registry_file=reg).root == rel.root
+
+
+def test_fetch_release_replaces_a_corrupt_cached_copy(fake_release):
+    make, cache = fake_release
+    reg = make()
+    root = data.fetch_release("fake_rel", registry_file=reg).root
+    (root / "data" / "sr0.csv").write_bytes(b"edited\n")
+    (root / "templates" / "sr0" / "er" / "b.h5").unlink()
+    again = data.fetch_release("fake_rel", registry_file=reg)
+    assert {r.status for r in again.verify()} == {"ok"}
+    assert sorted(p.name for p in cache.iterdir()) == ["fake_rel"]
+
+
+def test_fetch_release_with_wrong_archive_checksum_leaves_no_folder(fake_release):
+    make, cache = fake_release
+    reg = make(archive_sha256="0" * 64)
+    with pytest.raises(
+        ChecksumMismatchError, match=r"archive of data release 'fake_rel'.*wrong checksum"
+    ):
+        data.fetch_release("fake_rel", registry_file=reg)
+    assert not cache.parent.exists()  # neither <cache> nor its parent folder were left
+
+
+def test_fetch_release_lists_every_file_the_archive_lacks(fake_release):
+    make, cache = fake_release
+    partial = {k: v for k, v in RELEASE_FILES.items() if not k.startswith("templates/")}
+    reg = make(files=partial)
+    with pytest.raises(DataNotFoundError) as info:
+        data.fetch_release("fake_rel", registry_file=reg)
+    msg = str(info.value)
+    assert "lacks 2 of 4 files" in msg
+    assert "templates/sr0/ac/a.h5, templates/sr0/er/b.h5" in msg
+    assert not cache.parent.exists()
+
+
+def test_fetch_release_refuses_corrupt_archive_members(fake_release):
+    make, cache = fake_release
+    reg = make(files={**RELEASE_FILES, "data/sr0.csv": b"cs2,s1\n1,3\n"})
+    with pytest.raises(ChecksumMismatchError, match=r"fake_rel/data/sr0\.csv \(expected"):
+        data.fetch_release("fake_rel", registry_file=reg)
+    assert not cache.parent.exists()
+
+
+def test_incomplete_release_lists_every_missing_file(fake_release):
+    make, _ = fake_release
+    reg = make()
+    root = data.fetch_release("fake_rel", registry_file=reg).root
+    (root / "templates" / "sr0" / "ac" / "a.h5").unlink()
+    (root / "README.md").unlink()
+    with pytest.raises(DataNotFoundError) as info:
+        data.release("fake_rel", registry_file=reg)
+    msg = str(info.value)
+    assert "2 of 4 files missing (README.md, templates/sr0/ac/a.h5)" in msg
+    assert "Fetch it: `cevns data fetch fake_rel`" in msg
+
+
+def test_many_missing_files_are_listed_per_folder():
+    # beyond 20 names, every folder with its count (the whole XENONnT release is 6,928)
+    missing = [f"templates/sr0/mono/m{i}.h5" for i in range(30)] + ["data/sr0.csv"]
+    assert data._list_missing(missing) == "templates/sr0/mono/: 30 files; data/: 1 files"
+    assert data._list_missing(missing[:3]) == ", ".join(missing[:3])
+
+
+def test_fetch_release_offline_is_one_clear_error(isolated):
+    _, cache = isolated
+    with pytest.raises(DataNotFoundError) as info:
+        data.fetch_release("xenonnt_8b_2026")
+    msg = str(info.value)
+    assert msg.startswith(
+        "data release 'xenonnt_8b_2026' (10.5281/zenodo.20576156, CC-BY-4.0) could not be fetched"
+    )
+    assert "github.com/XENONnT/cevns_data_release/archive/60d230dd" in msg
+    assert "simulated offline" in msg
+    assert "Retry with network access" in msg
+    assert not cache.exists()  # no staging folder, no empty cache
+
+
+def test_cli_fetch_release_offline(isolated):
+    _, cache = isolated
+    result = CliRunner().invoke(main, ["data", "fetch", "xenonnt_8b_2026"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: data release 'xenonnt_8b_2026'")
+    assert result.stderr.count("\n") == 1
+    assert not cache.exists()
+
+
+def test_missing_release_names_the_fetch_command(isolated):
+    with pytest.raises(DataNotFoundError) as info:
+        data.release("xenonnt_8b_2026")
+    msg = str(info.value)
+    assert "all 6928 files of its manifest are missing" in msg  # the shipped manifest's count
+    assert "Fetch it: `cevns data fetch xenonnt_8b_2026`" in msg
+
+
+def test_shipped_manifest_is_the_registered_one():
+    # the manifest ships with the package so that a fetched or cloned release can be verified
+    rel = data.locate_release("xenonnt_8b_2026")
+    shipped = data._shipped_manifest("xenonnt_8b_2026")
+    assert _sha(shipped) == rel.manifest_sha256
+    assert len(data._read_manifest(shipped, rel)) == 6928  # shared/data README section 8
+
+
+def test_verify_release_lists_missing_files(fake_release):
+    make, _ = fake_release
+    reg = make()
+    root = data.fetch_release("fake_rel", registry_file=reg).root
+    (root / "data" / "sr0.csv").unlink()
+    full = data.locate_release("fake_rel", registry_file=reg).verify()
+    assert [r.name for r in full if r.status == "missing"] == ["fake_rel/data/sr0.csv"]
+    assert sum(r.status == "ok" for r in full) == 3
+
+
+@pytest.mark.skipif(
+    not (SHARED / "xenonnt_8b_2026" / "MANIFEST.sha256").is_file(),
+    reason="needs the XENONnT release in the shared data folder",
+)
+def test_cli_verify_release_ok():
+    result = CliRunner().invoke(main, ["data", "verify", "xenonnt_8b_2026"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "6928 ok, 0 corrupt, 0 missing"
+
+
+def test_cli_verify_missing_release(isolated):
+    result = CliRunner().invoke(main, ["data", "verify", "xenonnt_8b_2026"])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 6928  # every missing file, one per line
+    assert all(line.startswith("missing  xenonnt_8b_2026/") for line in lines)
+    assert result.stderr == "Error: 0 ok, 0 corrupt, 6928 missing\n"
+
+
+def test_bad_release_registry_is_a_clear_error(tmp_path):
+    bad = tmp_path / "r.toml"
+    bad.write_text('[releases."x"]\nmanifest_sha256 = \n')
+    with pytest.raises(InvalidConfigError, match=r"data registry .*r\.toml is not valid TOML"):
+        data.release("x", registry_file=bad)
+    with pytest.raises(DataNotFoundError, match=r"data registry .*nope\.toml does not exist"):
+        data.release("x", registry_file=tmp_path / "nope.toml")

@@ -96,10 +96,24 @@ def _where(name: str) -> str:
     return "remote" if _data.registry()[name].downloadable else "absent"
 
 
+def _release_status(name: str) -> tuple[str, str]:
+    """(where, detail) of a data release: local/cache/incomplete/remote."""
+    try:
+        rel = _data.release(name)
+    except CevnsError as exc:
+        text = " ".join(str(exc).split())
+        return ("incomplete" if "is incomplete" in text else "remote"), text
+    assert rel.root is not None
+    return ("cache" if _data.cache_dir() in rel.root.parents else "local"), str(rel.root)
+
+
 @data_group.command("list")
 @click.option("--long", "-l", "long_", is_flag=True, help="Also print descriptions.")
 def data_list(long_: bool) -> None:
-    """List registered files: where (local/package/cache/remote/absent), name, publication.
+    """List registered files and releases: where, name, publication.
+
+    Where is one of local (in $CEVNS_DATA_DIR), package, cache, remote (downloadable),
+    absent, or incomplete (a release folder lacking files).
 
     Example: cevns data list --long
     """
@@ -109,16 +123,29 @@ def data_list(long_: bool) -> None:
             click.echo(f"{_where(name):8s} {name}  [{entry.publication}]")
             if long_:
                 click.echo(f"        {entry.description}")
+        for name in _data.release_names():
+            rel = _data.locate_release(name)
+            click.echo(f"{_release_status(name)[0]:8s} {name}/  (release) [{rel.publication}]")
+            if long_:
+                click.echo(f"        {rel.description}")
 
 
 @data_group.command("fetch")
 @click.argument("name")
 def data_fetch(name: str) -> None:
-    """Make sure NAME (a registered path, or 'all') is available locally and intact.
+    """Make sure NAME is available locally and intact, downloading it if needed.
 
-    Example: cevns data fetch dresden_ii/data_release.txt
+    NAME is a registered file, a release (a folder of many files, e.g. xenonnt_8b_2026:
+    one archive is downloaded, unpacked and every file checked) or 'all' (every registered
+    file; releases are fetched by name).
+
+    Example: cevns data fetch xenonnt_8b_2026
     """
     with _errors():
+        if name in _data.release_names():
+            rel = _data.fetch_release(name, progressbar=True)
+            click.echo(f"ok      {name}/  {rel.root}  ({len(rel.manifest())} files verified)")
+            return
         names = _data.list_files() if name == "all" else [name]
         failed: list[str] = []
         for n in names:
@@ -141,23 +168,37 @@ def data_fetch(name: str) -> None:
 def data_verify(name: str | None) -> None:
     """Check the sha256 of local copies of NAME (default: every registered file).
 
-    Exit code 1 if a file is corrupt or missing.
+    NAME may be a release (every file of its manifest is hashed and each missing one
+    listed). Without NAME, the releases' state is reported too: an absent release is
+    optional, an incomplete or corrupt one is an error. Exit code 1 if a file is corrupt
+    or missing.
 
-    Example: cevns data verify dresden_ii/QF_Fef_YBe.txt
+    Example: cevns data verify xenonnt_8b_2026
     """
+    releases = _data.release_names()
     with _errors():
-        results = _data.verify(name)
+        release = _data.locate_release(name) if name in releases else None
+        results = release.verify() if release is not None else _data.verify(name)
     show: dict[str, Callable[[_data.VerifyResult], str]] = {
         "ok": lambda r: f"ok       {r.name}  {r.path}",
         "missing": lambda r: f"missing  {r.name}",
         "mismatch": lambda r: f"MISMATCH {r.name}  {r.path}: expected {r.expected}, got {r.actual}",
     }
     for r in results:
-        click.echo(show[r.status](r))
+        if not (name in releases and r.status == "ok"):  # a release: only the problems
+            click.echo(show[r.status](r))
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "mismatch", "missing")}
     summary = f"{counts['ok']} ok, {counts['mismatch']} corrupt, {counts['missing']} missing"
-    if counts["mismatch"] or counts["missing"]:
-        raise click.ClickException(summary)
+    bad_release = ""
+    if name is None:
+        for rel in releases:
+            where, detail = _release_status(rel)
+            state = "absent (optional)" if where == "remote" else where
+            click.echo(f"release  {rel}/  {state}" + (f": {detail}" * (where != "remote")))
+            if where == "incomplete":
+                bad_release = f"; release {rel} incomplete (cevns data verify {rel} lists it)"
+    if counts["mismatch"] or counts["missing"] or bad_release:
+        raise click.ClickException(summary + bad_release)
     click.echo(summary)
 
 

@@ -543,24 +543,16 @@ def scan_cmd(
         log_axes=list(logs),
     )
     dt = time.perf_counter() - t0
-    bf = res.best_fit
+    for line in _scan_summary(res, cls, dt, backend):
+        _echo(quiet, line)
     n_bad = int((~res.valid).sum())
-    _echo(
-        quiet,
-        f"scanned {res.chi2.size} points in {dt:.1f} s ({backend}); "
-        f"chi2_min = {res.chi2_min:.4f}; invalid fits: {n_bad}",
-    )
-    _echo(quiet, "best fit: " + ", ".join(f"{k} = {v:.6g}" for k, v in bf["values"].items()))
     if n_bad:
         bad = [", ".join(f"{n} = {v:.6g}" for n, v in p.items()) for p in res.invalid_points()]
         more = f" (and {len(bad) - 10} more: all in --json)" if len(bad) > 10 else ""
         # on stderr as well under --quiet: these points are not to be trusted
         click.echo(f"warning: invalid fits at: {'; '.join(bad[:10])}{more}", err=True)
-    if not bf.get("valid", True):
+    if not res.best_fit.get("valid", True):
         click.echo("warning: the global best fit of the scan is not valid", err=True)
-    if len(res.names) == 1:
-        for cl in cls:
-            _echo(quiet, f"{res.names[0]}: {res.interval(cl, 1)}")
     if json_path:
         d = res.to_dict()
         d["experiments"] = [e.name for e in exps]
@@ -576,6 +568,58 @@ def scan_cmd(
 
         written = _writing(plot_path, lambda: save(plot_scan(res, cls=cls), plot_path))
         _echo(quiet, "wrote " + ", ".join(map(str, written)))
+
+
+#: The scan summary names at most this many profiled (nuisance) parameters and invalid points.
+_SUMMARY_NUISANCES = 12
+_SUMMARY_INVALID = 5
+
+
+def _scan_summary(res: Any, cls: tuple[float, ...], seconds: float, backend: str) -> list[str]:
+    """Lines of the scan summary: a screen at most, whatever the grid and the model.
+
+    The best fit (scanned parameters, then at most ``_SUMMARY_NUISANCES`` profiled ones),
+    the invalid fits (at most ``_SUMMARY_INVALID``) and, per confidence level, the interval
+    of a 1-D scan or, for a 2-D scan, the projection of the region on each axis (the
+    profile over the other axis, with the 2-dof threshold).
+    """
+    import numpy as np
+
+    shape = " x ".join(str(a.size) for a in res.axes)
+    n_bad = int((~res.valid).sum())
+    lines = [
+        f"scanned {res.chi2.size} points ({shape}) in {seconds:.1f} s ({backend}); "
+        f"chi2_min = {res.chi2_min:.4f}; invalid fits: {n_bad}",
+        "best fit:",
+    ]
+    values = res.best_fit["values"]
+    scanned = [k for k in res.names if k in values]
+    others = [k for k in values if k not in res.names]
+    width = max((len(k) for k in values), default=0)
+    lines += [f"  {k:{width}s}  {values[k]:.6g}" for k in [*scanned, *others[:_SUMMARY_NUISANCES]]]
+    if len(others) > _SUMMARY_NUISANCES:
+        lines.append(f"  ... and {len(others) - _SUMMARY_NUISANCES} more (see --json)")
+    if n_bad:
+        bad = [
+            ", ".join(
+                f"{n} = {res.axes[k][i]:.6g}"
+                for k, (n, i) in enumerate(zip(res.names, idx, strict=True))
+            )
+            for idx in list(zip(*np.nonzero(~res.valid), strict=True))[:_SUMMARY_INVALID]
+        ]
+        more = f" (and {n_bad - len(bad)} more)" if n_bad > len(bad) else ""
+        lines.append(f"invalid fits at: {'; '.join(bad)}{more}")
+    if len(res.names) == 1:
+        lines += [f"{res.names[0]}: {res.interval(cl, 1)}" for cl in cls]
+    else:
+        lines.append("allowed region (2 dof), projected on each axis:")
+        for cl in cls:
+            n_out = int(res.excluded(cl, 2).sum())
+            lines.append(f"  at {cl:.4g} CL: {n_out} of {res.chi2.size} grid points excluded")
+            for k, name in enumerate(res.names):
+                projected = res.reduce(res.names[1 - k]).interval(cl, 2)
+                lines.append(f"    {name}: {projected}")
+    return lines
 
 
 # ---------------------------------------------------------------------- reproduce

@@ -146,6 +146,24 @@ def register_component(
 
     Re-registering the same kind at run time replaces it (convenient while developing);
     a kind that an installed distribution already declares is refused.
+
+    Parameters
+    ----------
+    section : {"flux", "detector", "dataset", "background", "signal"}
+        Experiment-file section the kind belongs to.
+    kind : str
+        Its name, as written after ``kind =`` in the section.
+    options : type of pydantic.BaseModel
+        The options model (subclass :class:`ComponentOptions`); it validates the section.
+    builder : callable
+        Makes the component: ``builder(options)`` (backgrounds: ``builder(options, dataset=...)``).
+    description : str
+        One line for ``cevns info``.
+
+    Returns
+    -------
+    Component
+        The declaration, now known to every experiment file of the process.
     """
     comp = Component(section, kind, options, builder, description)
     installed = _installed()
@@ -191,7 +209,18 @@ def _installed() -> dict[tuple[Section, str], tuple[Component, str]]:
 
 
 def all_components(section: Section | None = None) -> dict[tuple[Section, str], Component]:
-    """Every known kind (installed and registered), optionally of one section."""
+    """Every known kind (installed and registered), optionally of one section.
+
+    Parameters
+    ----------
+    section : str, optional
+        Only the kinds of this section; default all.
+
+    Returns
+    -------
+    dict of (section, kind) to Component
+        The kinds.
+    """
     every = {k: v[0] for k, v in (_installed() | _REGISTERED).items()}
     return {k: c for k, c in sorted(every.items()) if section is None or k[0] == section}
 
@@ -202,7 +231,20 @@ def origin(section: Section, kind: str) -> str:
 
 
 def component(section: Section, kind: str) -> Component | None:
-    """The kind ``kind`` of ``section``, or ``None``."""
+    """The kind ``kind`` of ``section``, or ``None``.
+
+    Parameters
+    ----------
+    section : str
+        Experiment-file section.
+    kind : str
+        Name of the kind.
+
+    Returns
+    -------
+    Component or None
+        The declaration, or None if there is none.
+    """
     return all_components(section).get((section, kind))
 
 

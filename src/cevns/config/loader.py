@@ -141,6 +141,21 @@ def apply_overrides(
 
     A part of the key may index a list (``backgrounds.0.name``). Every error names the
     option (``source``), the key and what is there instead.
+
+    Parameters
+    ----------
+    raw : dict
+        The parsed file (not modified).
+    overrides : mapping of str to object
+        Dotted key -> value; strings are parsed as TOML values (``"1e-3"``, ``"[1, 2]"``),
+        anything else is used as it is.
+    source : str
+        Name of the option in error messages (``--set`` on the command line).
+
+    Returns
+    -------
+    dict
+        A copy of ``raw`` with the keys set.
     """
     out = copy.deepcopy(raw)
     for key, value in overrides.items():
@@ -237,7 +252,15 @@ def _blame_overrides(msg: str, overrides: Mapping[str, Any] | None) -> str:
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """A validated experiment file (typed sections) and where it came from."""
+    """A validated experiment file (typed sections) and where it came from.
+
+    Parameters
+    ----------
+    source : str
+        The file read, or the shipped experiment's name.
+    file : ExperimentFile
+        The validated sections.
+    """
 
     source: str
     file: ExperimentFile
@@ -246,7 +269,20 @@ class ExperimentConfig:
 def load_experiment_config(
     name_or_path: str | Path, overrides: Mapping[str, Any] | None = None
 ) -> ExperimentConfig:
-    """Read and validate an experiment file (no data is loaded)."""
+    """Read and validate an experiment file (no data is loaded).
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A shipped experiment (``cevns info``) or a TOML file.
+    overrides : mapping of str to object, optional
+        Dotted keys set before validation (:func:`apply_overrides`).
+
+    Returns
+    -------
+    ExperimentConfig
+        The validated file and where it came from.
+    """
     raw, source = read_toml(name_or_path, "experiments")
     if overrides:
         overrides = _paths_from_cwd(overrides)
@@ -274,6 +310,18 @@ def load_experiment(
     ``overrides`` sets dotted keys first (``{"detector.quenching": "ybe"}``). Data files
     named in the file (options typed :data:`cevns.config.components.DataFile`) are
     relative to its folder.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A shipped experiment (``cevns info``) or a TOML file.
+    overrides : mapping of str to object, optional
+        Dotted keys set before validation (:func:`apply_overrides`).
+
+    Returns
+    -------
+    Experiment
+        Detector, flux, dataset, backgrounds and signal, ready for ``.cost(model)``.
     """
     cfg = load_experiment_config(name_or_path, overrides)
     f = cfg.file

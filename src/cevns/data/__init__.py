@@ -5,11 +5,13 @@ from cevns.data.store import (
     RegistryEntry,
     cache_dir,
     fetch,
+    fetch_release,
     list_files,
     load_table,
     load_yaml,
     path,
     registry,
+    release,
 )
 
 __all__ = [
@@ -17,9 +19,11 @@ __all__ = [
     "RegistryEntry",
     "cache_dir",
     "fetch",
+    "fetch_release",
     "list_files",
     "load_table",
     "load_yaml",
     "path",
     "registry",
+    "release",
 ]

@@ -759,7 +759,13 @@ class Dataset:
         return cls._from_stored(stored, p, name, kwargs)
 
     def to_npz(self, path: str | Path) -> None:
-        """Write the ``.npz`` layout that :meth:`from_numpy` reads."""
+        """Write the ``.npz`` layout that :meth:`from_numpy` reads.
+
+        Parameters
+        ----------
+        path : str or Path
+            The ``.npz`` file to write (replaced if it exists).
+        """
         stored: dict[str, Any] = self._stored()
         np.savez(path, **stored)
 
@@ -805,7 +811,17 @@ class Dataset:
         return cls._from_stored(stored, p, name, kwargs, where=f"{p}:{group}")
 
     def to_hdf5(self, path: str | Path, group: str = "/", *, mode: Literal["w", "a"] = "w") -> None:
-        """Write the HDF5 layout that :meth:`from_hdf5` reads (``mode="a"`` adds a group)."""
+        """Write the HDF5 layout that :meth:`from_hdf5` reads (``mode="a"`` adds a group).
+
+        Parameters
+        ----------
+        path : str or Path
+            The HDF5 file.
+        group : str
+            Group to write the datasets in.
+        mode : {"w", "a"}
+            ``"w"`` replaces the file, ``"a"`` adds the group to it.
+        """
         import h5py
 
         stored = self._stored()

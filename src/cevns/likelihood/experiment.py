@@ -104,7 +104,18 @@ class NormaliseToEvents:
         check_positive("normalise_to_events: events", self.events)
 
     def reference_counts(self, signal: Signal) -> float:
-        """Reference-model events of ``signal`` in its observed bins (nominal exposure)."""
+        """Reference-model events of ``signal`` in its observed bins (nominal exposure).
+
+        Parameters
+        ----------
+        signal : Signal
+            The experiment's signal.
+
+        Returns
+        -------
+        float
+            Reference-model events.
+        """
         model = NSIModel.sm() if self.model is None else self.model
         if self.form_factor is not None and self.form_factor != signal.form_factor:
             signal = Signal(
@@ -389,7 +400,18 @@ class Experiment:
 
     # ------------------------------------------------------------------ parameters
     def prefixed(self, local: str) -> str:
-        """Public name of a nuisance parameter (unprefixed if it is ``shared``)."""
+        """Public name of a nuisance parameter (unprefixed if it is ``shared``).
+
+        Parameters
+        ----------
+        local : str
+            The nuisance's name within the experiment.
+
+        Returns
+        -------
+        str
+            ``"<experiment>.<local>"``, or ``local`` for a shared nuisance.
+        """
         if local in self.__dict__.get("shared", ()):
             return local
         return f"{self.name}.{local}"
@@ -440,6 +462,18 @@ class Experiment:
         """Expected counts by component at ``values`` (public names; defaults elsewhere).
 
         Uses the direct (template) path, not the quadratic expansion.
+
+        Parameters
+        ----------
+        model_family : ModelFamily or str
+            The physics model (a family or its name).
+        values : mapping of str to float, optional
+            Parameter values by public name; defaults elsewhere.
+
+        Returns
+        -------
+        Expected
+            Signal and backgrounds per bin.
         """
         fam = get_family(model_family) if isinstance(model_family, str) else model_family
         vals = (
@@ -480,6 +514,18 @@ class Experiment:
 
         ``signal=False`` gives the background-only likelihood: no CEvNS, no physics
         parameters and no signal-normalisation pull.
+
+        Parameters
+        ----------
+        model_family : ModelFamily or str
+            The physics model (a family or its name, e.g. ``"sin2w"``).
+        signal : bool
+            Include the CEvNS signal (default); False for the background-only likelihood.
+
+        Returns
+        -------
+        ExperimentCost
+            The cost; add costs with ``+`` to combine experiments.
         """
         from cevns.physics.model_files import load_model
 
@@ -505,6 +551,15 @@ class ExperimentCost(Cost):  # type: ignore[misc]
     family : ModelFamily
     parameter_objects : tuple of Parameter
         All parameters with public names, defaults, limits, priors.
+
+    Parameters
+    ----------
+    experiment : Experiment
+        The experiment.
+    family : ModelFamily
+        The physics model.
+    signal : bool
+        Include the CEvNS signal (default); False for the background-only likelihood.
     """
 
     def __init__(self, experiment: Experiment, family: ModelFamily, *, signal: bool = True) -> None:
@@ -663,6 +718,18 @@ class ExperimentCost(Cost):  # type: ignore[misc]
 
         ``prior_means`` replaces the central values of Gaussian priors (the auxiliary
         measurements, fluctuated in frequentist toys).
+
+        Parameters
+        ----------
+        counts : ndarray
+            Observed counts (or values), the shape of the dataset.
+        prior_means : mapping of str to float, optional
+            New central values of the Gaussian priors, by public name.
+
+        Returns
+        -------
+        ExperimentCost
+            A new cost; this one is unchanged.
         """
         new = object.__new__(ExperimentCost)
         new.__dict__.update(self.__dict__)
@@ -706,7 +773,18 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         return {p.name for p in self.parameter_objects if p.fixed}
 
     def predict(self, values: Mapping[str, float]) -> Expected:
-        """Expected counts by component (fast path) at a full set of public values."""
+        """Expected counts by component (fast path) at a full set of public values.
+
+        Parameters
+        ----------
+        values : mapping of str to float
+            Every parameter of the cost by public name.
+
+        Returns
+        -------
+        Expected
+            Signal and backgrounds per bin.
+        """
         if not self.has_signal:
             zero = np.zeros(self.experiment.dataset.shape)
             flux = {self.experiment.prefixed("flux_norm"): 0.0}

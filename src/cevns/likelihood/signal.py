@@ -332,7 +332,18 @@ class Signal:
 
     # ---------------------------------------------------------------- templates
     def templates(self, mediator_mass_mev: float | None) -> Templates:
-        """Templates at one mediator mass (``None`` = contact), built once and cached."""
+        """Templates at one mediator mass (``None`` = contact), built once and cached.
+
+        Parameters
+        ----------
+        mediator_mass_mev : float or None
+            Mediator mass [MeV]; None for a contact interaction.
+
+        Returns
+        -------
+        Templates
+            The quadratic-expansion templates.
+        """
         return self._templates(mediator_mass_mev, vector_only=False)
 
     def _kernel_matrices(self) -> list[list[NDArray[np.float64]]]:
@@ -420,7 +431,18 @@ class Signal:
         return w.reshape(n_f, -1)
 
     def expected_counts_per_flavour(self, model: NSIModel) -> NDArray[np.float64]:
-        """Counts per flavour and energy bin, shape ``(n_flavours, n_bins)`` (fast path)."""
+        """Counts per flavour and energy bin, shape ``(n_flavours, n_bins)`` (fast path).
+
+        Parameters
+        ----------
+        model : NSIModel
+            The physics model point.
+
+        Returns
+        -------
+        ndarray
+            Expected counts.
+        """
         tpl = self._templates(model.mediator_mass_mev, vector_only=not model.has_ngi)
         w = self._weights(model)
         mat = tpl.matrix.reshape(len(self.flavours), -1, tpl.n_bins)
@@ -430,7 +452,18 @@ class Signal:
         return out
 
     def expected_counts(self, model: NSIModel) -> NDArray[np.float64]:
-        """Expected counts per observed bin (2D ``(energy, time)`` with ``timing``)."""
+        """Expected counts per observed bin (2D ``(energy, time)`` with ``timing``).
+
+        Parameters
+        ----------
+        model : NSIModel
+            The physics model point.
+
+        Returns
+        -------
+        ndarray
+            Expected counts.
+        """
         per = self.expected_counts_per_flavour(model)
         if self.timing is None:
             return np.asarray(per.sum(axis=0), dtype=np.float64)
@@ -438,7 +471,18 @@ class Signal:
 
     # ---------------------------------------------------------------- reference path
     def expected_counts_direct(self, model: NSIModel) -> NDArray[np.float64]:
-        """Same as :meth:`expected_counts` by direct integration at the model point."""
+        """Same as :meth:`expected_counts` by direct integration at the model point.
+
+        Parameters
+        ----------
+        model : NSIModel
+            The physics model point.
+
+        Returns
+        -------
+        ndarray
+            Expected counts.
+        """
         nodes, mats = self._grid_and_responses()
         target = self.detector.target
         if all(m is mats[0] for m in mats):

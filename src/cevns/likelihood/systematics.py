@@ -252,7 +252,18 @@ class NormSystematic:
         return (Parameter(self.name, 0.0, NUISANCE_LIMITS, 1.0, prior=(0.0, 1.0)),)
 
     def factor(self, values: Mapping[str, float]) -> float:
-        """The factor at the (local) parameter values."""
+        """The factor at the (local) parameter values.
+
+        Parameters
+        ----------
+        values : mapping of str to float
+            Nuisance values by local name (without the experiment prefix).
+
+        Returns
+        -------
+        float
+            The multiplicative factor.
+        """
         a: NDArray[np.float64] = self.__dict__["_a"]
         return normsys_factor(float(values[self.name]), self.up, self.down, self.code, a)
 
@@ -288,7 +299,18 @@ class ScaleSystematic:
         return (Parameter(self.name, 1.0, self.limits, u, prior=(1.0, u)),)
 
     def factor(self, values: Mapping[str, float]) -> float:
-        """The factor at the (local) parameter values."""
+        """The factor at the (local) parameter values.
+
+        Parameters
+        ----------
+        values : mapping of str to float
+            Nuisance values by local name (without the experiment prefix).
+
+        Returns
+        -------
+        float
+            The multiplicative factor.
+        """
         return float(values[self.name])
 
 
@@ -460,7 +482,18 @@ class ShapeSystematic:
         return tuple(Parameter(n, 0.0, NUISANCE_LIMITS, 1.0, prior=(0.0, 1.0)) for n in self.names)
 
     def coefficients(self, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``c_m`` of ``T_0 + sum_m c_m (T_m - T_0)`` for the variants, at one value per axis."""
+        """``c_m`` of ``T_0 + sum_m c_m (T_m - T_0)`` for the variants, at one value per axis.
+
+        Parameters
+        ----------
+        alpha : ndarray
+            One nuisance value (in sigma) per axis of the variants.
+
+        Returns
+        -------
+        ndarray
+            One coefficient per variant.
+        """
         if self.code == 0:  # multilinear: 2^n_axes non-zero weights, set directly (hot path)
             w = np.zeros(self._n_grid)
             corners = [(0, 1.0)]

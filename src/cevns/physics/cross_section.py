@@ -56,6 +56,18 @@ def e_nr_max_kev(e_nu_mev: ArrayLike, mass_mev: float) -> NDArray[np.float64]:
 
     ``T_max = 2 E^2 / (m_N + 2 E)`` (exact elastic kinematics).
 
+    Parameters
+    ----------
+    e_nu_mev : array_like
+        Neutrino energy [MeV].
+    mass_mev : float
+        Nuclear mass [MeV].
+
+    Returns
+    -------
+    ndarray
+        ``T_max`` [keVnr], the shape of ``e_nu_mev``.
+
     Examples
     --------
     >>> round(float(e_nr_max_kev(10.0, 67000.0)), 4)
@@ -73,6 +85,18 @@ def e_nu_min_mev(e_nr_kev: ArrayLike, mass_mev: float) -> NDArray[np.float64]:
     """Minimum neutrino energy [MeV] to produce a recoil ``e_nr_kev``.
 
     ``E_min = (T + sqrt(T^2 + 2 m_N T)) / 2`` (seed 004 Eq. 16, exact).
+
+    Parameters
+    ----------
+    e_nr_kev : array_like
+        Recoil energy [keVnr].
+    mass_mev : float
+        Nuclear mass [MeV].
+
+    Returns
+    -------
+    ndarray
+        ``E_min`` [MeV], the shape of ``e_nr_kev``.
 
     Examples
     --------

@@ -179,7 +179,18 @@ class ModelFamily:
         return "mediator_mass_mev" in self._index
 
     def parameter(self, name: str) -> Parameter:
-        """Look a parameter up by name (did-you-mean on failure)."""
+        """Look a parameter up by name (did-you-mean on failure).
+
+        Parameters
+        ----------
+        name : str
+            Public parameter name.
+
+        Returns
+        -------
+        Parameter
+            Its default, limits and whether it is structural.
+        """
         if name not in self._index:
             kind = f"parameter of model {self.name!r}"
             raise unknown_name(kind, name, self.names)
@@ -201,7 +212,20 @@ class ModelFamily:
 
     # ------------------------------------------------------------------ building
     def build(self, values: Mapping[str, float] | None = None, **kwargs: float) -> NSIModel:
-        """The :class:`NSIModel` at the given values (defaults for the missing ones)."""
+        """The :class:`NSIModel` at the given values (defaults for the missing ones).
+
+        Parameters
+        ----------
+        values : mapping of str to float, optional
+            Parameter values by name.
+        **kwargs : float
+            More values by keyword.
+
+        Returns
+        -------
+        NSIModel
+            The model.
+        """
         full = self.defaults()
         given = dict(values or {}) | kwargs
         for k, v in given.items():
@@ -210,7 +234,18 @@ class ModelFamily:
         return self.builder(full)
 
     def rate_factors(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        """Per-flavour (e, mu, tau) non-unitarity factors at ``values`` (ones if unused)."""
+        """Per-flavour (e, mu, tau) non-unitarity factors at ``values`` (ones if unused).
+
+        Parameters
+        ----------
+        values : mapping of str to float
+            Parameter values by name.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(3,)``.
+        """
         if not self.rate_names:
             return np.ones(3)
         a11 = float(values.get("alpha11", 1.0))
@@ -495,6 +530,16 @@ FAMILIES.update(_TREE_TWINS)
 
 def family(name: str) -> ModelFamily:
     """A built-in model family by name.
+
+    Parameters
+    ----------
+    name : str
+        A built-in family (``"sm"``, ``"sin2w"``, ``"lma_dark"``, ``"light_zprime"``, ...).
+
+    Returns
+    -------
+    ModelFamily
+        The family.
 
     Examples
     --------

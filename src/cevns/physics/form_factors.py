@@ -90,7 +90,18 @@ class Helm:
     skin_fm: float = 0.0
 
     def radius_fm(self, nucleus: Nucleus) -> float:
-        """Effective radius r0 [fm]."""
+        """Effective radius r0 [fm].
+
+        Parameters
+        ----------
+        nucleus : Nucleus
+            The nucleus (its mass number sets the radius).
+
+        Returns
+        -------
+        float
+            ``r0`` [fm].
+        """
         c = 1.23 * nucleus.a ** (1.0 / 3.0) - 0.60 if self.c_fm is None else self.c_fm
         r2 = c**2 + 7.0 / 3.0 * np.pi**2 * self.a_fm**2 - 5.0 * self.s_fm**2
         return float(np.sqrt(r2)) + self.skin_fm

@@ -63,6 +63,17 @@ def available_models() -> dict[str, Path]:
 def load_model(name_or_path: str | Path | ModelFamily) -> ModelFamily:
     """A :class:`ModelFamily` from a shipped file, a path, or a built-in name.
 
+    Parameters
+    ----------
+    name_or_path : str, Path or ModelFamily
+        A shipped model (``models/physics/NAME.toml``), a TOML file, a built-in family
+        name, or a family (returned as it is).
+
+    Returns
+    -------
+    ModelFamily
+        The family with the file's defaults and limits.
+
     Examples
     --------
     >>> load_model("lma_dark").names

@@ -123,6 +123,18 @@ def eps_from_couplings(g_nu_g_q: ArrayLike, mediator_mass_mev: ArrayLike) -> NDA
 def couplings_from_eps(eps0: ArrayLike, mediator_mass_mev: ArrayLike) -> NDArray[np.float64]:
     """Inverse of :func:`eps_from_couplings`: ``g_nu g_q = 2 sqrt2 G_F M^2 eps(0)``.
 
+    Parameters
+    ----------
+    eps0 : array_like
+        NSI strength at zero momentum transfer.
+    mediator_mass_mev : array_like
+        Mediator mass [MeV].
+
+    Returns
+    -------
+    ndarray
+        ``g_nu g_q`` (dimensionless), broadcast shape of the inputs.
+
     Examples
     --------
     >>> float(couplings_from_eps(eps_from_couplings(3e-11, 5.0), 5.0))
@@ -399,6 +411,25 @@ class NSIModel:
         eps(0) = g_nu g_q / (2 sqrt2 G_F M^2) on each diagonal entry in ``flavours`` and for
         each quark in ``quarks`` (seed 000 Eq. 9).
 
+        Parameters
+        ----------
+        g_nu_g_q : float
+            Product of the neutrino and quark couplings (dimensionless; negative interferes
+            destructively with the SM).
+        mediator_mass_mev : float
+            Mass of the Z' [MeV].
+        flavours : tuple of str
+            Diagonal flavour entries coupled (``"ee"``, ``"mumu"``, ``"tautau"``).
+        quarks : tuple of str
+            Quarks coupled (``"u"``, ``"d"``).
+        **kwargs
+            Other :class:`NSIModel` fields (e.g. ``sin2_theta_w``).
+
+        Returns
+        -------
+        NSIModel
+            The model.
+
         Examples
         --------
         >>> m = NSIModel.light_zprime(-1e-10, 10.0)
@@ -433,6 +464,22 @@ class NSIModel:
         Vector NGI coincide with vector NSI, C_V^q = 2 eps^{qV} (seed 004 Sec. 2.4), and are
         stored as such on the diagonal of ``eps_u``/``eps_d``.
 
+        Parameters
+        ----------
+        c_s_u, c_s_d : float
+            Scalar couplings to u and d quarks.
+        c_v_u, c_v_d : float
+            Vector couplings to u and d quarks.
+        c_t_u, c_t_d : float
+            Tensor couplings to u and d quarks.
+        **kwargs
+            Other :class:`NSIModel` fields.
+
+        Returns
+        -------
+        NSIModel
+            The model.
+
         Examples
         --------
         >>> float(NSIModel.ngi(c_v_u=0.2).eps_u[0, 0].real)
@@ -457,6 +504,20 @@ class NSIModel:
         """Non-unitary lepton mixing, N = N^NP U with N^NP of seed 004 Eq. 4.
 
         ``alpha12`` is the (2,1) entry of the lower-triangular matrix (seed 004 notation).
+
+        Parameters
+        ----------
+        alpha11, alpha22, alpha33 : float
+            Diagonal entries of ``N^NP`` (1 for unitary mixing).
+        alpha12, alpha13, alpha23 : complex
+            Off-diagonal entries below the diagonal (0 for unitary mixing).
+        **kwargs
+            Other :class:`NSIModel` fields.
+
+        Returns
+        -------
+        NSIModel
+            The model.
 
         Examples
         --------
@@ -540,7 +601,18 @@ class NSIModel:
 
     # ------------------------------------------------------------------ scattering
     def propagator(self, q_mev: ArrayLike) -> NDArray[np.float64]:
-        """Light-mediator suppression ``M^2 / (q^2 + M^2)``; 1 for a contact interaction."""
+        """Light-mediator suppression ``M^2 / (q^2 + M^2)``; 1 for a contact interaction.
+
+        Parameters
+        ----------
+        q_mev : array_like
+            Momentum transfer [MeV].
+
+        Returns
+        -------
+        ndarray
+            The factor, the shape of ``q_mev``.
+        """
         q = np.asarray(q_mev, dtype=np.float64)
         if self.mediator_mass_mev is None:
             return np.ones_like(q)
@@ -624,6 +696,13 @@ class NSIModel:
         terms of seed 004 Eq. 13: ``"v"`` (vector, SM interference included), ``"s"``
         (scalar), ``"t"`` (tensor), ``"st"`` (scalar-tensor interference, sign included:
         + for antineutrinos, - for neutrinos), and ``"rate_factor"`` (non-unitarity).
+
+        Parameters
+        ----------
+        alpha : int
+            Incoming flavour index (0 = e, 1 = mu, 2 = tau).
+        antineutrino : bool
+            Sign of the scalar-tensor interference.
         """
         w = self.amplitude_coefficients(alpha)
         mats: dict[str, Any] = {"v": np.real(w.conj().T @ w)}
@@ -641,6 +720,16 @@ class NSIModel:
 
         For alpha = e it is ``alpha11^2 (alpha11^2 + |alpha12|^2 + |alpha13|^2)``
         (seed 004 Eq. 7). 1 for unitary mixing.
+
+        Parameters
+        ----------
+        alpha : int
+            Incoming flavour index (0 = e, 1 = mu, 2 = tau).
+
+        Returns
+        -------
+        float
+            The factor.
         """
         nn = self.alpha @ self.alpha.conj().T
         return float(np.sum(np.abs(nn[alpha, :]) ** 2))

@@ -108,6 +108,16 @@ class Nucleus:
     def from_isotope(cls, isotope: str | tuple[str, int]) -> Nucleus:
         """Nucleus from an isotope name ("Ge72", "Ge-72", "72Ge") or (symbol, A).
 
+        Parameters
+        ----------
+        isotope : str or (str, int)
+            Isotope name, or element symbol and mass number.
+
+        Returns
+        -------
+        Nucleus
+            Z, N, A and the nuclear mass.
+
         Raises
         ------
         UnknownNameError
@@ -189,6 +199,18 @@ class Target:
     ) -> Target:
         """Single-element target from explicit isotopic abundances (must sum to 1).
 
+        Parameters
+        ----------
+        abundances : mapping of str to float
+            Isotope name -> abundance (fractions of one element, summing to 1).
+        name : str, optional
+            Name of the target; default the element's symbol.
+
+        Returns
+        -------
+        Target
+            The target.
+
         Examples
         --------
         Germanium with the abundances of seed 004 Sec. 3.1:
@@ -217,6 +239,16 @@ class Target:
     def element(cls, symbol: str) -> Target:
         """Element with natural isotopic abundances (periodictable).
 
+        Parameters
+        ----------
+        symbol : str
+            Element symbol (``"Ge"``).
+
+        Returns
+        -------
+        Target
+            Its isotopes with their natural abundances.
+
         Examples
         --------
         >>> [n.name for n in Target.element("Ar").nuclei]
@@ -227,7 +259,18 @@ class Target:
 
     @classmethod
     def compound(cls, formula: str) -> Target:
-        """Compound by chemical formula with natural abundances, e.g. "CsI", "NaI", "CaWO4"."""
+        """Compound by chemical formula with natural abundances, e.g. "CsI", "NaI", "CaWO4".
+
+        Parameters
+        ----------
+        formula : str
+            Chemical formula.
+
+        Returns
+        -------
+        Target
+            Every isotope of every element, weighted by atoms per formula unit and abundance.
+        """
         try:
             atoms = periodictable.formula(formula).atoms
         except (ValueError, KeyError) as exc:
@@ -259,7 +302,18 @@ class Target:
 
     @classmethod
     def by_name(cls, name: str) -> Target:
-        """A preset target: see :data:`TARGET_PRESETS` (germanium, csi, argon, xenon, ...)."""
+        """A preset target: see :data:`TARGET_PRESETS` (germanium, csi, argon, xenon, ...).
+
+        Parameters
+        ----------
+        name : str
+            A key of :data:`TARGET_PRESETS`.
+
+        Returns
+        -------
+        Target
+            The preset target.
+        """
         key = name.strip().lower()
         if key in TARGET_PRESETS:
             return TARGET_PRESETS[key]()

@@ -569,7 +569,7 @@ def _plot_fig2(res: Fig2, out: Path) -> list[str]:
     ax.set_xlabel(r"$M_{Z'}$ [MeV]")
     ax.set_ylabel(r"$\chi^2$")
     ax.set_title("COHERENT CsI 2017 timing, LMA-Dark (seed 002 Fig. 2)", fontsize="small")
-    ax.legend(fontsize="x-small", loc="upper left")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0))  # off the curves
     paths = save(fig, out / "dfs2018_fig2")
     _plt().close(fig)
     return [p.name for p in paths]
@@ -582,14 +582,23 @@ def _plot_table2(t2: Mapping[str, tuple[Interval, ScanResult]], out: Path) -> li
     style()
     fig, ax = plt.subplots(figsize=(8, 6))
     for pair, (_, sc) in t2.items():
-        ax.plot(sc.axes[0], sc.delta_chi2, label=rf"$\epsilon_{{{pair}}}^{{q,V}}$")
+        greek = pair.replace("mu", r"\mu ").replace("tau", r"\tau ").strip()
+        ax.plot(sc.axes[0], sc.delta_chi2, label=rf"$\epsilon_{{{greek}}}^{{q,V}}$")
     thr = delta_chi2_threshold(_CL_TABLE2, 1)
     ax.axhline(thr, ls="--", color="gray", lw=1)
-    ax.text(ax.get_xlim()[0], thr, " 90% (1 dof)", va="bottom", fontsize="small", color="gray")
+    ax.text(
+        1.01,
+        thr,
+        "90% (1 dof)",
+        transform=ax.get_yaxis_transform(),
+        va="center",
+        fontsize="x-small",
+        color="gray",
+    )
     ax.set_ylim(0, 10)
     ax.set_xlabel(r"$\epsilon^{q,V}_{\alpha\beta}$ (heavy mediator, one at a time)")
     ax.set_ylabel(r"$\Delta\chi^2$")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.12, 1.0))
     paths = save(fig, out / "dfs2018_table2")
     plt.close(fig)
     return [p.name for p in paths]
@@ -618,6 +627,7 @@ def _plot_fig7(
     style()
     level = delta_chi2_threshold(0.95, 2)
     fig, axes = plt.subplots(1, 2, figsize=(16, 6.5))
+    fig.subplots_adjust(wspace=0.35)  # room for the right panel's y label
     colors = {
         "COHERENT CsI 2017": "C0",
         "CONUS Ge (projection)": "C2",
@@ -655,7 +665,8 @@ def _plot_fig7(
             rf"$|g_{{\nu_{{{'e' if flavour == 'ee' else chr(92) + 'mu'}}}}} g_q|^{{1/2}}$"
             rf"  ($g_\nu g_q {sign} 0$)"
         )
-        ax.legend(fontsize="x-small", loc="upper left")
+        # above the panel: inside, it would cover the curves or the shaded regions
+        ax.legend(fontsize="x-small", loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False)
     paths = save(fig, out / "dfs2018_fig7")
     plt.close(fig)
     return [p.name for p in paths]
@@ -701,7 +712,7 @@ def _plot_conus(bounds: Mapping[str, ConusBound], out: Path) -> list[str]:
     ax.set_xlabel(r"$M_{Z'}$ [MeV]")
     ax.set_ylabel(r"$\chi^2$ (Asimov SM, count only)")
     ax.set_title("CONUS-like projections, LMA-Dark (seed 002 Sec. 5.2)", fontsize="small")
-    ax.legend(fontsize="x-small", loc="lower right")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     paths = save(fig, out / "dfs2018_conus")
     _plt().close(fig)
     return [p.name for p in paths]

@@ -211,7 +211,8 @@ def _plots(
     ax.set_xlabel(r"$\epsilon_{ee}^{u,V}$")
     ax.set_ylabel(r"$\epsilon_{ee}^{d,V}$")
     ax.set_title(rf"Dresden-II allowed at $3\sigma$ (1 dof), $M_{{Z'}}$ = {COSMOLOGY_BBN_MEV} MeV")
-    ax.legend(fontsize="small")
+    ax.fill_between([], [], color="C0", alpha=0.5, label=r"Dresden-II allowed, $3\sigma$ (1 dof)")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))  # off the band
     keep(fig, "fig3_eps_u_eps_d")
 
     m4, x4 = fig4.axes

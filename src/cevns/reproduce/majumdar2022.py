@@ -431,6 +431,7 @@ def _plots(
     keep(fig, "fig4_non_unitarity")
 
     fig, axes = plt.subplots(1, 3, figsize=(20, 6))
+    fig.subplots_adjust(wspace=0.3)  # the y labels clear of the neighbouring panel
     for ax, x, title in zip(axes, "vst", ("vector", "scalar", "tensor"), strict=True):
         for qf, color in zip(QUENCHING, ("C0", "C3"), strict=True):
             sc = ngi[f"{x}_{qf}"]
@@ -439,10 +440,11 @@ def _plots(
         ax.set_xlabel(rf"$C_{x.upper()}^u$")
         ax.set_ylabel(rf"$C_{x.upper()}^d$")
         ax.set_title(title)
-        ax.legend(fontsize="small")
+    _shared_legend(fig)
     keep(fig, "fig5_ngi")
 
     fig, axes = plt.subplots(1, 3, figsize=(20, 6))
+    fig.subplots_adjust(wspace=0.3)  # the y labels clear of the neighbouring panel
     for ax, (a, b) in zip(axes, (("v", "s"), ("v", "t"), ("s", "t")), strict=True):
         for qf, color in zip(QUENCHING, ("C0", "C3"), strict=True):
             sc = ngi[f"{a}{b}_{qf}"]
@@ -450,7 +452,7 @@ def _plots(
             ax.plot([], [], color=color, label=f"{_QF[qf]} QF, 90% CL (2 dof)")
         ax.set_xlabel(rf"$C_{a.upper()}^q$")
         ax.set_ylabel(rf"$C_{b.upper()}^q$")
-        ax.legend(fontsize="small")
+    _shared_legend(fig)
     keep(fig, "fig6_ngi_pairs")
     return written
 
@@ -480,3 +482,9 @@ def _plot_fig3(out: Path, points: dict[str, tuple[float, float, float, float]]) 
     paths = save(fig, out / "fig3_sin2w_running")
     plt.close(fig)
     return [p.name for p in paths]
+
+
+def _shared_legend(fig: Any) -> None:
+    """One legend under the panels of ``fig`` (the contours fill the axes)."""
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels))

@@ -18,7 +18,21 @@ def __dir__() -> list[str]:
 
 @dataclass(frozen=True)
 class Published:
-    """A published quantity."""
+    """A published quantity.
+
+    Parameters
+    ----------
+    id : str
+        ``<analysis>/<quantity id>``.
+    value : object
+        The number, an interval ``[lo, hi]`` or a best fit ``{"best", "lo", "hi"}``.
+    unit : str
+        Unit of ``value`` (``""`` if dimensionless).
+    source : str
+        Paper, equation, table or figure the value is read from.
+    note : str
+        How it was read (e.g. digitised from a figure) and caveats.
+    """
 
     id: str
     value: Any
@@ -349,7 +363,20 @@ PUBLISHED: dict[str, Published] = {e.id: e for e in _ENTRIES}
 
 
 def published(analysis: str, qid: str) -> Published:
-    """Look a published quantity up."""
+    """Look a published quantity up.
+
+    Parameters
+    ----------
+    analysis : str
+        Analysis name (``"flagship"``, ``"dfs2018"``, ...).
+    qid : str
+        Quantity id within the analysis.
+
+    Returns
+    -------
+    Published
+        The registered value with its source.
+    """
     key = f"{analysis}/{qid}"
     if key not in PUBLISHED:
         from cevns.core._validation import unknown_name

@@ -19,7 +19,23 @@ def __dir__() -> list[str]:
 
 @dataclass(frozen=True)
 class Quantity:
-    """One compared quantity: ``published`` and ``reproduced`` share a value convention."""
+    """One compared quantity: ``published`` and ``reproduced`` share a value convention.
+
+    Parameters
+    ----------
+    id : str
+        Quantity id within the analysis.
+    source : str
+        Where the published value comes from (``"this work"`` if there is none).
+    published : object
+        The published value (None if there is none).
+    reproduced : object
+        The value computed by cevns.
+    unit : str
+        Unit of both values.
+    note : str
+        Caveats.
+    """
 
     id: str
     source: str
@@ -30,7 +46,24 @@ class Quantity:
 
     @classmethod
     def of(cls, analysis: str, qid: str, reproduced: Any, note: str = "") -> Quantity:
-        """Pair a reproduced value with its registered published value."""
+        """Pair a reproduced value with its registered published value.
+
+        Parameters
+        ----------
+        analysis : str
+            Analysis name.
+        qid : str
+            Quantity id, registered in :data:`cevns.reproduce.registry.PUBLISHED`.
+        reproduced : object
+            The value computed by cevns.
+        note : str
+            Caveats, appended to the registry's note.
+
+        Returns
+        -------
+        Quantity
+            The pair with the registered source and unit.
+        """
         p: Published = published(analysis, qid)
         text = "; ".join(t for t in (p.note, note) if t)
         return cls(qid, p.source, p.value, _clean(reproduced), p.unit, text)
@@ -103,7 +136,23 @@ def _difference(pub: Any, rep: Any) -> str:
 
 @dataclass
 class Summary:
-    """The quantities and plots of one analysis."""
+    """The quantities and plots of one analysis.
+
+    Parameters
+    ----------
+    analysis : str
+        Analysis name (the folder written into).
+    title : str
+        Title of the analysis in the summary and the validation page.
+    quantities : list of Quantity
+        The compared quantities.
+    plots : list of str
+        File names of the figures written.
+    notes : list of str
+        Remarks printed under the table.
+    runtime_s : float, optional
+        Wall time of the analysis [s].
+    """
 
     analysis: str
     title: str
@@ -113,13 +162,45 @@ class Summary:
     runtime_s: float | None = None
 
     def add(self, qid: str, reproduced: Any, note: str = "") -> Quantity:
-        """Record a reproduced value against its published one."""
+        """Record a reproduced value against its published one.
+
+        Parameters
+        ----------
+        qid : str
+            Quantity id, registered in :data:`cevns.reproduce.registry.PUBLISHED`.
+        reproduced : object
+            The value computed by cevns.
+        note : str
+            Caveats.
+
+        Returns
+        -------
+        Quantity
+            The recorded quantity.
+        """
         q = Quantity.of(self.analysis, qid, reproduced, note)
         self.quantities.append(q)
         return q
 
     def add_result(self, qid: str, value: Any, unit: str = "", note: str = "") -> Quantity:
-        """Record a result of this framework that has no published counterpart."""
+        """Record a result of this framework that has no published counterpart.
+
+        Parameters
+        ----------
+        qid : str
+            Quantity id.
+        value : object
+            The value computed by cevns.
+        unit : str
+            Its unit.
+        note : str
+            Caveats.
+
+        Returns
+        -------
+        Quantity
+            The recorded quantity (source ``"this work"``).
+        """
         q = Quantity(qid, "this work", None, _clean(value), unit, note)
         self.quantities.append(q)
         return q
@@ -156,7 +237,18 @@ class Summary:
         return "\n".join(lines) + "\n"
 
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``summary.json`` and ``summary.md`` into ``out_dir/<analysis>``."""
+        """Write ``summary.json`` and ``summary.md`` into ``out_dir/<analysis>``.
+
+        Parameters
+        ----------
+        out_dir : str or Path
+            Output folder; the files go into its subfolder named after the analysis.
+
+        Returns
+        -------
+        Path
+            The folder written.
+        """
         d = Path(out_dir) / self.analysis
         d.mkdir(parents=True, exist_ok=True)
         (d / "summary.json").write_text(json.dumps(self.to_dict(), indent=1) + "\n")
@@ -165,7 +257,20 @@ class Summary:
 
 
 def write_validation_page(summaries: list[Summary], path: str | Path) -> Path:
-    """Generate ``docs/validation.md`` from the summaries (never typed by hand)."""
+    """Generate ``docs/validation.md`` from the summaries (never typed by hand).
+
+    Parameters
+    ----------
+    summaries : list of Summary
+        One per analysis, in page order.
+    path : str or Path
+        The Markdown file to write (its folder is created).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     head = [

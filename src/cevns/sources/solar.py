@@ -13,7 +13,7 @@ production profile, for the given :class:`~cevns.physics.nsi.NSIModel` and
 so only the sum matters there; with NSI the flavour composition does.
 
 Inputs (registered in ``data/registry.toml`` and shipped with the package)
--------------------------------------------------------------------------
+--------------------------------------------------------------------------
 * 8B shape: W. T. Winter et al., PRC 73 (2006) 025503 (``solar/8B_shape_Winter_et_al.csv``,
   0.1 MeV steps, zero above 15.3 MeV), normalised to unit area (trapezoidal rule, the rule
   that matches the linear interpolation used here);

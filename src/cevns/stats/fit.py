@@ -59,6 +59,16 @@ class FitResult:
         Per experiment: ``{"signal": total, "background": total}`` at the minimum.
     units : dict
         Unit of each parameter and of each experiment's counts, where the costs state one.
+    message : str
+        Minuit's diagnosis when the minimum is not valid (``""`` otherwise).
+    nfcn : int
+        Number of cost evaluations.
+    edm : float
+        Estimated distance to the minimum.
+    free : tuple of str
+        Names of the free parameters (the order of ``covariance``).
+    minuit : iminuit.Minuit or None
+        The minimiser, for further Minuit calls (not serialised).
     """
 
     values: dict[str, float]

@@ -85,6 +85,20 @@ def delta_chi2_threshold(cl: float, dof: int = 1) -> float:
 def grid_axis(start: float, stop: float, n: int, *, log: bool = False) -> NDArray[np.float64]:
     """``n`` points from ``start`` to ``stop`` (log-spaced with ``log=True``).
 
+    Parameters
+    ----------
+    start, stop : float
+        First and last point (both positive for a log axis).
+    n : int
+        Number of points.
+    log : bool
+        Log-spaced points.
+
+    Returns
+    -------
+    ndarray
+        The axis.
+
     Examples
     --------
     >>> grid_axis(1, 100, 3, log=True)
@@ -190,6 +204,10 @@ class ScanResult:
         Profiled (refitted) parameter values at each grid point.
     best_fit : dict
         Global best fit (free scanned parameters) ``{"chi2": ..., "values": {...}}``.
+    log_axes : tuple of bool
+        Per scanned parameter, whether its axis is log-spaced (plots); ``()`` for none.
+    meta : dict
+        Free-form provenance (backend, timing, model) kept in the JSON form.
     """
 
     names: tuple[str, ...]
@@ -233,6 +251,20 @@ class ScanResult:
 
         Crossings of the threshold are found by linear interpolation of Delta chi^2 between
         grid points; a set reaching the end of the grid is flagged open on that side.
+
+        Parameters
+        ----------
+        cl : float
+            Confidence level (Wilks' theorem).
+        dof : int
+            Degrees of freedom of the Delta chi^2 threshold.
+        name : str, optional
+            Unused (a 1-D scan has one parameter); kept for callers that pass it.
+
+        Returns
+        -------
+        Interval
+            The union of segments, flagged open where it reaches the grid's end.
         """
         if len(self.names) != 1:
             msg = "interval() needs a 1D scan; use contours() or excluded() for 2D"
@@ -261,13 +293,38 @@ class ScanResult:
         return Interval(tuple(segs), cl, dof, thr, best, bool(inside[0]), bool(inside[-1]))
 
     def excluded(self, cl: float = 0.95, dof: int | None = None) -> NDArray[np.bool_]:
-        """Mask of grid points excluded at ``cl`` (Wilks; ``dof`` defaults to the grid dim.)."""
+        """Mask of grid points excluded at ``cl`` (Wilks; ``dof`` defaults to the grid dim.).
+
+        Parameters
+        ----------
+        cl : float
+            Confidence level (Wilks' theorem).
+        dof : int, optional
+            Degrees of freedom of the Delta chi^2 threshold; default the grid dimension.
+
+        Returns
+        -------
+        ndarray of bool
+            True where Delta chi^2 is above the threshold, the shape of the grid.
+        """
         return self.delta_chi2 > delta_chi2_threshold(cl, dof or len(self.names))
 
     def contours(self, cl: float = 0.95, dof: int | None = None) -> list[NDArray[np.float64]]:
         """Contour lines of Delta chi^2 at ``cl`` on the grid (no MnContour), as (n, 2) arrays.
 
         Works for rings and disjoint regions (vector NSI interference).
+
+        Parameters
+        ----------
+        cl : float
+            Confidence level (Wilks' theorem).
+        dof : int, optional
+            Degrees of freedom of the Delta chi^2 threshold; default 2.
+
+        Returns
+        -------
+        list of ndarray
+            One ``(n, 2)`` array of (x, y) vertices per contour line.
         """
         if len(self.names) != 2:
             msg = "contours() needs a 2D scan"
@@ -289,6 +346,18 @@ class ScanResult:
         a flat prior on the scanned range (trapezoid rule on the grid):
         ``chi2_m = c - 2 ln(mean_x exp(-(chi2 - c) / 2))``, ``c`` the grid minimum, so
         Delta chi^2 keeps its meaning. Seed 002 Fig. 2 "marginalises over x" (LMA-Dark).
+
+        Parameters
+        ----------
+        over : str
+            The scanned parameter to eliminate.
+        method : {"profile", "marginalise"}
+            Minimum over that axis, or the flat-prior average of the likelihood.
+
+        Returns
+        -------
+        ScanResult
+            A 1-D result along the other parameter.
 
         Examples
         --------
@@ -344,7 +413,18 @@ class ScanResult:
 
     # -------------------------------------------------------------- export
     def to_dict(self, cl_convention: str | None = None) -> dict[str, Any]:
-        """JSON-friendly dict: ``points`` (one per grid point), best fit, CL convention."""
+        """JSON-friendly dict: ``points`` (one per grid point), best fit, CL convention.
+
+        Parameters
+        ----------
+        cl_convention : str, optional
+            Text stating how the CLs are to be read (Wilks, dof); default the standard one.
+
+        Returns
+        -------
+        dict
+            Names, axes, points, best fit and convention.
+        """
         points = []
         for idx in np.ndindex(self.chi2.shape):
             p: dict[str, Any] = {
@@ -372,11 +452,23 @@ class ScanResult:
         }
 
     def to_json(self, path: str | Path) -> None:
-        """Write :meth:`to_dict` as JSON."""
+        """Write :meth:`to_dict` as JSON.
+
+        Parameters
+        ----------
+        path : str or Path
+            The JSON file (replaced).
+        """
         Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
 
     def to_csv(self, path: str | Path) -> None:
-        """One row per grid point: scanned values, chi2, delta_chi2, valid, profiled values."""
+        """One row per grid point: scanned values, chi2, delta_chi2, valid, profiled values.
+
+        Parameters
+        ----------
+        path : str or Path
+            The CSV file (replaced).
+        """
         cols = [*self.names, "chi2", "delta_chi2", "valid", *self.profiled]
         rows = []
         dchi = self.delta_chi2
@@ -388,7 +480,15 @@ class ScanResult:
         Path(path).write_text(",".join(cols) + "\n" + "\n".join(rows) + "\n")
 
     def to_root(self, path: str | Path, tree: str = "scan") -> None:
-        """Write a TTree (one entry per grid point) with uproot."""
+        """Write a TTree (one entry per grid point) with uproot.
+
+        Parameters
+        ----------
+        path : str or Path
+            The ROOT file (replaced).
+        tree : str
+            Name of the TTree.
+        """
         import uproot
 
         branches: dict[str, NDArray[Any]] = {}

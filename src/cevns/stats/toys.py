@@ -38,7 +38,22 @@ def __dir__() -> list[str]:
 
 
 def generate_toy(cost: Any, values: Mapping[str, float], rng: np.random.Generator) -> Any:
-    """A pseudo-experiment of ``cost`` (an ExperimentCost or a sum) at ``values``."""
+    """A pseudo-experiment of ``cost`` (an ExperimentCost or a sum) at ``values``.
+
+    Parameters
+    ----------
+    cost : ExperimentCost or sum of costs
+        The likelihood whose data are drawn.
+    values : mapping of str to float
+        True parameter values (defaults of the cost elsewhere).
+    rng : numpy.random.Generator
+        Random numbers (Poisson counts, Gaussian values and prior means).
+
+    Returns
+    -------
+    ExperimentCost or sum of costs
+        The same likelihood with the drawn data.
+    """
     parts = []
     for comp in _components(cost):
         if not hasattr(comp, "with_data"):
@@ -61,6 +76,18 @@ def asimov(cost: Any, values: Mapping[str, float] | None = None) -> Any:
     cost elsewhere) and the prior means sit at the true nuisance values, so a fit returns
     ``values`` with chi^2 = 0 and a scan gives the median expected sensitivity. For chi^2
     likelihoods the dataset's errors are kept.
+
+    Parameters
+    ----------
+    cost : ExperimentCost or sum of costs
+        The likelihood whose data are replaced.
+    values : mapping of str to float, optional
+        True parameter values; default the cost's defaults.
+
+    Returns
+    -------
+    ExperimentCost or sum of costs
+        The same likelihood with the expected data.
 
     Examples
     --------

@@ -108,16 +108,29 @@ def plot_degeneracy_probabilities(
         prob = probabilities(prm, model, med, e, baseline_km, antineutrino)[..., i, j]
         ax.plot(e / 1e3, prob, ls=ls, lw=lw, label=label)
     ax.set_xscale("log")
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 
-    ax.xaxis.set_minor_formatter(NullFormatter())  # the minor labels overlap on one decade
+    # about one decade: plain labels at 1-2-5 steps (a log axis would label 10^0 only)
+    steps = np.array([0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0])
+    lo, hi = float(np.min(e)) / 1e3, float(np.max(e)) / 1e3
+    ax.xaxis.set_major_locator(FixedLocator(steps[(steps >= lo) & (steps <= hi)].tolist()))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(r"$E_\nu$ [GeV]")
     ax.set_ylabel(f"$P({bar}{{\\nu}}_{ta} \\to {bar}{{\\nu}}_{tb})$")
-    ax.set_title(
-        f"L = {baseline_km:g} km, {med.name or 'matter'} "
-        f"($\\rho$ = {med.density_g_cm3:g} g/cm$^3$, $Y_n$ = {med.y_n:.3g})"
+    # the medium in the legend title: a long figure title would run past the axes
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        frameon=False,
+        fontsize="small",
+        title=(
+            f"L = {baseline_km:g} km, {med.name or 'matter'}\n"
+            f"$\\rho$ = {med.density_g_cm3:g} g/cm$^3$, $Y_n$ = {med.y_n:.3g}"
+        ),
+        title_fontsize="small",
+        alignment="left",
     )
-    ax.legend(frameon=False)
     return fig
 
 
@@ -176,7 +189,8 @@ def plot_eps_plane(
     ax.set_ylabel(r"$\epsilon^{d,V}_{ee}$ (dimensionless)")
     ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
     ax.axvline(0.0, color="0.8", lw=0.8, zorder=0)
-    ax.legend(frameon=True, framealpha=0.9, fontsize="x-small", loc="lower left")
+    # outside the axes: inside it would cover the lines and the starred crossing points
+    ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return fig
 
 
@@ -228,6 +242,13 @@ def plot_juno(
         ax.plot(e, prob, ls=ls, lw=lw, label=f"{label} ($s_{{12}}^2$ = {s12:.2f})")
     ax.set_xlabel(r"$E_{\bar\nu}$ [MeV]")
     ax.set_ylabel(r"$P(\bar\nu_e \to \bar\nu_e)$")
-    ax.set_title(f"L = {baseline_km:g} km, {'vacuum' if medium is None else medium.name}")
-    ax.legend(frameon=False, fontsize="small")
+    ax.legend(
+        frameon=False,
+        fontsize="small",
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        title=f"L = {baseline_km:g} km, {'vacuum' if medium is None else medium.name}",
+        title_fontsize="small",
+        alignment="left",
+    )
     return fig

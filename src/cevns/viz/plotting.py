@@ -64,12 +64,20 @@ def _interactive() -> bool:
     return hasattr(sys, "ps1") or "ipykernel" in sys.modules
 
 
+#: Changes to the mplhep ROOT style: a title one size smaller than the axis labels and
+#: lifted off the frame, so that it neither runs past the axes nor touches the y label that
+#: the ROOT style puts at the top of the axis.
+_STYLE_OVERRIDES = {"axes.titlesize": "medium", "axes.titlepad": 14.0}
+
+
 def style() -> None:
-    """Apply the mplhep ROOT-like style (no-op without mplhep)."""
+    """Apply the mplhep ROOT-like style (no-op without mplhep), with smaller titles."""
     try:
         import mplhep
 
-        _plt().style.use(mplhep.style.ROOT)
+        plt = _plt()
+        plt.style.use(mplhep.style.ROOT)
+        plt.rcParams.update(_STYLE_OVERRIDES)
     except ModuleNotFoundError:  # pragma: no cover
         pass
 
@@ -92,6 +100,8 @@ PARAMETER_LABELS: dict[str, str] = {
 }
 _OBSERVABLE = re.compile(r"^E_(ee|nr)\b")
 _EPS = re.compile(r"^eps_([a-z]+)_([a-z]+)$")
+_FLAVOUR_PAIR = re.compile(r"(e|mu|tau)(e|mu|tau)")
+_GREEK = {"e": "e", "mu": r"\mu", "tau": r"\tau"}
 
 
 def pretty_label(name: str) -> str:
@@ -99,14 +109,16 @@ def pretty_label(name: str) -> str:
 
     Examples
     --------
-    >>> print(pretty_label("eps_ee_u"), pretty_label("E_ee [keVee]"))
-    $\epsilon^{u}_{ee}$ $E_\mathrm{ee}$ [keVee]
+    >>> print(pretty_label("eps_ee_u"), pretty_label("eps_mutau_d"), pretty_label("E_ee [keVee]"))
+    $\epsilon^{u}_{ee}$ $\epsilon^{d}_{\mu\tau}$ $E_\mathrm{ee}$ [keVee]
     """
     if name in PARAMETER_LABELS:
         return PARAMETER_LABELS[name]
     m = _EPS.match(name)
     if m:
-        return rf"$\epsilon^{{{m.group(2)}}}_{{{m.group(1)}}}$"
+        pair = _FLAVOUR_PAIR.fullmatch(m.group(1))
+        flavours = m.group(1) if pair is None else "".join(_GREEK[f] for f in pair.groups())
+        return rf"$\epsilon^{{{m.group(2)}}}_{{{flavours}}}$"
     return _OBSERVABLE.sub(lambda m: rf"$E_\mathrm{{{m.group(1)}}}$", name)
 
 
@@ -287,7 +299,29 @@ def plot_scan(
     label: str | None = None,
     absolute: bool = False,
 ) -> Any:
-    """Profile curve (1D) with labelled CL lines, or contours at the CLs (2D)."""
+    """Profile curve (1D) with labelled CL lines, or contours at the CLs (2D).
+
+    Parameters
+    ----------
+    scan : ScanResult
+        A 1-D or 2-D profile scan.
+    ax : matplotlib axes, optional
+        Axes to draw in; default a new figure.
+    cls : sequence of float
+        Confidence levels: dashed lines labelled on the right-hand axis (1-D), or contours
+        of distinct colour and line style named in a legend outside the axes (2-D).
+    dof : int, optional
+        Degrees of freedom of the thresholds; default the scan's dimension.
+    label : str, optional
+        Label of the 1-D curve (default the parameter), or the title of the 2-D legend.
+    absolute : bool
+        Plot chi^2 rather than Delta chi^2 (1-D).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of ``ax``.
+    """
     plt = _plt()
     style()
     if ax is None:
@@ -301,29 +335,64 @@ def plot_scan(
         if not scan.valid.all():
             ax.plot(x[~scan.valid], y[~scan.valid], "rx", label="invalid fit")
         d = dof or 1
-        for cl in cls:
-            thr = delta_chi2_threshold(cl, d) + (scan.chi2_min if absolute else 0.0)
+        thresholds = [
+            delta_chi2_threshold(cl, d) + (scan.chi2_min if absolute else 0.0) for cl in cls
+        ]
+        for thr in thresholds:
             ax.axhline(thr, ls="--", color="gray", lw=1)
-            ax.text(x[0], thr, " " + _cl_label(cl, d), va="bottom", fontsize="small", color="gray")
+        if thresholds:
+            # the CL of each dashed line is written on the right-hand axis, outside the data;
+            # a second profile on the same axes adds its levels to that axis
+            from matplotlib.ticker import NullLocator
+
+            right = next((c for c in ax.child_axes if getattr(c, "_cevns_cl", None)), None)
+            if right is None:
+                right = ax.secondary_yaxis("right")
+                right._cevns_cl = {}
+            right._cevns_cl.update(zip(thresholds, (_cl_label(cl, d) for cl in cls), strict=True))
+            ticks = sorted(right._cevns_cl)
+            right.set_yticks(ticks, labels=[right._cevns_cl[t] for t in ticks])
+            right.yaxis.set_minor_locator(NullLocator())
+            right.tick_params(labelsize="x-small", labelcolor="gray", length=0)
         ax.set_xlabel(pretty_label(scan.names[0]))
         ax.set_ylabel(r"$\chi^2$" if absolute else r"$\Delta\chi^2$")
         if scan.log_axes and scan.log_axes[0]:
             ax.set_xscale("log")
     else:
+        from matplotlib.lines import Line2D
+
         x, y = scan.axes
         d = dof or 2
         levels = [delta_chi2_threshold(cl, d) for cl in cls]
-        cs = ax.contour(
-            x, y, scan.delta_chi2.T, levels=levels, colors=["C0", "C1", "C2"][: len(levels)]
+        styles = [_CONTOUR_STYLES[i % len(_CONTOUR_STYLES)] for i in range(len(levels))]
+        order = np.argsort(levels)  # contour() needs increasing levels
+        ax.contour(
+            x,
+            y,
+            scan.delta_chi2.T,
+            levels=[levels[i] for i in order],
+            colors=[styles[i][0] for i in order],
+            linestyles=[styles[i][1] for i in order],
+            linewidths=2,
         )
-        ax.clabel(
-            cs,
-            fmt={lv: _cl_label(cl, d) for lv, cl in zip(levels, cls, strict=True)},
-            fontsize="small",
-        )
+        # a legend of the CLs, not labels on the lines: small or open contours keep theirs
+        handles = [
+            Line2D([], [], color=c, ls=ls, lw=2, label=_cl_label(cl, d))
+            for (c, ls), cl in zip(styles, cls, strict=True)
+        ]
         bf = scan.best_fit.get("values", {})
         if all(n in bf for n in scan.names):
-            ax.plot(bf[scan.names[0]], bf[scan.names[1]], "k*", ms=10, label="best fit")
+            (star,) = ax.plot(bf[scan.names[0]], bf[scan.names[1]], "k*", ms=10, label="best fit")
+            handles.append(star)
+        if handles:
+            ax.legend(
+                handles=handles,
+                loc="upper left",
+                bbox_to_anchor=(1.02, 1.0),
+                fontsize="small",
+                frameon=False,
+                title=label,
+            )
         ax.set_xlabel(pretty_label(scan.names[0]))
         ax.set_ylabel(pretty_label(scan.names[1]))
         for i, log in enumerate(scan.log_axes or ()):
@@ -332,7 +401,13 @@ def plot_scan(
     return fig
 
 
-_HATCHES = ("//", "\\\\", "||", "--", "xx", "..")
+_HATCHES = ("////", "\\\\\\\\", "||||", "----", "xxxx", "....")
+#: (colour, line style) of the contours at the successive CLs of a 2-D scan: told apart in
+#: grey print as well.
+_CONTOUR_STYLES = (("C0", "-"), ("C1", "--"), ("C2", ":"), ("C3", "-."))
+#: Width of the hatched strip on the excluded side of an exclusion line, as a fraction of
+#: the decades spanned by the y axis.
+_STRIP = 0.035
 
 
 def plot_exclusion(
@@ -345,27 +420,42 @@ def plot_exclusion(
     xlabel: str = r"$M_{Z'}$ [MeV]",
     ylabel: str = r"$|g_\nu g_q|^{1/2}$",
     title: str | None = None,
+    legend_title: str | None = "excluded above each line",
 ) -> Any:
     """Exclusion curves versus mediator mass with their excluded regions.
 
-    Every curve is a coloured line whose excluded region (above it) carries the line's own
-    hatch, so overlapping regions stay distinguishable; the ``highlight`` curve (e.g. the
-    combination) is drawn last as a thick black line over a grey region. The legend sits
-    outside the axes, to the right, where it covers nothing.
+    Every curve is a coloured line with a strip of its own hatch on its excluded side (above
+    it), so regions stay distinguishable where they overlap and no hatch covers another
+    curve; the legend shows each line with its hatch. The ``highlight`` curve (e.g. the
+    combination) is a thick black line under the others, over a light grey region: a curve
+    that coincides with it stays visible on top. The legend sits outside the axes, to the
+    right, where it covers nothing, and its title states the convention. The artists carry
+    their labels, so ``ax.legend(...)`` draws another legend (of the lines alone).
 
     Parameters
     ----------
     curves : mapping label -> (mass_mev, coupling)
-        Excluded above each curve.
+        Excluded above each curve; NaN couplings are gaps.
     ax : matplotlib axes, optional
+        Axes to draw in; default a new figure.
     bands : mapping label -> (mass_mev, low, high), optional
         Allowed bands (e.g. the LMA-Dark solution), dark translucent.
     cosmology_mev : float, optional
         Masses below this are shaded grey (BBN/CMB bound).
     highlight : str, optional
-        Label of the curve to draw on top (the combined result).
+        Label of the curve drawn as the combined result.
     xlabel, ylabel, title : str
+        Axis labels and the title (none by default).
+    legend_title : str or None
+        Title of the legend: the convention of the figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of ``ax``.
     """
+    from matplotlib.patches import Patch
+
     plt = _plt()
     style()
     if ax is None:
@@ -377,57 +467,68 @@ def plot_exclusion(
         raise ValueError(msg)
     finite = [np.asarray(g, float) for _, g in curves.values()]
     values = np.concatenate([g[np.isfinite(g) & (g > 0)] for g in finite] or [np.ones(1)])
-    top = float(values.max()) * 10.0
-    ax.set_ylim(float(values.min()) / 3.0, top)
+    bottom, top = float(values.min()) / 3.0, float(values.max()) * 10.0
+    ax.set_ylim(bottom, top)
+    strip = (top / bottom) ** _STRIP  # the hatched strip: a fixed fraction of the y range
+    handles: list[Any] = []
     others = [k for k in curves if k != highlight]
     for i, label in enumerate(others):
         m, g = (np.asarray(v, float) for v in curves[label])
         ok = np.isfinite(g)
         color = f"C{i}"
+        hatch = _HATCHES[i % len(_HATCHES)]
         ax.fill_between(
-            m[ok],
-            g[ok],
-            top,
-            facecolor="none",
-            edgecolor=color,
-            alpha=0.45,
-            lw=0,
-            hatch=_HATCHES[i % len(_HATCHES)],
+            m[ok], g[ok], g[ok] * strip, facecolor="none", edgecolor=color, lw=0, hatch=hatch
         )
-        ax.plot(m[ok], g[ok], color=color, lw=2, label=label, zorder=3)
+        (line,) = ax.plot(m[ok], g[ok], color=color, lw=2, zorder=4, label=label)
+        handles.append((Patch(facecolor="none", edgecolor=color, hatch=hatch, lw=0), line))
+    labels = list(others)
     if highlight is not None:
         m, g = (np.asarray(v, float) for v in curves[highlight])
         ok = np.isfinite(g)
-        ax.fill_between(m[ok], g[ok], top, color="0.5", alpha=0.18, lw=0, zorder=1)
-        ax.plot(m[ok], g[ok], color="black", lw=3.5, ls="--", label=highlight, zorder=5)
+        ax.fill_between(m[ok], g[ok], top, color="0.5", alpha=0.15, lw=0, zorder=1)
+        (line,) = ax.plot(m[ok], g[ok], color="black", lw=5, zorder=2, label=highlight)
+        handles.append((Patch(color="0.5", alpha=0.15, lw=0), line))
+        labels.append(highlight)
     for label, (m_band, lo, hi) in (bands or {}).items():
-        ax.fill_between(
-            np.asarray(m_band, float),
-            np.asarray(lo, float),
-            np.asarray(hi, float),
-            color="black",
-            alpha=0.55,
-            lw=0,
-            label=label,
-            zorder=4,
+        handles.append(
+            ax.fill_between(
+                np.asarray(m_band, float),
+                np.asarray(lo, float),
+                np.asarray(hi, float),
+                color="black",
+                alpha=0.45,
+                lw=0,
+                zorder=3,
+                label=label,
+            )
         )
+        labels.append(label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     if cosmology_mev is not None:
         masses = [np.asarray(m, float) for m, _ in curves.values()]
         masses += [np.asarray(m, float) for m, _, _ in (bands or {}).values()]
         lo_m = min((float(m[m > 0].min()) for m in masses if np.any(m > 0)), default=1e-3)
-        ax.axvspan(
-            min(lo_m, cosmology_mev),
-            cosmology_mev,
-            color="gray",
-            alpha=0.3,
-            lw=0,
-            label=f"BBN/CMB: $M_{{Z'}} < {cosmology_mev:g}$ MeV",
-        )
+        cosmology = f"BBN/CMB: $M_{{Z'}} < {cosmology_mev:g}$ MeV"
+        span = min(lo_m, cosmology_mev), cosmology_mev
+        handles.append(ax.axvspan(*span, color="0.6", alpha=0.35, lw=0, label=cosmology))
+        labels.append(cosmology)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small", frameon=False)
+    ax.legend(
+        handles,
+        labels,
+        loc="center left",
+        bbox_to_anchor=(1.02, 0.5),
+        fontsize="small",
+        frameon=False,
+        title=legend_title,
+        title_fontsize="small",
+        handlelength=2.5,
+        handleheight=1.2,
+        alignment="left",
+    )
     return fig

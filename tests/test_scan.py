@@ -115,7 +115,10 @@ def test_checkpoint_of_another_scan_is_refused(cost, tmp_path):
 
 _SCRIPT = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
+    # Ctrl-C raises KeyboardInterrupt as in a terminal, even if the parent (a test worker)
+    # ignores SIGINT: an ignored signal is inherited and Python then installs no handler
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, {root!r})
     from tests.test_experiment import _toy_experiment
     from cevns.stats.scan import profile_scan, grid_axis

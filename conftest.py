@@ -14,6 +14,24 @@ if _SHARED.is_dir():
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def _hypothesis_without_database():
+    """Hypothesis keeps no example database and stores nothing in the tree (.hypothesis/)."""
+    import tempfile
+
+    os.environ.setdefault(
+        "HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="cevns-hypothesis-")
+    )
+    try:
+        from hypothesis import settings
+    except ImportError:  # pragma: no cover - hypothesis is a test dependency
+        return
+    settings.register_profile("cevns", database=None)
+    settings.load_profile("cevns")
+
+
+_hypothesis_without_database()
+
+
 def pytest_configure(config):
     """One BLAS thread per test process (as the command line): no oversubscription under -n 2."""
     from cevns.cli.app import one_blas_thread

@@ -422,6 +422,8 @@ def _param_axis(text: str, logs: set[str]) -> tuple[str, Any]:
     type=click.Choice(["serial", "processes", "dask"]),
     default="serial",
     show_default=True,
+    help="Where the grid lines run: this process, local processes, or dask workers "
+    "(the numbers are identical).",
 )
 @click.option(
     "--workers",
@@ -684,10 +686,16 @@ def reproduce_cmd(
 # ---------------------------------------------------------------------- plot
 @click.command("plot")
 @click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Figure file to write (.png or .pdf).",
+)
 @friendly_errors
 def plot_cmd(result: Path, out_path: Path) -> None:
-    """Plot a scan result written by ``cevns scan --json``.
+    """Plot a scan result written by 'cevns scan --json'.
 
     Example: cevns plot scan.json --out scan.png
     """

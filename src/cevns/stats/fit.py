@@ -273,44 +273,26 @@ def fit(
     InvalidParameterError
         Unknown parameter names, missing start values, start values outside the limits.
     """
+    options: dict[str, Any] = {
+        "start": start,
+        "fix": fix,
+        "free": free,
+        "limits": limits,
+        "minos": minos,
+        "multistart": multistart,
+        "seed": seed,
+        "strategy": strategy,
+        "tol": tol,
+        "hesse": hesse,
+        "ncall": ncall,
+        "warn": warn,
+    }
     if separate and isinstance(cost, CostSum):
         groups = _independent_groups(cost, start=start, fix=fix, free=free)
         if len(groups) > 1:
-            return _fit_groups(
-                cost,
-                groups,
-                start=start,
-                fix=fix,
-                free=free,
-                limits=limits,
-                minos=minos,
-                multistart=multistart,
-                seed=seed,
-                strategy=strategy,
-                tol=tol,
-                hesse=hesse,
-                ncall=ncall,
-                warn=warn,
-                profile_linear=profile_linear,
-            )
+            return _fit_groups(cost, groups, profile_linear=profile_linear, **options)
     if profile_linear or profile_linear is None:
-        return _fit_profiled(
-            cost,
-            start=start,
-            fix=fix,
-            free=free,
-            limits=limits,
-            minos=minos,
-            multistart=multistart,
-            seed=seed,
-            strategy=strategy,
-            tol=tol,
-            hesse=hesse,
-            ncall=ncall,
-            warn=warn,
-            poisson=profile_linear is True,
-            separate=separate,
-        )
+        return _fit_profiled(cost, poisson=profile_linear is True, separate=separate, **options)
     names = _names(cost)
     defaults, fixed_default, steps = parameter_info(cost)
     start = dict(start or {})

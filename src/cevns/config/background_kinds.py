@@ -54,6 +54,19 @@ class ParameterOptions(ComponentOptions):
 
     Limits may be infinite (``limits = [0, inf]``); NaN anywhere is refused by
     :class:`~cevns.physics.families.Parameter`.
+
+    Parameters
+    ----------
+    value : float
+        Start value of the parameter (and its default when fixed).
+    limits : (float, float), optional
+        Lower and upper bound; either may be infinite. Default: unbounded.
+    prior : (float, float), optional
+        Gaussian prior ``(mean, sigma)``; None for no prior.
+    fixed : bool, optional
+        Whether the parameter is fixed by default in fits (default False).
+    step : float, optional
+        Initial Minuit step (> 0); None picks 5 % of a finite range, else 10 % of ``value``.
     """
 
     model_config = ConfigDict(allow_inf_nan=True)
@@ -65,7 +78,20 @@ class ParameterOptions(ComponentOptions):
     step: float | None = Field(None, gt=0)
 
     def parameter(self, name: str, unit: str = "") -> Parameter:
-        """As a :class:`~cevns.physics.families.Parameter` (validated there)."""
+        """As a :class:`~cevns.physics.families.Parameter` (validated there).
+
+        Parameters
+        ----------
+        name : str
+            Name of the parameter in the cost.
+        unit : str, optional
+            Unit shown in the fit tables (default: none).
+
+        Returns
+        -------
+        Parameter
+            The parameter with these options and the derived step.
+        """
         lo, hi = self.limits
         step = self.step
         if step is None:

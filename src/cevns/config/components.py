@@ -226,7 +226,20 @@ def all_components(section: Section | None = None) -> dict[tuple[Section, str], 
 
 
 def origin(section: Section, kind: str) -> str:
-    """Where a kind was declared (entry point and distribution, or ``register_component``)."""
+    """Where a kind was declared (entry point and distribution, or ``register_component``).
+
+    Parameters
+    ----------
+    section : {"flux", "detector", "dataset", "background"}
+        The section of an experiment file.
+    kind : str
+        Name of a kind known in that section.
+
+    Returns
+    -------
+    str
+        The entry point and its distribution, or that it came from ``register_component``.
+    """
     return (_installed() | _REGISTERED)[(section, kind)][1]
 
 
@@ -249,5 +262,16 @@ def component(section: Section, kind: str) -> Component | None:
 
 
 def kinds(section: Section) -> Mapping[str, Component]:
-    """Kinds of one section by name."""
+    """Kinds of one section by name.
+
+    Parameters
+    ----------
+    section : {"flux", "detector", "dataset", "background"}
+        The section of an experiment file.
+
+    Returns
+    -------
+    Mapping[str, Component]
+        Every installed or registered component of the section, keyed by its kind.
+    """
     return {k: c for (_, k), c in all_components(section).items()}

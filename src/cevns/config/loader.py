@@ -75,7 +75,33 @@ class SignalSection(StrictModel):
 
 
 class ExperimentFile(StrictModel):
-    """Top level of an experiment file."""
+    """Top level of an experiment file.
+
+    Parameters
+    ----------
+    schema : "cevns.experiment/1"
+        Version tag of the file format (the key ``schema`` in the file).
+    name : str
+        Identifier of the experiment (letters, digits, underscores; not starting with a digit).
+    description : str, optional
+        Free-text description.
+    likelihood : {"chi2", "poisson"}, optional
+        Statistic of the experiment's cost (default ``"chi2"``).
+    references : list of str, optional
+        Publications or data releases the file is taken from.
+    shared : list of str, optional
+        Nuisance names kept unprefixed, so they are shared in combined costs (no prior).
+    flux : ComponentSection
+        The ``[flux]`` table: a ``kind`` and that kind's options.
+    detector : ComponentSection
+        The ``[detector]`` table: a ``kind`` and that kind's options.
+    dataset : ComponentSection
+        The ``[dataset]`` table: a ``kind`` and that kind's options.
+    backgrounds : list of ComponentSection, optional
+        The ``[[backgrounds]]`` tables, one per background component.
+    signal : SignalSection, optional
+        Options of the CEvNS signal (form factor, kinematics, integration nodes).
+    """
 
     schema_: Literal["cevns.experiment/1"] = Field(alias="schema")
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -102,6 +102,17 @@ class RadiativeCorrections:
     rho = 1.0082, kappa = 0.9972, lambda_uL = -0.0031, lambda_dL = -0.0025,
     lambda_dR = 2 lambda_uR = 7.5e-5.
 
+    Parameters
+    ----------
+    rho : float, optional
+        Neutral-current normalisation rho (default 1.0082).
+    kappa : float, optional
+        Factor kappa multiplying the weak mixing angle (default 0.9972).
+    lambda_ul, lambda_dl : float, optional
+        Corrections to the left-handed u and d couplings (defaults -0.0031, -0.0025).
+    lambda_ur, lambda_dr : float, optional
+        Corrections to the right-handed u and d couplings (defaults 3.75e-5, 7.5e-5).
+
     Notes
     -----
     These couplings already contain the running of the weak mixing angle, so they

@@ -51,13 +51,39 @@ def models_dir() -> Path:
 
 
 def shipped(folder: Folder) -> dict[str, Path]:
-    """Shipped files of one folder (``experiments`` or ``physics``) by name."""
+    """Shipped files of one folder (``experiments`` or ``physics``) by name.
+
+    Parameters
+    ----------
+    folder : {"experiments", "physics"}
+        Sub-folder of the shipped ``models`` folder.
+
+    Returns
+    -------
+    dict of str -> Path
+        File stem -> path of each ``.toml`` file (empty if the folder is missing).
+    """
     d = models_dir() / folder
     return {p.stem: p for p in sorted(d.glob("*.toml"))} if d.is_dir() else {}
 
 
 def read_toml(name_or_path: str | Path, folder: Folder) -> tuple[dict[str, Any], str]:
-    """The raw table of a shipped name or a path, and the source to name in errors."""
+    """The raw table of a shipped name or a path, and the source to name in errors.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A shipped name (file stem) or the path of a ``.toml`` file.
+    folder : {"experiments", "physics"}
+        The folder of shipped files a name is looked up in.
+
+    Returns
+    -------
+    raw : dict
+        The parsed TOML table.
+    source : str
+        The path of the file that was read.
+    """
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
         if not p.exists():
@@ -85,7 +111,22 @@ def read_toml(name_or_path: str | Path, folder: Folder) -> tuple[dict[str, Any],
 
 
 def format_errors(source: str, err: ValidationError, known: Mapping[str, Any]) -> str:
-    """One line per pydantic error: the key path, what is wrong, the offending value."""
+    """One line per pydantic error: the key path, what is wrong, the offending value.
+
+    Parameters
+    ----------
+    source : str
+        The file (or other source) named on the first line of the message.
+    err : pydantic.ValidationError
+        The validation error to describe.
+    known : Mapping
+        Nested tree of the allowed keys (see :func:`fields_tree`), for did-you-mean hints.
+
+    Returns
+    -------
+    str
+        A multi-line message, one line per error after the header.
+    """
     lines = [f"{source}: invalid configuration"]
     for e in err.errors():
         # "<...>" are the tags of discriminated unions (which model was chosen), not keys
@@ -136,6 +177,18 @@ def fields_tree(
 
     A union of models contributes the keys of every member; ``"*"`` holds the keys of the
     entries of a table of tables.
+
+    Parameters
+    ----------
+    model : type of pydantic BaseModel
+        The schema whose field names (aliases where set) are collected.
+    opaque : tuple of pydantic model types, optional
+        Models whose fields are not entered (they appear as leaves).
+
+    Returns
+    -------
+    dict
+        Field name -> nested dict of its own fields (empty for a leaf).
     """
     return {
         (f.alias or name): _annotation_tree(f.annotation, opaque)

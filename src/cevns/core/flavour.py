@@ -24,6 +24,18 @@ FLAVOURS: tuple[str, ...] = NEUTRINOS + ANTINEUTRINOS
 def parse_flavour(flavour: str) -> tuple[int, bool]:
     """Lepton index (0 = e, 1 = mu, 2 = tau) and whether it is an antineutrino.
 
+    Parameters
+    ----------
+    flavour : str
+        One of ``nue``, ``numu``, ``nutau`` or their antineutrinos (``nuebar``, ...).
+
+    Returns
+    -------
+    index : int
+        Lepton index: 0 = e, 1 = mu, 2 = tau.
+    antineutrino : bool
+        True for an antineutrino.
+
     Examples
     --------
     >>> parse_flavour("numubar")

@@ -508,7 +508,18 @@ class Detector(abc.ABC, metaclass=_DetectorMeta):
         return self._quench_checked(e_nr_kev, nuc)
 
     def recoil_grid(self, e_nr_max_kev: float) -> NDArray[np.float64]:
-        """Log-spaced recoil nodes [keVnr] from the lowest useful recoil to ``e_nr_max_kev``."""
+        """Log-spaced recoil nodes [keVnr] from the lowest useful recoil to ``e_nr_max_kev``.
+
+        Parameters
+        ----------
+        e_nr_max_kev : float
+            Largest recoil energy the signal can reach [keVnr] (capped at the response's reach).
+
+        Returns
+        -------
+        ndarray
+            ``n_nodes`` log-spaced recoil energies [keVnr].
+        """
         self._require_init()
         hi = check_positive("e_nr_max_kev", e_nr_max_kev)
         reps = [g[0] for g in self.response_groups]
@@ -763,7 +774,18 @@ class IonizationDetector(Detector):
         )
 
     def quenching_for(self, nucleus: Nucleus | str) -> Quenching:
-        """The quenching model of ``nucleus`` (a Nucleus, isotope name or element symbol)."""
+        """The quenching model of ``nucleus`` (a Nucleus, isotope name or element symbol).
+
+        Parameters
+        ----------
+        nucleus : Nucleus or str
+            A nucleus of the target, or its isotope name or element symbol.
+
+        Returns
+        -------
+        Quenching
+            The model converting that nucleus's recoil energy to ionisation energy.
+        """
         _, nuc = self._nucleus(nucleus)
         return self._q(nuc)
 
@@ -819,6 +841,16 @@ class IonizationDetector(Detector):
         """The same detector with its quenching scaled (a nuisance parameter).
 
         With a quenching per element every model is scaled by the same factor.
+
+        Parameters
+        ----------
+        scale : float
+            Factor (> 0) multiplying the ionisation energy of every quenching model.
+
+        Returns
+        -------
+        IonizationDetector
+            A new detector with the scaled quenching and everything else unchanged.
         """
         q: Quenching | Mapping[str, Quenching]
         if isinstance(self.quenching, Mapping):
@@ -886,7 +918,18 @@ class ScintillatorDetector(Detector):
         self._pe = PoissonPE(self.light_yield_pe_per_kev, acceptance)
 
     def quenching_for(self, nucleus: Nucleus | str) -> Quenching:
-        """The quenching model of ``nucleus`` (a Nucleus, isotope name or element symbol)."""
+        """The quenching model of ``nucleus`` (a Nucleus, isotope name or element symbol).
+
+        Parameters
+        ----------
+        nucleus : Nucleus or str
+            A nucleus of the target, or its isotope name or element symbol.
+
+        Returns
+        -------
+        Quenching
+            The model converting that nucleus's recoil energy to electron-equivalent energy.
+        """
         _, nuc = self._nucleus(nucleus)
         return self._q(nuc)
 

@@ -31,7 +31,20 @@ def __dir__() -> list[str]:
 
 
 def check_efficiency(name: str, values: ArrayLike) -> NDArray[np.float64]:
-    """Finite values in [0, 1] or an error naming the offending value."""
+    """Finite values in [0, 1] or an error naming the offending value.
+
+    Parameters
+    ----------
+    name : str
+        Name of the quantity, used in the error message.
+    values : array_like
+        Efficiencies to check.
+
+    Returns
+    -------
+    ndarray
+        The values as floats, clipped to [0, 1] (rounding above 1 by up to 1e-12 allowed).
+    """
     v = as_float_array(name, values)
     bad = (v < 0) | (v > 1 + 1e-12)
     if np.any(bad):
@@ -56,6 +69,15 @@ class SigmoidAcceptance2017:
     ``H = 0`` for x < 5, 1/2 for 5 <= x < 6, 1 for x >= 6 (coherent_parameters.yaml of the
     release, arXiv:1804.09459); a = 0.6655, k = 0.4942, x0 = 10.8507.
 
+    Parameters
+    ----------
+    a : float, optional
+        Plateau of the sigmoid (default 0.6655).
+    k : float, optional
+        Slope of the sigmoid [1/PE] (default 0.4942).
+    x0 : float, optional
+        Mid-point of the sigmoid [PE] (default 10.8507).
+
     Examples
     --------
     >>> acc = SigmoidAcceptance2017()
@@ -79,6 +101,17 @@ class SigmoidEfficiency2021:
     """COHERENT CsI 2021 energy efficiency ``a / (1 + exp(-b (x - c))) + d`` in PE, floored at 0.
 
     Nominal a = 1.32045, b = 0.285979, c = 10.8646, d = -0.333322 (effCoefficients.txt).
+
+    Parameters
+    ----------
+    a : float, optional
+        Amplitude of the sigmoid (default 1.32045).
+    b : float, optional
+        Slope of the sigmoid [1/PE] (default 0.285979).
+    c : float, optional
+        Mid-point of the sigmoid [PE] (default 10.8646).
+    d : float, optional
+        Constant offset added to the sigmoid (default -0.333322).
     """
 
     a: float = 1.32045
@@ -97,7 +130,15 @@ class SigmoidEfficiency2021:
 
 @dataclass(frozen=True)
 class TabulatedEfficiency:
-    """Efficiency from a table, linearly interpolated; outside the table an error."""
+    """Efficiency from a table, linearly interpolated; outside the table an error.
+
+    Parameters
+    ----------
+    x : array_like
+        Observable values of the table, strictly increasing.
+    eff : array_like
+        Efficiency at each ``x``, in [0, 1] (same shape as ``x``).
+    """
 
     x: Any
     eff: Any
@@ -121,7 +162,13 @@ class TabulatedEfficiency:
 
 @dataclass(frozen=True)
 class CallableEfficiency:
-    """Wrap a user function; its values are checked to lie in [0, 1]."""
+    """Wrap a user function; its values are checked to lie in [0, 1].
+
+    Parameters
+    ----------
+    fn : callable
+        Function of the observable (array) returning efficiencies in [0, 1].
+    """
 
     fn: Callable[[NDArray[np.float64]], ArrayLike]
 

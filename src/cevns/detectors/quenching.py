@@ -133,6 +133,10 @@ class Lindhard(_Base):
         0.157 for Ge (at 4.5 keVnr the Fef curve equals it, data README).
     z : int
         Proton number of the target (32 for Ge).
+    scale : float, optional
+        Factor (> 0) multiplying E_ee, the quenching nuisance (default 1).
+    valid_range_kev : (float, float), optional
+        Recoil energies [keVnr] the model may be evaluated at (default 0 to 1e4).
 
     Examples
     --------
@@ -168,6 +172,19 @@ class ModifiedLindhard(_Base):
     arXiv:2202.10622, fit it to the Dresden-II data with q < 0), which an exponential
     cut-off cannot be; its form and germanium values could not be read here (issue 17
     item 4). ``adiabatic_kev`` has no default: give the value of the analysis you reproduce.
+
+    Parameters
+    ----------
+    adiabatic_kev : float
+        Recoil energy [keVnr] below which the yield is suppressed (> 0, no default).
+    k : float, optional
+        Lindhard k (default 0.157, germanium).
+    z : int, optional
+        Proton number of the target (default 32, germanium).
+    scale : float, optional
+        Factor (> 0) multiplying E_ee, the quenching nuisance (default 1).
+    valid_range_kev : (float, float), optional
+        Recoil energies [keVnr] the model may be evaluated at (default 0 to 1e4).
     """
 
     adiabatic_kev: float
@@ -199,6 +216,13 @@ class TabulatedQuenching(_Base):
     above : {"error", "constant"}
         Above the table: an error, or the last tabulated QF held constant (a stated
         continuation, not a silent one).
+    scale : float, optional
+        Factor (> 0) multiplying E_ee, the quenching nuisance (default 1).
+    label : str, optional
+        Where the table came from (e.g. its file), for messages (default ``"table"``).
+    valid_range_kev : (float, float), optional
+        Not to be given: set from the table (its first energy to its last, or to 1e4 keVnr
+        with ``above="constant"``).
 
     Examples
     --------
@@ -240,7 +264,17 @@ class TabulatedQuenching(_Base):
 
 @dataclass(frozen=True)
 class ConstantQuenching(_Base):
-    """E_ee = QF E_nr with a constant QF (COHERENT CsI 2017: 0.0878 +- 0.0166)."""
+    """E_ee = QF E_nr with a constant QF (COHERENT CsI 2017: 0.0878 +- 0.0166).
+
+    Parameters
+    ----------
+    qf : float, optional
+        Quenching factor, in (0, 1] (default 0.0878).
+    scale : float, optional
+        Factor (> 0) multiplying E_ee, the quenching nuisance (default 1).
+    valid_range_kev : (float, float), optional
+        Recoil energies [keVnr] the model may be evaluated at (default 0 to 1e4).
+    """
 
     qf: float = 0.0878
     scale: float = 1.0
@@ -264,6 +298,17 @@ class PolynomialQuenching(_Base):
 
     COHERENT CsI 2021 (``scintRespCoefficients.txt``): x in MeVnr, E_ee in MeVee with
     c = (0.0554628, 4.30681, -111.707, 840.384).
+
+    Parameters
+    ----------
+    coefficients : tuple of float, optional
+        Coefficients ``c_i`` of ``x^(i+1)`` (at least one; default the COHERENT CsI 2021 fit).
+    unit : {"MeV", "keV"}, optional
+        Unit of both x (nuclear recoil) and E_ee in the polynomial (default ``"MeV"``).
+    scale : float, optional
+        Factor (> 0) multiplying E_ee, the quenching nuisance (default 1).
+    valid_range_kev : (float, float), optional
+        Recoil energies [keVnr] the model may be evaluated at (default 0 to 100).
     """
 
     coefficients: tuple[float, ...] = (0.0554628, 4.30681, -111.707, 840.384)
@@ -294,7 +339,20 @@ class PolynomialQuenching(_Base):
 
 @dataclass(frozen=True)
 class LinearQuenching(_Base):
-    """QF = a + b E_nr (COHERENT LAr 2020: a = 0.246, b = 0.00078 / keVnr)."""
+    """QF = a + b E_nr (COHERENT LAr 2020: a = 0.246, b = 0.00078 / keVnr).
+
+    Parameters
+    ----------
+    a : float, optional
+        Quenching factor at zero recoil energy (default 0.246).
+    b : float, optional
+        Slope of the quenching factor [1/keVnr] (default 0.00078).
+    scale : float, optional
+        Factor (> 0) multiplying E_ee, the quenching nuisance (default 1).
+    valid_range_kev : (float, float), optional
+        Recoil energies [keVnr] the model may be evaluated at (default 0 to 1e3); QF must be
+        positive over it.
+    """
 
     a: float = 0.246
     b: float = 0.00078

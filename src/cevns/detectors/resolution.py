@@ -40,7 +40,20 @@ class Resolution(Protocol):
     def bin_probabilities(
         self, true: NDArray[np.float64], edges: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """Probability of each observed bin for each true value."""
+        """Probability of each observed bin for each true value.
+
+        Parameters
+        ----------
+        true : ndarray
+            True values of the observable, shape ``(n,)``.
+        edges : ndarray
+            Edges of the observed bins, shape ``(m + 1,)``.
+
+        Returns
+        -------
+        ndarray of shape (m, n)
+            Probability of each observed bin for each true value.
+        """
         ...
 
 
@@ -82,7 +95,18 @@ class GaussianResolution:
         check_positive("fano", self.fano, allow_zero=True)
 
     def sigma(self, e_true: ArrayLike) -> NDArray[np.float64]:
-        """Sigma [keVee] at the true energy."""
+        """Sigma [keVee] at the true energy.
+
+        Parameters
+        ----------
+        e_true : array_like
+            True (electron-equivalent) energies [keVee]; negative values count as 0.
+
+        Returns
+        -------
+        ndarray
+            The width sigma [keVee] at each energy.
+        """
         e = np.clip(np.asarray(e_true, dtype=np.float64), 0.0, None)
         return np.asarray(
             np.sqrt(self.sigma_n_kev**2 + self.eta_kev * self.fano * e), dtype=np.float64
@@ -91,7 +115,20 @@ class GaussianResolution:
     def bin_probabilities(
         self, true: NDArray[np.float64], edges: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """Integrals of the Gaussian over each bin."""
+        """Integrals of the Gaussian over each bin.
+
+        Parameters
+        ----------
+        true : ndarray
+            True energies [keVee], shape ``(n,)``.
+        edges : ndarray
+            Edges of the observed bins [keVee], shape ``(m + 1,)``.
+
+        Returns
+        -------
+        ndarray of shape (m, n)
+            Probability of each observed bin for each true energy.
+        """
         return _gauss_bins(true, self.sigma(true), edges)
 
 
@@ -102,12 +139,34 @@ class TruncatedGaussianResolution(GaussianResolution):
     The factor ``2 / (1 + erf(E / (sqrt2 sigma)))`` divides by the probability of
     E_reco > 0: for true energies comparable with sigma (the lowest Dresden-II bins) it
     raises the rate by several percent.
+
+    Parameters
+    ----------
+    sigma_n_kev : float
+        Electronic noise of the detector [keVee] (no default).
+    eta_kev : float, optional
+        Energy per electron-hole pair [keVee] (default germanium, 2.96e-3).
+    fano : float, optional
+        Fano factor (default 0.105).
     """
 
     def bin_probabilities(
         self, true: NDArray[np.float64], edges: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """Integrals of the truncated Gaussian over each bin."""
+        """Integrals of the truncated Gaussian over each bin.
+
+        Parameters
+        ----------
+        true : ndarray
+            True energies [keVee], shape ``(n,)``.
+        edges : ndarray
+            Edges of the observed bins [keVee], shape ``(m + 1,)``.
+
+        Returns
+        -------
+        ndarray of shape (m, n)
+            Probability of each observed bin for each true energy, divided by P(E_reco > 0).
+        """
         s = self.sigma(true)
         p = _gauss_bins(true, s, edges)
         norm = 2.0 / (1.0 + special.erf(true / (np.sqrt(2.0) * s)))
@@ -116,14 +175,33 @@ class TruncatedGaussianResolution(GaussianResolution):
 
 @dataclass(frozen=True)
 class SigmaResolution:
-    """Gaussian smearing with a user function ``sigma(e_true) -> sigma`` (same units)."""
+    """Gaussian smearing with a user function ``sigma(e_true) -> sigma`` (same units).
+
+    Parameters
+    ----------
+    sigma_fn : callable
+        Width as a function of the true value, in the units of the observable; must be > 0.
+    """
 
     sigma_fn: Callable[[NDArray[np.float64]], ArrayLike]
 
     def bin_probabilities(
         self, true: NDArray[np.float64], edges: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """Integrals of the Gaussian over each bin."""
+        """Integrals of the Gaussian over each bin.
+
+        Parameters
+        ----------
+        true : ndarray
+            True values of the observable, shape ``(n,)``.
+        edges : ndarray
+            Edges of the observed bins, shape ``(m + 1,)``.
+
+        Returns
+        -------
+        ndarray of shape (m, n)
+            Probability of each observed bin for each true value.
+        """
         s = np.asarray(self.sigma_fn(true), dtype=np.float64) * np.ones_like(true)
         bad = ~(np.isfinite(s) & (s > 0))
         if np.any(bad):
@@ -138,7 +216,13 @@ class SigmaResolution:
 
 @dataclass(frozen=True)
 class RelativeGaussian:
-    """Gaussian smearing with ``sigma / E = a / sqrt(E)`` (COHERENT LAr: a = 0.58 keVee^1/2)."""
+    """Gaussian smearing with ``sigma / E = a / sqrt(E)`` (COHERENT LAr: a = 0.58 keVee^1/2).
+
+    Parameters
+    ----------
+    a : float, optional
+        Resolution coefficient [keVee^1/2] (> 0, default 0.58).
+    """
 
     a: float = 0.58
 
@@ -148,7 +232,20 @@ class RelativeGaussian:
     def bin_probabilities(
         self, true: NDArray[np.float64], edges: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """Integrals of the Gaussian over each bin."""
+        """Integrals of the Gaussian over each bin.
+
+        Parameters
+        ----------
+        true : ndarray
+            True energies [keVee], shape ``(n,)``.
+        edges : ndarray
+            Edges of the observed bins [keVee], shape ``(m + 1,)``.
+
+        Returns
+        -------
+        ndarray of shape (m, n)
+            Probability of each observed bin for each true energy.
+        """
         s = self.a * np.sqrt(np.clip(true, 1e-12, None))
         return _gauss_bins(true, s, edges)
 
@@ -178,7 +275,20 @@ class PoissonPE:
     def bin_probabilities(
         self, true: NDArray[np.float64], edges: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """Sums of Poisson probabilities (times the acceptance) over the integers of each bin."""
+        """Sums of Poisson probabilities (times the acceptance) over the integers of each bin.
+
+        Parameters
+        ----------
+        true : ndarray
+            True electron-equivalent energies [keVee], shape ``(n,)``.
+        edges : ndarray
+            Edges of the observed bins [PE], shape ``(m + 1,)``; integer PE counts are binned.
+
+        Returns
+        -------
+        ndarray of shape (m, n)
+            Probability of each observed bin for each true energy (acceptance included).
+        """
         mean = self.light_yield_pe_per_kev * np.clip(true, 0.0, None)
         lo, hi = int(np.ceil(edges[0])), int(np.ceil(edges[-1]))
         n = np.arange(lo, hi)

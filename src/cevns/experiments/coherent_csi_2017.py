@@ -328,7 +328,18 @@ class PiDARTiming:
         )
 
     def fractions(self, flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
-        """Fraction of each flavour's events in each time bin."""
+        """Fraction of each flavour's events in each time bin.
+
+        Parameters
+        ----------
+        flavours : sequence of str
+            Neutrino flavours of the pion-DAR flux (``numu``, ``nue``, ``numubar``).
+
+        Returns
+        -------
+        dict of str -> ndarray
+            Fraction of each flavour's events in each time bin.
+        """
         return self.time_fractions().fractions(flavours)
 
 
@@ -421,6 +432,16 @@ def csi_2017_histograms(
     """Coincidence and anti-coincidence histograms of the 2017 release, shape (25, 24).
 
     Rows: 2-PE bins ``[0, 2) .. [48, 50)``; columns: 0.5 us bins ``[0, 0.5) .. [11.5, 12)``.
+
+    Parameters
+    ----------
+    beam : {"on", "off"}, optional
+        Beam-on (default) or beam-off data.
+
+    Returns
+    -------
+    coincidence, anticoincidence : ndarray of shape (25, 24)
+        Counts in PE x arrival-time bins of the two windows.
 
     Examples
     --------

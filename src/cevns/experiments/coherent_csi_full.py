@@ -282,6 +282,21 @@ def csi_2017_brn_template(
     acceptance at the 1-PE bin centres, summed into the 2-PE bins, times the prompt-neutron
     arrival-time PDF.
 
+    Parameters
+    ----------
+    pe_slice : slice
+        Rows to keep among the 25 bins of 2 PE (``[0, 2) .. [48, 50)``).
+    t_slice : slice
+        Columns to keep among the 24 arrival-time bins of 0.5 us.
+    acceptance_shift : float, optional
+        Offset [PE] from the lower edge of each 1-PE bin at which the acceptance is taken
+        (0.5, the default: the bin centre as the release prescribes).
+
+    Returns
+    -------
+    ndarray
+        Expected counts, shape (selected PE bins, selected time bins).
+
     Examples
     --------
     >>> full = csi_2017_brn_template(slice(0, 25), slice(0, 24))
@@ -320,6 +335,13 @@ def csi_2017_brn(
         of the neutrons is not varied separately (it is small against the 25%).
     acceptance_shift : float
         0.5: acceptance at the 1-PE bin centres as the release prescribes; 0 at the integer.
+    name : str, optional
+        Name of the background component (prefix of its ``_norm`` parameter; default ``"brn"``).
+
+    Returns
+    -------
+    TemplateBackground
+        The template with a free normalisation in [0, 5] and its Gaussian prior.
     """
     ps, ts = _dataset_slices(dataset)
     tpl = csi_2017_brn_template(ps, ts, acceptance_shift=acceptance_shift)
@@ -451,6 +473,16 @@ _DEFAULT_T_EDGES_2021 = tuple(0.5 * i for i in range(13))
 def csi_2021_time_efficiency(t_us: NDArray[np.float64]) -> NDArray[np.float64]:
     """Time efficiency of 2021 (third-party): 1 below 0.52 us, then exp(-0.0494 (t - 0.52)).
 
+    Parameters
+    ----------
+    t_us : ndarray
+        Reconstructed times [us].
+
+    Returns
+    -------
+    ndarray
+        Efficiency at each time, in (0, 1].
+
     Examples
     --------
     >>> [round(float(v), 4) for v in csi_2021_time_efficiency(np.array([0.3, 0.52, 5.52]))]
@@ -476,6 +508,16 @@ def _check_edges_2021(
 
 def csi_2021_events(window: Literal["c", "ac"]) -> NDArray[np.float64]:
     """Unbinned beam-on events (PE, t_rec [us]) of the 2021 release.
+
+    Parameters
+    ----------
+    window : {"c", "ac"}
+        Coincidence (``"c"``) or anti-coincidence (``"ac"``) window.
+
+    Returns
+    -------
+    ndarray of shape (n, 2)
+        One row per event: PE and reconstructed time [us].
 
     Examples
     --------
@@ -580,6 +622,22 @@ def csi_2021_brn_nin_template(
     PE shape (``brnPE``/``ninPE``, which include the energy efficiency) x t_rec shape
     (``brnTrec``/``ninTrec``) times the time efficiency, each normalised over 0-60 PE and
     0-6 us, scaled to ``events`` in that region (default 18.4 BRN, 5.6 NIN: third-party).
+
+    Parameters
+    ----------
+    component : {"brn", "nin"}
+        Beam-related neutrons or neutrino-induced neutrons.
+    pe_edges : ndarray
+        Edges of the PE bins [PE].
+    t_edges_us : ndarray
+        Edges of the reconstructed-time bins [us].
+    events : float, optional
+        Events in 0-60 PE x 0-6 us; None for the default of the component (18.4 or 5.6).
+
+    Returns
+    -------
+    ndarray
+        Expected counts, shape ``(len(pe_edges) - 1, len(t_edges_us) - 1)``.
 
     Examples
     --------

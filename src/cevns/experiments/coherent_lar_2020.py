@@ -462,7 +462,18 @@ class LAr2020Detector(Detector):
         return np.asarray(self.quenching(e_nr_kev), dtype=np.float64)
 
     def energy_probabilities(self, true_kevee: NDArray[np.float64]) -> NDArray[np.float64]:
-        """(12, n_true): probability x efficiency to reconstruct in each 10 keVee bin."""
+        """(12, n_true): probability x efficiency to reconstruct in each 10 keVee bin.
+
+        Parameters
+        ----------
+        true_kevee : ndarray
+            True electron-equivalent energies [keVee].
+
+        Returns
+        -------
+        ndarray of shape (12, n_true)
+            Probability times efficiency of each reconstructed 10 keVee bin.
+        """
         fine = self.resolution.bin_probabilities(true_kevee, self._fine_edges)
         return np.asarray(self._fine_to_coarse @ (fine * self._fine_eff[:, None]))
 
@@ -500,6 +511,16 @@ class LAr2020Detector(Detector):
         time shape for every flavour, scaled by the flavour's fraction inside the
         histogram window from the pulsed model (so both modes predict the same number of
         events in the histogram; only the time shape differs).
+
+        Parameters
+        ----------
+        flavours : sequence of str
+            Neutrino flavours of the pion-DAR flux (``numu``, ``nue``, ``numubar``).
+
+        Returns
+        -------
+        dict of str -> ndarray
+            Fraction of each flavour's events in each release time bin.
         """
         if self.timing == "none":
             msg = "timing='none' has no time bins"

@@ -58,6 +58,8 @@ class DresdenIIBackground(Background):
     ----------
     centres_kev : array
         Bin centres [keVee].
+    name : str, optional
+        Name of the background component (default ``"bkg"``).
 
     Examples
     --------
@@ -92,7 +94,18 @@ class DresdenIIBackground(Background):
         )
 
     def components(self, values: Mapping[str, float]) -> dict[str, NDArray[np.float64]]:
-        """The individual terms of Eq. 18 (epithermal constant and exponential, L1, L2, M)."""
+        """The individual terms of Eq. 18 (epithermal constant and exponential, L1, L2, M).
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Background parameter values; missing ones take their start values.
+
+        Returns
+        -------
+        dict of str -> ndarray
+            Each term of Eq. 18 at the bin centres [counts per 10 eV per 3 kg per day].
+        """
         v = {p.name: p.value for p in self.parameters} | dict(values)
         e = self.centres
         sig_l1 = v["sigma_l1"]
@@ -129,6 +142,18 @@ class DresdenIIBackground(Background):
         """``(0, T)`` with ``expected = n_epith T[0] + a_epith T[1] + a_l1 T[2]``.
 
         ``T[2]`` is the L1 line with its ties (L2 and M per unit of ``a_l1``).
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Values of every background parameter (those of the non-linear shapes are used).
+
+        Returns
+        -------
+        offset : float
+            Always 0.
+        terms : ndarray of shape (3, n_bins)
+            Shapes multiplying ``n_epith``, ``a_epith`` and ``a_l1``.
         """
         e = self.centres
         sig_l1 = values["sigma_l1"]

@@ -227,7 +227,18 @@ class ReleaseFiles:
         return p
 
     def path(self, relative: str) -> Path:
-        """Path of a file of the release, e.g. ``"data/sr0.csv"``."""
+        """Path of a file of the release, e.g. ``"data/sr0.csv"``.
+
+        Parameters
+        ----------
+        relative : str
+            Path inside the release, with ``/`` separators.
+
+        Returns
+        -------
+        Path
+            The file on disk.
+        """
         return self._open(relative)
 
     def _read_edges(self) -> tuple[NDArray[np.float64], ...]:
@@ -242,7 +253,20 @@ class ReleaseFiles:
         return tuple(np.asarray(doc[a], dtype=np.float64) for a in AXES)
 
     def template(self, component: Component_, tly: float = 0.0, tqy: float = 0.0) -> Any:
-        """AC / ER (no grid) or neutron (``rg``, at a grid point) template [1/(t yr)]."""
+        """AC / ER (no grid) or neutron (``rg``, at a grid point) template [1/(t yr)].
+
+        Parameters
+        ----------
+        component : {"ac", "er", "rg"}
+            Accidental coincidences, electronic recoils or radiogenic neutrons.
+        tly, tqy : float, optional
+            Light- and charge-yield grid point in units of their sigma (-3..3; ``rg`` only).
+
+        Returns
+        -------
+        ndarray
+            The 4-D template [1/(t yr)] on the run's bins.
+        """
         r = self.run
         if component in ("ac", "er"):
             rel = f"templates/{r}/{component}/template_XENONnT_{r}_{component}_cevns.h5"
@@ -253,7 +277,18 @@ class ReleaseFiles:
         return read_template(self.path(rel), self.edges)
 
     def efficiency(self, tly: float = 0.0, tqy: float = 0.0) -> NDArray[np.float64]:
-        """Mono-energetic efficiencies ``(n_E, n_bins)`` at :data:`MONO_E_KEV` at a grid point."""
+        """Mono-energetic efficiencies ``(n_E, n_bins)`` at :data:`MONO_E_KEV` at a grid point.
+
+        Parameters
+        ----------
+        tly, tqy : float, optional
+            Light- and charge-yield grid point in units of their sigma (-3..3, default 0).
+
+        Returns
+        -------
+        ndarray of shape (n_E, n_bins)
+            Efficiency of each observed bin for each energy of :data:`MONO_E_KEV`.
+        """
         r = self.run
         rows = []
         for e in MONO_E_KEV:
@@ -367,11 +402,32 @@ class MonoResponse:
         """The Gauss-Legendre nodes [keVnr] over the efficiency range, for any ``e_nr_max_kev``.
 
         Nothing is observed outside the range.
+
+        Parameters
+        ----------
+        e_nr_max_kev : float
+            Largest recoil energy of the signal [keVnr]; ignored (the nodes are fixed).
+
+        Returns
+        -------
+        ndarray
+            A copy of the Gauss-Legendre nodes [keVnr].
         """
         return self._nodes.copy()
 
     def response_matrix(self, e_nr_nodes: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``(n_bins, n_nodes)`` at the nodes of :meth:`recoil_grid` (other nodes: an error)."""
+        """``(n_bins, n_nodes)`` at the nodes of :meth:`recoil_grid` (other nodes: an error).
+
+        Parameters
+        ----------
+        e_nr_nodes : ndarray
+            Recoil energies [keVnr]; must be the nodes of :meth:`recoil_grid`.
+
+        Returns
+        -------
+        ndarray of shape (n_bins, n_nodes)
+            Efficiency of each observed bin times the quadrature weight of each node.
+        """
         x = np.asarray(e_nr_nodes, dtype=np.float64)
         if x.shape != self._nodes.shape or not np.array_equal(x, self._nodes):
             msg = (
@@ -694,7 +750,20 @@ COMPONENTS: tuple[Component, ...] = (
 
 # ---------------------------------------------------------------------------- analysis
 def experiment(run: str, overrides: Mapping[str, Any] | None = None) -> Any:
-    """The shipped experiment ``xenonnt_8b_<run>`` (``models/experiments``)."""
+    """The shipped experiment ``xenonnt_8b_<run>`` (``models/experiments``).
+
+    Parameters
+    ----------
+    run : {"sr0", "sr1", "sr2"}
+        Science run.
+    overrides : Mapping[str, object], optional
+        Dotted keys set before validation, as in :func:`~cevns.config.loader.load_experiment`.
+
+    Returns
+    -------
+    Experiment
+        The loaded experiment.
+    """
     from cevns.config.loader import load_experiment
 
     if run not in RUNS:
@@ -773,6 +842,16 @@ def rate_above_window(e_nr_kev: tuple[float, float] = (0.5, 5.0)) -> dict[str, f
     """SM CEvNS rates on xenon [1/(t yr)] inside the window and above it, per component.
 
     Quantifies what the mono-energetic templates leave out above 5 keVnr.
+
+    Parameters
+    ----------
+    e_nr_kev : (float, float), optional
+        Recoil window [keVnr] (default 0.5 to 5); rates above are integrated up to 8 keVnr.
+
+    Returns
+    -------
+    dict of str -> float
+        ``8B_inside``, ``8B_above``, ``hep_inside`` and ``hep_above`` [1/(t yr)].
     """
     from cevns.likelihood.spectrum import recoil_spectrum
     from cevns.physics.nsi import NSIModel

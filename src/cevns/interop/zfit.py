@@ -61,14 +61,38 @@ class ZfitExport:
         return {k: float(p.value()) for k, p in self.params.items()}
 
     def data(self, experiment: str | None = None) -> Any:
-        """The observed counts of one experiment as ``zfit.data.BinnedData``."""
+        """The observed counts of one experiment as ``zfit.data.BinnedData``.
+
+        Parameters
+        ----------
+        experiment : str, optional
+            Name of the experiment; required when the cost combines several.
+
+        Returns
+        -------
+        zfit.data.BinnedData
+            The observed counts (with their errors if the dataset has them).
+        """
         ds = _experiment(self._cost, experiment).experiment.dataset
         return _zfit().data.BinnedData.from_hist(_hist(ds, ds.counts, ds.errors))
 
     def prediction(
         self, values: Mapping[str, float] | None = None, experiment: str | None = None
     ) -> Any:
-        """Expected counts at ``values`` (default: current) as an extended ``HistogramPDF``."""
+        """Expected counts at ``values`` (default: current) as an extended ``HistogramPDF``.
+
+        Parameters
+        ----------
+        values : Mapping[str, float], optional
+            Parameter values overriding the current ones.
+        experiment : str, optional
+            Name of the experiment; required when the cost combines several.
+
+        Returns
+        -------
+        zfit.pdf.HistogramPDF
+            The expected total counts as an extended binned PDF.
+        """
         comp = _experiment(self._cost, experiment)
         vals = self.values() | dict(values or {})
         total = comp.predict(vals).total

@@ -39,7 +39,18 @@ class Background(abc.ABC):
     parameters: tuple[Parameter, ...]
 
     def expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        """Expected counts per bin for local parameter values (missing ones at defaults)."""
+        """Expected counts per bin for local parameter values (missing ones at defaults).
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Values of the background's parameters by local name; missing ones at their defaults.
+
+        Returns
+        -------
+        ndarray
+            Expected counts per bin.
+        """
         full = {p.name: p.value for p in self.parameters}
         full.update(values)
         return self._expected(full)
@@ -228,7 +239,18 @@ class TemplateBackground(Background):
     def evaluator(
         self, positions: Sequence[tuple[str, int]]
     ) -> Callable[[Sequence[float]], NDArray[np.float64]]:
-        """``args -> norm x (morphed) template`` without building a mapping."""
+        """``args -> norm x (morphed) template`` without building a mapping.
+
+        Parameters
+        ----------
+        positions : sequence of (str, int)
+            Local parameter name and its index in the argument vector of the cost.
+
+        Returns
+        -------
+        callable
+            Function of the argument vector returning the expected counts per bin.
+        """
         where = dict(positions)
         i_norm = where[f"{self.name}_norm"]
         template = self.template
@@ -257,7 +279,20 @@ class TemplateBackground(Background):
     def linear_terms(
         self, values: Mapping[str, float]
     ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
-        """``(0, [shape])``: the (morphed) template per unit normalisation."""
+        """``(0, [shape])``: the (morphed) template per unit normalisation.
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Parameter values by local name (the shape nuisances are used).
+
+        Returns
+        -------
+        offset : float
+            Always 0.
+        terms : ndarray of shape (1, ...)
+            The (morphed) template per unit normalisation.
+        """
         return 0.0, self._shape(values)[None]
 
 
@@ -315,7 +350,20 @@ class FlatBackground(_IntegratedShape):
     def linear_terms(
         self, values: Mapping[str, float]
     ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
-        """``(0, [bin widths])``."""
+        """``(0, [bin widths])``.
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Parameter values by local name (unused: the shape does not depend on them).
+
+        Returns
+        -------
+        offset : float
+            Always 0.
+        terms : ndarray of shape (1, n_bins)
+            The bin widths.
+        """
         return 0.0, self._width[None]
 
 
@@ -374,7 +422,20 @@ class ExponentialBackground(_IntegratedShape):
     def linear_terms(
         self, values: Mapping[str, float]
     ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
-        """``(0, [counts per bin at amplitude 1])``."""
+        """``(0, [counts per bin at amplitude 1])``.
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Parameter values by local name (``<name>_decay`` is used).
+
+        Returns
+        -------
+        offset : float
+            Always 0.
+        terms : ndarray of shape (1, n_bins)
+            Counts per bin at amplitude 1.
+        """
         d = values[f"{self.name}_decay"]
         x = np.exp(-(self.edges - self.reference) / d)
         return 0.0, (d * (x[:-1] - x[1:]))[None]
@@ -440,7 +501,20 @@ class GaussianLineBackground(_IntegratedShape):
     def linear_terms(
         self, values: Mapping[str, float]
     ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
-        """``(0, [fraction of the line per bin])``."""
+        """``(0, [fraction of the line per bin])``.
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Parameter values by local name (``<name>_mean`` and ``<name>_sigma`` are used).
+
+        Returns
+        -------
+        offset : float
+            Always 0.
+        terms : ndarray of shape (1, n_bins)
+            Fraction of the line in each bin.
+        """
         from scipy.special import ndtr
 
         cdf = ndtr((self.edges - values[f"{self.name}_mean"]) / values[f"{self.name}_sigma"])

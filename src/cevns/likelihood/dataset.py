@@ -123,6 +123,17 @@ class ObservedAxis:
 
     ``edges`` is ``None`` where the detector does not expose them (then only the number of
     bins can be compared).
+
+    Parameters
+    ----------
+    name : str or None
+        Label of the axis (e.g. the observable); None where none is known.
+    unit : str
+        Unit of the axis (e.g. ``keVee``, ``PE``, ``us``).
+    n_bins : int
+        Number of bins along the axis.
+    edges : ndarray or None
+        Bin edges, ``n_bins + 1`` values; None where the detector does not expose them.
     """
 
     name: str | None

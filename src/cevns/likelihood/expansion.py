@@ -105,7 +105,18 @@ class QuadraticExpansion:
         return h, symmetric
 
     def coefficients(self, mediator_mass_mev: float | None) -> NDArray[np.float64]:
-        """``M`` of shape ``(n_flavours, (P+1)^2, n_bins)`` at one mediator mass (cached)."""
+        """``M`` of shape ``(n_flavours, (P+1)^2, n_bins)`` at one mediator mass (cached).
+
+        Parameters
+        ----------
+        mediator_mass_mev : float or None
+            Mediator mass [MeV]; None for a contact interaction.
+
+        Returns
+        -------
+        ndarray of shape (n_flavours, (P+1)^2, n_bins)
+            Quadratic coefficients in the ``P`` linear parameters, per flavour and bin.
+        """
         self._sync(quick=True)
         key = mediator_mass_mev
         if key in self._cache:
@@ -180,7 +191,18 @@ class QuadraticExpansion:
         return np.outer(q, q).ravel()
 
     def per_flavour(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        """Counts per flavour and energy bin, shape ``(n_flavours, n_bins)``."""
+        """Counts per flavour and energy bin, shape ``(n_flavours, n_bins)``.
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Values of the model's parameters (public names).
+
+        Returns
+        -------
+        ndarray of shape (n_flavours, n_bins)
+            Expected counts, rate factors included.
+        """
         m = self.coefficients(self._mass_of(values))
         per = np.asarray(np.einsum("k,fkb->fb", self._q(values), m), dtype=np.float64)
         if self._rate:
@@ -194,6 +216,16 @@ class QuadraticExpansion:
         (energy bins times time bins with timing): the counts at a point are
         ``outer(q, q).ravel() @ observed_coefficients(mass)``. Not available with rate
         factors (non-unitarity multiplies each flavour by a parameter-dependent factor).
+
+        Parameters
+        ----------
+        mediator_mass_mev : float or None
+            Mediator mass [MeV]; None for a contact interaction.
+
+        Returns
+        -------
+        ndarray of shape ((P+1)^2, n_observed)
+            Coefficients summed over flavours (time fractions folded in).
         """
         if self._rate:
             msg = f"model {self.family.name!r} has rate factors: use per_flavour()"
@@ -217,6 +249,18 @@ class QuadraticExpansion:
         """Counts per observed bin (flattened) from the linear parameters in :attr:`linear` order.
 
         The hot path of a cost: no mapping is built. ``linear_values`` is a 1-D array.
+
+        Parameters
+        ----------
+        linear_values : ndarray
+            Values of the linear parameters, 1-D, in :attr:`linear` order.
+        mediator_mass_mev : float or None
+            Mediator mass [MeV]; None for a contact interaction.
+
+        Returns
+        -------
+        ndarray
+            Expected counts per observed bin (flattened).
         """
         q = np.empty(len(linear_values) + 1)
         q[0] = 1.0

@@ -160,7 +160,15 @@ def _timing_mapping(signal: Signal) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class Expected:
-    """Expected counts at one parameter point, by component."""
+    """Expected counts at one parameter point, by component.
+
+    Parameters
+    ----------
+    signal : ndarray
+        Expected CEvNS counts per bin.
+    backgrounds : dict of str -> ndarray
+        Expected counts per bin of each background, by name.
+    """
 
     signal: NDArray[np.float64]
     backgrounds: dict[str, NDArray[np.float64]]

@@ -120,6 +120,20 @@ def effective_couplings(
     Vector NSI split equally between chiralities; light mediators suppressed by
     ``M^2 / (q^2 + M^2)`` at ``q^2 = q2_gev2``.
 
+    Parameters
+    ----------
+    model : NSIModel
+        The model (SM couplings, NSI and mediator mass).
+    flavour : int
+        Incoming neutrino flavour: 0 = e, 1 = mu, 2 = tau.
+    q2_gev2 : float, optional
+        Momentum transfer squared [GeV^2] (>= 0) of the light-mediator suppression (default 20).
+
+    Returns
+    -------
+    gl2, gr2 : float
+        The squared left- and right-handed effective couplings, summed over outgoing flavours.
+
     Examples
     --------
     >>> gl2, gr2 = effective_couplings(NSIModel.sm(), 1)
@@ -148,6 +162,18 @@ def effective_couplings(
 def charm_ratio(model: NSIModel, q2_gev2: float = CHARM_Q2_GEV2) -> float:
     """CHARM ``R = (g~_e^L)^2 + (g~_e^R)^2`` (seed 001).
 
+    Parameters
+    ----------
+    model : NSIModel
+        The model (SM couplings, NSI and mediator mass).
+    q2_gev2 : float, optional
+        Momentum transfer squared [GeV^2] of the light-mediator suppression (default 20).
+
+    Returns
+    -------
+    float
+        The ratio R.
+
     Examples
     --------
     >>> round(charm_ratio(NSIModel.sm()), 4)  # seed 001: R_e,SM = 0.333
@@ -164,6 +190,20 @@ def nutev_ratios(
 
     ``R^nu = R^nu_SM + d(g_L^2) + r d(g_R^2)``, ``R^nubar = R^nubar_SM + d(g_L^2) +
     d(g_R^2) / r`` with ``d`` the change of the muon-neutrino couplings (seed 001 formulas).
+
+    Parameters
+    ----------
+    model : NSIModel
+        The model (SM couplings, NSI and mediator mass).
+    q2_gev2 : float, optional
+        Momentum transfer squared [GeV^2] of the light-mediator suppression (default 20).
+    r : float, optional
+        Ratio of antineutrino to neutrino cross sections (> 0); None for NuTeV's 0.5.
+
+    Returns
+    -------
+    r_nu, r_nubar : float
+        The predicted neutrino and antineutrino ratios.
 
     Examples
     --------
@@ -256,21 +296,65 @@ class ProbeCost(Cost):  # type: ignore[misc]
     # -- physics
     @abc.abstractmethod
     def predict_model(self, model: NSIModel) -> NDArray[np.float64]:
-        """Predicted observables for an ``NSIModel`` (each probe defines it)."""
+        """Predicted observables for an ``NSIModel`` (each probe defines it).
+
+        Parameters
+        ----------
+        model : NSIModel
+            The model to predict for.
+
+        Returns
+        -------
+        ndarray
+            The predicted observables, in the order of ``observed``.
+        """
 
     def model(self, values: Mapping[str, float] | None = None) -> NSIModel:
-        """The model at ``values`` (family defaults for the missing ones)."""
+        """The model at ``values`` (family defaults for the missing ones).
+
+        Parameters
+        ----------
+        values : Mapping[str, float], optional
+            Parameter values (public names); None or missing ones take the defaults.
+
+        Returns
+        -------
+        NSIModel
+            The model built by the family.
+        """
         vals = self.defaults | dict(values or {})
         model = self.family.build({k: vals[k] for k in self.family.names})
         self._check_mass(model.mediator_mass_mev, "value")
         return model
 
     def predict(self, values: Mapping[str, float] | None = None) -> NDArray[np.float64]:
-        """Predicted observables at ``values`` (public names)."""
+        """Predicted observables at ``values`` (public names).
+
+        Parameters
+        ----------
+        values : Mapping[str, float], optional
+            Parameter values (public names); None or missing ones take the defaults.
+
+        Returns
+        -------
+        ndarray
+            The predicted observables.
+        """
         return self.predict_model(self.model(values))
 
     def chi2(self, values: Mapping[str, float] | None = None) -> float:
-        """``sum ((prediction - observed) / error)^2`` at ``values``."""
+        """``sum ((prediction - observed) / error)^2`` at ``values``.
+
+        Parameters
+        ----------
+        values : Mapping[str, float], optional
+            Parameter values (public names); None or missing ones take the defaults.
+
+        Returns
+        -------
+        float
+            The chi^2 of the probe.
+        """
         pred = self.predict(values)
         return float(np.sum(((pred - self.observed) / self.errors) ** 2))
 
@@ -346,7 +430,18 @@ class CharmCost(ProbeCost):
         )
 
     def predict_model(self, model: NSIModel) -> NDArray[np.float64]:
-        """``[R]`` for the model."""
+        """``[R]`` for the model.
+
+        Parameters
+        ----------
+        model : NSIModel
+            The model to predict for.
+
+        Returns
+        -------
+        ndarray of shape (1,)
+            The CHARM ratio R.
+        """
         return np.array([charm_ratio(model, self.q2_gev2)])
 
 
@@ -393,7 +488,18 @@ class NuTeVCost(ProbeCost):
         )
 
     def predict_model(self, model: NSIModel) -> NDArray[np.float64]:
-        """``[R^nu, R^nubar]`` for the model."""
+        """``[R^nu, R^nubar]`` for the model.
+
+        Parameters
+        ----------
+        model : NSIModel
+            The model to predict for.
+
+        Returns
+        -------
+        ndarray of shape (2,)
+            The ratios ``R^nu`` and ``R^nubar``.
+        """
         return np.array(nutev_ratios(model, self.q2_gev2))
 
 
@@ -444,7 +550,18 @@ class CosmologyBound:
         return cls(10.1, "BBN+CMB ($M_{Z'} < 10.1$ MeV)", "seed 000 Sec. II, ref. [40]")
 
     def excluded(self, mass_mev: ArrayLike) -> NDArray[np.bool_]:
-        """Mask of mediator masses [MeV] excluded by the bound (``mass < mass_mev``)."""
+        """Mask of mediator masses [MeV] excluded by the bound (``mass < mass_mev``).
+
+        Parameters
+        ----------
+        mass_mev : array_like
+            Mediator masses [MeV].
+
+        Returns
+        -------
+        ndarray of bool
+            True where the mass is below the bound.
+        """
         m = as_float_array("mass_mev", mass_mev)
         return np.asarray(m < self.mass_mev)
 
@@ -452,6 +569,15 @@ class CosmologyBound:
         """Shade the excluded masses on a matplotlib Axes whose x axis is ``M_Z'`` [MeV].
 
         Returns the patch of :meth:`matplotlib.axes.Axes.axvspan`.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes
+            Axes whose x axis is the mediator mass [MeV]; its x limits are widened to the bound.
+        color : str, optional
+            Colour of the band (default ``"0.6"``, grey).
+        alpha : float, optional
+            Opacity of the band (default 0.4).
         """
         import matplotlib  # noqa: F401 - lazy: fail early with a clear ImportError
 

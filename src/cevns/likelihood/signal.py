@@ -69,11 +69,33 @@ class Response(Protocol):
         ...
 
     def recoil_grid(self, e_nr_max_kev: float) -> NDArray[np.float64]:
-        """Recoil-energy nodes [keVnr] on which the response is tabulated."""
+        """Recoil-energy nodes [keVnr] on which the response is tabulated.
+
+        Parameters
+        ----------
+        e_nr_max_kev : float
+            Largest recoil energy the signal can reach [keVnr].
+
+        Returns
+        -------
+        ndarray
+            Recoil energies [keVnr], increasing.
+        """
         ...
 
     def response_matrix(self, e_nr_nodes: NDArray[np.float64]) -> NDArray[np.float64]:
-        """(n_bins, n_nodes): counts per bin = exposure * R @ dR/dE_nr(nodes)."""
+        """(n_bins, n_nodes): counts per bin = exposure * R @ dR/dE_nr(nodes).
+
+        Parameters
+        ----------
+        e_nr_nodes : ndarray
+            Recoil energies [keVnr] from :meth:`recoil_grid`.
+
+        Returns
+        -------
+        ndarray of shape (n_bins, n_nodes)
+            ``R`` with counts = exposure x ``R @ dR/dE_nr(nodes)`` (integration weights in ``R``).
+        """
         ...
 
 

@@ -128,6 +128,22 @@ def folded_kernels(
     """Flux-folded kinematic factors ``int dE dPhi/dE K_term(T, E)`` [1/(cm^2 s)].
 
     The ``"st"`` entry carries no sign (the model's matrix does).
+
+    Parameters
+    ----------
+    moments : ndarray of shape (3, n)
+        Tail moments ``I_0, I_1, I_2`` of the flux at ``E_nu,min(T)`` (:func:`flux_moments`).
+    e_nr_kev : ndarray
+        Recoil energies T [keVnr], shape ``(n,)``.
+    mass_mev : float
+        Mass of the nucleus [MeV].
+    kinematics : {"full", "approximate"}, optional
+        ``"full"`` keeps the ``-T/E`` term of the vector factor; ``"approximate"`` drops it.
+
+    Returns
+    -------
+    dict of str -> ndarray
+        Folded factors ``"v"``, ``"s"``, ``"t"`` and ``"st"`` at each recoil energy.
     """
     i0, i1, i2 = moments
     t = np.asarray(e_nr_kev, dtype=np.float64) / KEV_PER_MEV

@@ -578,7 +578,18 @@ class Morphing:
         return tuple(p for s in self.systematics for p in s.parameters)
 
     def coefficients(self, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Coefficients of all variants for nuisance values in the order of :attr:`names`."""
+        """Coefficients of all variants for nuisance values in the order of :attr:`names`.
+
+        Parameters
+        ----------
+        alpha : ndarray
+            Nuisance values in the order of :attr:`names`.
+
+        Returns
+        -------
+        ndarray
+            Weight of each variant's difference to the nominal template.
+        """
         c = np.empty(len(self.variants))
         for code, ia, i_down, i_up in self._pair_index:
             w_plus, w_minus = histosys_weights(alpha[ia], code)
@@ -594,7 +605,20 @@ class Morphing:
     def apply(
         self, stacked: NDArray[np.float64], alpha: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """The morphed template from ``stacked`` of shape ``(n_blocks, ...)``, clipped at 0."""
+        """The morphed template from ``stacked`` of shape ``(n_blocks, ...)``, clipped at 0.
+
+        Parameters
+        ----------
+        stacked : ndarray
+            Nominal template followed by the variants, shape ``(n_blocks, ...)``.
+        alpha : ndarray
+            Nuisance values in the order of :attr:`names`.
+
+        Returns
+        -------
+        ndarray
+            The morphed template, shape ``stacked.shape[1:]``, clipped at 0.
+        """
         if stacked.shape[0] != self.n_blocks:
             msg = f"morphing: {stacked.shape[0]} stacked templates, expected {self.n_blocks}"
             raise InvalidParameterError(msg)
@@ -605,7 +629,22 @@ class Morphing:
     def apply_deltas(
         self, nominal: NDArray[np.float64], deltas: NDArray[np.float64], alpha: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """As :meth:`apply` with precomputed ``deltas = T_m - T_0`` (fixed templates)."""
+        """As :meth:`apply` with precomputed ``deltas = T_m - T_0`` (fixed templates).
+
+        Parameters
+        ----------
+        nominal : ndarray
+            The nominal template ``T_0`` (any shape).
+        deltas : ndarray
+            Differences ``T_m - T_0`` of the variants, shape ``(n_variants, *nominal.shape)``.
+        alpha : ndarray
+            Nuisance values in the order of :attr:`names`.
+
+        Returns
+        -------
+        ndarray
+            The morphed template, shape of ``nominal``, clipped at 0.
+        """
         # flattened: templates of any dimension (a 4-D histogram) morph bin by bin
         out = nominal.ravel() + self.coefficients(alpha) @ deltas.reshape(len(deltas), -1)
         return np.asarray(np.clip(out, 0.0, None, out=out).reshape(nominal.shape))
@@ -669,11 +708,33 @@ class StackedResponse:
         )
 
     def recoil_grid(self, e_nr_max_kev: float) -> NDArray[np.float64]:
-        """Recoil nodes of the nominal detector (all members share them)."""
+        """Recoil nodes of the nominal detector (all members share them).
+
+        Parameters
+        ----------
+        e_nr_max_kev : float
+            Largest recoil energy the signal can reach [keVnr].
+
+        Returns
+        -------
+        ndarray
+            Recoil energies [keVnr] of the nominal detector.
+        """
         return np.asarray(self.nominal.recoil_grid(e_nr_max_kev), dtype=np.float64)
 
     def response_matrix(self, e_nr_nodes: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``(n_blocks * n_bins, n_nodes)``: the stacked responses."""
+        """``(n_blocks * n_bins, n_nodes)``: the stacked responses.
+
+        Parameters
+        ----------
+        e_nr_nodes : ndarray
+            Recoil energies [keVnr] from :meth:`recoil_grid`.
+
+        Returns
+        -------
+        ndarray of shape (n_blocks * n_bins, n_nodes)
+            The response matrices of the members, stacked row-wise.
+        """
         mats = [np.asarray(m.response_matrix(e_nr_nodes), dtype=np.float64) for m in self.members]
         shapes = {a.shape for a in mats}
         if len(shapes) != 1:

@@ -114,18 +114,53 @@ def e_nu_min_mev(e_nr_kev: ArrayLike, mass_mev: float) -> NDArray[np.float64]:
 
 
 def momentum_transfer_mev(e_nr_kev: ArrayLike, mass_mev: float) -> NDArray[np.float64]:
-    """Three-momentum transfer ``q = sqrt(2 m_N T)`` [MeV] (seed 000 Eq. 9, seed 004 fn. 1)."""
+    """Three-momentum transfer ``q = sqrt(2 m_N T)`` [MeV] (seed 000 Eq. 9, seed 004 fn. 1).
+
+    Parameters
+    ----------
+    e_nr_kev : array_like
+        Nuclear recoil energies T [keVnr].
+    mass_mev : float
+        Mass of the nucleus [MeV].
+
+    Returns
+    -------
+    ndarray
+        Momentum transfer q [MeV], same shape as ``e_nr_kev``.
+    """
     t = np.asarray(e_nr_kev, dtype=np.float64) / KEV_PER_MEV
     return np.sqrt(2.0 * mass_mev * t)
 
 
 def prefactor_cm2_per_kev(mass_mev: float) -> float:
-    """``G_F^2 m_N / pi`` converted to cm^2 / keVnr."""
+    """``G_F^2 m_N / pi`` converted to cm^2 / keVnr.
+
+    Parameters
+    ----------
+    mass_mev : float
+        Mass of the nucleus [MeV].
+
+    Returns
+    -------
+    float
+        ``G_F^2 m_N / pi`` [cm^2 / keVnr].
+    """
     return G_FERMI**2 * mass_mev / np.pi * HBARC_MEV_CM**2 / KEV_PER_MEV
 
 
 def resolve_form_factors(form_factor: FormFactors | None) -> tuple[FormFactor, FormFactor]:
-    """``(proton_ff, neutron_ff)`` from one form factor, a pair, or None (Helm)."""
+    """``(proton_ff, neutron_ff)`` from one form factor, a pair, or None (Helm).
+
+    Parameters
+    ----------
+    form_factor : FormFactor or (FormFactor, FormFactor) or None
+        One form factor used for both nucleons, a ``(proton, neutron)`` pair, or None for Helm.
+
+    Returns
+    -------
+    (FormFactor, FormFactor)
+        The proton and neutron form factors.
+    """
     if form_factor is None:
         return Helm(), Helm()
     if isinstance(form_factor, tuple):
@@ -147,6 +182,18 @@ def basis_functions(
     form_factor: FormFactors | None = None,
 ) -> NDArray[np.float64]:
     """The amplitude basis ``h = [Z F_Z, N F_N, Z F_Z g_M, N F_N g_M]`` on a recoil grid.
+
+    Parameters
+    ----------
+    e_nr_kev : array_like
+        Nuclear recoil energies [keVnr].
+    nucleus : Nucleus
+        Target nucleus (Z, N, mass and radii for the form factors).
+    mediator_mass_mev : float or None
+        Vector-mediator mass [MeV] of the propagator factor ``g_M = M^2 / (q^2 + M^2)``;
+        None for a contact interaction (``g_M = 1``).
+    form_factor : FormFactor or (FormFactor, FormFactor), optional
+        One form factor for protons and neutrons, or a ``(proton, neutron)`` pair; None is Helm.
 
     Returns
     -------
@@ -174,6 +221,22 @@ def kinematic_factors(
     """The kinematic factors of the terms of seed 004 Eq. 13 (zero above T_max).
 
     Returns a dict over :data:`KINEMATIC_TERMS`; the ``"st"`` entry is ``T/E`` without sign.
+
+    Parameters
+    ----------
+    e_nr_kev : array_like
+        Nuclear recoil energies T [keVnr].
+    e_nu_mev : array_like
+        Neutrino energies E [MeV], broadcast against ``e_nr_kev``.
+    mass_mev : float
+        Mass of the nucleus [MeV].
+    kinematics : {"full", "approximate"}, optional
+        ``"full"`` keeps the ``-T/E`` term of the vector factor; ``"approximate"`` drops it.
+
+    Returns
+    -------
+    dict of str -> ndarray
+        Factors ``"v"``, ``"s"``, ``"t"`` and ``"st"`` on the broadcast grid.
     """
     if kinematics not in ("full", "approximate"):
         msg = f"kinematics must be 'full' or 'approximate', got {kinematics!r}"

@@ -337,6 +337,20 @@ class MagneticMomentModel(NSIModel):
     magnetic_moment_mub : array_like of shape (3,), optional
         Effective moments of nu_e, nu_mu, nu_tau in Bohr magnetons (the same for the
         antineutrinos). Only their squares enter. Default zero.
+    sin2_theta_w : float, optional
+        Weak mixing angle, as in :class:`~cevns.physics.nsi.NSIModel`.
+    couplings : {"radiative", "tree"}, optional
+        Nucleon SM couplings with radiative corrections or at tree level.
+    eps_u, eps_d, eps_e : array_like, optional
+        Vector NSI matrices (3x3 Hermitian, flavour order e, mu, tau).
+    mediator_mass_mev : float or None, optional
+        Mass of the vector mediator [MeV]; None is the contact interaction.
+    c_s_u, c_s_d, c_t_u, c_t_d : float, optional
+        Scalar and tensor NGI coefficients (flavour-universal, contact).
+    alpha : array_like, optional
+        Lower-triangular non-unitarity matrix (default identity).
+    radiative_corrections : RadiativeCorrections, optional
+        Parameters of the corrected couplings.
 
     Examples
     --------

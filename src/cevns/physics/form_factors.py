@@ -34,7 +34,18 @@ class FormFactor(Protocol):
 
 
 def spherical_j1_over_x(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``3 j1(x) / x`` with the small-x series, so that the value at 0 is exactly 1."""
+    """``3 j1(x) / x`` with the small-x series, so that the value at 0 is exactly 1.
+
+    Parameters
+    ----------
+    x : ndarray
+        Dimensionless argument (``q R``).
+
+    Returns
+    -------
+    ndarray
+        ``3 j1(x) / x``, same shape as ``x``.
+    """
     x = np.asarray(x, dtype=np.float64)
     out = np.empty_like(x)
     small = np.abs(x) < 1e-3

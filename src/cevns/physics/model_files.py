@@ -35,7 +35,21 @@ MODEL_SCHEMA = "cevns.model/1"
 
 
 class ParameterSection(StrictModel):
-    """Overrides of one model parameter."""
+    """Overrides of one model parameter.
+
+    Parameters
+    ----------
+    value : float, optional
+        Start value; None keeps the family's default.
+    limits : (float, float), optional
+        Lower and upper bound; None keeps the family's.
+    step : float, optional
+        Initial Minuit step (> 0); None keeps the family's.
+    fixed : bool, optional
+        Whether the parameter is fixed by default; None keeps the family's.
+    prior : (float, float), optional
+        Gaussian prior ``(mean, sigma)``; None keeps the family's.
+    """
 
     value: float | None = None
     limits: tuple[float, float] | None = None
@@ -45,7 +59,23 @@ class ParameterSection(StrictModel):
 
 
 class ModelFile(StrictModel):
-    """Top level of a physics-model file."""
+    """Top level of a physics-model file.
+
+    Parameters
+    ----------
+    schema : "cevns.model/1"
+        Version tag of the file format (the key ``schema`` in the file).
+    name : str
+        Identifier of the model (letters, digits, underscores; not starting with a digit).
+    family : str
+        The model family the file configures (e.g. ``nsi``).
+    description : str, optional
+        Free-text description.
+    references : list of str, optional
+        Publications the model is taken from.
+    parameters : dict of str -> ParameterSection, optional
+        Overrides of the family's parameters, by parameter name.
+    """
 
     schema_: Literal["cevns.model/1"] = Field(alias="schema")
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -154,6 +154,20 @@ def degenerate_eps(z: float, n: float, model: NSIModel | None = None) -> float:
     ``eps = -2 (Z g_p + N g_n) / (3 (Z + N))`` (seed 002 Eq. 4.6), contact interaction,
     equal proton and neutron form factors.
 
+    Parameters
+    ----------
+    z : float
+        Proton number of the target.
+    n : float
+        Neutron number of the target.
+    model : NSIModel, optional
+        Model providing the SM couplings g_p and g_n (default :meth:`NSIModel.sm`).
+
+    Returns
+    -------
+    float
+        The degenerate coupling eps (u = d).
+
     Examples
     --------
     CsI at tree level with g_p ~ 0.055 (seed 002: 0.18):

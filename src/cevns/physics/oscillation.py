@@ -160,6 +160,22 @@ class MixingParameters:
     ) -> MixingParameters:
         """Construct from angles in degrees.
 
+        Parameters
+        ----------
+        theta12_deg, theta13_deg, theta23_deg : float
+            Mixing angles [degrees].
+        delta_cp_deg : float
+            Dirac CP phase [degrees].
+        dm21_ev2 : float
+            Mass splitting ``m2^2 - m1^2`` [eV^2].
+        dm31_ev2 : float
+            Mass splitting ``m3^2 - m1^2`` [eV^2] (negative for the inverted ordering).
+
+        Returns
+        -------
+        MixingParameters
+            The parameters with the angles in radians.
+
         Examples
         --------
         >>> round(MixingParameters.from_degrees(45, 0, 0, 0, 7.4e-5, 2.5e-3).theta12, 6)
@@ -345,6 +361,16 @@ class Medium:
         The default density 2.8 g/cm^3 is the usual average for long-baseline beams
         (DUNE/T2K, upper crust 2.6-3.0 g/cm^3 in PREM: A. Dziewonski and D. Anderson,
         Phys. Earth Planet. Inter. 25 (1981) 297).
+
+        Parameters
+        ----------
+        density_g_cm3 : float, optional
+            Density of the crust [g/cm^3] (default 2.8).
+
+        Returns
+        -------
+        Medium
+            The crust with ``Y_e = 0.5`` and ``Y_n = 1.05``.
         """
         return cls(density_g_cm3, 0.5, 1.05, "Earth crust")
 
@@ -359,6 +385,16 @@ class Medium:
         mass fractions ~0.5 each, which also give ``Y_n = 1/3``). A constant-density
         medium does not describe the adiabatic propagation out of the Sun; use it for the
         local Hamiltonian (degeneracies, effective parameters).
+
+        Parameters
+        ----------
+        y_n : float, optional
+            Neutron fraction ``Y_n = N_n / N_e`` (default 1/3).
+
+        Returns
+        -------
+        Medium
+            The medium with ``rho = 120`` g/cm^3 and ``Y_e = 0.75``.
         """
         return cls(120.0, 0.75, y_n, "Sun (8B region)")
 
@@ -374,7 +410,15 @@ class Medium:
 
 
 class Layer(NamedTuple):
-    """A constant-density slab crossed by the neutrino: ``(medium, length_km)``."""
+    """A constant-density slab crossed by the neutrino: ``(medium, length_km)``.
+
+    Parameters
+    ----------
+    medium : Medium or None
+        Matter of the slab; None for vacuum.
+    length_km : float
+        Path length through the slab [km].
+    """
 
     medium: Medium | None
     length_km: float
@@ -386,6 +430,18 @@ MediumLike: TypeAlias = Medium | Sequence[Layer | tuple[Medium | None, float]] |
 
 def matter_potential_ev(density_g_cm3: ArrayLike, electron_fraction: float = 0.5) -> Any:
     """``V_CC = sqrt(2) G_F N_e`` [eV] for a density [g/cm^3] and ``Y_e``.
+
+    Parameters
+    ----------
+    density_g_cm3 : array_like
+        Matter density [g/cm^3].
+    electron_fraction : float, optional
+        Electrons per nucleon ``Y_e`` (default 0.5).
+
+    Returns
+    -------
+    float or ndarray
+        Charged-current potential V_CC [eV], same shape as ``density_g_cm3``.
 
     Examples
     --------

@@ -232,7 +232,18 @@ class SolarModel:
         return _b16(composition)
 
     def with_neutron_fraction(self, y_n: float) -> SolarModel:
-        """A copy with a constant neutron fraction ``Y_n`` (>= 0) at every radius."""
+        """A copy with a constant neutron fraction ``Y_n`` (>= 0) at every radius.
+
+        Parameters
+        ----------
+        y_n : float
+            Neutron fraction ``Y_n = N_n / N_e`` (>= 0) used at every radius.
+
+        Returns
+        -------
+        SolarModel
+            The copy, its name noting the value of ``Y_n``.
+        """
         y = check_positive("y_n", y_n, allow_zero=True)
         return dataclasses.replace(
             self,
@@ -253,6 +264,16 @@ class SolarModel:
 
         Log-linear interpolation in the table, the innermost value below its first radius,
         and an exponential with :attr:`tail_scale_height_rsun` beyond its last radius.
+
+        Parameters
+        ----------
+        radius_rsun : array_like
+            Radii [R_sun].
+
+        Returns
+        -------
+        ndarray
+            ``N_e / N_A`` [cm^-3] at each radius.
         """
         r = self._radius(radius_rsun)
         rr = self.radius_rsun
@@ -262,7 +283,18 @@ class SolarModel:
         return np.asarray(np.exp(np.where(r > rr[-1], tail, inside)), dtype=np.float64)
 
     def neutron_fraction_at(self, radius_rsun: ArrayLike) -> NDArray[np.float64]:
-        """``Y_n = N_n / N_e`` at ``radius_rsun`` (linear interpolation, constant outside)."""
+        """``Y_n = N_n / N_e`` at ``radius_rsun`` (linear interpolation, constant outside).
+
+        Parameters
+        ----------
+        radius_rsun : array_like
+            Radii [R_sun].
+
+        Returns
+        -------
+        ndarray
+            ``Y_n`` at each radius.
+        """
         r = self._radius(radius_rsun)
         return np.asarray(np.interp(r, self.radius_rsun, self.neutron_fraction))
 
@@ -271,11 +303,32 @@ class SolarModel:
 
         Through :func:`cevns.physics.oscillation.matter_potential_ev` with ``rho Y_e``
         standing for ``N_e / N_A``.
+
+        Parameters
+        ----------
+        radius_rsun : array_like
+            Radii [R_sun].
+
+        Returns
+        -------
+        ndarray
+            Charged-current potential V_CC [eV] at each radius.
         """
         return np.asarray(matter_potential_ev(self.electron_density_na_at(radius_rsun), 1.0))
 
     def production_weights(self, source: str) -> NDArray[np.float64]:
-        """Share of ``source``'s neutrinos produced in each zone (sums to 1)."""
+        """Share of ``source``'s neutrinos produced in each zone (sums to 1).
+
+        Parameters
+        ----------
+        source : str
+            Name of a solar neutrino source of the model (e.g. ``"8B"``).
+
+        Returns
+        -------
+        ndarray
+            Fraction of the source's neutrinos produced in each zone of the table.
+        """
         if source not in self.production:
             raise unknown_name("solar neutrino source", str(source), self.production)
         return np.asarray(self.production[source])

@@ -114,6 +114,16 @@ _MASS = "mediator_mass_mev"
 def tree_family(name: str) -> ModelFamily:
     """A tree-level model family at seed 002's sin^2(theta_W) = 0.2225.
 
+    Parameters
+    ----------
+    name : str
+        Name of a registered model family (e.g. ``"lma_dark_tree"``).
+
+    Returns
+    -------
+    ModelFamily
+        The family with the default ``sin2_theta_w = 0.2225``.
+
     Examples
     --------
     >>> tree_family("lma_dark_tree").defaults()["sin2_theta_w"]
@@ -189,6 +199,20 @@ def fig2(
     The fixed-x curves are :func:`~cevns.stats.scan.profile_scan` runs over the mass (the flux
     normalisation profiled); the marginalised curve refits x at each mass from several
     starting points (its chi^2 is multimodal in x) and keeps the lowest minimum.
+
+    Parameters
+    ----------
+    experiment : Experiment
+        The experiment whose cost is built with family ``lma_dark_tree``.
+    masses : sequence of float
+        Mediator masses [MeV] of the scan.
+    xs : sequence of float, optional
+        Values of x for the fixed-x curves (default :data:`FIG2_X`).
+
+    Returns
+    -------
+    Fig2
+        The fixed-x and marginalised chi^2 curves and their scans.
     """
     cost = experiment.cost(tree_family("lma_dark_tree"))
     m = np.asarray(masses, dtype=np.float64)
@@ -223,6 +247,22 @@ def lma_dark_mass_bound(
     The last upward crossing on the grid is refined with Brent's method on ``chi2_at``.
     Returns ``None`` if the grid ends below the threshold (no bound within the grid) and
     the lowest mass if the whole grid is excluded.
+
+    Parameters
+    ----------
+    masses : ndarray
+        Mediator masses [MeV] of the grid, increasing.
+    chi2 : ndarray
+        chi^2 at each mass.
+    chi2_at : callable
+        chi^2 as a function of one mass [MeV], for the refinement.
+    threshold : float
+        chi^2 above which a mass is excluded.
+
+    Returns
+    -------
+    float or None
+        The bound [MeV].
     """
     below = np.flatnonzero(chi2 <= threshold)
     if below.size == 0:
@@ -262,6 +302,20 @@ def table2(
 
     Each entry profiles the flux normalisation over a grid of the coupling (tree-level
     ``nsi_<ab>_q_tree``); the interval is Delta chi^2 < 2.71 relative to the scan minimum.
+
+    Parameters
+    ----------
+    experiment : Experiment
+        The experiment whose costs are built with the ``nsi_<ab>_q_tree`` families.
+    n_points : int, optional
+        Grid points of each coupling scan (default 241).
+    ranges : Mapping[str, (float, float)], optional
+        Flavour pair -> scan range of its coupling (default :data:`TABLE2_RANGES`).
+
+    Returns
+    -------
+    dict of str -> (Interval, ScanResult)
+        Flavour pair -> its 90% CL interval and the scan it comes from.
     """
     out: dict[str, tuple[Interval, ScanResult]] = {}
     for pair, (lo, hi) in (ranges or TABLE2_RANGES).items():
@@ -334,7 +388,21 @@ def conus_overrides(sigma_sys: float, convention: str = "measurement") -> dict[s
 
 @dataclass(frozen=True)
 class ConusBound:
-    """A CONUS-like projected bound: LMA-Dark excluded for M_Z' above ``bound_mev``."""
+    """A CONUS-like projected bound: LMA-Dark excluded for M_Z' above ``bound_mev``.
+
+    Parameters
+    ----------
+    case : str
+        Identifier of the case (detector, x and systematic).
+    bound_mev : float or None
+        Excluded for M_Z' above this mass [MeV]; None if no bound within the mass grid.
+    scan : ScanResult
+        The chi^2 scan over the mediator mass at the case's fixed x.
+    absolute_sm_events : float
+        Expected SM events of the experiment (its reference events; 0 if unset).
+    convention : str, optional
+        How the systematic enters, ``"measurement"`` (default) or ``"pull"``.
+    """
 
     case: str
     bound_mev: float | None
@@ -514,7 +582,20 @@ def _plot_fig5(
 
 
 def fig3(experiment: Experiment, n: int = 41) -> ScanResult:
-    """Seed 002 Fig. 3: (eps_ee^q, eps_mumu^q) profile scan, heavy mediator, u = d."""
+    """Seed 002 Fig. 3: (eps_ee^q, eps_mumu^q) profile scan, heavy mediator, u = d.
+
+    Parameters
+    ----------
+    experiment : Experiment
+        The experiment whose cost is built with family ``nsi_ee_mumu_q_tree``.
+    n : int, optional
+        Grid points per axis (default 41).
+
+    Returns
+    -------
+    ScanResult
+        The 2-D profile scan over ``eps_ee_q`` in [-0.3, 0.6] and ``eps_mumu_q`` in [-0.2, 0.4].
+    """
     cost = experiment.cost(tree_family("nsi_ee_mumu_q_tree"))
     grid = {"eps_ee_q": np.linspace(-0.3, 0.6, n), "eps_mumu_q": np.linspace(-0.2, 0.4, n)}
     return profile_scan(cost, grid)
@@ -532,6 +613,22 @@ def fig7(
     ``flavour`` is ``"ee"`` (family ``light_zprime_tree``) or ``"mumu"`` (``mu`` and ``tau``,
     ``light_zprime_mumu_tree``); ``sign`` the sign of g_nu g_q (negative for LMA-Dark at
     x = 0 in ee, positive for x = 2 in mumu).
+
+    Parameters
+    ----------
+    experiment : Experiment
+        The experiment whose cost is built.
+    masses : ndarray
+        Mediator masses [MeV] of the scan.
+    flavour : {"ee", "mumu"}
+        Which neutrino flavours couple to the mediator.
+    sign : float
+        Sign of g_nu g_q (+1 or -1) multiplying the coupling grid.
+
+    Returns
+    -------
+    ScanResult
+        The 2-D profile scan over (``mediator_mass_mev``, ``g_nu_g_q``).
     """
     name = "light_zprime_tree" if flavour == "ee" else "light_zprime_mumu_tree"
     cost = experiment.cost(tree_family(name))

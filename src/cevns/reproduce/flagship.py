@@ -72,6 +72,27 @@ def exclusion_curve(
     eps < 0 the weak charge only grows in size, so nothing is allowed beyond the first
     crossing. ``chi2_min`` is the best fit over the masses with eps free. Returns the edges
     (NaN where nothing on the path is excluded) and ``chi2_min``.
+
+    Parameters
+    ----------
+    cost : iminuit cost
+        A cost of the family ``nsi_ee_q_light``.
+    masses : ndarray
+        Mediator masses [MeV].
+    cl : float, optional
+        Confidence level of the exclusion (default 0.9973).
+    dof : int, optional
+        Degrees of freedom of the threshold (default 2).
+    eps_path : ndarray, optional
+        Negative values of ``eps_ee_q`` followed at each mass, growing in size (default
+        :data:`EPS_PATH`).
+
+    Returns
+    -------
+    edges : ndarray
+        The edge of ``eps_ee_q`` at each mass (NaN where nothing on the path is excluded).
+    chi2_min : float
+        The best-fit chi^2 over the masses.
     """
     level = delta_chi2_threshold(cl, dof)
     free = [fit(cost, fix={"mediator_mass_mev": float(m)}, hesse=False, warn=False) for m in masses]
@@ -103,7 +124,22 @@ def exclusion_curve(
 def lightest_excluded(
     masses: NDArray[np.float64], edges: NDArray[np.float64], eps_value: float
 ) -> float | None:
-    """Lightest grid mass from which on ``eps_value`` (< 0) is excluded at every mass."""
+    """Lightest grid mass from which on ``eps_value`` (< 0) is excluded at every mass.
+
+    Parameters
+    ----------
+    masses : ndarray
+        Mediator masses [MeV] of the grid, increasing.
+    edges : ndarray
+        Edge of the excluded region at each mass (:func:`exclusion_curve`).
+    eps_value : float
+        The coupling eps_ee^q (< 0) asked about.
+
+    Returns
+    -------
+    float or None
+        The mass [MeV]; None if ``eps_value`` is allowed at the heaviest mass.
+    """
     excl = np.isfinite(edges) & (edges >= eps_value)
     if not excl[-1]:
         return None
@@ -117,6 +153,16 @@ def lma_dark_band(masses: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDA
     """sqrt|g_nu g_q| of eps_ee = -2 with u = d for Y_n from the crust (1.05) to the Sun (1/3).
 
     The Hamiltonian-level eps_ee = 3 (1 + Y_n) eps^q for eps^u = eps^d (seed 000 Eq. 1).
+
+    Parameters
+    ----------
+    masses : ndarray
+        Mediator masses [MeV].
+
+    Returns
+    -------
+    lo, hi : ndarray
+        sqrt|g_nu g_q| at each mass for Y_n = 1.05 and for Y_n = 1/3.
     """
     lo, hi = (
         np.sqrt(np.abs(couplings_from_eps(-2.0 / (3.0 * (1.0 + yn)), masses)))
@@ -126,7 +172,22 @@ def lma_dark_band(masses: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDA
 
 
 def run(out_dir: str | Path, *, progress: bool = True, n_mass: int = 31) -> Summary:
-    """Combined COHERENT + Dresden-II light-mediator exclusion (summary and plot)."""
+    """Combined COHERENT + Dresden-II light-mediator exclusion (summary and plot).
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder the figures are written to (under ``flagship/``).
+    progress : bool, optional
+        Whether to show a progress bar over the experiments (default True).
+    n_mass : int, optional
+        Number of log-spaced mediator masses from 1 to 1000 MeV (default 31).
+
+    Returns
+    -------
+    Summary
+        The numbers, checks and plot paths of the reproduction.
+    """
     t0 = time.perf_counter()
     s = Summary(
         "flagship", "COHERENT CsI + LAr and Dresden-II combined: light vector mediators on nu_e"

@@ -49,15 +49,50 @@ class Flux(Protocol):
         ...
 
     def spectrum(self, flavour: str, e_nu_mev: ArrayLike) -> NDArray[np.float64]:
-        """Continuous part dPhi/dE_nu [1/(cm^2 s MeV)]; zero outside :meth:`energy_range`."""
+        """Continuous part dPhi/dE_nu [1/(cm^2 s MeV)]; zero outside :meth:`energy_range`.
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour (``nue``, ``numu``, ``nutau`` or an antineutrino).
+        e_nu_mev : array_like
+            Neutrino energies [MeV].
+
+        Returns
+        -------
+        ndarray
+            dPhi/dE_nu [1/(cm^2 s MeV)], same shape as ``e_nu_mev``.
+        """
         ...
 
     def energy_range(self, flavour: str) -> tuple[float, float]:
-        """Support ``(E_min, E_max)`` [MeV] of the continuous part of ``flavour``."""
+        """Support ``(E_min, E_max)`` [MeV] of the continuous part of ``flavour``.
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour.
+
+        Returns
+        -------
+        (float, float)
+            ``(E_min, E_max)`` [MeV].
+        """
         ...
 
     def lines(self, flavour: str) -> list[tuple[float, float]]:
-        """Monochromatic lines ``[(E_nu [MeV], Phi [1/(cm^2 s)]), ...]`` of ``flavour``."""
+        """Monochromatic lines ``[(E_nu [MeV], Phi [1/(cm^2 s)]), ...]`` of ``flavour``.
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour.
+
+        Returns
+        -------
+        list of (float, float)
+            ``(E_nu [MeV], Phi [1/(cm^2 s)])`` of each line (empty if none).
+        """
         ...
 
 
@@ -81,6 +116,8 @@ class TabulatedFlux:
         Energies strictly increasing [MeV]; dPhi/dE [1/(cm^2 s MeV)], >= 0.
     line_table : mapping flavour -> list of (E, Phi), optional
         Monochromatic lines.
+    flavours : tuple of str
+        Not to be given: set to the flavours that have a table or a line, in standard order.
 
     Examples
     --------
@@ -123,7 +160,20 @@ class TabulatedFlux:
         object.__setattr__(self, "flavours", fl_all)
 
     def spectrum(self, flavour: str, e_nu_mev: ArrayLike) -> NDArray[np.float64]:
-        """Continuous part dPhi/dE_nu [1/(cm^2 s MeV)]."""
+        """Continuous part dPhi/dE_nu [1/(cm^2 s MeV)].
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour (``nue``, ``numubar``, ...); zero for one without a table.
+        e_nu_mev : array_like
+            Neutrino energies [MeV].
+
+        Returns
+        -------
+        ndarray
+            dPhi/dE_nu [1/(cm^2 s MeV)], linearly interpolated, zero outside the table.
+        """
         e = np.asarray(e_nu_mev, dtype=np.float64)
         if flavour not in self.tables:
             parse_flavour(flavour)
@@ -134,14 +184,36 @@ class TabulatedFlux:
         )
 
     def energy_range(self, flavour: str) -> tuple[float, float]:
-        """Support of the continuous part [MeV]."""
+        """Support of the continuous part [MeV].
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour.
+
+        Returns
+        -------
+        (float, float)
+            First and last energy of the table [MeV]; ``(0, 0)`` for a flavour without one.
+        """
         if flavour not in self.tables:
             return (0.0, 0.0)
         x, _ = self.tables[flavour]
         return float(x[0]), float(x[-1])
 
     def lines(self, flavour: str) -> list[tuple[float, float]]:
-        """Monochromatic lines."""
+        """Monochromatic lines.
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour.
+
+        Returns
+        -------
+        list of (float, float)
+            ``(E_nu [MeV], Phi [1/(cm^2 s)])`` of each line (empty if none).
+        """
         return list(self.line_table.get(flavour, []))
 
 
@@ -154,6 +226,8 @@ class CallableFlux:
     functions : mapping flavour -> callable
     support : mapping flavour -> (E_min, E_max) [MeV]
     line_table : mapping flavour -> list of (E, Phi), optional
+    flavours : tuple of str
+        Not to be given: set to the flavours that have a function or a line, in standard order.
 
     Examples
     --------
@@ -181,7 +255,20 @@ class CallableFlux:
         object.__setattr__(self, "flavours", fl_all)
 
     def spectrum(self, flavour: str, e_nu_mev: ArrayLike) -> NDArray[np.float64]:
-        """Continuous part dPhi/dE_nu [1/(cm^2 s MeV)]."""
+        """Continuous part dPhi/dE_nu [1/(cm^2 s MeV)].
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour (``nue``, ``numubar``, ...); zero for one without a function.
+        e_nu_mev : array_like
+            Neutrino energies [MeV].
+
+        Returns
+        -------
+        ndarray
+            dPhi/dE_nu [1/(cm^2 s MeV)], zero outside the support.
+        """
         e = np.asarray(e_nu_mev, dtype=np.float64)
         if flavour not in self.functions:
             parse_flavour(flavour)
@@ -197,16 +284,48 @@ class CallableFlux:
         return np.where(inside, val, 0.0)
 
     def energy_range(self, flavour: str) -> tuple[float, float]:
-        """Support of the continuous part [MeV]."""
+        """Support of the continuous part [MeV].
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour.
+
+        Returns
+        -------
+        (float, float)
+            ``(E_min, E_max)`` [MeV]; ``(0, 0)`` for a flavour without a function.
+        """
         return tuple(map(float, self.support.get(flavour, (0.0, 0.0))))  # type: ignore[return-value]
 
     def lines(self, flavour: str) -> list[tuple[float, float]]:
-        """Monochromatic lines."""
+        """Monochromatic lines.
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour.
+
+        Returns
+        -------
+        list of (float, float)
+            ``(E_nu [MeV], Phi [1/(cm^2 s)])`` of each line (empty if none).
+        """
         return [(float(e), float(p)) for e, p in self.line_table.get(flavour, [])]
 
 
 def as_flux(obj: Any) -> Flux:
     """Accept a :class:`Flux` or a mapping flavour -> (energies, values) table.
+
+    Parameters
+    ----------
+    obj : Flux or Mapping
+        A flux object, or flavour -> (energies [MeV], dPhi/dE [1/(cm^2 s MeV)]) tables.
+
+    Returns
+    -------
+    Flux
+        ``obj`` itself, or a :class:`TabulatedFlux` of the tables.
 
     Raises
     ------

@@ -413,6 +413,18 @@ def capture_spectrum(
     ``"bestiole"``: 239U plus 239Np beta decays (two antineutrinos per capture);
     ``"coloma2022"``: the digitised chain spectrum of Coloma et al. (1.014 per capture).
 
+    Parameters
+    ----------
+    e_nu_mev : array_like
+        Antineutrino energies [MeV].
+    kind : {"bestiole", "coloma2022"}, optional
+        Which capture-chain spectrum (default ``"bestiole"``).
+
+    Returns
+    -------
+    ndarray
+        Antineutrinos per MeV per capture, same shape as ``e_nu_mev``.
+
     Examples
     --------
     >>> float(capture_spectrum(2.0))  # above both endpoints (1.26 and 0.72 MeV)
@@ -591,6 +603,16 @@ class ReactorFlux:
         2.96 GW, 10.39 m, 205.24 MeV per fission, fission fractions U235 0.58, Pu239 0.29,
         U238 0.08, Pu241 0.05 and 0.6 captures per fission (Coloma et al.); ``kwargs``
         override any of these or set the other options. Totals in the class Notes.
+
+        Parameters
+        ----------
+        spectra : {"huber_mueller", "huber_mueller_fit", "bestiole", "coloma2022"}, optional
+            Fission-spectrum model (default ``"huber_mueller"``).
+
+        Returns
+        -------
+        ReactorFlux
+            The Dresden-II flux.
         """
         config: dict[str, Any] = {
             **DRESDEN_II,
@@ -648,7 +670,20 @@ class ReactorFlux:
         return ("nuebar",)
 
     def spectrum(self, flavour: str, e_nu_mev: ArrayLike) -> NDArray[np.float64]:
-        """dPhi/dE_nu [1/(cm^2 s MeV)]; zero for other flavours and outside the support."""
+        """dPhi/dE_nu [1/(cm^2 s MeV)]; zero for other flavours and outside the support.
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour; only ``nuebar`` is non-zero.
+        e_nu_mev : array_like
+            Antineutrino energies [MeV].
+
+        Returns
+        -------
+        ndarray
+            dPhi/dE_nu [1/(cm^2 s MeV)] at the detector.
+        """
         parse_flavour(flavour)
         e = as_float_array("e_nu_mev", e_nu_mev)
         if flavour != "nuebar":
@@ -659,7 +694,18 @@ class ReactorFlux:
         return total * (self.fissions_per_cm2_s * self.normalisation)
 
     def energy_range(self, flavour: str) -> tuple[float, float]:
-        """Support of the spectrum [MeV] (``(0, 0)`` for other flavours)."""
+        """Support of the spectrum [MeV] (``(0, 0)`` for other flavours).
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour.
+
+        Returns
+        -------
+        (float, float)
+            ``(E_min, E_max)`` [MeV] of the spectrum pieces; ``(0, 0)`` except for ``nuebar``.
+        """
         parse_flavour(flavour)
         if flavour != "nuebar":
             return (0.0, 0.0)
@@ -667,18 +713,51 @@ class ReactorFlux:
         return min(p.lo for _, p in parts), max(p.hi for _, p in parts)
 
     def lines(self, flavour: str) -> list[tuple[float, float]]:
-        """No monochromatic lines."""
+        """No monochromatic lines.
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour (checked only).
+
+        Returns
+        -------
+        list
+            Always empty.
+        """
         parse_flavour(flavour)
         return []
 
     # --- integrals ---------------------------------------------------------------------------
     def neutrinos_per_fission(self, e_min_mev: float = 0.0) -> float:
-        """Antineutrinos per fission above ``e_min_mev`` (captures included)."""
+        """Antineutrinos per fission above ``e_min_mev`` (captures included).
+
+        Parameters
+        ----------
+        e_min_mev : float, optional
+            Lower energy bound [MeV] (default 0).
+
+        Returns
+        -------
+        float
+            Antineutrinos per fission above ``e_min_mev``.
+        """
         e_min = check_finite("e_min_mev", e_min_mev)
         return sum(w * p.integral(e_min) for w, p in self._parts())
 
     def total_flux(self, e_min_mev: float = 0.0) -> float:
-        """Flux above ``e_min_mev`` [1/(cm^2 s)] (exact integral of the interpolants)."""
+        """Flux above ``e_min_mev`` [1/(cm^2 s)] (exact integral of the interpolants).
+
+        Parameters
+        ----------
+        e_min_mev : float, optional
+            Lower energy bound [MeV] (default 0).
+
+        Returns
+        -------
+        float
+            Flux above ``e_min_mev`` [1/(cm^2 s)].
+        """
         return self.fissions_per_cm2_s * self.normalisation * self.neutrinos_per_fission(e_min_mev)
 
     def __repr__(self) -> str:

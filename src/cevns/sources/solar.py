@@ -124,6 +124,18 @@ def solar_shape(component: str) -> tuple[NDArray[np.float64], NDArray[np.float64
 
     Trailing zeros of the table are cut after the first one (the support ends there).
 
+    Parameters
+    ----------
+    component : {"8B", "hep"}
+        Solar neutrino component.
+
+    Returns
+    -------
+    energies : ndarray
+        Energies [MeV].
+    shape : ndarray
+        Unit-area spectral shape [1/MeV] at each energy.
+
     Examples
     --------
     >>> e, s = solar_shape("8B")
@@ -257,7 +269,20 @@ class SolarFlux:
         return NEUTRINOS
 
     def spectrum(self, flavour: str, e_nu_mev: ArrayLike) -> NDArray[np.float64]:
-        """dPhi/dE_nu [1/(cm^2 s MeV)] of ``flavour`` at the Earth; zero for antineutrinos."""
+        """dPhi/dE_nu [1/(cm^2 s MeV)] of ``flavour`` at the Earth; zero for antineutrinos.
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour; zero for the antineutrinos.
+        e_nu_mev : array_like
+            Neutrino energies [MeV].
+
+        Returns
+        -------
+        ndarray
+            dPhi/dE_nu [1/(cm^2 s MeV)] at the Earth, oscillations included.
+        """
         index, anti = parse_flavour(flavour)
         e = as_float_array("e_nu_mev", e_nu_mev)
         out = np.zeros(e.shape)
@@ -268,7 +293,18 @@ class SolarFlux:
         return out
 
     def energy_range(self, flavour: str) -> tuple[float, float]:
-        """Support [MeV]: from the lowest to the highest endpoint of the components."""
+        """Support [MeV]: from the lowest to the highest endpoint of the components.
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour.
+
+        Returns
+        -------
+        (float, float)
+            ``(E_min, E_max)`` [MeV] over the components; ``(0, 0)`` for antineutrinos.
+        """
         _, anti = parse_flavour(flavour)
         if anti:
             return (0.0, 0.0)
@@ -277,13 +313,37 @@ class SolarFlux:
         return lo, hi
 
     def lines(self, flavour: str) -> list[tuple[float, float]]:
-        """No monochromatic lines (7Be and pep are not included)."""
+        """No monochromatic lines (7Be and pep are not included).
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour (checked only).
+
+        Returns
+        -------
+        list
+            Always empty.
+        """
         parse_flavour(flavour)
         return []
 
     # ------------------------------------------------------------------ parts
     def produced_spectrum(self, component: str, e_nu_mev: ArrayLike) -> NDArray[np.float64]:
-        """The ``nu_e`` spectrum of ``component`` at production [1/(cm^2 s MeV)] (at 1 AU)."""
+        """The ``nu_e`` spectrum of ``component`` at production [1/(cm^2 s MeV)] (at 1 AU).
+
+        Parameters
+        ----------
+        component : str
+            A component of the flux (``"8B"`` or ``"hep"``).
+        e_nu_mev : array_like
+            Neutrino energies [MeV].
+
+        Returns
+        -------
+        ndarray
+            The unoscillated nu_e spectrum [1/(cm^2 s MeV)] at 1 AU.
+        """
         if component not in self.totals:
             raise unknown_name("component of this flux", str(component), self.totals)
         e = as_float_array("e_nu_mev", e_nu_mev)
@@ -294,6 +354,18 @@ class SolarFlux:
         """``[P_ee, P_emu, P_etau]`` for ``component``'s production profile, shape ``e + (3,)``.
 
         Interpolated in ``log E`` from the grid computed on first use (module docstring).
+
+        Parameters
+        ----------
+        component : str
+            A component of the flux (``"8B"`` or ``"hep"``).
+        e_nu_mev : array_like
+            Neutrino energies [MeV].
+
+        Returns
+        -------
+        ndarray of shape ``e_nu_mev.shape + (3,)``
+            Probabilities that a nu_e arrives as nu_e, nu_mu, nu_tau.
         """
         if component not in self.totals:
             raise unknown_name("component of this flux", str(component), self.totals)

@@ -106,6 +106,16 @@ def michel_nue(e_nu_mev: ArrayLike) -> NDArray[np.float64]:
 
     ``192/m_mu (E/m_mu)^2 (1/2 - E/m_mu)`` on ``[0, m_mu/2]``, unit integral.
 
+    Parameters
+    ----------
+    e_nu_mev : array_like
+        Neutrino energies [MeV].
+
+    Returns
+    -------
+    ndarray
+        Spectrum per decay [1/MeV], zero above m_mu/2.
+
     Examples
     --------
     >>> from scipy.integrate import quad
@@ -120,6 +130,16 @@ def michel_numubar(e_nu_mev: ArrayLike) -> NDArray[np.float64]:
 
     ``64/m_mu (E/m_mu)^2 (3/4 - E/m_mu)`` on ``[0, m_mu/2]``, unit integral.
 
+    Parameters
+    ----------
+    e_nu_mev : array_like
+        Neutrino energies [MeV].
+
+    Returns
+    -------
+    ndarray
+        Spectrum per decay [1/MeV], zero above m_mu/2.
+
     Examples
     --------
     >>> round(float(michel_numubar(M_MUON / 2)) * M_MUON, 12)  # 64 * (1/4) * (1/4)
@@ -130,6 +150,18 @@ def michel_numubar(e_nu_mev: ArrayLike) -> NDArray[np.float64]:
 
 def pot_from_beam_energy(beam_energy_gwh: float, proton_energy_gev: float = 1.0) -> float:
     """Protons on target delivered by an integrated beam energy: ``E_beam / E_p``.
+
+    Parameters
+    ----------
+    beam_energy_gwh : float
+        Integrated beam energy on target [GWh] (> 0).
+    proton_energy_gev : float, optional
+        Kinetic energy of the protons [GeV] (> 0, default 1).
+
+    Returns
+    -------
+    float
+        Number of protons on target.
 
     Examples
     --------
@@ -196,7 +228,26 @@ class PionDARFlux:
         baseline_m: float = 19.3,
         nu_per_flavour_per_proton: float = 0.08,
     ) -> PionDARFlux:
-        """Normalise with an integrated beam energy [GWh] (see :func:`pot_from_beam_energy`)."""
+        """Normalise with an integrated beam energy [GWh] (see :func:`pot_from_beam_energy`).
+
+        Parameters
+        ----------
+        beam_energy_gwh : float
+            Integrated beam energy on target [GWh].
+        live_time_days : float
+            Live time over which that energy is delivered [days].
+        proton_energy_gev : float, optional
+            Kinetic energy of the protons [GeV] (default 1).
+        baseline_m : float, optional
+            Distance from the target to the detector [m] (default 19.3).
+        nu_per_flavour_per_proton : float, optional
+            Neutrinos of each flavour per proton on target (default 0.08).
+
+        Returns
+        -------
+        PionDARFlux
+            The flux normalised to the protons on target of that beam energy.
+        """
         pot = pot_from_beam_energy(beam_energy_gwh, proton_energy_gev)
         return cls(
             protons_on_target=pot,
@@ -216,6 +267,20 @@ class PionDARFlux:
         """Normalise with a mean proton rate [1/s].
 
         The flux does not depend on a live time; the object stores one day of protons.
+
+        Parameters
+        ----------
+        protons_per_second : float
+            Mean rate of protons on target [1/s] (> 0).
+        baseline_m : float, optional
+            Distance from the target to the detector [m] (default 19.3).
+        nu_per_flavour_per_proton : float, optional
+            Neutrinos of each flavour per proton on target (default 0.08).
+
+        Returns
+        -------
+        PionDARFlux
+            The flux, with one day of protons and a live time of one day.
         """
         pps = check_positive("protons_per_second", protons_per_second)
         return cls(
@@ -243,7 +308,20 @@ class PionDARFlux:
         return _PIDAR_FLAVOURS
 
     def spectrum(self, flavour: str, e_nu_mev: ArrayLike) -> NDArray[np.float64]:
-        """Continuous part dPhi/dE_nu [1/(cm^2 s MeV)] (zero for ``numu``: a line)."""
+        """Continuous part dPhi/dE_nu [1/(cm^2 s MeV)] (zero for ``numu``: a line).
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour; ``nue`` and ``numubar`` have a Michel spectrum.
+        e_nu_mev : array_like
+            Neutrino energies [MeV].
+
+        Returns
+        -------
+        ndarray
+            dPhi/dE_nu [1/(cm^2 s MeV)]; zero for the other flavours.
+        """
         parse_flavour(flavour)
         if flavour == "nue":
             return self.flux_per_flavour * michel_nue(e_nu_mev)
@@ -252,12 +330,34 @@ class PionDARFlux:
         return np.zeros_like(as_float_array("e_nu_mev", e_nu_mev))
 
     def energy_range(self, flavour: str) -> tuple[float, float]:
-        """``(0, m_mu/2)`` for the Michel flavours, ``(0, 0)`` otherwise."""
+        """``(0, m_mu/2)`` for the Michel flavours, ``(0, 0)`` otherwise.
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour.
+
+        Returns
+        -------
+        (float, float)
+            ``(E_min, E_max)`` [MeV].
+        """
         parse_flavour(flavour)
         return (0.0, 0.5 * M_MUON) if flavour in _DELAYED else (0.0, 0.0)
 
     def lines(self, flavour: str) -> list[tuple[float, float]]:
-        """The prompt ``numu`` line ``[(29.79 MeV, flux)]``; none for other flavours."""
+        """The prompt ``numu`` line ``[(29.79 MeV, flux)]``; none for other flavours.
+
+        Parameters
+        ----------
+        flavour : str
+            Neutrino flavour.
+
+        Returns
+        -------
+        list of (float, float)
+            ``(E_nu [MeV], Phi [1/(cm^2 s)])``: one line for ``numu``, none otherwise.
+        """
         parse_flavour(flavour)
         return [(E_NU_PROMPT_MEV, self.flux_per_flavour)] if flavour == "numu" else []
 
@@ -355,7 +455,15 @@ def flavour_time_fractions(
 
 
 class PromptDelayed(NamedTuple):
-    """Counts in the prompt and delayed timing bins."""
+    """Counts in the prompt and delayed timing bins.
+
+    Parameters
+    ----------
+    prompt : ndarray
+        Counts in the prompt timing bin(s).
+    delayed : ndarray
+        Counts in the delayed timing bin(s).
+    """
 
     prompt: NDArray[np.float64]
     delayed: NDArray[np.float64]
@@ -449,6 +557,16 @@ class TimingPDF:
     ) -> TimingPDF:
         """COHERENT CsI 2017 arrival-time PDF (0.5 us bins on [0, 12) us) from the registry.
 
+        Parameters
+        ----------
+        component : {"prompt_neutrinos", "delayed_neutrinos", "prompt_neutrons"}
+            Which arrival-time PDF of the release.
+
+        Returns
+        -------
+        TimingPDF
+            The PDF on 0.5 us bins from 0 to 12 us.
+
         Examples
         --------
         >>> pdf = TimingPDF.from_coherent_csi_2017("delayed_neutrinos")
@@ -467,12 +585,34 @@ class TimingPDF:
         return cls(edges, probs, name=f"COHERENT CsI 2017 {component}")
 
     def cdf(self, t_us: ArrayLike) -> NDArray[np.float64]:
-        """Probability of arriving before ``t_us`` (linear within each bin)."""
+        """Probability of arriving before ``t_us`` (linear within each bin).
+
+        Parameters
+        ----------
+        t_us : array_like
+            Arrival times [us].
+
+        Returns
+        -------
+        ndarray
+            Cumulative probability at each time (0 before the first edge, 1 after the last).
+        """
         t = as_float_array("t_us", t_us)
         return np.asarray(np.interp(t, self.edges_us, self._cdf, left=0.0, right=1.0))
 
     def integrate(self, edges_us: ArrayLike) -> NDArray[np.float64]:
-        """Probabilities in arbitrary bins ``[edges[i], edges[i+1])`` [us]."""
+        """Probabilities in arbitrary bins ``[edges[i], edges[i+1])`` [us].
+
+        Parameters
+        ----------
+        edges_us : array_like
+            Bin edges [us], strictly increasing.
+
+        Returns
+        -------
+        ndarray
+            Probability of arriving in each bin.
+        """
         edges = check_increasing("edges_us", edges_us)
         return np.diff(self.cdf(edges))
 
@@ -549,7 +689,20 @@ class PulsedBeamTiming:
         return np.asarray(ndtr(z) - np.exp(log_tail))
 
     def cdf(self, component: Literal["prompt", "delayed"], t_us: ArrayLike) -> NDArray[np.float64]:
-        """Probability of arriving before ``t_us`` for the prompt or delayed component."""
+        """Probability of arriving before ``t_us`` for the prompt or delayed component.
+
+        Parameters
+        ----------
+        component : {"prompt", "delayed"}
+            Neutrinos of pion decay (prompt) or of muon decay (delayed).
+        t_us : array_like
+            Arrival times [us].
+
+        Returns
+        -------
+        ndarray
+            Cumulative probability at each time.
+        """
         t = as_float_array("t_us", t_us)
         if component == "prompt":
             return self._emg_cdf(t, self.tau_pion_us)
@@ -564,12 +717,38 @@ class PulsedBeamTiming:
     def integrate(
         self, component: Literal["prompt", "delayed"], edges_us: ArrayLike
     ) -> NDArray[np.float64]:
-        """Probabilities in bins ``[edges[i], edges[i+1])`` [us]."""
+        """Probabilities in bins ``[edges[i], edges[i+1])`` [us].
+
+        Parameters
+        ----------
+        component : {"prompt", "delayed"}
+            Neutrinos of pion decay (prompt) or of muon decay (delayed).
+        edges_us : array_like
+            Bin edges [us], strictly increasing.
+
+        Returns
+        -------
+        ndarray
+            Probability of arriving in each bin (not renormalised).
+        """
         edges = check_increasing("edges_us", edges_us)
         return np.diff(self.cdf(component, edges))
 
     def pdf(self, component: Literal["prompt", "delayed"], edges_us: ArrayLike) -> TimingPDF:
-        """The distribution binned on ``edges_us`` as a :class:`TimingPDF` (renormalised)."""
+        """The distribution binned on ``edges_us`` as a :class:`TimingPDF` (renormalised).
+
+        Parameters
+        ----------
+        component : {"prompt", "delayed"}
+            Neutrinos of pion decay (prompt) or of muon decay (delayed).
+        edges_us : array_like
+            Bin edges [us], strictly increasing.
+
+        Returns
+        -------
+        TimingPDF
+            The binned distribution, renormalised over the bins.
+        """
         edges = check_increasing("edges_us", edges_us)
         return TimingPDF(edges, self.integrate(component, edges), name=f"analytic {component}")
 
@@ -717,5 +896,16 @@ class PiDARTimeFractions:
         return int(self.edges_us.size - 1)
 
     def fractions(self, flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
-        """Fraction of each flavour's events in each time bin."""
+        """Fraction of each flavour's events in each time bin.
+
+        Parameters
+        ----------
+        flavours : sequence of str
+            Neutrino flavours of the pion-DAR flux (``numu``, ``nue``, ``numubar``).
+
+        Returns
+        -------
+        dict of str -> ndarray
+            Fraction of each flavour's events in each time bin.
+        """
         return flavour_time_fractions(flavours, self.prompt, self.delayed)

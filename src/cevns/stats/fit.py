@@ -172,7 +172,22 @@ def _components(cost: Any) -> list[Any]:
 
 
 def parameter_info(cost: Any) -> tuple[dict[str, float], set[str], dict[str, float]]:
-    """Defaults, default-fixed names and steps known for the parameters of ``cost``."""
+    """Defaults, default-fixed names and steps known for the parameters of ``cost``.
+
+    Parameters
+    ----------
+    cost : iminuit cost
+        An experiment cost or a sum of costs.
+
+    Returns
+    -------
+    defaults : dict of str -> float
+        Start value of each parameter (the first component that declares it wins).
+    fixed : set of str
+        Parameters fixed by default.
+    steps : dict of str -> float
+        Initial Minuit step of each parameter.
+    """
     defaults: dict[str, float] = {}
     fixed: set[str] = set()
     steps: dict[str, float] = {}

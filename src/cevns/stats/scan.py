@@ -68,6 +68,18 @@ Backend = Literal["serial", "processes", "dask"]
 def delta_chi2_threshold(cl: float, dof: int = 1) -> float:
     """Wilks threshold: the Delta chi^2 quantile of a chi^2 distribution with ``dof``.
 
+    Parameters
+    ----------
+    cl : float
+        Confidence level, in (0, 1).
+    dof : int, optional
+        Degrees of freedom (>= 1, default 1).
+
+    Returns
+    -------
+    float
+        The ``cl`` quantile of a chi^2 distribution with ``dof`` degrees of freedom.
+
     Examples
     --------
     >>> round(delta_chi2_threshold(0.95, 1), 4), round(delta_chi2_threshold(0.9973, 2), 3)
@@ -162,7 +174,23 @@ def _check_values(what: str, values: Mapping[str, float] | None) -> None:
 # ---------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class Interval:
-    """A confidence set in one parameter: a union of ``[lo, hi]`` segments."""
+    """A confidence set in one parameter: a union of ``[lo, hi]`` segments.
+
+    Parameters
+    ----------
+    segments : tuple of (float, float)
+        Disjoint ``(lo, hi)`` segments of the set, in increasing order.
+    cl : float
+        Confidence level of the set.
+    dof : int
+        Degrees of freedom of the Wilks threshold.
+    threshold : float
+        Delta chi^2 threshold used (NaN for a Feldman-Cousins set).
+    best : float
+        Best-fit value of the parameter.
+    open_low, open_high : bool, optional
+        Whether the first (last) segment reaches the end of the scanned range (bound not found).
+    """
 
     segments: tuple[tuple[float, float], ...]
     cl: float

@@ -128,7 +128,28 @@ def toy_fits(
     fix: Mapping[str, float] | None = None,
     free: Sequence[str] = (),
 ) -> dict[str, NDArray[np.float64]]:
-    """Fit ``n`` toys drawn at ``values``; returns arrays of fitted values, fval and validity."""
+    """Fit ``n`` toys drawn at ``values``; returns arrays of fitted values, fval and validity.
+
+    Parameters
+    ----------
+    cost : iminuit cost
+        An experiment cost or a sum of costs.
+    values : Mapping[str, float]
+        Parameter values at which the toys are drawn (also the fit start).
+    n : int
+        Number of toys.
+    seed : int, optional
+        Seed of the random generator (default 0).
+    fix : Mapping[str, float], optional
+        Parameters to fix, with their values.
+    free : sequence of str, optional
+        Default-fixed parameters to fit.
+
+    Returns
+    -------
+    dict of str -> array
+        Fitted value of every parameter per toy, plus ``fval`` and ``valid`` (1.0 or 0.0).
+    """
     rng = np.random.default_rng(seed)
     names = _names(cost)
     out: dict[str, list[float]] = {k: [] for k in (*names, "fval", "valid")}
@@ -144,7 +165,27 @@ def toy_fits(
 
 @dataclass(frozen=True)
 class FeldmanCousinsResult:
-    """Feldman-Cousins construction on a 1D grid."""
+    """Feldman-Cousins construction on a 1D grid.
+
+    Parameters
+    ----------
+    name : str
+        The parameter of interest.
+    grid : array
+        Tested values of the parameter (increasing).
+    delta_chi2_data : array
+        Profiled Delta chi^2 of the data at each grid value.
+    critical : array
+        Critical Delta chi^2 at each grid value (the ``cl`` quantile of the toys).
+    cl : float
+        Confidence level.
+    n_toys : int
+        Toys per grid value.
+    seed : int
+        Base seed of the toys.
+    invalid_toy_fits : int
+        Number of toy fits that did not converge (over the whole grid).
+    """
 
     name: str
     grid: NDArray[np.float64]

@@ -107,6 +107,16 @@ _GREEK = {"e": "e", "mu": r"\mu", "tau": r"\tau"}
 def pretty_label(name: str) -> str:
     r"""A mathtext label for a parameter or axis name; unknown names come back unchanged.
 
+    Parameters
+    ----------
+    name : str
+        A parameter name (``eps_ee_u``, ...) or an axis label (``E_ee [keVee]``).
+
+    Returns
+    -------
+    str
+        The label in matplotlib mathtext, or ``name`` unchanged when not recognised.
+
     Examples
     --------
     >>> print(pretty_label("eps_ee_u"), pretty_label("eps_mutau_d"), pretty_label("E_ee [keVee]"))
@@ -138,6 +148,11 @@ def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
 @contextlib.contextmanager
 def figure_formats(formats: Sequence[str]) -> Iterator[None]:
     """Within the block, :func:`save` writes these formats for paths without a suffix.
+
+    Parameters
+    ----------
+    formats : sequence of str
+        Non-empty subset of ``png``, ``pdf``, ``svg``, ``eps``.
 
     Examples
     --------
@@ -211,6 +226,19 @@ def plot_spectrum(
     data, errors : arrays, optional
     components : mapping label -> counts per bin
         Stacked in the given order (first at the bottom).
+    xlabel : str, optional
+        Label of the x axis (default ``"Energy"``).
+    ylabel : str, optional
+        Label of the y axis (default ``"Counts per bin"``).
+    title : str, optional
+        Title of the figure; None for none.
+    pulls : bool, optional
+        Whether to add a panel of (data - model) / error below (only with ``data``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The new figure.
     """
     plt = _plt()
     style()
@@ -253,7 +281,22 @@ def plot_spectrum(
 
 
 def plot_fit(cost: Any, result: Any, *, title: str | None = None) -> list[Any]:
-    """One spectrum figure per experiment of a fitted cost (data, stacked components, pulls)."""
+    """One spectrum figure per experiment of a fitted cost (data, stacked components, pulls).
+
+    Parameters
+    ----------
+    cost : iminuit cost
+        The fitted experiment cost or sum of costs; components without an experiment are skipped.
+    result : FitResult
+        The fit whose ``values`` give the prediction.
+    title : str, optional
+        Title of every figure (default: the experiment's name).
+
+    Returns
+    -------
+    list of matplotlib.figure.Figure
+        One figure per experiment, projected on the first axis for multi-dimensional data.
+    """
     from cevns.stats.fit import _components
 
     figs = []

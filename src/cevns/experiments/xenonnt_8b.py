@@ -7,7 +7,7 @@ release's ``MANIFEST.sha256`` when it is opened). Analyses: arXiv:2408.02877 (SR
 arXiv:2604.06002 (SR0+SR1+SR2).
 
 Model (``xenonnt_8b_sr0/sr1/sr2`` per run, ``xenonnt_8b_2024/2026`` combined)
----------------------------------------------------------------------------
+-----------------------------------------------------------------------------
 * observables: cS2, the S2-shadow quantile, the S1 and the S2 BDT scores, 3 bins each
   (``binning/sr*.yaml``; the edges differ between the runs);
 * backgrounds: accidental coincidences (AC), electronic recoils (ER) and radiogenic

@@ -103,7 +103,7 @@ def sin2_theta_w_msbar(q_mev: ArrayLike) -> NDArray[np.float64]:
     Parameters
     ----------
     q_mev : array_like
-        Scale (the momentum transfer |q|) [MeV], 0 <= q <= M_Z.
+        Scale (the size of the momentum transfer, ``|q|``) [MeV], 0 <= q <= M_Z.
 
     Returns
     -------

@@ -9,7 +9,7 @@ API: the shipped experiments with the ``magnetic_moment``, ``charge_radius`` and
 profiled, 90% CL for one degree of freedom (Delta chi^2 = 2.71) from the scan minimum.
 
 Quantities (``<quantity>.<experiment>[.<quenching>]``): ``mu_nu_e_90cl`` (upper bound on
-|mu_nu_e| [1e-10 mu_B], Dresden-II with the Fef and the YBe quenching; nuclear plus
+``|mu_nu_e|`` [1e-10 mu_B], Dresden-II with the Fef and the YBe quenching; nuclear plus
 electron recoils with the stepping approximation), ``r2_nu_e_90cl`` and ``r2_nu_mu_90cl``
 (allowed <r^2> [1e-32 cm^2], a union where the data allow a second, sign-flipped, weak
 charge), ``q_nu_e_90cl`` (allowed millicharge [1e-12 e]) and ``mu_nu_mu_90cl`` (COHERENT).

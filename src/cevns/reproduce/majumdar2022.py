@@ -19,7 +19,7 @@ in all, already the stated N, 98.0 Fef events per day. The paper's fitted events
 chi^2 and best-fit sin^2 theta_W follow the first; both are in the summary.
 
 Non-unitarity (Table II): the parameters live in their physical region
-(``models/physics/non_unitarity_tree.toml``: alpha11 <= 1, 0 <= |alpha12|, |alpha13| <= 1)
+(``models/physics/non_unitarity_tree.toml``: alpha11 <= 1, 0 <= ``|alpha12|``, ``|alpha13|`` <= 1)
 and the 90% CL intervals are Delta chi^2 < 2.71 from the minimum in that region.
 
 Quantities (ids of :mod:`cevns.reproduce.registry`): ``chi2_min.bkg_only``,
@@ -208,7 +208,7 @@ FIG3_COHERENT: tuple[str, ...] = ("coherent_csi_2021",)
 
 
 def mean_momentum_transfer_mev(experiment: Any, model: Any = None) -> float:
-    """Signal-weighted mean momentum transfer |q| = sqrt(2 m_N E_nr + E_nr^2) [MeV].
+    """Signal-weighted mean momentum transfer ``|q| = sqrt(2 m_N E_nr + E_nr^2)`` [MeV].
 
     Every recoil energy is weighted by its SM rate and by the probability that the
     detector records it in the observed bins (the experiment's response matrix), summed
@@ -224,7 +224,7 @@ def mean_momentum_transfer_mev(experiment: Any, model: Any = None) -> float:
     Returns
     -------
     float
-        The mean |q| of the recorded signal [MeV].
+        The mean ``|q|`` of the recorded signal [MeV].
     """
     from cevns.likelihood.spectrum import recoil_spectrum
     from cevns.physics.nsi import NSIModel

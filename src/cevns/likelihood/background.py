@@ -111,6 +111,48 @@ class Background(abc.ABC):
         return mu, np.empty((0, *mu.shape))
 
 
+class _ScaledShape(Background):
+    """An expectation ``amplitude x shape(other parameters)``: linear in one parameter.
+
+    Subclasses set :attr:`_amplitude` (the local name of the amplitude) and implement
+    :meth:`_unit` (the expectation at amplitude 1); the expectation, the declared linear
+    parameter and :meth:`linear_terms` follow from them.
+    """
+
+    _amplitude: str
+    linear_rest_is_zero = True
+
+    @abc.abstractmethod
+    def _unit(self, values: Mapping[str, float]) -> NDArray[np.float64]: ...
+
+    def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        return np.asarray(values[self._amplitude] * self._unit(values), dtype=np.float64)
+
+    @property
+    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The amplitude: ``<name>_norm``, ``_level``, ``_amplitude`` or ``_counts``."""
+        return (self._amplitude,)
+
+    def linear_terms(
+        self, values: Mapping[str, float]
+    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+        """``(0, [expectation at amplitude 1])``.
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Parameter values by local name (the amplitude itself is not read).
+
+        Returns
+        -------
+        rest : float
+            Always 0.
+        templates : ndarray of shape (1, *bins)
+            The expectation per unit amplitude.
+        """
+        return 0.0, self._unit(values)[None]
+
+
 class FunctionBackground(Background):
     """Background from a user function ``f(bin_centres, **params) -> counts per bin``.
 
@@ -149,7 +191,7 @@ class FunctionBackground(Background):
         return np.asarray(self.function(*args, **values), dtype=np.float64)
 
 
-class TemplateBackground(Background):
+class TemplateBackground(_ScaledShape):
     """A template scaled by a normalisation parameter, optionally with shape systematics.
 
     ``mu = norm * max(T_0 + sum_m c_m(alpha) (T_m - T_0), 0)`` with the interpolation of
@@ -183,8 +225,6 @@ class TemplateBackground(Background):
     >>> bkg.expected({"b_s": -1.0}).tolist()
     [0.0, 4.0]
     """
-
-    linear_rest_is_zero = True
 
     def __init__(
         self,
@@ -231,10 +271,7 @@ class TemplateBackground(Background):
         self._deltas = np.array(deltas).reshape(len(deltas), *t.shape)
         self.parameters = (norm, *self.morphing.parameters)
         self._alpha_names = self.morphing.names
-
-    def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        norm = values[f"{self.name}_norm"]
-        return norm * self._shape(values)
+        self._amplitude = norm.name
 
     def evaluator(
         self, positions: Sequence[tuple[str, int]]
@@ -265,35 +302,11 @@ class TemplateBackground(Background):
 
         return evaluate
 
-    def _shape(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+    def _unit(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         if not self._alpha_names:
             return self.template
         alpha = np.array([values[n] for n in self._alpha_names])
         return self.morphing.apply_deltas(self.template, self._deltas, alpha)
-
-    @property
-    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
-        """The normalisation ``<name>_norm``."""
-        return (f"{self.name}_norm",)
-
-    def linear_terms(
-        self, values: Mapping[str, float]
-    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
-        """``(0, [shape])``: the (morphed) template per unit normalisation.
-
-        Parameters
-        ----------
-        values : Mapping[str, float]
-            Parameter values by local name (the shape nuisances are used).
-
-        Returns
-        -------
-        offset : float
-            Always 0.
-        terms : ndarray of shape (1, ...)
-            The (morphed) template per unit normalisation.
-        """
-        return 0.0, self._shape(values)[None]
 
 
 # ---------------------------------------------------------------------- parametric shapes
@@ -305,7 +318,7 @@ def _bin_edges(edges_kev: ArrayLike, name: str) -> NDArray[np.float64]:
     return e
 
 
-class _IntegratedShape(Background):
+class _IntegratedShape(_ScaledShape):
     """A rate per unit of the observable, integrated analytically over each bin."""
 
     def __init__(self, name: str, edges: ArrayLike, parameters: Sequence[Parameter]) -> None:
@@ -333,38 +346,13 @@ class FlatBackground(_IntegratedShape):
     array([2., 4.])
     """
 
-    linear_rest_is_zero = True
-
     def __init__(self, name: str, edges: ArrayLike, level: Parameter) -> None:
         super().__init__(name, edges, [level.replace(name=f"{name}_level")])
         self._width = np.diff(self.edges)
+        self._amplitude = f"{name}_level"
 
-    def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        return values[f"{self.name}_level"] * self._width
-
-    @property
-    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
-        """The level ``<name>_level``."""
-        return (f"{self.name}_level",)
-
-    def linear_terms(
-        self, values: Mapping[str, float]
-    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
-        """``(0, [bin widths])``.
-
-        Parameters
-        ----------
-        values : Mapping[str, float]
-            Parameter values by local name (unused: the shape does not depend on them).
-
-        Returns
-        -------
-        offset : float
-            Always 0.
-        terms : ndarray of shape (1, n_bins)
-            The bin widths.
-        """
-        return 0.0, self._width[None]
+    def _unit(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        return self._width
 
 
 class ExponentialBackground(_IntegratedShape):
@@ -390,8 +378,6 @@ class ExponentialBackground(_IntegratedShape):
     True
     """
 
-    linear_rest_is_zero = True
-
     def __init__(
         self,
         name: str,
@@ -409,36 +395,12 @@ class ExponentialBackground(_IntegratedShape):
             [amplitude.replace(name=f"{name}_amplitude"), decay.replace(name=f"{name}_decay")],
         )
         self.reference = float(self.edges[0] if reference is None else reference)
+        self._amplitude = f"{name}_amplitude"
 
-    def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        _, t = self.linear_terms(values)
-        return np.asarray(values[f"{self.name}_amplitude"] * t[0], dtype=np.float64)
-
-    @property
-    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
-        """The amplitude ``<name>_amplitude``."""
-        return (f"{self.name}_amplitude",)
-
-    def linear_terms(
-        self, values: Mapping[str, float]
-    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
-        """``(0, [counts per bin at amplitude 1])``.
-
-        Parameters
-        ----------
-        values : Mapping[str, float]
-            Parameter values by local name (``<name>_decay`` is used).
-
-        Returns
-        -------
-        offset : float
-            Always 0.
-        terms : ndarray of shape (1, n_bins)
-            Counts per bin at amplitude 1.
-        """
+    def _unit(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         d = values[f"{self.name}_decay"]
         x = np.exp(-(self.edges - self.reference) / d)
-        return 0.0, (d * (x[:-1] - x[1:]))[None]
+        return np.asarray(d * (x[:-1] - x[1:]), dtype=np.float64)
 
 
 class GaussianLineBackground(_IntegratedShape):
@@ -463,8 +425,6 @@ class GaussianLineBackground(_IntegratedShape):
     array([5., 5.])
     """
 
-    linear_rest_is_zero = True
-
     def __init__(
         self,
         name: str,
@@ -485,37 +445,10 @@ class GaussianLineBackground(_IntegratedShape):
                 sigma.replace(name=f"{name}_sigma"),
             ],
         )
+        self._amplitude = f"{name}_counts"
 
-    def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
-        from scipy.special import ndtr
-
-        n = values[f"{self.name}_counts"]
-        cdf = ndtr((self.edges - values[f"{self.name}_mean"]) / values[f"{self.name}_sigma"])
-        return np.asarray(n * np.diff(cdf), dtype=np.float64)
-
-    @property
-    def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]
-        """The line's area ``<name>_counts``."""
-        return (f"{self.name}_counts",)
-
-    def linear_terms(
-        self, values: Mapping[str, float]
-    ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
-        """``(0, [fraction of the line per bin])``.
-
-        Parameters
-        ----------
-        values : Mapping[str, float]
-            Parameter values by local name (``<name>_mean`` and ``<name>_sigma`` are used).
-
-        Returns
-        -------
-        offset : float
-            Always 0.
-        terms : ndarray of shape (1, n_bins)
-            Fraction of the line in each bin.
-        """
+    def _unit(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         from scipy.special import ndtr
 
         cdf = ndtr((self.edges - values[f"{self.name}_mean"]) / values[f"{self.name}_sigma"])
-        return 0.0, np.diff(cdf)[None]
+        return np.asarray(np.diff(cdf), dtype=np.float64)

@@ -129,7 +129,9 @@ class _TimedScintillator(ScintillatorDetector):
     signal's by edges (:func:`cevns.likelihood.dataset.observed_axes`), not by bin count.
     """
 
-    def __init__(self, *args: Any, time_edges_us: Sequence[float], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, time_edges_us: Sequence[float] | NDArray[np.float64], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.time_edges_us = np.asarray(time_edges_us, dtype=np.float64)
 
@@ -137,7 +139,9 @@ class _TimedScintillator(ScintillatorDetector):
 class _TimedGammaPE(GammaPEDetector):
     """:class:`~cevns.detectors.scintillator.GammaPEDetector` with ``time_edges_us`` (as above)."""
 
-    def __init__(self, *args: Any, time_edges_us: Sequence[float], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, time_edges_us: Sequence[float] | NDArray[np.float64], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.time_edges_us = np.asarray(time_edges_us, dtype=np.float64)
 

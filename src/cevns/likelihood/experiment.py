@@ -672,6 +672,7 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         counts = self.expansion.evaluate(lin, mass)
         if self._alpha_idx is not None:
             morph = exp.signal_morphing
+            assert morph is not None  # _alpha_idx is set only with a signal morphing
             alpha = np.asarray(args, dtype=np.float64)[self._alpha_idx]
             counts = morph.apply(counts.reshape((morph.n_blocks, *self._shape)), alpha)
         else:

@@ -93,8 +93,9 @@ class ProfiledCost(Cost):  # type: ignore[misc]
     """
 
     def __init__(self, cost: ExperimentCost, profile: Iterable[str] | None = None) -> None:
-        if not isinstance(cost, ExperimentCost):
-            msg = f"ProfiledCost needs an ExperimentCost, got {type(cost).__name__}"
+        given: object = cost
+        if not isinstance(given, ExperimentCost):
+            msg = f"ProfiledCost needs an ExperimentCost, got {type(given).__name__}"
             raise InvalidParameterError(msg)
         cand = linear_candidates(cost)
         chosen = cand if profile is None else tuple(profile)
@@ -132,7 +133,8 @@ class ProfiledCost(Cost):  # type: ignore[misc]
             if names[i] not in set(self.profiled)
         ]
         self._pm_pinv = self._pm * self._pinv
-        self._w = cost._inv_err.ravel() if cost._err is not None else None
+        # 1/sigma per bin of a chi2 experiment (unused, empty, for a Poisson one)
+        self._w = cost._inv_err.ravel() if cost._err is not None else np.zeros(0)
         self._full = np.array([p.value for p in cost.parameter_objects], dtype=np.float64)
         self._start = self._full[self._lin_pos].copy()  # warm start of the Poisson solve
         self._setup_columns()

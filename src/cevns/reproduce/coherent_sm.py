@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from cevns.config import load_experiment
+from cevns.core.exceptions import InvalidParameterError
 from cevns.experiments.coherent_lar_2020 import (
     ENERGY_EDGES_KEVEE,
     F90_EDGES,
@@ -122,6 +123,9 @@ def compare_lar_2020(
     """
     exp = load_experiment("coherent_lar_2020", overrides or {})
     signal = exp.signal
+    if signal.timing is None:
+        msg = f"{exp.name}: the LAr comparison needs the signal's time fractions"
+        raise InvalidParameterError(msg)
     if form_factor is not None:
         signal = Signal(
             signal.flux,
@@ -135,7 +139,7 @@ def compare_lar_2020(
     counts = signal.expected_counts(sm) * exp.exposure_factor
     sig = np.asarray(counts, dtype=np.float64).reshape(12, 8, 10)
     rel = release_pdf("cevns")
-    det = signal.detector
+    det: Any = signal.detector  # the LAr 2020 detector (its pi-DAR time fractions)
     fr = det.pidar_time_fractions()
     per_flav = signal.expected_counts_per_flavour(sm)  # (flavour, 96)
     totals = dict(zip(exp.signal.flavours, per_flav.sum(axis=1), strict=True))

@@ -853,7 +853,8 @@ class PiDARTimeFractions:
         (1.0, 1.0)
         """
         edges = check_increasing("edges_us", edges_us)
-        for name, pdf in (("prompt", prompt), ("delayed", delayed)):
+        given: tuple[tuple[str, object], ...] = (("prompt", prompt), ("delayed", delayed))
+        for name, pdf in given:
             if not isinstance(pdf, TimingPDF):
                 msg = f"{name} must be a TimingPDF, got {type(pdf).__name__}"
                 raise InvalidParameterError(msg)

@@ -670,13 +670,10 @@ def _profiled_covariance(
                 dn[k] -= h
                 b[:, j] = (pc.solve(up)[0] - pc.solve(dn)[0]) / (2.0 * h)
         blocks_b.append(b)
+    from scipy.linalg import block_diag
+
     bmat = np.vstack(blocks_b)
-    n_a = bmat.shape[0]
-    haa = np.zeros((n_a, n_a))
-    k = 0
-    for h in blocks_h:
-        haa[k : k + h.shape[0], k : k + h.shape[0]] = h
-        k += h.shape[0]
+    haa = np.asarray(block_diag(*blocks_h), dtype=np.float64)
     names_a = [n for pc in parts for n in pc.profiled]
     if v is None:
         return None, {n: float(np.sqrt(haa[i, i])) for i, n in enumerate(names_a)}

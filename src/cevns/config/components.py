@@ -17,6 +17,12 @@ Kinds come from two places, never from an import side effect:
 
 Two sources declaring the same section and kind are an error that names both.
 
+A kind whose options are the keyword arguments of one function is declared with
+:meth:`Component.from_function`: the options model is made from the function's signature
+(type hints, defaults and ``Annotated[..., Field(...)]`` constraints), so a component is
+written once, as the function users call from Python, instead of three times (signature,
+options class, mapping function).
+
 Paths in experiment files are relative to the file's folder: option fields typed
 :data:`DataFile` are resolved against it (the loader passes the folder as the pydantic
 validation context ``base_dir``) and must name an existing file.
@@ -26,12 +32,14 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-from collections.abc import Callable, Mapping, Sequence
+import inspect
+import typing
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, create_model
 
 from cevns.core.exceptions import InvalidConfigError
 from cevns.core.files import StrictModel
@@ -129,6 +137,94 @@ class Component:
         if not callable(builder):
             msg = f"{self.section} kind {self.kind!r}: builder must be callable"
             raise InvalidConfigError(msg)
+
+    @classmethod
+    def from_function(
+        cls,
+        section: Section,
+        kind: str,
+        function: Callable[..., Any],
+        description: str = "",
+        *,
+        exclude: Collection[str] = (),
+    ) -> Component:
+        """A kind whose options are the keyword arguments of ``function``.
+
+        Every parameter becomes an option with the parameter's type hint (pydantic
+        validates it; ``Annotated[float, Field(gt=0)]`` adds constraints) and default
+        (none: the option is required). A background's ``dataset`` parameter is not an
+        option: the loader passes the experiment's dataset.
+
+        Parameters
+        ----------
+        section : {"flux", "detector", "dataset", "background"}
+            The file section.
+        kind : str
+            The value of ``kind`` that selects it.
+        function : callable
+            Builds the component from keyword arguments.
+        description : str
+            One line for ``cevns info``; default the first line of the docstring.
+        exclude : collection of str
+            Parameters that are not options (they must have defaults), e.g. arrays that
+            only Python callers pass.
+
+        Returns
+        -------
+        Component
+            The declaration.
+        """
+        passed = {"dataset"} if section == "background" else set()
+        where = f"{section} kind {kind!r} ({getattr(function, '__qualname__', function)})"
+        unknown = set(exclude) - set(inspect.signature(function).parameters)
+        if unknown:
+            msg = f"{where}: exclude names no parameter: {sorted(unknown)}"
+            raise InvalidConfigError(msg)
+        definitions: dict[str, Any] = {}
+        for name, p in inspect.signature(function).parameters.items():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                msg = f"{where}: *args/**kwargs ({name!r}) cannot be options"
+                raise InvalidConfigError(msg)
+            if name in passed or name in exclude:
+                if name in exclude and p.default is p.empty:
+                    msg = f"{where}: excluded parameter {name!r} needs a default"
+                    raise InvalidConfigError(msg)
+                continue
+            default = ... if p.default is p.empty else p.default
+            definitions[name] = (_hint(function, name, where), default)
+        doc = (inspect.getdoc(function) or "").strip().splitlines()
+        model = create_model(
+            f"{kind}_{section}_options",
+            __base__=ComponentOptions,
+            __module__=getattr(function, "__module__", __name__),
+            __doc__=f"``[{section}] kind = {kind!r}``: the keyword arguments of {where}.",
+            **definitions,
+        )
+        names = tuple(definitions)
+
+        def builder(opts: BaseModel, **extra: Any) -> Any:
+            return function(**{n: getattr(opts, n) for n in names}, **extra)
+
+        return cls(section, kind, model, builder, description or (doc[0] if doc else ""))
+
+
+def _hint(function: Callable[..., Any], name: str, where: str) -> Any:
+    """The resolved type hint of one parameter (string annotations evaluated)."""
+    raw = inspect.signature(function).parameters[name].annotation
+    if raw is inspect.Parameter.empty:
+        msg = f"{where}: parameter {name!r} has no type hint (options are validated by it)"
+        raise InvalidConfigError(msg)
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return typing.get_type_hints(function, include_extras=True)[name]
+    except NameError:
+        pass
+    try:  # one unresolvable hint elsewhere in the signature must not block this one
+        return eval(raw, getattr(function, "__globals__", {}))
+    except NameError as e:
+        msg = f"{where}: the type hint of {name!r} ({raw}) cannot be resolved: {e}"
+        raise InvalidConfigError(msg) from e
 
 
 #: kinds registered at run time by :func:`register_component`, with where they came from

@@ -5,6 +5,7 @@ paper with the tolerance the agreement honestly allows (see the notes of each te
 """
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -347,3 +348,23 @@ def test_ge76_pion_dar_counts_and_degeneracy():
     assert 0.15 <= eps_deg <= 0.18  # the talk's range for Y_n in [1, 1.43]
     with pytest.raises(InvalidParameterError, match=r"kg_years must be a finite number > 0"):
         dfs2018.ge76_pion_dar(0.0)
+
+
+def test_bound_past_dips_sees_a_dip_between_grid_points():
+    # a synthetic chi2(M): rising with M, plus a narrow dip at 40 MeV that falls to 0.2
+    # (below 3.84) while every grid point stays above it; the grid shows it only as a local
+    # minimum (37.5 MeV). The bound must be the upward crossing after the dip
+    def chi2(mass):
+        return 0.2 * mass - 3.0 * math.exp(-(((mass - 40.0) / 1.5) ** 2)) * 2.6
+
+    m = np.array([10.0, 20.0, 30.0, 36.0, 37.5, 44.0, 60.0])
+    curve = np.array([chi2(x) for x in m])
+    assert np.all(curve[3:] > 3.84)
+    assert curve[3] > curve[4] < curve[5]
+    assert chi2(40.0) < 3.84
+    naive = dfs2018.lma_dark_mass_bound(m, curve, chi2, 3.84)
+    full = dfs2018._bound_past_dips(m, [curve], [chi2], chi2, 3.84)
+    # roots to xtol = 1e-4 in ln M: 2e-3 MeV at 19 MeV, 1e-3 in chi2 (slope 0.2 M ~ 8.5)
+    assert naive == pytest.approx(19.2, abs=2e-3)  # 0.2 M = 3.84 below the dip
+    assert 40.0 < full < 44.0
+    assert chi2(full) == pytest.approx(3.84, abs=1e-3)

@@ -561,7 +561,8 @@ def _bound_past_dips(
     A dip narrower than the mass grid can fall below ``threshold`` between grid points
     that are both above it; every interior local minimum of every curve is refined
     (``refiners[i]`` evaluates curve ``i`` at one mass) and, if one above the grid bound
-    lies below the threshold, the bound is the upward crossing after it.
+    lies below the threshold, the bound is the upward crossing after it. A dip that
+    leaves no local minimum on the grid is not seen: the grid must resolve its shoulders.
     """
     env = np.min(np.stack(list(curves)), axis=0)
     bound = lma_dark_mass_bound(masses, env, chi2_at, threshold)

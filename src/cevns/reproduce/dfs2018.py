@@ -23,7 +23,10 @@ Reproduces, with the public API only (``load_experiment``, ``exp.cost``,
   5 needs a finite set of x: with x continuous a dip near 40 MeV stays at chi^2 ~ 0);
 * Fig. 7: 95% CL (2 dof) exclusions of sqrt|g_nu g_q| versus M_Z' for nu_e (g < 0) with the
   CONUS Ge projection, and for nu_mu/nu_tau (g > 0), with the LMA-Dark lines (x = 0, 2);
-  the forecasts (ten more years of CsI at 50% uptime, CONUS Ge) dashed.
+  the forecasts (ten more years of CsI at 50% uptime, CONUS Ge) dashed;
+* seed 001 (the talk): 10 kg yr of 76Ge 22 m from the SNS (its ref. 1701.04828,
+  :func:`ge76_pion_dar`): SM prompt/delayed counts (the talk: ~100 / ~200), the
+  heavy-mediator LMA-Dark Delta chi^2 and the eps_ee^{q,V} interval of the Asimov SM.
 
 The likelihood is ``coherent_csi_2017_timing.toml``: 7 keVnr threshold, prediction
 normalised to COHERENT's 173 SM events (seed-002 convention), prompt/delayed split with

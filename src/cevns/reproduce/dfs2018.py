@@ -18,10 +18,15 @@ Reproduces, with the public API only (``load_experiment``, ``exp.cost``,
   10-15% weaker bounds and is kept as a stated variant;
 * Fig. 3: the (eps_ee, eps_mumu) plane at 1, 2, 3 sigma (2 dof), heavy mediator;
 * Fig. 5: the expected LMA-Dark bound (marginalised over x) versus real time at 50% uptime,
-  from Asimov SM data of the scaled exposure (:func:`coherent_forecast`, :func:`fig5`);
+  from Asimov SM data of the scaled exposure (:func:`coherent_forecast`, :func:`fig5`),
+  with x marginalised over the values of the Fig. 2 curves (the drop of the paper's Fig.
+  5 needs a finite set of x: with x continuous a dip near 40 MeV stays at chi^2 ~ 0);
 * Fig. 7: 95% CL (2 dof) exclusions of sqrt|g_nu g_q| versus M_Z' for nu_e (g < 0) with the
   CONUS Ge projection, and for nu_mu/nu_tau (g > 0), with the LMA-Dark lines (x = 0, 2);
-  the forecasts (ten more years of CsI at 50% uptime, CONUS Ge) dashed.
+  the forecasts (ten more years of CsI at 50% uptime, CONUS Ge) dashed;
+* seed 001 (the talk): 10 kg yr of 76Ge 22 m from the SNS (its ref. 1701.04828,
+  :func:`ge76_pion_dar`): SM prompt/delayed counts (the talk: ~100 / ~200), the
+  heavy-mediator LMA-Dark Delta chi^2 and the eps_ee^{q,V} interval of the Asimov SM.
 
 The likelihood is ``coherent_csi_2017_timing.toml``: 7 keVnr threshold, prediction
 normalised to COHERENT's 173 SM events (seed-002 convention), prompt/delayed split with
@@ -72,6 +77,7 @@ __all__ = [
     "TABLE2_RANGES",
     "ConusBound",
     "Fig2",
+    "Fig5Point",
     "coherent_forecast",
     "conus_bounds",
     "conus_overrides",
@@ -79,6 +85,7 @@ __all__ = [
     "fig3",
     "fig5",
     "fig7",
+    "ge76_pion_dar",
     "lma_dark_mass_bound",
     "run",
     "table2",
@@ -463,7 +470,7 @@ LIVE_DAYS_2017: float = 308.1
 #: Uptime of seed 002's forecasts ("collects data ~half the time", Sec. 5.1, Fig. 5, 7).
 FORECAST_UPTIME: float = 0.5
 #: Real-time axis of Fig. 5 [years].
-FIG5_YEARS: tuple[float, ...] = (1.0, 2.0, 3.0, 5.0, 7.0, 10.0)
+FIG5_YEARS: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 15.0, 20.0)
 
 
 def coherent_forecast(years: float, uptime: float = FORECAST_UPTIME) -> Experiment:
@@ -513,12 +520,88 @@ def coherent_forecast(years: float, uptime: float = FORECAST_UPTIME) -> Experime
     return load_experiment(EXPERIMENT, overrides)
 
 
+@dataclass(frozen=True)
+class Fig5Point:
+    """One exposure of seed 002 Fig. 5.
+
+    Attributes
+    ----------
+    years : float
+        Real time [years].
+    bound_fig2_x : float or None
+        Bound [MeV] (chi^2 > 3.84 for every heavier mediator) with x marginalised over the
+        values of the Fig. 2 curves (:data:`FIG2_X`), the reproduction's convention.
+    bound_continuous : float or None
+        The same with x fitted as a continuous parameter (the variant).
+    curves : Fig2
+        The fixed-x and continuously marginalised chi^2 curves of that Asimov data set.
+    """
+
+    years: float
+    bound_fig2_x: float | None
+    bound_continuous: float | None
+    curves: Fig2
+
+
+def _min_over_x(cost: ExperimentCost, xs: Sequence[float]) -> Callable[[float], float]:
+    """chi^2 at one mass minimised over a finite set of x."""
+
+    def chi2_at(mass: float) -> float:
+        return min(_chi2_fixed_x(cost, mass, x) for x in xs)
+
+    return chi2_at
+
+
+def _bound_past_dips(
+    masses: NDArray[np.float64],
+    curves: Sequence[NDArray[np.float64]],
+    refiners: Sequence[Callable[[float], float]],
+    chi2_at: Callable[[float], float],
+    threshold: float,
+) -> float | None:
+    """:func:`lma_dark_mass_bound` of the lower envelope of ``curves``, checked for dips.
+
+    A dip narrower than the mass grid can fall below ``threshold`` between grid points
+    that are both above it; every interior local minimum of every curve is refined
+    (``refiners[i]`` evaluates curve ``i`` at one mass) and, if one above the grid bound
+    lies below the threshold, the bound is the upward crossing after it. A dip that
+    leaves no local minimum on the grid is not seen: the grid must resolve its shoulders.
+    """
+    env = np.min(np.stack(list(curves)), axis=0)
+    bound = lma_dark_mass_bound(masses, env, chi2_at, threshold)
+    if bound is None:
+        return None
+    dips = [
+        m_star
+        for curve, ref in zip(curves, refiners, strict=True)
+        for m_star, c_star in _local_minima(masses, curve, ref)
+        if c_star <= threshold and m_star > bound
+    ]
+    if not dips:
+        return bound
+    m_star = max(dips)
+    after = np.flatnonzero((masses > m_star) & (env > threshold))
+    if after.size == 0:
+        return None
+    lo, hi = math.log(m_star), math.log(masses[after[0]])
+    root = optimize.brentq(lambda t: chi2_at(math.exp(t)) - threshold, lo, hi, xtol=1e-4)
+    return float(math.exp(root))
+
+
 def fig5(
     years: Sequence[float] = FIG5_YEARS,
     masses: Sequence[float] | NDArray[np.float64] | None = None,
     uptime: float = FORECAST_UPTIME,
-) -> dict[float, tuple[float | None, Fig2]]:
+) -> dict[float, Fig5Point]:
     """Seed 002 Fig. 5: the expected LMA-Dark bound (marginalised over x) versus real time.
+
+    Two conventions for "marginalised over x": the minimum over the x of the Fig. 2 curves
+    (:data:`FIG2_X`; the reproduction's) and x as a continuous fit parameter (the variant).
+    They differ in kind: with two bins (prompt, delayed) and M_Z', x and the normalisation
+    free, a continuous x reproduces both Asimov SM counts exactly near 40 MeV (x ~ 1.7),
+    so that dip stays at chi^2 ~ 0 at every exposure; at each fixed x the dip grows
+    linearly with the exposure and passes the threshold, the sharp drop of the paper's
+    Fig. 5 ("when the higher mass minimum seen in Fig. 2 passes the threshold").
 
     Parameters
     ----------
@@ -532,12 +615,11 @@ def fig5(
     Returns
     -------
     dict
-        years -> (bound [MeV] above which chi^2 > 3.84 everywhere, or None; the
-        :class:`Fig2` curves of that Asimov data set).
+        years -> :class:`Fig5Point` (both bounds and the curves).
     """
     m = np.geomspace(1.0, 1000.0, 31) if masses is None else np.asarray(masses, dtype=float)
     thr = delta_chi2_threshold(_CL_MASS, 1)
-    out: dict[float, tuple[float | None, Fig2]] = {}
+    out: dict[float, Fig5Point] = {}
     for y in years:
         exp = coherent_forecast(y, uptime)
         res = fig2(exp, m)
@@ -546,12 +628,100 @@ def fig5(
         def marginal_at(mass: float, cost: ExperimentCost = cost) -> float:
             return float(_chi2_marginal(cost, mass).fval)
 
-        out[y] = (lma_dark_mass_bound(m, res.curves["marginalised"], marginal_at, thr), res)
+        fixed = [res.curves[_label(x)] for x in FIG2_X]
+        b_grid = _bound_past_dips(
+            m, fixed, [_fixed_x(cost, x) for x in FIG2_X], _min_over_x(cost, FIG2_X), thr
+        )
+        b_cont = lma_dark_mass_bound(m, res.curves["marginalised"], marginal_at, thr)
+        out[y] = Fig5Point(float(y), b_grid, b_cont, res)
     return out
 
 
+# --------------------------------------------------------------------------- seed 001
+#: The talk's (seed 001) pi-DAR germanium set-up (its slides on ref. 1701.04828): a 76Ge
+#: detector (Z = 32, N = 44) 22 m from the source, 5 keVnr threshold, P_c = 0.138, beam
+#: normalisation known to 10% and a background of 20% of the signal.
+TALK_GE76_BASELINE_M: float = 22.0
+TALK_GE76_THRESHOLD_KEVNR: float = 5.0
+TALK_GE76_P_C: float = 0.138
+TALK_GE76_NORM_UNCERTAINTY: float = 0.10
+TALK_GE76_BACKGROUND_FRACTION: float = 0.20
+#: Protons on target per calendar year: the average beam of the 2017 CsI run (1.680e23 POT
+#: in 308.1 live days); the talk gives no beam power.
+TALK_POT_PER_YEAR: float = 1.680e23 * 365.25 / LIVE_DAYS_2017
+
+
+def ge76_pion_dar(kg_years: float = 10.0, *, mass_kg: float = 10.0) -> Experiment:
+    """The talk's (seed 001) 76Ge detector at the SNS, Asimov SM data (prompt, delayed).
+
+    Built from shipped parts through the public API: the pi-DAR flux
+    (:class:`~cevns.sources.spallation.PionDARFlux`, 0.08 nu per flavour per proton,
+    :data:`TALK_POT_PER_YEAR`), a pure 76Ge target counted above 5 keVnr
+    (:class:`~cevns.detectors.threshold.RecoilThresholdDetector`), the two-bin
+    prompt/delayed timing with P_c = 0.138, Helm form factors (the talk uses Horowitz et
+    al.'s) and seed 002's chi^2 (Eq. 4.8) with the talk's systematics: sigma^2 = N + 0.2 N
+    and a 10% normalisation pull. The data are the tree-level SM prediction at
+    sin^2(theta_W) = 0.2225 (the module's convention).
+
+    Parameters
+    ----------
+    kg_years : float
+        Exposure [kg yr], > 0 (one year of beam per year).
+    mass_kg : float
+        Detector mass [kg], > 0; the live time is ``kg_years / mass_kg`` years.
+
+    Returns
+    -------
+    Experiment
+    """
+    from cevns.detectors.threshold import RecoilThresholdDetector
+    from cevns.experiments.coherent_csi_2017 import PiDARTiming
+    from cevns.likelihood.dataset import count_only_dataset
+    from cevns.likelihood.signal import Signal
+    from cevns.physics.form_factors import Helm
+    from cevns.sources.spallation import PionDARFlux
+
+    for name, v in (("kg_years", kg_years), ("mass_kg", mass_kg)):
+        if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
+            msg = f"{name} must be a finite number > 0, got {v!r}"
+            raise InvalidParameterError(msg)
+    days = 365.25 * kg_years / mass_kg
+    flux = PionDARFlux(
+        protons_on_target=TALK_POT_PER_YEAR * days / 365.25,
+        live_time_days=days,
+        baseline_m=TALK_GE76_BASELINE_M,
+    )
+    edges = (0.0, 1.0, 12.0)
+    timing = PiDARTiming(edges, "p_c", TALK_GE76_P_C)
+    det = RecoilThresholdDetector(
+        Target.from_isotopes({"Ge76": 1.0}, name="Ge76"),
+        threshold_kev=TALK_GE76_THRESHOLD_KEVNR,
+        mass_kg=mass_kg,
+        live_days=days,
+        timing=timing,
+        name="recoil_threshold_ge76",
+    )
+    signal = Signal(flux, det, form_factor=Helm(), timing=timing.fractions(tuple(flux.flavours)))
+    counts = np.asarray(signal.expected_counts(tree_family("sm_tree").build()), float).ravel()
+    data = count_only_dataset(
+        counts.tolist(),
+        list(edges),
+        errors=np.sqrt((1.0 + TALK_GE76_BACKGROUND_FRACTION) * counts).tolist(),
+        name=f"asimov_ge76_{kg_years:g}kgyr",
+        axis_label="t [us]",
+    )
+    return Experiment(
+        "ge76_pion_dar",
+        signal,
+        data,
+        likelihood="chi2",
+        flux_norm_uncertainty=TALK_GE76_NORM_UNCERTAINTY,
+        description="seed 001: 76Ge at a pi-DAR source, Asimov SM (prompt, delayed)",
+    )
+
+
 def _plot_fig5(
-    f5: Mapping[float, tuple[float | None, Fig2]],
+    f5: Mapping[float, Fig5Point],
     current: float | None,
     out: Path,
     x0: Mapping[float, float | None] | None = None,
@@ -562,9 +732,13 @@ def _plot_fig5(
     style()
     fig, ax = plt.subplots(figsize=(8, 6))
     ys = np.array(list(f5))
-    bounds = np.array([np.nan if b is None else b for b, _ in f5.values()])
+    bounds = np.array([np.nan if p.bound_fig2_x is None else p.bound_fig2_x for p in f5.values()])
+    cont = np.array(
+        [np.nan if p.bound_continuous is None else p.bound_continuous for p in f5.values()]
+    )
     ax.fill_between(ys, bounds, 1000.0, color="C3", alpha=0.35, label="expected (Asimov SM)")
-    ax.plot(ys, bounds, "o-", color="C3")
+    ax.plot(ys, bounds, "o-", color="C3", label=f"x over {list(FIG2_X)}")
+    ax.plot(ys, cont, "^:", color="C1", label="variant: x continuous")
     if x0:
         xb = np.array([np.nan if v is None else v for v in x0.values()])
         ax.plot(list(x0), xb, "s--", color="k", label="expected, x = 0 only")
@@ -1027,15 +1201,31 @@ def run(out_dir: Path, progress: bool = True, *, n_masses: int = 61) -> Summary:
     f5 = fig5()
     x0_bounds = []
     x0_values: dict[float, float | None] = {}
-    for y, (b5, r5) in f5.items():
+    cont_bounds = []
+    for y, p5 in f5.items():
+        r5 = p5.curves
         k5 = FORECAST_UPTIME * 365.25 * y / LIVE_DAYS_2017
-        dip = float(np.min(r5.curves["marginalised"][r5.masses > 20.0]))
+        grid_env = np.min(np.stack([r5.curves[_label(x)] for x in FIG2_X]), axis=0)
+        dip = float(np.min(grid_env[r5.masses > 20.0]))
+        dip_c = float(np.min(r5.curves["marginalised"][r5.masses > 20.0]))
         s.add_result(
             f"fig5.lma_dark_mz_bound_mev.{y:g}yr",
-            b5,
+            p5.bound_fig2_x,
             "MeV",
             f"Asimov SM, {y:g} years at {FORECAST_UPTIME:.0%} uptime ({k5:.2f} x the 2017 "
-            f"exposure), marginalised over x; lowest chi2 above 20 MeV: {dip:.3f}",
+            f"exposure), x marginalised over the Fig. 2 values {list(FIG2_X)}; lowest chi2 "
+            f"above 20 MeV on the grid: {dip:.3f}",
+        )
+        s.add_result(
+            f"fig5_continuous_x.lma_dark_mz_bound_mev.{y:g}yr",
+            p5.bound_continuous,
+            "MeV",
+            f"variant: x a continuous fit parameter; lowest chi2 above 20 MeV: {dip_c:.3f} "
+            "(the two-bin Asimov chi2 has an exact zero near 40 MeV, x ~ 1.7)",
+        )
+        cont_bounds.append(
+            f"{y:g} yr: "
+            + ("none" if p5.bound_continuous is None else f"{p5.bound_continuous:.1f} MeV")
         )
         c5 = coherent_forecast(y).cost(tree_family("lma_dark_tree"))
         bx = lma_dark_mass_bound(r5.masses, r5.curves[_label(0.0)], _fixed_x(c5, 0.0), thr95)
@@ -1048,24 +1238,77 @@ def run(out_dir: Path, progress: bool = True, *, n_masses: int = 61) -> Summary:
                 "ours: x = 0 (nu_e only, Fig. 7 left), Asimov SM, 10 years at 50% uptime; "
                 f"the current data give {b_x0 or float('nan'):.1f} MeV",
             )
-    b10 = f5[max(f5)][0]
+    last = f5[max(f5)]
+    dropped = [y for y, p5 in f5.items() if p5.bound_fig2_x is not None and p5.bound_fig2_x < 30]
+    s.add_result(
+        "fig5.drop_after_years",
+        min(dropped) if dropped else None,
+        "years",
+        "first real time of the grid "
+        f"{list(FIG5_YEARS)} at which the expected bound (x over the Fig. 2 values) falls "
+        "below 30 MeV: the dip of x = 3/2 near 48 MeV passes chi2 = 3.84",
+    )
     s.add(
         "fig5.saturated_bound_mev",
-        b10,
-        f"ours: the {max(f5):g}-year Asimov bound. The marginalised chi2 keeps a zero near "
-        "38-40 MeV at every exposure: with two bins (prompt, delayed) and x, M_Z' and the "
-        "normalisation free, LMA-Dark reproduces the SM counts exactly there, so more "
-        "statistics cannot lift that dip; the paper's drop to ~10 MeV needs information "
-        "this two-bin chi2 does not have",
+        last.bound_fig2_x,
+        f"ours: the {max(f5):g}-year Asimov bound, x marginalised over the Fig. 2 values "
+        f"{list(FIG2_X)}; with x continuous it stays at "
+        f"{last.bound_continuous or float('nan'):.1f} MeV (a dip at chi2 ~ 0 near 40 MeV, "
+        "x ~ 1.7, that no exposure lifts). The drop of the paper's Fig. 5 happens only "
+        "with a finite set of x; when it happens depends on how close the set comes to "
+        "x ~ 1.7",
     )
     s.notes.append(
         "Forecasts (Sec. 5.1, Fig. 5, 7): Asimov data = the SM prediction for uptime x "
         "365.25 x years live days (k times the 2017 exposure of 308.1 days), seed-002 "
         "errors sigma^2 = 1.2 N and the 20% pull. At x = 0 alone the expected bounds are "
         + ", ".join(x0_bounds)
-        + "; marginalised over x they stay near 50 MeV (fig5.* quantities)."
+        + f". Fig. 5 marginalises over the Fig. 2 values of x {list(FIG2_X)} (fig5.*); "
+        "with x a continuous fit parameter the bounds are "
+        + ", ".join(cont_bounds)
+        + " (fig5_continuous_x.*)."
     )
     s.plots.extend(_plot_fig5(f5, b_marg, out, x0_values))
+
+    # --- seed 001: 10 kg yr of 76Ge at the SNS (the talk's ref. 1701.04828)
+    _say(progress, "seed 001: 10 kg yr of 76Ge at a pi-DAR source (Asimov SM)")
+    ge = ge76_pion_dar(10.0)
+    n_p, n_d = (float(v) for v in ge.dataset.counts)
+    lo_sm = NSIModel.sm(0.23857, couplings="tree")
+    n_lo = np.asarray(ge.signal.expected_counts(lo_sm), dtype=float).ravel()
+    setup = (
+        "76Ge, 22 m, 5 keVnr, 10 kg x 1 yr at the 2017 CsI-run beam (1.99e23 POT), P_c = "
+        "0.138, tree-level SM at sin2_theta_w = 0.2225"
+    )
+    for qid, val, alt in (("prompt", n_p, n_lo[0]), ("delayed", n_d, n_lo[1])):
+        s.add(
+            f"ge76_pion_dar_10kgyr.sm_events.{qid}",
+            val,
+            f"{setup}; {alt:.1f} at sin2_theta_w = 0.23857",
+        )
+    c_ee = ge.cost(tree_family("nsi_ee_q_tree"))
+    lmad = _quiet_fit(c_ee, fix={"eps_ee_q": -0.5})
+    s.add_result(
+        "ge76_pion_dar_10kgyr.lma_dark_heavy_delta_chi2",
+        float(lmad.fval),
+        "",
+        "Delta chi2 of the canonical LMA-Dark point (x = 0: eps_ee^{u,V} = eps_ee^{d,V} = "
+        f"-1/2, heavy mediator) against the Asimov SM, normalisation profiled (at "
+        f"{lmad.values[ge.prefixed('flux_norm')]:.3f}; 10% pull, sigma^2 = 1.2 N): "
+        f"{math.sqrt(lmad.fval):.1f} sigma for 1 dof. The talk shows the sensitivity as a "
+        "figure only",
+    )
+    ee_scan = profile_scan(c_ee, {"eps_ee_q": np.linspace(-0.7, 0.5, 241)})
+    segs = ee_scan.interval(_CL_MASS).to_list()
+    eps_deg = degenerate_eps(32.0, 44.0, tree_family("sm_tree").build())
+    s.add_result(
+        "ge76_pion_dar_10kgyr.eps_ee_q_95cl",
+        segs,
+        "",
+        "heavy-mediator eps_ee^{q,V} (u = d) allowed at 95% CL (1 dof) by the Asimov SM; the "
+        f"second segment is around the degenerate eps = {eps_deg:.4f} of 76Ge (seed 002 Eq. "
+        "4.6; the talk: eps_deg in [0.15, 0.18] for Y_n in [1, 1.43])",
+    )
 
     s.runtime_s = time.perf_counter() - t_start
     s.write(out_dir)

@@ -51,7 +51,11 @@ _MASS = "mediator_mass_mev"
 _NOTE_ML = (
     "not computed: seed 000 takes the modified Lindhard curve of its ref. [92] (Sorensen, "
     "arXiv:1412.3028) from ref. [89] (arXiv:2203.02414); neither the seeds nor the stored "
-    "copies of those papers (abstracts only) give its Ge parameters (k and q), and "
+    "copies of those papers (abstracts only) give its Ge parameters (k and q), nor do the "
+    "stored pages of A.N. Khan arXiv:2203.08892 or Li, Herrera, Huber arXiv:2502.12308 "
+    "(openings only), and no public code in the index implements it (searched: "
+    "'1412.3028', 'Sorensen', 'modified Lindhard', '083509'; the snudd and nuddnsi "
+    "quenching modules: Lindhard, Scholz and Sorensen-Dahl for xenon only). "
     "cevns.detectors.quenching.ModifiedLindhard is Scholz et al.'s exponential adiabatic "
     "correction, a different model"
 )

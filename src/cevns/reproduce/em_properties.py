@@ -101,8 +101,11 @@ def run(out_dir: str | Path, *, progress: bool = True) -> Summary:
         "90% CL, 1 dof (Delta chi^2 = 2.71 from each scan's minimum), every nuisance "
         "profiled. Published counterparts: Coloma et al. arXiv:2202.10829, Khan "
         "arXiv:2203.08892, Atzori Corona et al. arXiv:2205.09484 (Dresden-II), Cadeddu et "
-        "al. PRD 98 113010 (COHERENT CsI 2017); their numbers could not be read here (only "
-        "the abstracts are stored), so nothing is compared."
+        "al. PRD 98 113010 (COHERENT CsI 2017); their numbers could not be read here: the "
+        "stored copies (arcxiv/tomesphere/ouci abstracts of 2202.10829, 2205.09484, "
+        "2203.08892; arxiv-vanity/ar5iv openings of 1810.05606, 1908.06045, 1907.12444) "
+        "end before any bound is quoted, and no public code in the index tabulates them, "
+        "so nothing is compared."
     )
     s.runtime_s = time.perf_counter() - t0
     s.plots = _plots(out, scans)

@@ -204,6 +204,22 @@ _ENTRIES: list[Published] = [
         f"{_S002} Sec. 5.2, Fig. 7",
         "after ten more years of COHERENT CsI, LMA-Dark survives for 5.3 < M_Z' < 12 MeV",
     ),
+    Published(
+        "dfs2018/ge76_pion_dar_10kgyr.sm_events.prompt",
+        100.0,
+        "events",
+        "Denton, talk (seed 001), backup slide 'Pulsed beam: flavor discrimination'",
+        "'~100 prompt': read as the set-up of the 10 kg yr 76Ge forecast (the slides with "
+        "22 m, E_tr = 5 keV, Z = 32, N = 44, P_c = 0.138, 10% normalisation, 20% "
+        "background; ref. arXiv:1701.04828); an order of magnitude, not a computed number",
+    ),
+    Published(
+        "dfs2018/ge76_pion_dar_10kgyr.sm_events.delayed",
+        200.0,
+        "events",
+        "Denton, talk (seed 001), backup slide 'Pulsed beam: flavor discrimination'",
+        "'~200 delayed', as for the prompt count",
+    ),
     # ---------------------------------------------------------------- majumdar2022 (seed 004)
     Published("majumdar2022/chi2_min.bkg_only", 110.69, "", f"{_S004} Sec. 3.2"),
     Published("majumdar2022/chi2_min.sm_fef", 102.66, "", f"{_S004} Sec. 3.2, Table III"),

@@ -86,3 +86,23 @@ def test_abundances_must_sum_to_one():
 def test_nucleus_bad_input(kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
         Nucleus(**kwargs)
+
+
+def test_compound_isotope_syntax():
+    """'Ge[76]' is pure 76Ge (periodictable's isotope syntax), 'Ge76' is refused.
+
+    Until this test, both silently meant natural germanium (76 atoms of it, or one).
+    Masses from AME2020 via periodictable: 76Ge 75.92140 u, O 15.999 u.
+    """
+    ge76 = Target.compound("Ge[76]")
+    assert [n.name for n in ge76.nuclei] == ["Ge76"]
+    assert ge76.counts == (1.0,)
+    assert ge76.molar_mass_g == pytest.approx(75.9214, abs=1e-3)
+    oxide = Target.compound("Ge[76]O2")
+    assert oxide.nuclei[0].name == "Ge76"
+    assert sum(oxide.counts[1:]) == pytest.approx(2.0)
+    assert oxide.molar_mass_g == pytest.approx(75.9214 + 2 * 15.999, abs=2e-3)
+    with pytest.raises(InvalidParameterError, match=r"76 atoms of natural Ge.*Ge\[76\]"):
+        Target.compound("Ge76")
+    # a many-element formula with element counts is not an isotope name
+    assert Target.compound("C12H22O11").molar_mass_g == pytest.approx(342.30, abs=0.01)

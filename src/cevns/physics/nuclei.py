@@ -261,6 +261,10 @@ class Target:
     def compound(cls, formula: str) -> Target:
         """Compound by chemical formula with natural abundances, e.g. "CsI", "NaI", "CaWO4".
 
+        An enriched isotope is written in brackets (periodictable's syntax): "Ge[76]" is
+        pure 76Ge, "Ge[76]O2" its oxide. "Ge76" (76 atoms of natural germanium) is refused
+        because it reads like an isotope name; use "Ge[76]" or :meth:`from_isotopes`.
+
         Parameters
         ----------
         formula : str
@@ -279,7 +283,37 @@ class Target:
         if not atoms:
             msg = f"chemical formula {formula!r} contains no atoms"
             raise InvalidParameterError(msg)
-        return cls._from_elements({el.symbol: float(n) for el, n in atoms.items()}, name=formula)
+        if len(atoms) == 1:
+            ((el, n),) = atoms.items()
+            if getattr(el, "isotope", None) is None and int(n) in {i.isotope for i in el}:
+                msg = (
+                    f"chemical formula {formula!r} means {n} atoms of natural {el.symbol}; "
+                    f"for the isotope write {el.symbol}[{n}] or use Target.from_isotopes"
+                )
+                raise InvalidParameterError(msg)
+        nuclei: list[Nucleus] = []
+        counts: list[float] = []
+        molar = 0.0
+        elements: dict[str, float] = {}
+        for el, n in atoms.items():
+            if getattr(el, "isotope", None) is None:
+                elements[el.symbol] = elements.get(el.symbol, 0.0) + float(n)
+                continue
+            nuclei.append(Nucleus.from_isotope((el.symbol, int(el.isotope))))
+            counts.append(float(n))
+            molar += float(n) * float(el.mass)
+        if not elements:
+            return cls(formula, tuple(nuclei), tuple(counts), molar)
+        natural = cls._from_elements(elements, name=formula)
+        merged: dict[str, tuple[Nucleus, float]] = {}
+        for nuc, n in zip((*nuclei, *natural.nuclei), (*counts, *natural.counts), strict=True):
+            merged[nuc.name] = (nuc, merged.get(nuc.name, (nuc, 0.0))[1] + n)
+        return cls(
+            formula,
+            tuple(v[0] for v in merged.values()),
+            tuple(v[1] for v in merged.values()),
+            molar + natural.molar_mass_g,
+        )
 
     @classmethod
     def _from_elements(cls, stoichiometry: Mapping[str, float], *, name: str) -> Target:

@@ -138,6 +138,7 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         self._full = np.array([p.value for p in cost.parameter_objects], dtype=np.float64)
         self._start = self._full[self._lin_pos].copy()  # warm start of the Poisson solve
         self._setup_columns()
+        self._last_solve: tuple[tuple[int, bytes], NDArray[np.float64]] | None = None
         super().__init__({p.name: p.limits for p in self.parameter_objects}, 0)
 
     # ------------------------------------------------------------------ setup
@@ -182,11 +183,22 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         return int(self.cost._obs.size)
 
     def _has_grad(self) -> bool:
-        return False
+        return bool(self.cost.has_grad)
 
-    def _grad(self, args: Any) -> NDArray[np.float64]:  # pragma: no cover - no gradient
-        msg = "ProfiledCost has no analytic gradient"
-        raise NotImplementedError(msg)
+    def _grad(self, args: Any) -> NDArray[np.float64]:
+        """Envelope theorem: the full cost's partial gradient at the solved linear values.
+
+        ``d/d theta min_a C(theta, a) = dC/d theta (theta, a*(theta))``: at an interior
+        minimum ``dC/da = 0``, at an active limit ``a*`` stays on it nearby.
+        """
+        full = self._full_args(args)
+        last = self._last_solve
+        if last is not None and last[0] == self._solve_key(full):
+            a = last[1]
+        else:
+            a, _ = self.solve(args)
+        full[self._lin_pos] = a
+        return np.asarray(self.cost._grad(full)[self._keep], dtype=np.float64)
 
     # ------------------------------------------------------------------ the model
     def _terms(self, full: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -270,7 +282,12 @@ class ProfiledCost(Cost):  # type: ignore[misc]
             a, c = self._solve_chi2(rest, cols)
         for i, m, s in self._other_priors:
             c += ((args[i] - m) / s) ** 2
+        # the gradient at the same point (Minuit asks for both) reuses the solution
+        self._last_solve = (self._solve_key(full), a)
         return a, c
+
+    def _solve_key(self, full: NDArray[np.float64]) -> tuple[int, bytes]:
+        return (self.cost.expansion.signal._quick_generation(), full.tobytes())
 
     def _value(self, args: Any) -> float:
         return self.solve(args)[1]

@@ -235,6 +235,7 @@ def fit(
     warn: bool = True,
     profile_linear: bool | None = None,
     separate: bool = True,
+    gradient: bool = False,
 ) -> FitResult:
     """Minimise a cost with Minuit and return a :class:`FitResult`.
 
@@ -278,6 +279,11 @@ def fit(
         parameters, every point of a scan) is minimised part by part: the same minimum,
         with smaller Minuit problems. The result is assembled (fval and counts summed,
         block-diagonal covariance); ``minuit`` is then ``None``.
+    gradient : bool
+        Give Migrad the analytic gradient of the cost (``cost.grad``, see
+        :meth:`cevns.likelihood.experiment.ExperimentCost.gradient`) where every part has
+        one and the mediator mass is fixed; elsewhere (and by default) Minuit differentiates
+        numerically.
 
     Returns
     -------
@@ -301,6 +307,7 @@ def fit(
         "hesse": hesse,
         "ncall": ncall,
         "warn": warn,
+        "gradient": gradient,
     }
     if separate and isinstance(cost, CostSum):
         groups = _independent_groups(cost, start=start, fix=fix, free=free)
@@ -332,7 +339,8 @@ def fit(
             fixed_now.add(n)
             if v is not None:
                 values[n] = float(v)
-    m = Minuit(cost, **values)
+    use_grad = _use_gradient(cost, gradient, names, fixed_now)
+    m = Minuit(cost, **values, grad=use_grad)
     if getattr(cost, "errordef", None) is None:
         m.errordef = Minuit.LEAST_SQUARES
     m.strategy = strategy
@@ -372,7 +380,7 @@ def fit(
     m.migrad(ncall=ncall)
     best = m
     for st in starts:
-        mi = Minuit(cost, **st)
+        mi = Minuit(cost, **st, grad=use_grad)
         if getattr(cost, "errordef", None) is None:
             mi.errordef = Minuit.LEAST_SQUARES
         mi.strategy, mi.tol, mi.print_level = strategy, tol, 0
@@ -433,6 +441,14 @@ def fit(
         units=_units(cost),
         minuit=m,
     )
+
+
+def _use_gradient(cost: Any, gradient: bool, names: Sequence[str], fixed: set[str]) -> bool:
+    """Whether Migrad gets the cost's analytic gradient (see :func:`fit`, ``gradient``)."""
+    if not gradient or not getattr(cost, "has_grad", False):
+        return False
+    # the mediator mass has only a finite-difference derivative (templates at new masses)
+    return "mediator_mass_mev" not in names or "mediator_mass_mev" in fixed
 
 
 def _independent_groups(

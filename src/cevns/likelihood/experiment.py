@@ -644,10 +644,21 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         self._scale = exp.signal_scale * exp.exposure_factor
         self._obs_flat = np.ascontiguousarray(self._obs).ravel()
         self._bkg_eval = [(b.name, b.evaluator(pars)) for b, pars in self._bkg_args]
+        # the same, with each target's normalisation systematics resolved once
+        self._sig_norm_args = [(syst, i) for t, syst, i in self._norm_args if t == "signal"]
+        self._bkg_calls = [
+            (evaluate, [(syst, i) for t, syst, i in self._norm_args if t == name])
+            for name, evaluate in self._bkg_eval
+        ]
         self._n_sum = float(self._obs_flat.sum())
         if self._poisson:
             self._n_log_n_sum = float(np.sum(self._n_log_n))
         self._shape = self._obs.shape
+        self._sig_key: tuple[int, float | None, bytes] | None = None
+        self._sig_val: tuple[NDArray[np.float64], NDArray[np.float64] | None] = (
+            np.zeros(0),
+            None,
+        )
         if self._err is not None:
             self._inv_err = 1.0 / np.asarray(self._err, dtype=np.float64)
         # analytic gradient: the components that have one
@@ -744,45 +755,56 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         return self._grad(args)
 
     def _signal_fast(self, args: Any) -> NDArray[np.float64]:
-        """Signal counts per observed bin (dataset shape) without mappings (see _compile)."""
-        exp = self.experiment
+        """Signal counts per observed bin (dataset shape) without mappings (see _compile).
+
+        In a fit at fixed physics parameters (every point of a scan) only the nuisances
+        change: the expansion's counts (and, with a signal morphing, the variants'
+        differences to the nominal) are kept for the last physics point and the signal's
+        template generation, so a call only morphs and scales. The returned array may be
+        that cached one: callers do not modify it.
+        """
+        x = np.asarray(args, dtype=np.float64)
         mass = self._mass_default
         if self._mass_idx is not None:
-            mass = float(args[self._mass_idx])
-        lin = np.asarray(args, dtype=np.float64)[self._lin_idx]
-        counts = self.expansion.evaluate(lin, mass)
-        if self._alpha_idx is not None:
-            morph = exp.signal_morphing
-            assert morph is not None  # _alpha_idx is set only with a signal morphing
-            alpha = np.asarray(args, dtype=np.float64)[self._alpha_idx]
-            counts = morph.apply(counts.reshape((morph.n_blocks, *self._shape)), alpha)
-        else:
-            counts = counts.reshape(self._shape)
-        return counts * self._scale
+            mass = float(x[self._mass_idx])
+        lin = x[self._lin_idx]
+        key = (self.expansion.signal._quick_generation(), mass, lin.tobytes())
+        if key != self._sig_key:
+            counts = self.expansion.evaluate(lin, mass)
+            morph = self.experiment.signal_morphing
+            if self._alpha_idx is not None and morph is not None:
+                # Morphing.apply's nominal + c @ (variants - nominal), differences kept
+                flat = counts.reshape(morph.n_blocks, -1)
+                nominal = flat[0].reshape(self._shape)
+                self._sig_val = (nominal, flat[1:] - flat[0])
+            else:
+                self._sig_val = (counts.reshape(self._shape) * self._scale, None)
+            self._sig_key = key
+        nominal, deltas = self._sig_val
+        if deltas is None:
+            return nominal
+        morph = self.experiment.signal_morphing
+        assert morph is not None  # deltas are kept only with a signal morphing
+        alpha = x[self._alpha_idx]
+        return morph.apply_deltas(nominal, deltas, alpha) * self._scale
 
     def _value(self, args: Any) -> float:
         if self._fast:
             mu = self._signal_fast(args)
-            if self._i_flux is not None:
-                mu = mu * args[self._i_flux]
-            for target, syst, i in self._norm_args:
-                if target == "signal":
-                    mu = mu * syst.factor({syst.name: args[i]})
         elif self.has_signal:
             vals = dict(zip(self._names, args, strict=True))
             mu = self.experiment._model_counts(self.expansion(vals), vals)
-            if self._i_flux is not None:
-                mu = mu * args[self._i_flux]
-            for target, syst, i in self._norm_args:
-                if target == "signal":
-                    mu = mu * syst.factor({syst.name: args[i]})
         else:
             mu = np.zeros(self._obs.shape)
-        for name, evaluate in self._bkg_eval:
+        if self.has_signal:
+            if self._i_flux is not None:
+                mu = mu * args[self._i_flux]
+            for syst, i in self._sig_norm_args:
+                mu = mu * syst.factor({syst.name: args[i]})
+        for evaluate, norms in self._bkg_calls:
             bkg = evaluate(args)
-            for target, syst, i in self._norm_args:
-                if target == name:
-                    bkg = bkg * syst.factor({syst.name: args[i]})
+            for syst, i in norms:
+                bkg = bkg * syst.factor({syst.name: args[i]})
             mu = mu + bkg
         if self._poisson:
             flat = mu.ravel()

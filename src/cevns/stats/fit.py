@@ -412,7 +412,9 @@ def fit(
     expected = _expected_totals(cost, res_values)
     cov = None
     if m.covariance is not None and free_names:
-        cov = np.array([[m.covariance[a, b] for b in free_names] for a in free_names])
+        # by position: indexing Minuit's matrix by name costs ~15 us per element
+        where = [names.index(n) for n in free_names]
+        cov = np.array(np.asarray(m.covariance)[np.ix_(where, where)], dtype=np.float64)
     minos_out = {}
     for n in minos_names:
         if m.merrors and n in m.merrors:

@@ -138,7 +138,7 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         self._full = np.array([p.value for p in cost.parameter_objects], dtype=np.float64)
         self._start = self._full[self._lin_pos].copy()  # warm start of the Poisson solve
         self._setup_columns()
-        self._last_solve: tuple[tuple[int, bytes], NDArray[np.float64]] | None = None
+        self._last_solve: tuple[NDArray[np.float64], NDArray[np.float64], int | None] | None = None
         super().__init__({p.name: p.limits for p in self.parameter_objects}, 0)
 
     # ------------------------------------------------------------------ setup
@@ -177,6 +177,16 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         )
         self._sig_key: tuple[int, bytes] | None = None
         self._sig_val = np.zeros(0)
+        # the rest is zero when the signal and every background go into columns of their
+        # own; then the columns are also all written at every call (no zero fill needed)
+        simple_only = all(simple is not None for *_, simple in self._bkgs)
+        signal_col = not cost.has_signal or self._flux_col is not None
+        self._rest_zero = simple_only and signal_col
+        written = sum(len(simple) for *_, simple in self._bkgs if simple is not None)
+        written += int(cost.has_signal and self._flux_col is not None)
+        self._cols_filled = self._rest_zero and written == len(self.profiled)
+        self._zero_rest = np.zeros(cost._obs_flat.size)
+        self._zero_rest.flags.writeable = False
 
     # ------------------------------------------------------------------ iminuit
     def _ndata(self) -> int:
@@ -193,7 +203,8 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         """
         full = self._full_args(args)
         last = self._last_solve
-        if last is not None and last[0] == self._solve_key(full):
+        gen = self.cost.expansion.signal._quick_generation()
+        if last is not None and last[2] == gen and np.array_equal(last[0], full):
             a = last[1]
         else:
             a, _ = self.solve(args)
@@ -205,7 +216,17 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         """``(R, T)``: ``mu = R + a @ T`` for the profiled ``a`` (flattened bins)."""
         cost = self.cost
         n_bins = cost._obs_flat.size
-        cols = np.zeros((len(self.profiled), n_bins))
+        cols = np.empty((len(self.profiled), n_bins)) if self._cols_filled else None
+        if cols is None:
+            cols = np.zeros((len(self.profiled), n_bins))
+        if self._rest_zero:
+            # every term goes into a column: the rest is exactly 0 (x - 0.0 == x)
+            if cost.has_signal:
+                cols[self._flux_col] = self._signal(full)
+            for b, pars, rows, _, simple in self._bkgs:
+                _, t = b.linear_terms({name: full[i] for name, i in pars})
+                cols[simple] = t.reshape(len(rows), n_bins)
+            return self._zero_rest, cols
         rest = np.zeros(n_bins)
         if cost.has_signal:
             sig = self._signal(full)
@@ -283,11 +304,9 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         for i, m, s in self._other_priors:
             c += ((args[i] - m) / s) ** 2
         # the gradient at the same point (Minuit asks for both) reuses the solution
-        self._last_solve = (self._solve_key(full), a)
+        gen = None if self._sig_key is None else self._sig_key[0]
+        self._last_solve = (full, a, gen)
         return a, c
-
-    def _solve_key(self, full: NDArray[np.float64]) -> tuple[int, bytes]:
-        return (self.cost.expansion.signal._quick_generation(), full.tobytes())
 
     def _value(self, args: Any) -> float:
         return self.solve(args)[1]
@@ -307,7 +326,7 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         _, a, info = dposv(g, rhs)
         # info > 0: not positive definite (a template that vanishes); comparisons with nan
         # are False, so a non-finite solution also goes to the bounded solver
-        if info != 0 or not ((a >= self._lo).all() and (a <= self._hi).all()):
+        if info != 0 or not ((a >= self._lo) & (a <= self._hi)).all():
             a = self._bounded_lsq(aw, r)
         res = r - a @ aw
         d = a - self._pm

@@ -688,10 +688,13 @@ def _profiled_covariance(
                 dn[k] -= h
                 b[:, j] = (pc.solve(up)[0] - pc.solve(dn)[0]) / (2.0 * h)
         blocks_b.append(b)
-    from scipy.linalg import block_diag
+    bmat = blocks_b[0] if len(blocks_b) == 1 else np.vstack(blocks_b)
+    if len(blocks_h) == 1:  # one experiment (every scan point): no block assembly
+        haa = np.asarray(blocks_h[0], dtype=np.float64)
+    else:
+        from scipy.linalg import block_diag
 
-    bmat = np.vstack(blocks_b)
-    haa = np.asarray(block_diag(*blocks_h), dtype=np.float64)
+        haa = np.asarray(block_diag(*blocks_h), dtype=np.float64)
     names_a = [n for pc in parts for n in pc.profiled]
     if v is None:
         return None, {n: float(np.sqrt(haa[i, i])) for i, n in enumerate(names_a)}

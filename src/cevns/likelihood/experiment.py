@@ -30,6 +30,15 @@ number of events.
 
 A detector component of an experiment file declares timing, systematics and normalisation
 by returning a :class:`DetectorSetup` (see :func:`cevns.config.loader.load_experiment`).
+
+Gradients
+---------
+:meth:`ExperimentCost.gradient` (iminuit's ``cost.grad``, ``has_grad``) is analytic for the
+signal expansion, the flux normalisation, the priors and every background with a
+:meth:`~cevns.likelihood.background.Background.jacobian`; the mediator mass by a central
+difference. Shape and normalisation systematics, rate factors and function backgrounds have
+none: ``has_grad`` is False and Minuit differentiates numerically. :func:`cevns.stats.fit.fit`
+gives it to Migrad only with ``gradient=True``.
 """
 
 from __future__ import annotations

@@ -205,3 +205,15 @@ def test_fit_with_gradient_finds_the_same_minimum():
         assert r1.minuit is not None
         assert r1.minuit.ngrad > 0
         assert abs(r1.fval - r0.fval) < 1e-6
+
+
+def test_cost_signal_cache_follows_the_detector():
+    """ExperimentCost keeps the signal of the last physics point; a new exposure (template
+    generation) must not reuse it: doubling live_days doubles the signal the cost sees."""
+    exp = _experiment("chi2")
+    cost = exp.cost("sin2w")
+    x = [cost.defaults[n] for n in cost._parameters]
+    before = cost._signal_fast(x).copy()
+    np.testing.assert_array_equal(cost._signal_fast(x), before)  # the cached one
+    exp.signal.detector._exposure *= 2.0  # RecoilCounter: a duck-typed detector
+    np.testing.assert_allclose(cost._signal_fast(x), 2.0 * before, rtol=1e-10)

@@ -170,6 +170,53 @@ class DresdenIIBackground(Background):
         )
         return 0.0, t
 
+    @property
+    def has_jacobian(self) -> bool:
+        """True: :meth:`jacobian` gives the derivatives of Eq. 18 analytically.
+
+        Returns
+        -------
+        bool
+            Always True.
+        """
+        return True
+
+    def jacobian(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        """Derivatives of Eq. 18 (with the Table I ties) in the seven parameters.
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Values of every background parameter.
+
+        Returns
+        -------
+        ndarray of shape (7, n_bins)
+            ``d R / d p`` in the order of :attr:`parameters`.
+        """
+        e = self.centres
+        s = values["sigma_l1"]
+        a_l1 = values["a_l1"]
+        beta = values["beta_m_l1"]
+        tau = values["tau_epith"]
+        inv = 1.0 / (2.0 * s * s)
+        d1 = e - values["e_l1"]
+        d2 = self._d2
+        g1 = np.exp(-d1 * d1 * inv)
+        g2 = self.L2_OVER_L1 * np.exp(-d2 * d2 * inv)
+        m = self._m_shape / self.SIGMA_M_KEV
+        u = e - self.E_EPITH_KEV
+        x = np.exp(-u / tau)
+        j = np.empty((7, e.size))
+        j[0] = 1.0  # n_epith
+        j[1] = x  # a_epith
+        j[2] = values["a_epith"] * x * u / (tau * tau)  # tau_epith
+        j[3] = g1 + g2 + beta * s * m  # a_l1
+        j[4] = a_l1 * g1 * d1 / (s * s)  # e_l1
+        j[5] = a_l1 * ((g1 * d1 * d1 + g2 * d2 * d2) / (s * s * s) + beta * m)  # sigma_l1
+        j[6] = a_l1 * s * m  # beta_m_l1
+        return j
+
 
 #: Resolution of seed 004 Sec. 3.1 (Eq. 17): electronic noise, Ge pair energy, Fano factor.
 SIGMA_N_KEV = 0.0685

@@ -8,6 +8,7 @@ prefixes them with the experiment name (``dresden_ii.n_epith``).
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -110,6 +111,37 @@ class Background(abc.ABC):
         mu = self._expected(values)
         return mu, np.empty((0, *mu.shape))
 
+    @property
+    def has_jacobian(self) -> bool:
+        """Whether :meth:`jacobian` gives the derivatives (False: costs fall back to numerical).
+
+        Returns
+        -------
+        bool
+            True when the subclass implements the analytic derivatives.
+        """
+        return False
+
+    def jacobian(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        """Derivatives of the expectation in every parameter, analytic.
+
+        The gradient of a cost (:meth:`~cevns.likelihood.experiment.ExperimentCost.grad`)
+        is assembled from them; only available where :attr:`has_jacobian` is True.
+
+        Parameters
+        ----------
+        values : mapping
+            Values of every local parameter.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(len(parameters), *bins)``: ``d expected / d parameter``, in the order of
+            :attr:`parameters`.
+        """
+        msg = f"{type(self).__name__} {self.name!r} has no analytic jacobian"
+        raise NotImplementedError(msg)
+
 
 class _ScaledShape(Background):
     """An expectation ``amplitude x shape(other parameters)``: linear in one parameter.
@@ -151,6 +183,55 @@ class _ScaledShape(Background):
             The expectation per unit amplitude.
         """
         return 0.0, self._unit(values)[None]
+
+    @property
+    def has_jacobian(self) -> bool:
+        """True: the amplitude's row is the unit shape, the others come from :meth:`_unit_jacobian`.
+
+        Returns
+        -------
+        bool
+            True unless a subclass says otherwise.
+        """
+        return True
+
+    def _unit_jacobian(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        """``d unit / d p`` for the parameters other than the amplitude, in order (none here)."""
+        return np.empty((0, *np.shape(self._unit(values))))
+
+    def jacobian(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        """``d expected / d p``: the unit shape for the amplitude, ``A d unit/d p`` else.
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Values of every local parameter.
+
+        Returns
+        -------
+        ndarray of shape (len(parameters), *bins)
+            The derivatives, in the order of :attr:`parameters`.
+        """
+        if not self.has_jacobian:
+            msg = f"{type(self).__name__} {self.name!r} has no analytic jacobian"
+            raise NotImplementedError(msg)
+        unit = np.asarray(self._unit(values), dtype=np.float64)
+        others = self._unit_jacobian(values) * values[self._amplitude]
+        if others.shape[0] != len(self.parameters) - 1:
+            msg = (
+                f"{type(self).__name__} {self.name!r}: {others.shape[0]} shape derivatives "
+                f"for {len(self.parameters) - 1} shape parameters"
+            )
+            raise NotImplementedError(msg)
+        out = np.empty((len(self.parameters), *unit.shape))
+        k = 0
+        for i, p in enumerate(self.parameters):
+            if p.name == self._amplitude:
+                out[i] = unit
+            else:
+                out[i] = others[k]
+                k += 1
+        return out
 
 
 class FunctionBackground(Background):
@@ -302,6 +383,17 @@ class TemplateBackground(_ScaledShape):
 
         return evaluate
 
+    @property
+    def has_jacobian(self) -> bool:
+        """Only without shape systematics (the morphing has no analytic derivative).
+
+        Returns
+        -------
+        bool
+            True for a template without shape systematics.
+        """
+        return not self._alpha_names
+
     def _unit(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         if not self._alpha_names:
             return self.template
@@ -402,6 +494,14 @@ class ExponentialBackground(_IntegratedShape):
         x = np.exp(-(self.edges - self.reference) / d)
         return np.asarray(d * (x[:-1] - x[1:]), dtype=np.float64)
 
+    def _unit_jacobian(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        # d/dd [d (x_lo - x_hi)] with dx/dd = x (e - x0) / d^2
+        d = values[f"{self.name}_decay"]
+        u = self.edges - self.reference
+        x = np.exp(-u / d)
+        dx = x * u / (d * d)
+        return np.asarray([(x[:-1] - x[1:]) + d * (dx[:-1] - dx[1:])], dtype=np.float64)
+
 
 class GaussianLineBackground(_IntegratedShape):
     """A Gaussian line of ``counts`` events at ``mean`` with width ``sigma``, per bin.
@@ -452,3 +552,10 @@ class GaussianLineBackground(_IntegratedShape):
 
         cdf = ndtr((self.edges - values[f"{self.name}_mean"]) / values[f"{self.name}_sigma"])
         return np.asarray(np.diff(cdf), dtype=np.float64)
+
+    def _unit_jacobian(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        # dPhi(z)/d mean = -phi(z)/sigma, dPhi(z)/d sigma = -phi(z) z/sigma, z = (e - mean)/sigma
+        s = values[f"{self.name}_sigma"]
+        z = (self.edges - values[f"{self.name}_mean"]) / s
+        phi = np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+        return np.asarray([np.diff(-phi / s), np.diff(-phi * z / s)], dtype=np.float64)

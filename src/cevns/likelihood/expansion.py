@@ -267,6 +267,36 @@ class QuadraticExpansion:
         q[1:] = linear_values
         return (q[:, None] * q[None, :]).ravel() @ self.observed_coefficients(mediator_mass_mev)
 
+    def evaluate_jacobian(
+        self, linear_values: NDArray[np.float64], mediator_mass_mev: float | None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Counts per observed bin and their derivatives in the linear parameters.
+
+        With ``counts = q^T M q`` (``M`` symmetric in its two ``q`` indices),
+        ``d counts / d p_i = 2 (M q)_i`` for ``q = (1, p)``: exact, like the expansion.
+
+        Parameters
+        ----------
+        linear_values : ndarray
+            Values of the linear parameters, 1-D, in :attr:`linear` order.
+        mediator_mass_mev : float or None
+            Mediator mass [MeV]; None for a contact interaction.
+
+        Returns
+        -------
+        counts : ndarray
+            Expected counts per observed bin (flattened), as :meth:`evaluate`.
+        jacobian : ndarray
+            Shape ``(len(linear), n_observed)``: ``d counts / d linear_i``.
+        """
+        c = self.observed_coefficients(mediator_mass_mev)
+        k = len(linear_values) + 1
+        q = np.empty(k)
+        q[0] = 1.0
+        q[1:] = linear_values
+        mq = np.tensordot(q, c.reshape(k, k, -1), axes=(0, 1))  # (k, n): (M q)_i per bin
+        return q @ mq, 2.0 * mq[1:]
+
     def __call__(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         """Expected counts per observed bin (2D with timing) at ``values``."""
         timing = self.signal.timing

@@ -30,6 +30,15 @@ number of events.
 
 A detector component of an experiment file declares timing, systematics and normalisation
 by returning a :class:`DetectorSetup` (see :func:`cevns.config.loader.load_experiment`).
+
+Gradients
+---------
+:meth:`ExperimentCost.gradient` (iminuit's ``cost.grad``, ``has_grad``) is analytic for the
+signal expansion, the flux normalisation, the priors and every background with a
+:meth:`~cevns.likelihood.background.Background.jacobian`; the mediator mass by a central
+difference. Shape and normalisation systematics, rate factors and function backgrounds have
+none: ``has_grad`` is False and Minuit differentiates numerically. :func:`cevns.stats.fit.fit`
+gives it to Migrad only with ``gradient=True``.
 """
 
 from __future__ import annotations
@@ -644,64 +653,167 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         self._scale = exp.signal_scale * exp.exposure_factor
         self._obs_flat = np.ascontiguousarray(self._obs).ravel()
         self._bkg_eval = [(b.name, b.evaluator(pars)) for b, pars in self._bkg_args]
+        # the same, with each target's normalisation systematics resolved once
+        self._sig_norm_args = [(syst, i) for t, syst, i in self._norm_args if t == "signal"]
+        self._bkg_calls = [
+            (evaluate, [(syst, i) for t, syst, i in self._norm_args if t == name])
+            for name, evaluate in self._bkg_eval
+        ]
         self._n_sum = float(self._obs_flat.sum())
         if self._poisson:
             self._n_log_n_sum = float(np.sum(self._n_log_n))
         self._shape = self._obs.shape
+        self._sig_key: tuple[int, float | None, bytes] | None = None
+        self._sig_val: tuple[NDArray[np.float64], NDArray[np.float64] | None] = (
+            np.zeros(0),
+            None,
+        )
         if self._err is not None:
             self._inv_err = 1.0 / np.asarray(self._err, dtype=np.float64)
+        # analytic gradient: the components that have one
+        self._bkg_jac = [
+            (b, np.array([i for _, i in pars], dtype=np.intp)) for b, pars in self._bkg_args
+        ]
+        reasons = []
+        if self.has_signal and not self._fast:
+            reasons.append("rate factors")
+        if self.has_signal and exp.signal_morphing is not None:
+            reasons.append("signal shape systematics")
+        if self._norm_args:
+            reasons.append("normalisation systematics")
+        reasons.extend(
+            f"background {b.name!r} without a jacobian"
+            for b in exp.backgrounds
+            if not b.has_jacobian
+        )
+        self._grad_reason = ", ".join(reasons)
+        self._grad_ok = not reasons
 
     # -- iminuit Cost interface
     def _ndata(self) -> int:
         return int(self._obs.size)
 
     def _has_grad(self) -> bool:
-        return False
+        return self._grad_ok
 
-    def _grad(self, args: Any) -> NDArray[np.float64]:  # pragma: no cover - _has_grad is False
-        msg = "ExperimentCost has no analytic gradient"
-        raise NotImplementedError(msg)
+    def _grad(self, args: Any) -> NDArray[np.float64]:
+        """Gradient of the cost in every parameter (see :meth:`gradient`)."""
+        if not self._grad_ok:
+            msg = (
+                f"{self.experiment.name}: no analytic gradient ({self._grad_reason}); "
+                "Minuit computes it numerically"
+            )
+            raise NotImplementedError(msg)
+        x = np.asarray(args, dtype=np.float64)
+        n_par = x.size
+        jac: list[tuple[NDArray[np.intp], NDArray[np.float64]]] = []  # (arg indices, d mu/d)
+        mu = np.zeros(self._obs_flat.size)
+        if self.has_signal:
+            mass = self._mass_default if self._mass_idx is None else float(x[self._mass_idx])
+            counts, dlin = self.expansion.evaluate_jacobian(x[self._lin_idx], mass)
+            f = self._scale * (x[self._i_flux] if self._i_flux is not None else 1.0)
+            mu += counts * f
+            jac.append((self._lin_idx, dlin * f))
+            if self._i_flux is not None:
+                jac.append((np.array([self._i_flux], dtype=np.intp), counts[None] * self._scale))
+            if self._mass_idx is not None and mass is not None:
+                # no analytic derivative in the mass: central difference of the expansion
+                h = 1e-4 * mass
+                up = self.expansion.evaluate(x[self._lin_idx], mass + h)
+                down = self.expansion.evaluate(x[self._lin_idx], mass - h)
+                d_mass = (up - down) / (2.0 * h) * f
+                jac.append((np.array([self._mass_idx], dtype=np.intp), d_mass[None]))
+        for b, idx in self._bkg_jac:
+            local = {p.name: x[i] for p, i in zip(b.parameters, idx, strict=True)}
+            mu += np.asarray(b._expected(local), dtype=np.float64).ravel()
+            jac.append((idx, b.jacobian(local).reshape(idx.size, -1)))
+        if self._poisson:
+            if mu.min() <= 0:  # the cost is the constant 1e30 there
+                return np.zeros(n_par)
+            g_mu = 2.0 * (1.0 - self._obs_flat / mu)
+        else:
+            w = self._inv_err.ravel()
+            g_mu = 2.0 * (mu - self._obs_flat) * w * w
+        g = np.zeros(n_par)
+        for idx, d in jac:
+            np.add.at(g, idx, d @ g_mu)
+        for i, mean, sigma in self._priors:
+            g[i] += 2.0 * (x[i] - mean) / (sigma * sigma)
+        return g
+
+    def gradient(self, *args: float) -> NDArray[np.float64]:
+        """Analytic gradient of the cost in all parameters (chi^2 units).
+
+        Exact for the signal (the quadratic expansion, flux normalisation) and for the
+        backgrounds' :meth:`~cevns.likelihood.background.Background.jacobian`; the
+        mediator mass, which has no analytic derivative, by a central difference of the
+        expansion (relative step 1e-4, which builds the templates at two more masses).
+        Available where :attr:`has_grad` is True: not with shape or normalisation
+        systematics, rate factors or a background without a jacobian.
+
+        Parameters
+        ----------
+        *args : float
+            Values of all parameters, in the cost's order.
+
+        Returns
+        -------
+        ndarray
+            ``d cost / d parameter``.
+        """
+        return self._grad(args)
 
     def _signal_fast(self, args: Any) -> NDArray[np.float64]:
-        """Signal counts per observed bin (dataset shape) without mappings (see _compile)."""
-        exp = self.experiment
+        """Signal counts per observed bin (dataset shape) without mappings (see _compile).
+
+        In a fit at fixed physics parameters (every point of a scan) only the nuisances
+        change: the expansion's counts (and, with a signal morphing, the variants'
+        differences to the nominal) are kept for the last physics point and the signal's
+        template generation, so a call only morphs and scales. The returned array may be
+        that cached one: callers do not modify it.
+        """
+        x = np.asarray(args, dtype=np.float64)
         mass = self._mass_default
         if self._mass_idx is not None:
-            mass = float(args[self._mass_idx])
-        lin = np.asarray(args, dtype=np.float64)[self._lin_idx]
-        counts = self.expansion.evaluate(lin, mass)
-        if self._alpha_idx is not None:
-            morph = exp.signal_morphing
-            assert morph is not None  # _alpha_idx is set only with a signal morphing
-            alpha = np.asarray(args, dtype=np.float64)[self._alpha_idx]
-            counts = morph.apply(counts.reshape((morph.n_blocks, *self._shape)), alpha)
-        else:
-            counts = counts.reshape(self._shape)
-        return counts * self._scale
+            mass = float(x[self._mass_idx])
+        lin = x[self._lin_idx]
+        key = (self.expansion.signal._quick_generation(), mass, lin.tobytes())
+        if key != self._sig_key:
+            counts = self.expansion.evaluate(lin, mass)
+            morph = self.experiment.signal_morphing
+            if self._alpha_idx is not None and morph is not None:
+                # Morphing.apply's nominal + c @ (variants - nominal), differences kept
+                flat = counts.reshape(morph.n_blocks, -1)
+                nominal = flat[0].reshape(self._shape)
+                self._sig_val = (nominal, flat[1:] - flat[0])
+            else:
+                self._sig_val = (counts.reshape(self._shape) * self._scale, None)
+            self._sig_key = key
+        nominal, deltas = self._sig_val
+        if deltas is None:
+            return nominal
+        morph = self.experiment.signal_morphing
+        assert morph is not None  # deltas are kept only with a signal morphing
+        alpha = x[self._alpha_idx]
+        return morph.apply_deltas(nominal, deltas, alpha) * self._scale
 
     def _value(self, args: Any) -> float:
         if self._fast:
             mu = self._signal_fast(args)
-            if self._i_flux is not None:
-                mu = mu * args[self._i_flux]
-            for target, syst, i in self._norm_args:
-                if target == "signal":
-                    mu = mu * syst.factor({syst.name: args[i]})
         elif self.has_signal:
             vals = dict(zip(self._names, args, strict=True))
             mu = self.experiment._model_counts(self.expansion(vals), vals)
-            if self._i_flux is not None:
-                mu = mu * args[self._i_flux]
-            for target, syst, i in self._norm_args:
-                if target == "signal":
-                    mu = mu * syst.factor({syst.name: args[i]})
         else:
             mu = np.zeros(self._obs.shape)
-        for name, evaluate in self._bkg_eval:
+        if self.has_signal:
+            if self._i_flux is not None:
+                mu = mu * args[self._i_flux]
+            for syst, i in self._sig_norm_args:
+                mu = mu * syst.factor({syst.name: args[i]})
+        for evaluate, norms in self._bkg_calls:
             bkg = evaluate(args)
-            for target, syst, i in self._norm_args:
-                if target == name:
-                    bkg = bkg * syst.factor({syst.name: args[i]})
+            for syst, i in norms:
+                bkg = bkg * syst.factor({syst.name: args[i]})
             mu = mu + bkg
         if self._poisson:
             flat = mu.ravel()

@@ -138,6 +138,7 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         self._full = np.array([p.value for p in cost.parameter_objects], dtype=np.float64)
         self._start = self._full[self._lin_pos].copy()  # warm start of the Poisson solve
         self._setup_columns()
+        self._last_solve: tuple[NDArray[np.float64], NDArray[np.float64], int | None] | None = None
         super().__init__({p.name: p.limits for p in self.parameter_objects}, 0)
 
     # ------------------------------------------------------------------ setup
@@ -176,24 +177,56 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         )
         self._sig_key: tuple[int, bytes] | None = None
         self._sig_val = np.zeros(0)
+        # the rest is zero when the signal and every background go into columns of their
+        # own; then the columns are also all written at every call (no zero fill needed)
+        simple_only = all(simple is not None for *_, simple in self._bkgs)
+        signal_col = not cost.has_signal or self._flux_col is not None
+        self._rest_zero = simple_only and signal_col
+        written = sum(len(simple) for *_, simple in self._bkgs if simple is not None)
+        written += int(cost.has_signal and self._flux_col is not None)
+        self._cols_filled = self._rest_zero and written == len(self.profiled)
+        self._zero_rest = np.zeros(cost._obs_flat.size)
+        self._zero_rest.flags.writeable = False
 
     # ------------------------------------------------------------------ iminuit
     def _ndata(self) -> int:
         return int(self.cost._obs.size)
 
     def _has_grad(self) -> bool:
-        return False
+        return bool(self.cost.has_grad)
 
-    def _grad(self, args: Any) -> NDArray[np.float64]:  # pragma: no cover - no gradient
-        msg = "ProfiledCost has no analytic gradient"
-        raise NotImplementedError(msg)
+    def _grad(self, args: Any) -> NDArray[np.float64]:
+        """Envelope theorem: the full cost's partial gradient at the solved linear values.
+
+        ``d/d theta min_a C(theta, a) = dC/d theta (theta, a*(theta))``: at an interior
+        minimum ``dC/da = 0``, at an active limit ``a*`` stays on it nearby.
+        """
+        full = self._full_args(args)
+        last = self._last_solve
+        gen = self.cost.expansion.signal._quick_generation()
+        if last is not None and last[2] == gen and np.array_equal(last[0], full):
+            a = last[1]
+        else:
+            a, _ = self.solve(args)
+        full[self._lin_pos] = a
+        return np.asarray(self.cost._grad(full)[self._keep], dtype=np.float64)
 
     # ------------------------------------------------------------------ the model
     def _terms(self, full: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """``(R, T)``: ``mu = R + a @ T`` for the profiled ``a`` (flattened bins)."""
         cost = self.cost
         n_bins = cost._obs_flat.size
-        cols = np.zeros((len(self.profiled), n_bins))
+        cols = np.empty((len(self.profiled), n_bins)) if self._cols_filled else None
+        if cols is None:
+            cols = np.zeros((len(self.profiled), n_bins))
+        if self._rest_zero:
+            # every term goes into a column: the rest is exactly 0 (x - 0.0 == x)
+            if cost.has_signal:
+                cols[self._flux_col] = self._signal(full)
+            for b, pars, rows, _, simple in self._bkgs:
+                _, t = b.linear_terms({name: full[i] for name, i in pars})
+                cols[simple] = t.reshape(len(rows), n_bins)
+            return self._zero_rest, cols
         rest = np.zeros(n_bins)
         if cost.has_signal:
             sig = self._signal(full)
@@ -270,6 +303,9 @@ class ProfiledCost(Cost):  # type: ignore[misc]
             a, c = self._solve_chi2(rest, cols)
         for i, m, s in self._other_priors:
             c += ((args[i] - m) / s) ** 2
+        # the gradient at the same point (Minuit asks for both) reuses the solution
+        gen = None if self._sig_key is None else self._sig_key[0]
+        self._last_solve = (full, a, gen)
         return a, c
 
     def _value(self, args: Any) -> float:
@@ -290,7 +326,7 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         _, a, info = dposv(g, rhs)
         # info > 0: not positive definite (a template that vanishes); comparisons with nan
         # are False, so a non-finite solution also goes to the bounded solver
-        if info != 0 or not ((a >= self._lo).all() and (a <= self._hi).all()):
+        if info != 0 or not ((a >= self._lo) & (a <= self._hi)).all():
             a = self._bounded_lsq(aw, r)
         res = r - a @ aw
         d = a - self._pm

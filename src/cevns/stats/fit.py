@@ -235,6 +235,7 @@ def fit(
     warn: bool = True,
     profile_linear: bool | None = None,
     separate: bool = True,
+    gradient: bool = False,
 ) -> FitResult:
     """Minimise a cost with Minuit and return a :class:`FitResult`.
 
@@ -278,6 +279,11 @@ def fit(
         parameters, every point of a scan) is minimised part by part: the same minimum,
         with smaller Minuit problems. The result is assembled (fval and counts summed,
         block-diagonal covariance); ``minuit`` is then ``None``.
+    gradient : bool
+        Give Migrad the analytic gradient of the cost (``cost.grad``, see
+        :meth:`cevns.likelihood.experiment.ExperimentCost.gradient`) where every part has
+        one and the mediator mass is fixed; elsewhere (and by default) Minuit differentiates
+        numerically.
 
     Returns
     -------
@@ -301,6 +307,7 @@ def fit(
         "hesse": hesse,
         "ncall": ncall,
         "warn": warn,
+        "gradient": gradient,
     }
     if separate and isinstance(cost, CostSum):
         groups = _independent_groups(cost, start=start, fix=fix, free=free)
@@ -332,7 +339,8 @@ def fit(
             fixed_now.add(n)
             if v is not None:
                 values[n] = float(v)
-    m = Minuit(cost, **values)
+    use_grad = _use_gradient(cost, gradient, names, fixed_now)
+    m = Minuit(cost, **values, grad=use_grad)
     if getattr(cost, "errordef", None) is None:
         m.errordef = Minuit.LEAST_SQUARES
     m.strategy = strategy
@@ -372,7 +380,7 @@ def fit(
     m.migrad(ncall=ncall)
     best = m
     for st in starts:
-        mi = Minuit(cost, **st)
+        mi = Minuit(cost, **st, grad=use_grad)
         if getattr(cost, "errordef", None) is None:
             mi.errordef = Minuit.LEAST_SQUARES
         mi.strategy, mi.tol, mi.print_level = strategy, tol, 0
@@ -404,7 +412,9 @@ def fit(
     expected = _expected_totals(cost, res_values)
     cov = None
     if m.covariance is not None and free_names:
-        cov = np.array([[m.covariance[a, b] for b in free_names] for a in free_names])
+        # by position: indexing Minuit's matrix by name costs ~15 us per element
+        where = [names.index(n) for n in free_names]
+        cov = np.array(np.asarray(m.covariance)[np.ix_(where, where)], dtype=np.float64)
     minos_out = {}
     for n in minos_names:
         if m.merrors and n in m.merrors:
@@ -433,6 +443,14 @@ def fit(
         units=_units(cost),
         minuit=m,
     )
+
+
+def _use_gradient(cost: Any, gradient: bool, names: Sequence[str], fixed: set[str]) -> bool:
+    """Whether Migrad gets the cost's analytic gradient (see :func:`fit`, ``gradient``)."""
+    if not gradient or not getattr(cost, "has_grad", False):
+        return False
+    # the mediator mass has only a finite-difference derivative (templates at new masses)
+    return "mediator_mass_mev" not in names or "mediator_mass_mev" in fixed
 
 
 def _independent_groups(
@@ -670,10 +688,13 @@ def _profiled_covariance(
                 dn[k] -= h
                 b[:, j] = (pc.solve(up)[0] - pc.solve(dn)[0]) / (2.0 * h)
         blocks_b.append(b)
-    from scipy.linalg import block_diag
+    bmat = blocks_b[0] if len(blocks_b) == 1 else np.vstack(blocks_b)
+    if len(blocks_h) == 1:  # one experiment (every scan point): no block assembly
+        haa = np.asarray(blocks_h[0], dtype=np.float64)
+    else:
+        from scipy.linalg import block_diag
 
-    bmat = np.vstack(blocks_b)
-    haa = np.asarray(block_diag(*blocks_h), dtype=np.float64)
+        haa = np.asarray(block_diag(*blocks_h), dtype=np.float64)
     names_a = [n for pc in parts for n in pc.profiled]
     if v is None:
         return None, {n: float(np.sqrt(haa[i, i])) for i, n in enumerate(names_a)}

@@ -91,3 +91,18 @@ def test_declaration_errors() -> None:
         Component.from_function("detector", "toy", make_detector, exclude=("mass_kg",))
     with pytest.raises(InvalidConfigError, match="exclude names no parameter"):
         Component.from_function("detector", "toy", make_detector, exclude=("edges",))
+
+
+def test_an_unresolvable_hint_elsewhere_does_not_block() -> None:
+    """An excluded parameter's hint that only a type checker sees (TYPE_CHECKING import)."""
+    ns: dict[str, Any] = {}
+    src = (
+        "from __future__ import annotations\n"
+        "def build(mass_kg: float = 1.0, edges: OnlyForTypeCheckers | None = None):\n"
+        "    return mass_kg\n"
+    )
+    exec(compile(src, "<test>", "exec"), ns)  # a module whose hint names an absent type
+    comp = Component.from_function("detector", "toy", ns["build"], exclude=("edges",))
+    assert comp.builder(comp.options.model_validate({"mass_kg": 2.0})) == 2.0
+    with pytest.raises(InvalidConfigError, match="cannot be resolved"):
+        Component.from_function("detector", "toy", ns["build"])

@@ -220,8 +220,17 @@ def _hint(function: Callable[..., Any], name: str, where: str) -> Any:
         return typing.get_type_hints(function, include_extras=True)[name]
     except NameError:
         pass
-    try:  # one unresolvable hint elsewhere in the signature must not block this one
-        return eval(raw, getattr(function, "__globals__", {}))
+
+    # one unresolvable hint elsewhere in the signature must not block this one: resolve
+    # this annotation alone, in the function's module
+    def alone() -> None:
+        return None
+
+    alone.__annotations__ = {name: raw}
+    try:
+        return typing.get_type_hints(
+            alone, globalns=getattr(function, "__globals__", {}), include_extras=True
+        )[name]
     except NameError as e:
         msg = f"{where}: the type hint of {name!r} ({raw}) cannot be resolved: {e}"
         raise InvalidConfigError(msg) from e

@@ -9,7 +9,7 @@ from cevns.core.exceptions import InvalidConfigError, InvalidParameterError, Unk
 from cevns.experiments.coherent_lar_2020 import (
     RELEASE_FILES,
     TIME_EDGES_US,
-    LAr2020Detector,
+    coherent_lar_2020_detector,
     coherent_lar_2020_parameters,
     lar_2020_background,
     lar_2020_dataset,
@@ -130,15 +130,16 @@ def test_experiment_compares_energy_f90_and_time_by_edges(lar, axis, shift):
 
 # ---------------------------------------------------------------- detector and signal
 def test_detector_response_and_timing():
-    det = LAr2020Detector()
+    setup = coherent_lar_2020_detector()
+    det = setup.detector
     assert det.n_bins == 96
     assert det.target.name == "Ar"
     shares = dict(zip([n.name for n in det.target.nuclei], det.target.counts, strict=True))
     assert shares["Ar40"] == pytest.approx(0.996, abs=1e-3)  # natural argon: Ar-40 dominated
-    t = det.time_fractions(("nue", "numu", "numubar"))
+    t = setup.timing(("nue", "numu", "numubar"))
     assert t["numu"].sum() == pytest.approx(1.0, abs=1e-3)
     assert t["nue"].sum() == pytest.approx(0.8668, abs=1e-4)  # 13% after 4.9 us: lost
-    rel = LAr2020Detector(timing="release").time_fractions(("nue", "numu"))
+    rel = coherent_lar_2020_detector(timing="release").timing(("nue", "numu"))
     shape = release_pdf("cevns").sum(axis=(0, 1))
     np.testing.assert_allclose(rel["numu"], shape / shape.sum() * t["numu"].sum())
     np.testing.assert_allclose(rel["nue"].sum(), t["nue"].sum())
@@ -273,13 +274,13 @@ def test_bad_input():
     with pytest.raises(UnknownNameError, match="did you mean"):
         release_pdf("cevn")
     with pytest.raises(UnknownNameError):
-        LAr2020Detector(f90="+2sigF90")
+        coherent_lar_2020_detector(f90="+2sigF90")
     with pytest.raises(UnknownNameError):
-        LAr2020Detector(timing="prompt")
+        coherent_lar_2020_detector(timing="prompt")
     with pytest.raises(InvalidParameterError, match="True or False"):
-        LAr2020Detector(efficiency="yes")
+        coherent_lar_2020_detector(efficiency="yes")
     with pytest.raises(InvalidParameterError, match="knows"):
-        LAr2020Detector().time_fractions(("nutau",))
+        coherent_lar_2020_detector().timing(("nutau",))
     with pytest.raises(InvalidParameterError, match="prompt BRN only"):
         lar_2020_background("steady_state", shape_systematics=True)
     with pytest.raises(UnknownNameError):

@@ -231,7 +231,9 @@ class PSDDetector(Detector):
                 "efficiency_above_table", str(efficiency_above_table), ("zero", "last")
             )
         if efficiency_of not in ("reconstructed", "true_energy"):
-            raise unknown_name("efficiency_of", str(efficiency_of), ("reconstructed", "true_energy"))
+            raise unknown_name(
+                "efficiency_of", str(efficiency_of), ("reconstructed", "true_energy")
+            )
         if efficiency is None:
             fine_eff = np.ones(n_fine)
         else:

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from pydantic import Field
 
 from cevns.config.components import Component
-from cevns.core._validation import check_positive, unknown_name
+from cevns.core._validation import unknown_name
 from cevns.core.exceptions import InvalidParameterError
 from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES
@@ -38,7 +38,6 @@ from cevns.sources.spallation import PiDARTimeFractions, PionDARFlux, PulsedBeam
 __all__ = [
     "ENERGY_EDGES_KEVEE",
     "F90_EDGES",
-    "LAR_2020_LIVE_DAYS",
     "RELEASE_FILES",
     "TIME_EDGES_US",
     "coherent_lar_2020_detector",
@@ -60,10 +59,9 @@ ENERGY_EDGES_KEVEE: NDArray[np.float64] = np.linspace(0.0, 120.0, 13)
 F90_EDGES: NDArray[np.float64] = np.round(np.linspace(0.5, 0.9, 9), 6)
 #: Time bin edges of the release [us] (10 bins; centres 0.15 ... 4.65).
 TIME_EDGES_US: NDArray[np.float64] = np.round(np.linspace(-0.1, 4.9, 11), 6)
-SHAPE: tuple[int, int, int] = (12, 8, 10)
 #: Nominal live time [days] shared by flux and detector: the exposure is fixed by the POT
 #: and the mass (the release gives no live time; it cancels if both use this value).
-LAR_2020_LIVE_DAYS: float = 1.0
+_LIVE_DAYS: float = 1.0
 _DIR = "coherent_lar_2020/"
 #: Release component name -> registered file.
 RELEASE_FILES: dict[str, str] = {
@@ -124,9 +122,10 @@ def coherent_lar_2020_parameters() -> dict[str, float]:
     for yaml_key, name in keys.items():
         for kind, label in (("Prediction", "prediction"), ("Bestfit", "best_fit")):
             entry = raw[f"{yaml_key}{kind}Normalization"]
-            out[f"{name}_{label}"] = float(entry["value"])
-            out[f"{name}_{label}_sigma"] = float(
-                entry.get("uncertainty", entry.get("uncertainty_stat"))
+            sigma = entry.get("uncertainty", entry.get("uncertainty_stat"))
+            out[f"{name}_{label}"], out[f"{name}_{label}_sigma"] = (
+                float(entry["value"]),
+                float(sigma),
             )
     return out
 
@@ -159,15 +158,8 @@ def release_pdf(component: str) -> NDArray[np.float64]:
     return histogram_from_rows(data.load_table(name), edges, name=name)
 
 
-def _release_efficiency() -> NDArray[np.float64]:
-    """The efficiency per 0.5 keVee bin of ``CENNS10AnlAEfficiency.txt`` (0-40 keVee)."""
-    table = data.load_table(_EFFICIENCY_FILE)  # keVee centre, keVnr centre, efficiency
-    edges = np.arange(0.0, 40.0 + _FINE_STEP_KEVEE / 2, _FINE_STEP_KEVEE)
-    return histogram_from_rows(table[:, [0, 2]], [edges], name=_EFFICIENCY_FILE)
-
-
 def coherent_lar_2020_flux(
-    *, protons_on_target: Positive | None = None, live_time_days: Positive = LAR_2020_LIVE_DAYS
+    *, protons_on_target: Positive | None = None, live_time_days: Positive = _LIVE_DAYS
 ) -> PionDARFlux:
     """The SNS pi-DAR flux of the LAr 2020 data set (13.8e22 POT, 27.5 m, 0.09 nu/flavour/POT).
 
@@ -176,7 +168,7 @@ def coherent_lar_2020_flux(
     protons_on_target : float, optional
         Default the release's 13.8e22.
     live_time_days : float
-        Live time the flux is averaged over (the detector's: :data:`LAR_2020_LIVE_DAYS`).
+        Live time the flux is averaged over (the detector's: 1 day).
 
     Returns
     -------
@@ -185,9 +177,9 @@ def coherent_lar_2020_flux(
     """
     p = coherent_lar_2020_parameters()
     pot = p["protons_on_target"] if protons_on_target is None else protons_on_target
-    return PionDARFlux(
-        protons_on_target=check_positive("protons_on_target", pot),
-        live_time_days=check_positive("live_time_days", live_time_days),
+    return PionDARFlux(  # it checks the values
+        protons_on_target=pot,
+        live_time_days=live_time_days,
         baseline_m=p["baseline_m"],
         nu_per_flavour_per_proton=p["nu_per_flavour_per_proton"],
     )
@@ -199,11 +191,9 @@ def _time_fractions(
     """Prompt/delayed fractions in the release time bins (see ``coherent_lar_2020_detector``)."""
     if timing not in ("pulsed", "release"):
         raise unknown_name("timing", str(timing), ("pulsed", "release"))
-    p = coherent_lar_2020_parameters()
-    mean = p["pulse_mean_us"] if pulse_mean_us is None else float(pulse_mean_us)
-    sigma = p["pulse_sigma_us"] if pulse_sigma_us is None else float(pulse_sigma_us)
-    beam = PulsedBeamTiming(pulse_mean_us=mean, pulse_sigma_us=sigma)
-    pulsed = PiDARTimeFractions.from_model(beam, TIME_EDGES_US)
+    trace = {"pulse_mean_us": pulse_mean_us, "pulse_sigma_us": pulse_sigma_us}
+    trace = {k: coherent_lar_2020_parameters()[k] if v is None else v for k, v in trace.items()}
+    pulsed = PiDARTimeFractions.from_model(PulsedBeamTiming(**trace), TIME_EDGES_US)
     if timing == "pulsed":
         return pulsed
     shape = release_pdf("cevns").sum(axis=(0, 1))
@@ -216,7 +206,7 @@ def _time_fractions(
 def coherent_lar_2020_detector(
     *,
     mass_kg: Positive | None = None,
-    live_days: Positive = LAR_2020_LIVE_DAYS,
+    live_days: Positive = _LIVE_DAYS,
     qf_a: Positive | None = None,
     qf_b: Annotated[float, Field(ge=0)] | None = None,
     resolution_a: Positive | None = None,
@@ -260,26 +250,28 @@ def coherent_lar_2020_detector(
         The :class:`~cevns.detectors.psd.PSDDetector` (96 bins: energy slowest, then
         F90), its time fractions and the optional normalisation.
     """
-    p = coherent_lar_2020_parameters()
+    given = {"mass_kg": mass_kg, "qf_a": qf_a, "qf_b": qf_b, "resolution_a": resolution_a}
+    v = {k: coherent_lar_2020_parameters()[k] if x is None else x for k, x in given.items()}
     if not isinstance(efficiency, bool):
         msg = f"efficiency must be True or False, got {efficiency!r}"
         raise InvalidParameterError(msg)
     if f90 not in _F90_PDFS:
         raise unknown_name("f90 variant", str(f90), _F90_PDFS)
-    a = p["qf_a"] if qf_a is None else check_positive("qf_a", qf_a)
-    b = p["qf_b"] if qf_b is None else check_positive("qf_b", qf_b, allow_zero=True)
+    eff = data.load_table(_EFFICIENCY_FILE)  # keVee centre, keVnr centre, efficiency
+    edges = np.arange(0.0, 40.0 + _FINE_STEP_KEVEE / 2, _FINE_STEP_KEVEE)  # checks column 0
+    histogram_from_rows(eff[:, [0, 2]], [edges], name=_EFFICIENCY_FILE)
     det = PSDDetector(
         "coherent_lar_2020",
         Target.by_name("argon"),
-        mass_kg=p["mass_kg"] if mass_kg is None else mass_kg,
+        mass_kg=v["mass_kg"],
         live_days=live_days,
-        quenching=LinearQuenching(a=a, b=b),
-        resolution=RelativeGaussian(p["resolution_a"] if resolution_a is None else resolution_a),
+        quenching=LinearQuenching(a=v["qf_a"], b=v["qf_b"]),  # they check the values
+        resolution=RelativeGaussian(v["resolution_a"]),
         energy_edges_kevee=ENERGY_EDGES_KEVEE,
         psd_edges=F90_EDGES,
         psd_given_energy=psd_given_energy(release_pdf(_F90_PDFS[f90]).sum(axis=2)),
         efficiency_step_kevee=_FINE_STEP_KEVEE,
-        efficiency=_release_efficiency() if efficiency else None,
+        efficiency=eff[:, 2] if efficiency else None,
         efficiency_above_table=efficiency_above_table,
         efficiency_of=efficiency_of,
         time_edges_us=TIME_EDGES_US,
@@ -357,10 +349,10 @@ def lar_2020_background(
     if shape_systematics and component != "prompt_brn":
         msg = f"shape_systematics: released for the prompt BRN only, not {component!r}"
         raise InvalidParameterError(msg)
-    if dataset is not None and dataset.shape != SHAPE:
-        msg = f"the dataset has shape {dataset.shape}, the release templates {SHAPE}"
-        raise InvalidParameterError(msg)
     t0 = release_pdf(component)
+    if dataset is not None and dataset.shape != t0.shape:
+        msg = f"the dataset has shape {dataset.shape}, the release templates {t0.shape}"
+        raise InvalidParameterError(msg)
     norm_prior = None
     if prior == "prediction":
         p, total = coherent_lar_2020_parameters(), float(t0.sum())

@@ -1,13 +1,8 @@
-"""COHERENT CENNS-10 liquid argon 2020 (Analysis A): the release's readers and defaults.
+"""COHERENT CENNS-10 LAr 2020 (Analysis A, arXiv:2003.10630): the release's readers, defaults.
 
-D. Akimov et al. (COHERENT), PRL 126, 012002 (2021), arXiv:2003.10630; data release
-arXiv:2006.12659 (Zenodo 10.5281/zenodo.3903810). 12 E x 8 F90 x 10 t bins; the response
-is the generic :class:`~cevns.detectors.psd.PSDDetector` with the release's numbers, the
-timing :class:`~cevns.sources.spallation.PiDARTimeFractions`, the backgrounds the release
-PDFs. Conventions, validation and fits: ``docs/experiments/coherent_lar_2020.md``.
-
->>> [round(float(release_pdf(c).sum()), 3) for c in ("cevns", "prompt_brn", "data")]
-[128.0, 497.0, 3752.0]
+Data release arXiv:2006.12659 (Zenodo 10.5281/zenodo.3903810), 12 E x 8 F90 x 10 t bins; the
+response is a :class:`~cevns.detectors.psd.PSDDetector` with the release's numbers. The
+conventions, validation and fits: ``docs/experiments/coherent_lar_2020.md``.
 """
 
 from __future__ import annotations
@@ -63,7 +58,7 @@ TIME_EDGES_US: NDArray[np.float64] = np.round(np.linspace(-0.1, 4.9, 11), 6)
 #: and the mass (the release gives no live time; it cancels if both use this value).
 _LIVE_DAYS: float = 1.0
 _DIR = "coherent_lar_2020/"
-#: Release component name -> registered file.
+#: Release component name -> registered file (:mod:`cevns.data.store`).
 RELEASE_FILES: dict[str, str] = {
     "cevns": _DIR + "cevnspdf.txt",
     "cevns+1sigF90": _DIR + "cevnspdf+1sigF90.txt",
@@ -83,8 +78,7 @@ _EFFICIENCY_FILE = _DIR + "CENNS10AnlAEfficiency.txt"
 _FINE_STEP_KEVEE = 0.5  # grid of the efficiency table
 _F90_PDFS = {"nominal": "cevns", "+1sigF90": "cevns+1sigF90", "-1sigF90": "cevns-1sigF90"}
 _BACKGROUNDS = ("prompt_brn", "delayed_brn", "steady_state")
-#: prompt-BRN shape variants of the release: nuisance name -> (+1 sigma, -1 sigma) files
-_BRN_VARIATIONS = {
+_BRN_VARIATIONS = {  # prompt-BRN shape nuisance -> (+1 sigma, -1 sigma) release files
     "energy": ("prompt_brn+1sigEnergy", "prompt_brn-1sigEnergy"),
     "timing_mean": ("prompt_brn+1sigTimingMean", "prompt_brn-1sigTimingMean"),
     "timing_width": ("prompt_brn_timing_width_syst", None),
@@ -99,27 +93,25 @@ def coherent_lar_2020_parameters() -> dict[str, float]:
     -------
     dict
         ``protons_on_target``, ``baseline_m``, ``mass_kg``, ``qf_a``, ``qf_b`` (1/keVnr),
-        ``nu_per_flavour_per_proton``, ``resolution_a``, ``pulse_mean_us``,
-        ``pulse_sigma_us``, and ``<component>_{prediction,best_fit}[_sigma]``.
+        ``resolution_a``, ``nu_per_flavour_per_proton``, ``pulse_{mean,sigma}_us``,
+        ``<component>_{prediction,best_fit}[_sigma]``.
     """
     raw = data.load_yaml(_DIR + "LArParametersAnlA.yaml")
     qf = {q["name"]: float(q["value"]) for q in raw["larQF"]["parameters"]}
     trace = {q["name"]: float(q["value"]) for q in raw["snsPOTTraceTiming"]["parameters"]}
-    value = {k: float(raw[k]["value"]) for k in ("distanceToTarget", "fiducialMass")}
     out = {
         "protons_on_target": float(f"{raw['beamExposure']['value']}e22"),  # E22 POT
-        "baseline_m": value["distanceToTarget"],
-        "mass_kg": value["fiducialMass"],
-        "qf_a": qf["a"],
-        "qf_b": qf["b"],
+        "baseline_m": float(raw["distanceToTarget"]["value"]),
+        "mass_kg": float(raw["fiducialMass"]["value"]),
+        **{f"qf_{k}": v for k, v in qf.items()},  # a, b [1/keVnr]
         "nu_per_flavour_per_proton": float(raw["neutrinosPerProton"]["value"]),
         "resolution_a": float(raw["energyResolution"]["parameters"][0]["value"]),
         "pulse_mean_us": trace["a"] * 1e-3,  # ns -> us
         "pulse_sigma_us": trace["b"] * 1e-3,
     }
-    keys = {"cevns": "cevns", "promptBeamRelatedNeutron": "prompt_brn"}
-    keys |= {"delayedBeamRelatedNeutron": "delayed_brn", "ssBackground": "steady_state"}
-    for yaml_key, name in keys.items():
+    names = ("cevns", "prompt_brn", "delayed_brn", "steady_state")
+    yaml_keys = ("cevns", "promptBeamRelatedNeutron", "delayedBeamRelatedNeutron", "ssBackground")
+    for yaml_key, name in zip(yaml_keys, names, strict=True):
         for kind, label in (("Prediction", "prediction"), ("Bestfit", "best_fit")):
             entry = raw[f"{yaml_key}{kind}Normalization"]
             sigma = entry.get("uncertainty", entry.get("uncertainty_stat"))
@@ -161,7 +153,7 @@ def release_pdf(component: str) -> NDArray[np.float64]:
 def coherent_lar_2020_flux(
     *, protons_on_target: Positive | None = None, live_time_days: Positive = _LIVE_DAYS
 ) -> PionDARFlux:
-    """The SNS pi-DAR flux of the LAr 2020 data set (13.8e22 POT, 27.5 m, 0.09 nu/flavour/POT).
+    """SNS pi-DAR flux of COHERENT LAr 2020 (13.8e22 POT, 27.5 m, 0.09 nu/flavour/POT).
 
     Parameters
     ----------
@@ -185,19 +177,15 @@ def coherent_lar_2020_flux(
     )
 
 
-def _time_fractions(
-    timing: str, pulse_mean_us: float | None, pulse_sigma_us: float | None
-) -> PiDARTimeFractions:
+def _time_fractions(timing: str, trace: dict[str, float | None]) -> PiDARTimeFractions:
     """Prompt/delayed fractions in the release time bins (see ``coherent_lar_2020_detector``)."""
     if timing not in ("pulsed", "release"):
         raise unknown_name("timing", str(timing), ("pulsed", "release"))
-    trace = {"pulse_mean_us": pulse_mean_us, "pulse_sigma_us": pulse_sigma_us}
-    trace = {k: coherent_lar_2020_parameters()[k] if v is None else v for k, v in trace.items()}
-    pulsed = PiDARTimeFractions.from_model(PulsedBeamTiming(**trace), TIME_EDGES_US)
+    beam = {k: coherent_lar_2020_parameters()[k] if v is None else v for k, v in trace.items()}
+    pulsed = PiDARTimeFractions.from_model(PulsedBeamTiming(**beam), TIME_EDGES_US)
     if timing == "pulsed":
         return pulsed
-    shape = release_pdf("cevns").sum(axis=(0, 1))
-    shape = shape / shape.sum()
+    shape = release_pdf("cevns").sum(axis=(0, 1)) / release_pdf("cevns").sum()
     return PiDARTimeFractions(
         TIME_EDGES_US, shape * pulsed.prompt.sum(), shape * pulsed.delayed.sum()
     )
@@ -233,12 +221,10 @@ def coherent_lar_2020_detector(
         keVee (the release does not say which).
     f90 : {"nominal", "+1sigF90", "-1sigF90"}
         Which release CEvNS PDF gives p(F90 | E).
-    timing : {"pulsed", "release"}
-        ``"pulsed"``: the SNS trace convolved with the pion (prompt) and muon (delayed)
-        lifetimes, 13% of the delayed after 4.9 us; ``"release"``: the release CEvNS
-        PDF's time shape, scaled to each component's in-window fraction of ``"pulsed"``.
-    pulse_mean_us, pulse_sigma_us : float, optional
-        Gaussian SNS trace; default the release's 0.44 and 0.15 us.
+    timing, pulse_mean_us, pulse_sigma_us : {"pulsed", "release"}, float, float
+        SNS trace (Gaussian, default 0.44 and 0.15 us) convolved with the pion (prompt) and
+        muon lifetimes (delayed; 13% after 4.9 us), or ``"release"``: the release CEvNS
+        time shape scaled to each component's in-window fraction of ``"pulsed"``.
     normalise_sm_to : float, optional
         Scale the exposure so that the SM (radiative, Helm) gives this many events.
     n_nodes : int
@@ -247,12 +233,11 @@ def coherent_lar_2020_detector(
     Returns
     -------
     DetectorSetup
-        The :class:`~cevns.detectors.psd.PSDDetector` (96 bins: energy slowest, then
-        F90), its time fractions and the optional normalisation.
+        The PSDDetector (96 bins, energy slowest), its time fractions and normalisation.
     """
     given = {"mass_kg": mass_kg, "qf_a": qf_a, "qf_b": qf_b, "resolution_a": resolution_a}
     v = {k: coherent_lar_2020_parameters()[k] if x is None else x for k, x in given.items()}
-    if not isinstance(efficiency, bool):
+    if efficiency not in (True, False):  # a file is validated already, Python callers not
         msg = f"efficiency must be True or False, got {efficiency!r}"
         raise InvalidParameterError(msg)
     if f90 not in _F90_PDFS:
@@ -278,7 +263,8 @@ def coherent_lar_2020_detector(
         min_recoil_kev=0.1,  # 0.025 keVee: < 1e-20 chance to reach the efficiency (0.5 keVee)
         n_nodes=n_nodes,
     )
-    fractions = _time_fractions(timing, pulse_mean_us, pulse_sigma_us)
+    trace = {"pulse_mean_us": pulse_mean_us, "pulse_sigma_us": pulse_sigma_us}
+    fractions = _time_fractions(timing, trace)
     norm = None
     if normalise_sm_to is not None:
         norm = NormaliseToEvents(normalise_sm_to, NSIModel.sm(), Helm())
@@ -286,7 +272,7 @@ def coherent_lar_2020_detector(
 
 
 def lar_2020_dataset() -> Dataset:
-    """The 3752 observed events (no background subtraction) on the release's 3-D axes.
+    """COHERENT LAr 2020: the 3752 observed events in 12 E x 8 F90 x 10 t bins (no subtraction).
 
     Returns
     -------
@@ -297,18 +283,15 @@ def lar_2020_dataset() -> Dataset:
     if not np.allclose(counts, np.round(counts)):
         msg = f"{RELEASE_FILES['data']}: observed counts must be integers"
         raise InvalidParameterError(msg)
-    edges = (ENERGY_EDGES_KEVEE.copy(), F90_EDGES.copy(), TIME_EDGES_US.copy())
-    names, units = ("e_ee_kev", "f90", "t_us"), ("keVee", "", "us")
-    labels, src = ("E_ee [keVee]", "F90", "t [us]"), "arXiv:2006.12659 (datanobkgsub.txt)"
     return Dataset(
         "coherent_lar_2020",
         counts,
-        edges,
-        axis_names=names,
-        axis_units=units,
-        axis_labels=labels,
+        (ENERGY_EDGES_KEVEE.copy(), F90_EDGES.copy(), TIME_EDGES_US.copy()),
+        axis_names=("e_ee_kev", "f90", "t_us"),
+        axis_units=("keVee", "", "us"),
+        axis_labels=("E_ee [keVee]", "F90", "t [us]"),
         unit="events",
-        meta={"source": src},
+        meta={"source": "arXiv:2006.12659 (datanobkgsub.txt)"},
     )
 
 
@@ -319,11 +302,10 @@ def lar_2020_background(
     shape_systematics: bool = False,
     dataset: Dataset | None = None,
 ) -> TemplateBackground:
-    """One background PDF of the release (prompt BRN, delayed BRN, steady state).
+    """A COHERENT LAr 2020 release background PDF (prompt BRN, delayed BRN, steady state).
 
-    ``mu = norm * max(T0 + sum_k delta_k(theta_k), 0)``, the shape variants piecewise
-    linear (:class:`~cevns.likelihood.systematics.ShapeSystematic`; the missing -1 sigma
-    timing-width variant is the mirror ``2 T0 - T+``).
+    ``mu = norm * max(T0 + sum_k delta_k(theta_k), 0)``, shape variants piecewise linear
+    (the missing -1 sigma timing-width variant is the mirror ``2 T0 - T+``).
 
     Parameters
     ----------
@@ -353,13 +335,9 @@ def lar_2020_background(
     if dataset is not None and dataset.shape != t0.shape:
         msg = f"the dataset has shape {dataset.shape}, the release templates {t0.shape}"
         raise InvalidParameterError(msg)
-    norm_prior = None
-    if prior == "prediction":
-        p, total = coherent_lar_2020_parameters(), float(t0.sum())
-        norm_prior = (
-            p[f"{component}_prediction"] / total,
-            p[f"{component}_prediction_sigma"] / total,
-        )
+    p, total = coherent_lar_2020_parameters(), float(t0.sum())
+    mean, sigma = (p[f"{component}_prediction{s}"] / total for s in ("", "_sigma"))
+    norm_prior = (mean, sigma) if prior == "prediction" else None
     syst = [
         ShapeSystematic.updown(
             f"{component}_{k}", release_pdf(up), None if down is None else release_pdf(down)
@@ -373,19 +351,7 @@ def lar_2020_background(
 #: the kinds of this module, declared in the ``cevns.components`` entry points
 COMPONENTS: tuple[Component, ...] = (
     Component.from_function("detector", "coherent_lar_2020", coherent_lar_2020_detector),
-    Component.from_function(
-        "background",
-        "coherent_lar_2020",
-        lar_2020_background,
-        "COHERENT LAr 2020 release background PDF (prompt BRN, delayed BRN, steady state)",
-    ),
-    Component.from_function(
-        "flux", "coherent_lar_2020", coherent_lar_2020_flux, "SNS pi-DAR flux of COHERENT LAr 2020"
-    ),
-    Component.from_function(
-        "dataset",
-        "coherent_lar_2020",
-        lar_2020_dataset,
-        "COHERENT LAr 2020: 3752 events in 12 E x 8 F90 x 10 t bins",
-    ),
+    Component.from_function("background", "coherent_lar_2020", lar_2020_background),
+    Component.from_function("flux", "coherent_lar_2020", coherent_lar_2020_flux),
+    Component.from_function("dataset", "coherent_lar_2020", lar_2020_dataset),
 )

@@ -174,8 +174,8 @@ def compare_lar_2020(
         events inside the histogram, and the ``fractions`` (PiDARTimeFractions) used.
     """
     exp = load_experiment("coherent_lar_2020", overrides or {})
-    signal = exp.signal
-    if signal.timing is None:
+    signal, timing = exp.signal, exp.signal.timing
+    if timing is None:
         msg = f"{exp.name}: the LAr comparison needs the signal's time fractions"
         raise InvalidParameterError(msg)
     if form_factor is not None:
@@ -185,13 +185,13 @@ def compare_lar_2020(
             form_factor=form_factor,
             kinematics=signal.kinematics,
             n_enu=signal.n_enu,
-            timing=dict(zip(signal.flavours, signal.timing, strict=True)),
+            timing=dict(zip(signal.flavours, timing, strict=True)),
         )
     sm = NSIModel.sm()
     counts = signal.expected_counts(sm) * exp.exposure_factor
     sig = np.asarray(counts, dtype=np.float64).reshape(12, 8, 10)
     rel = release_pdf("cevns")
-    rows = dict(zip(signal.flavours, signal.timing, strict=True))  # numu prompt, nue delayed
+    rows = dict(zip(signal.flavours, timing, strict=True))  # numu prompt, nue delayed
     fr = PiDARTimeFractions(TIME_EDGES_US, rows["numu"], rows["nue"])
     per_flav = signal.expected_counts_per_flavour(sm)  # (flavour, 96)
     totals = dict(zip(exp.signal.flavours, per_flav.sum(axis=1), strict=True))

@@ -235,14 +235,14 @@ class PSDDetector(Detector):
                 "efficiency_of", str(efficiency_of), ("reconstructed", "true_energy")
             )
         if efficiency is None:
-            fine_eff = np.ones(n_fine)
+            table, fill = np.ones(n_fine), 1.0
         else:
             eff = np.asarray(efficiency, dtype=np.float64)
             if eff.ndim != 1 or eff.size == 0 or np.any((eff < 0) | (eff > 1) | ~np.isfinite(eff)):
                 msg = f"efficiency must be a non-empty 1-D table of values in [0, 1], got {eff}"
                 raise InvalidParameterError(msg)
-            fill = 0.0 if efficiency_above_table == "zero" else eff[-1]
-            fine_eff = np.concatenate([eff, np.full(max(n_fine - eff.size, 0), fill)])[:n_fine]
+            fill = 0.0 if efficiency_above_table == "zero" else float(eff[-1])
+            table = np.concatenate([eff, np.full(max(n_fine - eff.size, 0), fill)])
         super().__init__(
             name,
             target,
@@ -257,14 +257,10 @@ class PSDDetector(Detector):
         self.psd_given_energy = psd
         self.efficiency_above_table = efficiency_above_table
         self.efficiency_of = efficiency_of
-        self._fill = (
-            1.0
-            if efficiency is None
-            else float(fine_eff[-1] if efficiency_above_table == "last" else 0.0)
-        )
+        self._table_eff, self._fill = table, fill  # the table (>= the fine grid) and above it
         self.min_recoil_kev = check_positive("min_recoil_kev", min_recoil_kev)
         self._fine_edges = np.linspace(0.0, n_fine * step, n_fine + 1)
-        self._fine_eff = fine_eff
+        self._fine_eff = table[:n_fine]
         centres = 0.5 * (self._fine_edges[1:] + self._fine_edges[:-1])
         coarse = np.searchsorted(e_edges, centres) - 1  # -1 below the first edge
         self._fine_to_coarse = (coarse[None, :] == np.arange(e_edges.size - 1)[:, None]).astype(
@@ -299,8 +295,9 @@ class PSDDetector(Detector):
         if self.efficiency_of == "reconstructed":
             return np.asarray(self._fine_to_coarse @ (fine * self._fine_eff[:, None]))
         idx = np.floor(np.asarray(true_kevee) / self._fine_edges[1]).astype(np.int64)
-        inside = (idx >= 0) & (idx < self._fine_eff.size)
-        eff = np.where(inside, self._fine_eff[np.clip(idx, 0, self._fine_eff.size - 1)], self._fill)
+        inside = (idx >= 0) & (idx < self._table_eff.size)
+        last = self._table_eff.size - 1
+        eff = np.where(inside, self._table_eff[np.clip(idx, 0, last)], self._fill)
         return np.asarray((self._fine_to_coarse @ fine) * eff[None, :])
 
     def _quench(self, e_nr_kev: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -318,7 +315,7 @@ class PSDDetector(Detector):
         return (
             repr(self.quenching),
             repr(self.resolution),
-            self._fine_eff.tobytes(),
+            self._table_eff.tobytes(),
             self.efficiency_of,
             self._fill,
             self.psd_given_energy.tobytes(),

@@ -13,9 +13,11 @@ Given the inputs a release states, does cevns predict what the collaboration pre
   release either.
 
 Every number comes from ``load_experiment(NAME).expected("sm")`` (the path users call),
-with the experiment files' defaults; variants that change one named input (form factor,
-protons on target, efficiency above its table) are reported next to it, so that each
-remaining difference is attached to a measured input. The fits on the releases (free
+with the experiment files' defaults; variants that change one named input are reported
+next to it, so that each remaining difference is attached to a measured input. For LAr
+(:data:`LAR_VARIANTS`, issue 18) each variant gives the total, the energy, time and F90
+ratios to the release and the events in 40-50 keVee; the table and what it shows are on
+``docs/experiments/coherent_lar_2020.md``. The fits on the releases (free
 signal normalisation) are then re-done and compared with the collaborations' best fits.
 
 Diagnosis of the LAr time shape (:func:`decompose_time_shape`): the release's time
@@ -50,7 +52,7 @@ from cevns.reproduce.summary import Quantity, Summary
 from cevns.sources.spallation import PiDARTimeFractions
 from cevns.stats.fit import fit
 
-__all__ = ["compare_lar_2020", "decompose_time_shape", "run"]
+__all__ = ["LAR_VARIANTS", "compare_lar_2020", "decompose_time_shape", "run"]
 
 
 def __dir__() -> list[str]:

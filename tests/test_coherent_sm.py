@@ -135,3 +135,42 @@ def test_lar_helm_radius_convention_is_a_named_lever():
     assert res["cevns"].sum() == pytest.approx(128.50, abs=0.05)
     e = res["energy"]
     np.testing.assert_allclose(e[0][:4] / e[1][:4], [1.022, 0.975, 0.966, 1.042], atol=0.003)
+
+
+def test_lar_one_input_at_a_time(summary):
+    """Issue 18's investigation table (docs/experiments/coherent_lar_2020.md), pinned.
+
+    Release (cevnspdf.txt, arXiv:2006.12659): 128.0 events, 78.70 / 36.97 / 9.89 / 2.36 /
+    0.078 per 10 keVee. Tolerances 0.05 events and 0.003 in a ratio: the reproducibility
+    of the calculation, far below the differences between the variants they pin.
+    """
+    _, s = summary
+    q = {x.id: x.reproduced for x in s.quantities}
+
+    def row(key):
+        v = f"lar_2020.variant.{key}."
+        return q[v + "total"], q[v + "energy_ratio"], q[v + "energy_40_50_kevee"]
+
+    pins = {  # total, E ratios 0-40 keVee, events in 40-50 keVee
+        "nominal": (124.40, [1.002, 0.933, 0.897, 0.944], 0.0),
+        "qf_a_+1sigma": (125.86, [1.001, 0.958, 0.936, 1.019], 0.0),
+        "qf_b_0.000784": (124.42, [1.001, 0.933, 0.898, 0.948], 0.0),
+        "efficiency_above_table_last": (124.81, [1.002, 0.933, 0.897, 0.944], 0.384),
+        "efficiency_of_true_energy": (125.86, [1.023, 0.924, 0.896, 0.911], 0.171),
+        "klein_nystrand": (120.49, [0.981, 0.892, 0.835, 0.859], 0.0),
+        "helm_r0_3.58fm": (128.50, [1.022, 0.975, 0.966, 1.042], 0.0),
+    }
+    for key, (total, ratios, above) in pins.items():
+        got_total, got_ratios, got_above = row(key)
+        assert got_total == pytest.approx(total, abs=0.05), key
+        np.testing.assert_allclose(got_ratios, ratios, atol=0.003, err_msg=key)
+        assert got_above == pytest.approx(above, abs=0.003), key
+    # the mass scales every bin: 25.01 / 24.4 (an independent check of the variant path)
+    m_total, m_ratios, _ = row("mass_+1sigma")
+    assert m_total == pytest.approx(124.40 * 25.01 / 24.4, rel=1e-4)
+    nominal = np.asarray(row("nominal")[1])
+    np.testing.assert_allclose(m_ratios, nominal * 25.01 / 24.4, rtol=1e-6)
+    # the pulse mean moves only the time shape: first bin +6.7 % at 0.44 us, -0.4 % at 0.449
+    assert q["lar_2020.variant.nominal.time_ratio"][0] == pytest.approx(1.067, abs=0.003)
+    assert q["lar_2020.variant.pulse_mean_0.449us.time_ratio"][0] == pytest.approx(0.996, abs=0.003)
+    assert q["lar_2020.variant.pulse_mean_0.449us.total"] == pytest.approx(124.34, abs=0.05)

@@ -28,7 +28,7 @@ Parameters are named ``<experiment>.<name>_<parameter>`` in fits.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import ConfigDict, Field, model_validator
@@ -42,7 +42,7 @@ from cevns.likelihood.background import (
 )
 from cevns.physics.families import Parameter
 
-__all__ = ["COMPONENTS", "ParameterOptions"]
+__all__ = ["COMPONENTS", "ParameterOptions", "anticoincidence_background"]
 
 
 def __dir__() -> list[str]:
@@ -228,5 +228,90 @@ COMPONENTS: tuple[Component, ...] = (
         TemplateOptions,
         _template,
         "counts per bin from a file times a (constrained) normalisation",
+    ),
+)
+
+
+# ---------------------------------------------------------------------- anti-coincidence
+def anticoincidence_background(
+    dataset: Any,
+    *,
+    template: Literal["factorised", "raw"] = "factorised",
+    prior: Literal["poisson", "free", "fixed"] = "poisson",
+    name: str = "ss",
+) -> TemplateBackground:
+    """Steady-state background measured in an anti-coincidence (AC) window.
+
+    An AC window of the length of the coincidence window sees the same steady-state rate,
+    so the AC counts in the dataset's bins (``dataset.meta["anticoincidence"]``, filled by
+    the dataset's reader) estimate the background directly, without scaling.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Coincidence counts whose ``meta["anticoincidence"]`` holds the AC counts of the same
+        bins (any number of axes).
+    template : {"factorised", "raw"}
+        ``"factorised"`` (default, 2-D datasets): the outer product of the AC marginals
+        divided by the AC total: smooth, no empty bins, assumes the two axes independent.
+        ``"raw"``: the AC counts bin by bin (empty bins give a zero expectation).
+    prior : {"poisson", "free", "fixed"}
+        Normalisation ``<name>_norm``: Gaussian 1 +- 1/sqrt(N_AC) (Poisson statistics of
+        the AC sample), unconstrained in [0, 3], or fixed at 1. Bin-by-bin fluctuations of
+        the AC sample are not propagated.
+    name : str
+        Name of the background (prefix of its parameter).
+
+    Returns
+    -------
+    TemplateBackground
+        The AC template with its normalisation.
+
+    Examples
+    --------
+    >>> from cevns.likelihood.dataset import Dataset
+    >>> d = Dataset("d", np.ones((2, 2)), (np.arange(3.0), np.arange(3.0)),
+    ...     meta={"anticoincidence": np.array([[1.0, 3.0], [1.0, 3.0]])})
+    >>> anticoincidence_background(d).template.tolist()
+    [[1.0, 3.0], [1.0, 3.0]]
+    """
+    ac = np.asarray(dataset.meta.get("anticoincidence", np.nan), dtype=np.float64)
+    if ac.shape != tuple(dataset.shape):
+        msg = (
+            f"dataset {dataset.name!r} needs meta['anticoincidence'] of its shape "
+            f"{tuple(dataset.shape)}, got shape {ac.shape}"
+        )
+        raise ValueError(msg)
+    if template not in ("factorised", "raw"):
+        msg = f"steady-state template must be 'factorised' or 'raw', got {template!r}"
+        raise ValueError(msg)
+    if prior not in ("poisson", "free", "fixed"):
+        msg = f"steady-state prior must be 'poisson', 'free' or 'fixed', got {prior!r}"
+        raise ValueError(msg)
+    total = float(ac.sum())
+    if total <= 0:
+        msg = f"dataset {dataset.name!r}: the anti-coincidence sample is empty in its bins"
+        raise ValueError(msg)
+    if template == "factorised" and ac.ndim != 2:
+        msg = f"the factorised AC template needs a 2-D dataset, got shape {ac.shape}"
+        raise ValueError(msg)
+    tpl = (
+        np.outer(ac.sum(axis=1), ac.sum(axis=0)) / total if template == "factorised" else ac.copy()
+    )
+    return TemplateBackground(
+        name,
+        tpl,
+        norm_uncertainty=1.0 / np.sqrt(total) if prior == "poisson" else None,
+        norm_limits=(0.0, 3.0),
+        fixed=prior == "fixed",
+    )
+
+
+COMPONENTS += (
+    Component.from_function(
+        "background",
+        "anticoincidence",
+        anticoincidence_background,
+        "steady-state background from the anti-coincidence counts of the dataset",
     ),
 )

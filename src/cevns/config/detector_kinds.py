@@ -563,10 +563,11 @@ def pidar_timed(builder: Callable[..., Any]) -> Callable[..., Any]:
 
     from cevns.likelihood.experiment import DetectorSetup
 
-    hints = typing.get_type_hints(builder, include_extras=True)
+    target = builder.__init__ if inspect.isclass(builder) else builder  # a class: its __init__
+    hints = typing.get_type_hints(target, include_extras=True)
     own = [
         p.replace(kind=p.KEYWORD_ONLY, annotation=hints.get(n, p.annotation))
-        for n, p in inspect.signature(builder).parameters.items()
+        for n, p in list(inspect.signature(target).parameters.items())[inspect.isclass(builder) :]
         if n != "timing"
     ]
     extra_hints = typing.get_type_hints(_pidar_options, include_extras=True)

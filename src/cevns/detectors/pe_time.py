@@ -10,6 +10,8 @@ The experiment compares the dataset's time axis with the signal's by edges
   (:class:`~cevns.detectors.base.ScintillatorDetector`) with time-bin edges and/or a timing;
 * :class:`TimedGammaPEDetector`: gamma-function PE smearing
   (:class:`~cevns.detectors.scintillator.GammaPEDetector`), the same;
+* :func:`grid_slice` and :func:`edges_within`: analysis windows of a released histogram
+  (on its regular grid) and bin edges inside a range, checked with errors that name them;
 * :class:`DelayedExponentialEfficiency`: a time efficiency that is 1 up to an onset and
   decays exponentially after it (the reconstructed-time efficiency of a scintillator whose
   late events are lost, e.g. to a pile-up veto).
@@ -29,7 +31,13 @@ from cevns.core.exceptions import InvalidParameterError
 from cevns.detectors.base import ScintillatorDetector
 from cevns.detectors.scintillator import GammaPEDetector
 
-__all__ = ["DelayedExponentialEfficiency", "TimedGammaPEDetector", "TimedScintillatorDetector"]
+__all__ = [
+    "DelayedExponentialEfficiency",
+    "TimedGammaPEDetector",
+    "TimedScintillatorDetector",
+    "edges_within",
+    "grid_slice",
+]
 
 
 def __dir__() -> list[str]:
@@ -160,3 +168,69 @@ class DelayedExponentialEfficiency:
         t = np.asarray(t_us, dtype=np.float64)
         late = np.exp(-self.rate_per_us * (t - self.onset_us))
         return np.asarray(np.where(t < self.onset_us, 1.0, late), dtype=np.float64)
+
+
+def grid_slice(name: str, window: Sequence[float], step: float, top: float) -> slice:
+    """The bins ``[lo, hi)`` of a regular grid ``0, step, ..., top`` as an index slice.
+
+    Parameters
+    ----------
+    name : str
+        Name of the window in error messages (e.g. ``"pe_range"``).
+    window : (lo, hi)
+        ``0 <= lo < hi <= top``, both on the grid.
+    step : float
+        Width of the grid's bins.
+    top : float
+        Upper edge of the grid.
+
+    Returns
+    -------
+    slice
+        Indices of the grid's bins inside the window.
+
+    Examples
+    --------
+    >>> grid_slice("pe_range", (6.0, 30.0), 2.0, 50.0)
+    slice(3, 15, None)
+    """
+    if len(window) != 2:
+        msg = f"{name} must be (lo, hi), got {list(window)}"
+        raise InvalidParameterError(msg)
+    lo, hi = (float(v) for v in window)
+    if not 0.0 <= lo < hi <= top:
+        msg = f"{name} must satisfy 0 <= lo < hi <= {top:g}, got {list(window)}"
+        raise InvalidParameterError(msg)
+    for v in (lo, hi):
+        if abs(v / step - round(v / step)) > 1e-9:
+            msg = f"{name} edges must lie on the release's grid (steps of {step:g}), got {v!r}"
+            raise InvalidParameterError(msg)
+    return slice(round(lo / step), round(hi / step))
+
+
+def edges_within(
+    name: str, edges: ArrayLike, lo: float, hi: float, unit: str
+) -> NDArray[np.float64]:
+    """Bin edges, checked to increase within ``[lo, hi]``.
+
+    Parameters
+    ----------
+    name : str
+        Name of the edges in error messages.
+    edges : array_like
+        At least two increasing edges.
+    lo, hi : float
+        The range they must lie in.
+    unit : str
+        Unit of the range in error messages.
+
+    Returns
+    -------
+    ndarray
+        The edges as floats.
+    """
+    e = np.asarray(edges, dtype=np.float64)
+    if e.ndim != 1 or e.size < 2 or np.any(np.diff(e) <= 0) or e[0] < lo or e[-1] > hi:
+        msg = f"{name} must increase within [{lo:g}, {hi:g}] {unit}, got {e.tolist()}"
+        raise InvalidParameterError(msg)
+    return e

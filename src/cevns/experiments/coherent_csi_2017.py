@@ -25,6 +25,7 @@ from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES
 from cevns.detectors.efficiency import ShiftedAcceptance, SigmoidAcceptance2017
 from cevns.detectors.pe_time import TimedScintillatorDetector
+from cevns.detectors.pe_time import grid_slice as _grid_slice
 from cevns.detectors.quenching import ConstantQuenching
 from cevns.likelihood.dataset import Dataset
 from cevns.physics.nuclei import Target
@@ -210,15 +211,15 @@ class CsI2017Detector(TimedScintillatorDetector):
     def __init__(
         self,
         *,
-        bin_edges: ArrayLike = (6.0, 30.0),
-        mass_kg: float = CSI_2017_MASS_KG,
-        live_days: float = CSI_2017_LIVE_DAYS,
-        qf: float | None = None,
-        light_yield_pe_per_kev: float | None = None,
+        bin_edges: tuple[float, ...] = (6.0, 30.0),
+        mass_kg: Annotated[float, Field(gt=0)] = CSI_2017_MASS_KG,
+        live_days: Annotated[float, Field(gt=0)] = CSI_2017_LIVE_DAYS,
+        qf: Annotated[float, Field(gt=0, le=1)] | None = None,
+        light_yield_pe_per_kev: Annotated[float, Field(gt=0)] | None = None,
         acceptance: Callable[[NDArray[np.float64]], ArrayLike] | bool | None = None,
         acceptance_at: Literal["bin_centre", "integer"] = "bin_centre",
         timing: PiDARTiming | None = None,
-        n_nodes: int = DEFAULT_NODES,
+        n_nodes: Annotated[int, Field(ge=50)] = DEFAULT_NODES,
         name: str = "coherent_csi_2017",
     ) -> None:
         if timing is not None and not isinstance(timing, PiDARTiming):
@@ -287,26 +288,6 @@ def csi_2017_histograms(
         np.add.at(hist, (pe, t), table[:, 2])
         out.append(hist)
     return out[0], out[1]
-
-
-def _grid_slice(name: str, window: Sequence[float], step: float, top: float) -> slice:
-    if len(window) != 2:
-        msg = f"{name} must be (lo, hi), got {list(window)}"
-        raise InvalidParameterError(msg)
-    _check_window(name, window, step, top)
-    lo, hi = (float(v) for v in window)
-    return slice(round(lo / step), round(hi / step))
-
-
-def _check_window(name: str, window: Sequence[float], step: float, top: float) -> None:
-    lo, hi = (float(v) for v in window)
-    if not 0.0 <= lo < hi <= top:
-        msg = f"{name} must satisfy 0 <= lo < hi <= {top:g}, got {list(window)}"
-        raise InvalidParameterError(msg)
-    for v in (lo, hi):
-        if abs(v / step - round(v / step)) > 1e-9:
-            msg = f"{name} edges must lie on the release's grid (steps of {step:g}), got {v!r}"
-            raise InvalidParameterError(msg)
 
 
 def timing_counts(
@@ -411,40 +392,11 @@ def timing_counts_dataset(
 
 
 # --------------------------------------------------------------------------- components
-def _detector(
-    *,
-    pe_edges: tuple[float, ...] = (6.0, 30.0),
-    qf: Annotated[float, Field(gt=0, le=1)] | None = None,
-    light_yield_pe_per_kev: Annotated[float, Field(gt=0)] | None = None,
-    acceptance: bool = True,
-    acceptance_at: Literal["bin_centre", "integer"] = "bin_centre",
-    mass_kg: Annotated[float, Field(gt=0)] = CSI_2017_MASS_KG,
-    live_days: Annotated[float, Field(gt=0)] = CSI_2017_LIVE_DAYS,
-    n_nodes: Annotated[int, Field(ge=50)] = DEFAULT_NODES,
-    timing: PiDARTiming | None = None,
-) -> CsI2017Detector:
-    return CsI2017Detector(
-        bin_edges=pe_edges, qf=qf, light_yield_pe_per_kev=light_yield_pe_per_kev,
-        acceptance=acceptance, acceptance_at=acceptance_at, mass_kg=mass_kg,
-        live_days=live_days, timing=timing, n_nodes=n_nodes,
-    )  # fmt: skip
-
-
 #: the kinds of this module, declared in the ``cevns.components`` entry points
 COMPONENTS: tuple[Component, ...] = (
     Component.from_function(
-        "detector",
-        "coherent_csi_2017",
-        pidar_timed(_detector),
-        "COHERENT CsI[Na] 2017 in PE (QF, light yield, acceptance)",
+        "detector", "coherent_csi_2017", pidar_timed(CsI2017Detector), exclude=("name",)
     ),
-    Component.from_function(
-        "dataset",
-        "coherent_csi_2017_timing",
-        timing_counts_dataset,
-        "COHERENT CsI 2017 prompt/delayed beam-on C - AC counts (seed 002)",
-    ),
-    Component.from_function(
-        "flux", "coherent_csi_2017", coherent_csi_2017_flux, "SNS pi-DAR flux of COHERENT CsI 2017"
-    ),
+    Component.from_function("dataset", "coherent_csi_2017_timing", timing_counts_dataset),
+    Component.from_function("flux", "coherent_csi_2017", coherent_csi_2017_flux),
 )

@@ -13,7 +13,6 @@ and limitations (third-party 2021 inputs, missing arrival times):
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Annotated, Literal
 
@@ -30,6 +29,8 @@ from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES
 from cevns.detectors.efficiency import SigmoidEfficiency2021
 from cevns.detectors.pe_time import DelayedExponentialEfficiency, TimedGammaPEDetector
+from cevns.detectors.pe_time import edges_within as _edges_within
+from cevns.detectors.pe_time import grid_slice as _grid_slice
 from cevns.detectors.quenching import PolynomialQuenching
 from cevns.experiments.coherent_csi_2017 import (
     _N_PE,
@@ -39,7 +40,6 @@ from cevns.experiments.coherent_csi_2017 import (
     CSI_2017_MASS_KG,
     CsI2017Detector,
     PiDARTiming,
-    _grid_slice,
     coherent_csi_2017_parameters,
     csi_2017_acceptance,
     csi_2017_histograms,
@@ -232,12 +232,9 @@ def csi_2017_full_detector(
 ) -> DetectorSetup:
     """The 2017 CsI[Na] response in 2-PE bins with its +-1 sigma variants and timing.
 
-    Nominal: :class:`~cevns.experiments.coherent_csi_2017.CsI2017Detector` (QF 0.0878,
-    13.348 PE/keVee, Poisson PE statistics, the release acceptance). Shape nuisances
-    (coherent_parameters.yaml): ``qf`` 0.0878 +- 0.0166; ``acc_a``, ``acc_k``, ``acc_x0``:
-    a +0.0212/-0.0384, k +0.0335/-0.0131, x0 +0.1838/-0.3995 (asymmetric; uncorrelated, the
-    release gives no correlations). Timing: nu_mu with ``arrivalTimePDF_promptNeutrinos``,
-    nu_e and nu_mu-bar with ``arrivalTimePDF_delayedNeutrinos`` in 0.5 us bins.
+    :class:`~cevns.experiments.coherent_csi_2017.CsI2017Detector` with the release's QF and
+    acceptance uncertainties as shape nuisances and the release's arrival-time PDFs (what
+    they are: ``docs/experiments/coherent_csi.md``).
 
     Parameters
     ----------
@@ -282,13 +279,7 @@ def csi_2017_full_detector(
 
 
 # =========================================================================== 2021
-# Inputs of the 2021 release (arXiv:2110.07730 v2 ancillary files) are the events, the
-# BRN/NIN shapes, the efficiency and the scintillation response. THIRD-PARTY (code of others
-# using the release, not verified against the supplement, which is missing): POT, nu per
-# flavour per POT, mass, the gamma-function PE smearing, the time efficiency and the BRN/NIN
-# normalisations. The neutrino arrival-time distribution (snsFlux2D.root, missing) is
-# replaced by the analytic pulsed-beam model on the 2017 time axis (assumed to be the 2021
-# t_rec axis: the 2021 BRN timing peaks at 0.67 us like the 2017 prompt PDFs).
+# Release inputs and THIRD-PARTY ones: docs/experiments/coherent_csi.md.
 _FILES_2021 = {
     "c": "coherent_csi_2021/dataBeamOnC.txt",
     "ac": "coherent_csi_2021/dataBeamOnAC.txt",
@@ -309,20 +300,6 @@ _DEFAULT_T_EDGES_2021 = tuple(0.5 * i for i in range(13))
 
 #: Time efficiency of 2021 (third-party): 1 below 0.52 us, then exp(-0.0494 (t - 0.52)).
 csi_2021_time_efficiency = DelayedExponentialEfficiency(onset_us=0.52, rate_per_us=0.0494)
-
-
-def _check_edges_2021(
-    pe_edges: Sequence[float], t_edges_us: Sequence[float]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    pe = np.asarray(pe_edges, dtype=np.float64)
-    t = np.asarray(t_edges_us, dtype=np.float64)
-    if pe.ndim != 1 or pe.size < 2 or np.any(np.diff(pe) <= 0) or pe[0] < 0 or pe[-1] > 250:
-        msg = f"pe_edges must increase within [0, 250] PE, got {pe.tolist()}"
-        raise InvalidParameterError(msg)
-    if t.ndim != 1 or t.size < 2 or np.any(np.diff(t) <= 0) or t[0] < 0 or t[-1] > 6.0:
-        msg = f"t_edges_us must increase within [0, 6] us (the CEvNS window), got {t.tolist()}"
-        raise InvalidParameterError(msg)
-    return pe, t
 
 
 def csi_2021_events(window: Literal["c", "ac"]) -> NDArray[np.float64]:
@@ -390,7 +367,10 @@ def csi_2021_dataset(
     >>> d.shape, float(d.counts.sum()), d.meta["total_events"]
     ((13, 12), 1567.0, 5142)
     """
-    pe, t = _check_edges_2021(pe_edges, t_edges_us)
+    pe, t = (
+        _edges_within("pe_edges", pe_edges, 0.0, 250.0, "PE"),
+        _edges_within("t_edges_us", t_edges_us, 0.0, 6.0, "us"),
+    )
     c, ac = csi_2021_events("c"), csi_2021_events("ac")
     return Dataset(
         "coherent_csi_2021_pe_time",
@@ -507,14 +487,9 @@ def csi_2021_full_detector(
 ) -> DetectorSetup:
     """The 2021 CsI[Na] response in PE with +-1 sigma variants and the time distribution.
 
-    Release inputs: scintillation response ``E_ee(E_nr)`` (polynomial, nominal and two
-    independent systematic models ``scint0``, ``scint1`` at +-1 sigma) and energy efficiency
-    (nominal and +-1 sigma: nuisance ``eff``; the file labels both variant rows "+1 sigma",
-    the second one lowers the efficiency and is used as -1 sigma). Third-party: gamma PE
-    smearing (:class:`~cevns.detectors.pe_time.TimedGammaPEDetector`), 14.6 kg, the time
-    efficiency (``csi_2021_time_efficiency``). Arrival times: the analytic pulsed-beam model on
-    the 2017 time axis (:class:`cevns.sources.spallation.PulsedBeamTiming`) times the time
-    efficiency, integrated in 10 ns steps.
+    :class:`~cevns.detectors.pe_time.TimedGammaPEDetector` with the release's scintillation
+    response and efficiency (nuisances ``scint0``, ``scint1``, ``eff``) and the analytic
+    pulsed beam times the time efficiency (inputs: ``docs/experiments/coherent_csi.md``).
 
     Parameters
     ----------
@@ -534,7 +509,10 @@ def csi_2021_full_detector(
     DetectorSetup
         The nominal detector, its time fractions and the shape nuisances.
     """
-    pe, t = _check_edges_2021(pe_edges, t_edges_us)
+    pe, t = (
+        _edges_within("pe_edges", pe_edges, 0.0, 250.0, "PE"),
+        _edges_within("t_edges_us", t_edges_us, 0.0, 6.0, "us"),
+    )
     beam = PulsedBeamTiming.coherent_csi_2017()
     beam = replace(beam, pulse_mean_us=beam.pulse_mean_us + time_offset_us)
     eff_rows = [tuple(r) for r in np.atleast_2d(data.load_table(_FILES_2021["eff"]))]
@@ -571,61 +549,25 @@ def csi_2021_full_detector(
 
 
 # =========================================================================== components
-_BRN_2021 = Component.from_function(
-    "background",
-    "coherent_csi_2021_brn",
-    csi_2021_brn_nin,
-    "COHERENT CsI 2021 beam-related neutrons (18.4 events +- 25%, third-party)",
-    exclude=("component",),
+_BRN = Component.from_function(
+    "background", "coherent_csi_2021_brn", csi_2021_brn_nin, exclude=("component",)
 )
+_NIN = functools.partial(_BRN.builder, component="nin")
 _SS = Component.from_function("background", "ss", anticoincidence_background)
 #: the kinds of this module, declared in the ``cevns.components`` entry points
 COMPONENTS: tuple[Component, ...] = (
-    Component.from_function(
-        "dataset",
-        "coherent_csi_2017_pe_time",
-        csi_2017_dataset,
-        "COHERENT CsI 2017 beam coincidence counts, 2-PE x 0.5 us bins",
+    *(
+        Component.from_function(*kind)
+        for kind in (
+            ("dataset", "coherent_csi_2017_pe_time", csi_2017_dataset, "CsI 2017 PE x t counts"),
+            ("background", "coherent_csi_2017_brn", csi_2017_brn, "CsI 2017 prompt neutrons"),
+            ("detector", "coherent_csi_2017_full", csi_2017_full_detector, "CsI 2017 PE x t"),
+            ("dataset", "coherent_csi_2021_pe_time", csi_2021_dataset, "CsI 2021 PE x t counts"),
+            ("detector", "coherent_csi_2021_full", csi_2021_full_detector, "CsI 2021 PE x t"),
+        )
     ),
-    Component.from_function(
-        "background",
-        "coherent_csi_2017_brn",
-        csi_2017_brn,
-        "COHERENT CsI 2017 prompt beam-related neutrons (25% prior)",
-    ),
-    Component.from_function(
-        "detector",
-        "coherent_csi_2017_full",
-        csi_2017_full_detector,
-        "COHERENT CsI 2017 in PE x time with QF/acceptance shape nuisances",
-    ),
-    replace(
-        _SS,
-        kind="coherent_csi_2017_steady_state",
-        description="COHERENT CsI 2017 steady-state background from the beam-on AC window",
-    ),
-    Component.from_function(
-        "dataset",
-        "coherent_csi_2021_pe_time",
-        csi_2021_dataset,
-        "COHERENT CsI 2021 beam-on coincidence events binned in PE x t_rec",
-    ),
-    Component.from_function(
-        "detector",
-        "coherent_csi_2021_full",
-        csi_2021_full_detector,
-        "COHERENT CsI 2021 in PE x t_rec with efficiency/scintillation shape nuisances",
-    ),
-    replace(
-        _SS,
-        kind="coherent_csi_2021_ss",
-        description="COHERENT CsI 2021 steady-state background from the beam-on AC events",
-    ),
-    _BRN_2021,
-    replace(
-        _BRN_2021,
-        kind="coherent_csi_2021_nin",
-        builder=functools.partial(_BRN_2021.builder, component="nin"),
-        description="COHERENT CsI 2021 neutrino-induced neutrons (5.6 events +- 35%, third-party)",
-    ),
+    replace(_SS, kind="coherent_csi_2017_steady_state", description="CsI 2017 AC window"),
+    replace(_SS, kind="coherent_csi_2021_ss", description="CsI 2021 AC events"),
+    replace(_BRN, description="CsI 2021 beam-related neutrons (18.4 +- 25%, third-party)"),
+    replace(_BRN, kind="coherent_csi_2021_nin", builder=_NIN, description="CsI 2021 NIN"),
 )

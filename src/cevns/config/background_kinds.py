@@ -236,6 +236,7 @@ COMPONENTS: tuple[Component, ...] = (
 def anticoincidence_background(
     dataset: Any,
     *,
+    path: DataFile | None = None,
     template: Literal["factorised", "raw"] = "factorised",
     prior: Literal["poisson", "free", "fixed"] = "poisson",
     name: str = "ss",
@@ -243,14 +244,17 @@ def anticoincidence_background(
     """Steady-state background measured in an anti-coincidence (AC) window.
 
     An AC window of the length of the coincidence window sees the same steady-state rate,
-    so the AC counts in the dataset's bins (``dataset.meta["anticoincidence"]``, filled by
-    the dataset's reader) estimate the background directly, without scaling.
+    so the AC counts in the dataset's bins estimate the background directly, without
+    scaling. The counts come from ``path`` or from ``dataset.meta["anticoincidence"]``
+    (filled by the readers of data releases that have an AC window).
 
     Parameters
     ----------
     dataset : Dataset
-        Coincidence counts whose ``meta["anticoincidence"]`` holds the AC counts of the same
-        bins (any number of axes).
+        The coincidence counts (their bins are the AC counts' bins).
+    path : path, optional
+        Text file of the AC counts in the dataset's bins, in the order of the dataset's
+        counts (C order); default ``dataset.meta["anticoincidence"]``.
     template : {"factorised", "raw"}
         ``"factorised"`` (default, 2-D datasets): the outer product of the AC marginals
         divided by the AC total: smooth, no empty bins, assumes the two axes independent.
@@ -275,10 +279,15 @@ def anticoincidence_background(
     >>> anticoincidence_background(d).template.tolist()
     [[1.0, 3.0], [1.0, 3.0]]
     """
-    ac = np.asarray(dataset.meta.get("anticoincidence", np.nan), dtype=np.float64)
-    if ac.shape != tuple(dataset.shape):
+    if path is None:
+        ac = np.asarray(dataset.meta.get("anticoincidence", np.nan), dtype=np.float64)
+        where = f"dataset {dataset.name!r} meta['anticoincidence']"
+    else:
+        ac, where = np.loadtxt(path, comments="#", ndmin=1).ravel(), f"AC file {path}"
+        ac = ac.reshape(dataset.shape) if ac.size == np.prod(dataset.shape) else ac
+    if ac.shape != tuple(dataset.shape) or not np.all(np.isfinite(ac)) or np.any(ac < 0):
         msg = (
-            f"dataset {dataset.name!r} needs meta['anticoincidence'] of its shape "
+            f"{where}: the AC counts must be finite, >= 0 and of the dataset's shape "
             f"{tuple(dataset.shape)}, got shape {ac.shape}"
         )
         raise ValueError(msg)
@@ -290,7 +299,7 @@ def anticoincidence_background(
         raise ValueError(msg)
     total = float(ac.sum())
     if total <= 0:
-        msg = f"dataset {dataset.name!r}: the anti-coincidence sample is empty in its bins"
+        msg = f"{where}: the anti-coincidence sample is empty in the dataset's bins"
         raise ValueError(msg)
     if template == "factorised" and ac.ndim != 2:
         msg = f"the factorised AC template needs a 2-D dataset, got shape {ac.shape}"

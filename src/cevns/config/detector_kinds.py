@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -48,6 +48,9 @@ from pydantic import Discriminator, Field, Tag, model_validator
 
 from cevns.config.components import Component, ComponentOptions, DataFile
 from cevns.detectors.base import MAX_NODES, MIN_NODES
+
+if TYPE_CHECKING:
+    from cevns.likelihood.experiment import DetectorSetup
 
 __all__ = ["pidar_timed", "updown_setup"]
 
@@ -632,7 +635,7 @@ def updown_setup(
     shifts: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any], str]],
     *,
     timing: Callable[..., Any] | None = None,
-) -> Any:
+) -> DetectorSetup:
     """A detector with +-1 sigma variants as shape nuisances (piecewise-linear morphing).
 
     Parameters

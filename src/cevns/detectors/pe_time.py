@@ -93,7 +93,7 @@ class TimedScintillatorDetector(ScintillatorDetector):
         timing: Any = None,
         **kwargs: Any,
     ) -> None:
-        edges = check_increasing("bin_edges", kwargs.get("bin_edges"))
+        edges = check_increasing("bin_edges", kwargs["bin_edges"])
         if edges[0] < 0:
             msg = f"bin_edges must be >= 0 PE, got {edges[0]!r}"
             raise InvalidParameterError(msg)

@@ -222,8 +222,9 @@ class CsI2017Detector(TimedScintillatorDetector):
         n_nodes: Annotated[int, Field(ge=50)] = DEFAULT_NODES,
         name: str = "coherent_csi_2017",
     ) -> None:
-        if timing is not None and not isinstance(timing, PiDARTiming):
-            msg = f"timing must be a PiDARTiming or None, got {type(timing).__name__}"
+        given: object = timing  # checked at run time: Python callers are not type-checked
+        if given is not None and not isinstance(given, PiDARTiming):
+            msg = f"timing must be a PiDARTiming or None, got {type(given).__name__}"
             raise InvalidParameterError(msg)
         p = coherent_csi_2017_parameters()
         acc = acceptance if callable(acceptance) else None

@@ -264,7 +264,7 @@ def csi_2017_full_detector(
 
     def make(tag: str, qf: float, a: float, k: float, x_0: float) -> CsI2017Detector:
         return CsI2017Detector(
-            bin_edges=np.arange(ps.start, ps.stop + 1) * _PE_STEP, mass_kg=mass_kg,
+            bin_edges=tuple(np.arange(ps.start, ps.stop + 1) * _PE_STEP), mass_kg=mass_kg,
             live_days=live_days, qf=qf, acceptance=csi_2017_acceptance(a, k, x_0, at=acceptance_at),
             timing=timing, n_nodes=n_nodes, name=f"coherent_csi_2017_full{tag}",
         )  # fmt: skip

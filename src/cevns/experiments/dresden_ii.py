@@ -208,12 +208,7 @@ def dresden_ii_detector(
     bin_edges: Sequence[float] | None = None,
     n_nodes: Annotated[int, Field(ge=50)] = DEFAULT_NODES,
 ) -> IonizationDetector:
-    """The NCC-1701 Ge detector of Dresden-II (seed 004 Sec. 3.1).
-
-    2.924 kg of Ge with the isotopic abundances of seed 004, 130 bins of 10 eV from 0.2 to
-    1.5 keVee, resolution ``sigma^2 = (68.5 eV)^2 + 2.96 eV * 0.105 * E`` (truncated Gaussian
-    of Eq. 17 by default), efficiency 1 (the release is acceptance corrected), ionisation
-    threshold 2.98 eV. ``live_days = 1`` gives counts per day, the unit of the data.
+    """The NCC-1701 Ge detector of Dresden-II (seed 004 Sec. 3.1; docs/experiments/dresden_ii.md).
 
     Parameters
     ----------
@@ -232,49 +227,38 @@ def dresden_ii_detector(
         Recoil-energy nodes of the response.
     """
     choices = ("fef", "ybe", "lindhard", "modified_lindhard")
+    models = {"truncated_gaussian": TruncatedGaussianResolution, "gaussian": GaussianResolution}
     if quenching not in choices:
         msg = f"quenching must be one of {choices}, got {quenching!r}"
         raise InvalidParameterError(msg)
-    q: Quenching
+    if resolution not in models:
+        msg = f"resolution must be one of {tuple(models)}, got {resolution!r}"
+        raise InvalidParameterError(msg)
+    if quenching == "modified_lindhard" and adiabatic_kev is None:
+        msg = (
+            "quenching='modified_lindhard' needs adiabatic_kev (the energy of the adiabatic "
+            "correction); the seed papers do not state the value they used"
+        )
+        raise InvalidParameterError(msg)
+    q: Quenching = Lindhard(k=0.157, z=32)
     if quenching in ("fef", "ybe"):
         q = dresden_ii_quenching(quenching)
-    elif quenching == "lindhard":
-        q = Lindhard(k=0.157, z=32)
-    else:
-        if adiabatic_kev is None:
-            msg = (
-                "quenching='modified_lindhard' needs adiabatic_kev (the energy of the adiabatic "
-                "correction); the seed papers do not state the value they used"
-            )
-            raise InvalidParameterError(msg)
+    elif quenching == "modified_lindhard":
         q = ModifiedLindhard(adiabatic_kev=adiabatic_kev, k=0.157, z=32)
-    if resolution not in ("truncated_gaussian", "gaussian"):
-        msg = f"resolution must be 'truncated_gaussian' or 'gaussian', got {resolution!r}"
-        raise InvalidParameterError(msg)
-    model = (
-        TruncatedGaussianResolution if resolution == "truncated_gaussian" else GaussianResolution
-    )
-    res = model(sigma_n_kev=SIGMA_N_KEV, eta_kev=ETA_KEV, fano=FANO)
+    res = models[resolution](sigma_n_kev=SIGMA_N_KEV, eta_kev=ETA_KEV, fano=FANO)
     edges = np.round(np.linspace(0.2, 1.5, 131), 6) if bin_edges is None else np.asarray(bin_edges)
+    ge = Target.by_name("germanium_seed004")
     return IonizationDetector(
-        f"dresden_ii_{quenching}",
-        Target.by_name("germanium_seed004"),
-        quenching=q,
-        resolution=res,
-        mass_kg=mass_kg,
-        live_days=live_days,
-        bin_edges=edges,
-        n_nodes=n_nodes,
-    )
+        f"dresden_ii_{quenching}", ge, quenching=q, resolution=res, mass_kg=mass_kg,
+        live_days=live_days, bin_edges=edges, n_nodes=n_nodes,
+    )  # fmt: skip
 
 
 def dresden_ii_dataset(period: Literal["on", "off"] = "on") -> Dataset:
     """Dresden-II Rx-ON (96.4 d) or Rx-OFF (25 d) spectrum, 130 bins 0.2-1.5 keVee.
 
-    Counts per (10 eV 3 kg day), acceptance corrected, with the released 1-sigma errors
-    (statistical and signal-acceptance uncertainties). Colaresi et al., arXiv:2202.09672;
-    file ``dresden_ii/data_release.txt`` of the data registry. Do not subtract Rx-OFF from
-    Rx-ON: their backgrounds differ.
+    Counts per (10 eV 3 kg day) with the released errors (``dresden_ii/data_release.txt``;
+    conventions: docs/experiments/dresden_ii.md).
 
     Parameters
     ----------
@@ -319,15 +303,7 @@ def dresden_ii_background(dataset: Dataset, *, name: str = "bkg") -> DresdenIIBa
 
 #: the kinds of this module, declared in the ``cevns.components`` entry points
 COMPONENTS: tuple[Component, ...] = (
-    Component.from_function(
-        "dataset", "dresden_ii", dresden_ii_dataset, "Dresden-II Rx-ON/OFF spectrum"
-    ),
-    Component.from_function(
-        "detector",
-        "dresden_ii",
-        dresden_ii_detector,
-        "NCC-1701 p-type point-contact Ge",
-        exclude=("bin_edges",),
-    ),
+    Component.from_function("dataset", "dresden_ii", dresden_ii_dataset),
+    Component.from_function("detector", "dresden_ii", dresden_ii_detector, exclude=("bin_edges",)),
     Component.from_function("background", "dresden_ii", dresden_ii_background, "seed 004 Eq. 18"),
 )

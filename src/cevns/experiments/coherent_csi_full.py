@@ -26,29 +26,17 @@ from cevns.config.detector_kinds import updown_setup
 from cevns.core.binning import overlap_rebin
 from cevns.core.exceptions import InvalidParameterError
 from cevns.data import store as data
+from cevns.detectors import pe_time
 from cevns.detectors.base import DEFAULT_NODES
 from cevns.detectors.efficiency import SigmoidEfficiency2021
-from cevns.detectors.pe_time import DelayedExponentialEfficiency, TimedGammaPEDetector
-from cevns.detectors.pe_time import edges_within as _edges_within
-from cevns.detectors.pe_time import grid_slice as _grid_slice
 from cevns.detectors.quenching import PolynomialQuenching
-from cevns.experiments.coherent_csi_2017 import (
-    _N_PE,
-    _PE_STEP,
-    _T_STEP,
-    CSI_2017_LIVE_DAYS,
-    CSI_2017_MASS_KG,
-    CsI2017Detector,
-    PiDARTiming,
-    coherent_csi_2017_parameters,
-    csi_2017_acceptance,
-    csi_2017_histograms,
-)
+from cevns.experiments import coherent_csi_2017 as c17
+from cevns.experiments.coherent_csi_2017 import csi_2017_histograms
 from cevns.likelihood.background import TemplateBackground
 from cevns.likelihood.dataset import Dataset
 from cevns.likelihood.experiment import DetectorSetup
 from cevns.physics.nuclei import Target
-from cevns.sources.spallation import PiDARTimeFractions, PulsedBeamTiming
+from cevns.sources.spallation import PiDARTimeFractions, PiDARTiming, PulsedBeamTiming
 
 __all__ = [
     "CSI_2021_BRN_NIN",
@@ -104,11 +92,11 @@ def csi_2017_dataset(
     >>> d.shape, float(d.counts.sum())
     ((12, 24), 855.0)
     """
-    ps = _grid_slice("pe_range", pe_range, _PE_STEP, 50.0)
-    ts = _grid_slice("t_range_us", t_range_us, _T_STEP, 12.0)
+    ps = pe_time.grid_slice("pe_range", pe_range, c17._PE_STEP, 50.0)
+    ts = pe_time.grid_slice("t_range_us", t_range_us, c17._T_STEP, 12.0)
     c, ac = csi_2017_histograms(beam)
-    pe_edges = np.arange(ps.start, ps.stop + 1) * _PE_STEP
-    t_edges = np.arange(ts.start, ts.stop + 1) * _T_STEP
+    pe_edges = np.arange(ps.start, ps.stop + 1) * c17._PE_STEP
+    t_edges = np.arange(ts.start, ts.stop + 1) * c17._T_STEP
     return Dataset(
         "coherent_csi_2017_pe_time",
         c[ps, ts],
@@ -131,8 +119,8 @@ def _dataset_slices(dataset: Dataset) -> tuple[slice, slice]:
         msg = f"a COHERENT CsI 2017 background needs a PE x time dataset, got {dataset.shape}"
         raise InvalidParameterError(msg)
     pe, t = dataset.edges
-    ps = _grid_slice("dataset PE edges", (pe[0], pe[-1]), _PE_STEP, 50.0)
-    ts = _grid_slice("dataset time edges", (t[0], t[-1]), _T_STEP, 12.0)
+    ps = pe_time.grid_slice("dataset PE edges", (pe[0], pe[-1]), c17._PE_STEP, 50.0)
+    ts = pe_time.grid_slice("dataset time edges", (t[0], t[-1]), c17._T_STEP, 12.0)
     if pe.size - 1 != ps.stop - ps.start or t.size - 1 != ts.stop - ts.start:
         msg = "the dataset must use the release's 2-PE x 0.5 us bins"
         raise InvalidParameterError(msg)
@@ -173,15 +161,15 @@ def csi_2017_brn_template(
     >>> round(float(full.sum()), 2), round(float(window.sum()), 2)
     (7.62, 5.42)
     """
-    p = coherent_csi_2017_parameters()
+    p = c17.coherent_csi_2017_parameters()
     pdf = data.load_table("coherent_csi_2017/promptPDF.txt")
     if pdf.shape != (50, 2):
         msg = f"coherent_csi_2017/promptPDF.txt: expected 50 rows x 2 columns, got {pdf.shape}"
         raise InvalidParameterError(msg)
-    acc = csi_2017_acceptance(at="integer")  # the shared definition, shifted below
+    acc = c17.csi_2017_acceptance(at="integer")  # the shared definition, shifted below
     lower = pdf[:, 0] - 0.5  # 1-PE bins [n, n + 1)
     per_pe = pdf[:, 1] * p["beam_energy_gwh"] * acc(lower + acceptance_shift)
-    per_2pe = per_pe.reshape(_N_PE, 2).sum(axis=1)
+    per_2pe = per_pe.reshape(c17._N_PE, 2).sum(axis=1)
     timing = data.load_table("coherent_csi_2017/arrivalTimePDF_promptNeutrons.txt")[:, 1]
     return np.asarray(np.outer(per_2pe[pe_slice], timing[t_slice]), dtype=np.float64)
 
@@ -223,8 +211,8 @@ def csi_2017_full_detector(
     pe_range: tuple[float, float] = (6.0, 30.0),
     t_range_us: tuple[float, float] = (0.0, 12.0),
     *,
-    mass_kg: _Positive = CSI_2017_MASS_KG,
-    live_days: _Positive = CSI_2017_LIVE_DAYS,
+    mass_kg: _Positive = c17.CSI_2017_MASS_KG,
+    live_days: _Positive = c17.CSI_2017_LIVE_DAYS,
     qf_nuisance: bool = True,
     acceptance_nuisances: bool = True,
     acceptance_at: Literal["bin_centre", "integer"] = "bin_centre",
@@ -254,18 +242,19 @@ def csi_2017_full_detector(
     DetectorSetup
         The nominal detector, its time fractions and the shape nuisances.
     """
-    ps = _grid_slice("pe_range", pe_range, _PE_STEP, 50.0)
-    ts = _grid_slice("t_range_us", t_range_us, _T_STEP, 12.0)
-    timing = PiDARTiming(tuple(np.arange(ts.start, ts.stop + 1) * _T_STEP), "coherent_pdf")
+    ps = pe_time.grid_slice("pe_range", pe_range, c17._PE_STEP, 50.0)
+    ts = pe_time.grid_slice("t_range_us", t_range_us, c17._T_STEP, 12.0)
+    timing = PiDARTiming(tuple(np.arange(ts.start, ts.stop + 1) * c17._T_STEP), "coherent_pdf")
+    pe_edges = tuple(np.arange(ps.start, ps.stop + 1) * c17._PE_STEP)
     raw = data.load_yaml("coherent_csi_2017/coherent_parameters.yaml")
     acc_pars = {q["name"]: q for q in raw["acceptanceEfficiency"]["parameters"]}
-    qf0, dqf = coherent_csi_2017_parameters()["qf"], float(raw["csiQF"]["uncertainty"])
+    qf0, dqf = c17.coherent_csi_2017_parameters()["qf"], float(raw["csiQF"]["uncertainty"])
     nominal = {"qf": qf0} | {k: float(acc_pars[k]["value"]) for k in ("a", "k", "x_0")}
 
-    def make(tag: str, qf: float, a: float, k: float, x_0: float) -> CsI2017Detector:
-        return CsI2017Detector(
-            bin_edges=tuple(np.arange(ps.start, ps.stop + 1) * _PE_STEP), mass_kg=mass_kg,
-            live_days=live_days, qf=qf, acceptance=csi_2017_acceptance(a, k, x_0, at=acceptance_at),
+    def make(tag: str, qf: float, a: float, k: float, x_0: float) -> c17.CsI2017Detector:
+        acc = c17.csi_2017_acceptance(a, k, x_0, at=acceptance_at)
+        return c17.CsI2017Detector(
+            bin_edges=pe_edges, mass_kg=mass_kg, live_days=live_days, qf=qf, acceptance=acc,
             timing=timing, n_nodes=n_nodes, name=f"coherent_csi_2017_full{tag}",
         )  # fmt: skip
 
@@ -299,7 +288,7 @@ _DEFAULT_T_EDGES_2021 = tuple(0.5 * i for i in range(13))
 
 
 #: Time efficiency of 2021 (third-party): 1 below 0.52 us, then exp(-0.0494 (t - 0.52)).
-csi_2021_time_efficiency = DelayedExponentialEfficiency(onset_us=0.52, rate_per_us=0.0494)
+csi_2021_time_efficiency = pe_time.DelayedExponentialEfficiency(onset_us=0.52, rate_per_us=0.0494)
 
 
 def csi_2021_events(window: Literal["c", "ac"]) -> NDArray[np.float64]:
@@ -368,8 +357,8 @@ def csi_2021_dataset(
     ((13, 12), 1567.0, 5142)
     """
     pe, t = (
-        _edges_within("pe_edges", pe_edges, 0.0, 250.0, "PE"),
-        _edges_within("t_edges_us", t_edges_us, 0.0, 6.0, "us"),
+        pe_time.edges_within("pe_edges", pe_edges, 0.0, 250.0, "PE"),
+        pe_time.edges_within("t_edges_us", t_edges_us, 0.0, 6.0, "us"),
     )
     c, ac = csi_2021_events("c"), csi_2021_events("ac")
     return Dataset(
@@ -510,8 +499,8 @@ def csi_2021_full_detector(
         The nominal detector, its time fractions and the shape nuisances.
     """
     pe, t = (
-        _edges_within("pe_edges", pe_edges, 0.0, 250.0, "PE"),
-        _edges_within("t_edges_us", t_edges_us, 0.0, 6.0, "us"),
+        pe_time.edges_within("pe_edges", pe_edges, 0.0, 250.0, "PE"),
+        pe_time.edges_within("t_edges_us", t_edges_us, 0.0, 6.0, "us"),
     )
     beam = PulsedBeamTiming.coherent_csi_2017()
     beam = replace(beam, pulse_mean_us=beam.pulse_mean_us + time_offset_us)
@@ -524,8 +513,10 @@ def csi_2021_full_detector(
         )
         raise InvalidParameterError(msg)
 
-    def make(tag: str, scint: tuple[float, ...], eff: tuple[float, ...]) -> TimedGammaPEDetector:
-        return TimedGammaPEDetector(
+    def make(
+        tag: str, scint: tuple[float, ...], eff: tuple[float, ...]
+    ) -> pe_time.TimedGammaPEDetector:
+        return pe_time.TimedGammaPEDetector(
             f"coherent_csi_2021_full{tag}", Target.by_name("csi"),
             quenching=PolynomialQuenching(scint), efficiency=SigmoidEfficiency2021(*eff),
             resolution=CSI_2021_RESOLUTION, mass_kg=mass_kg, live_days=live_days,

@@ -243,7 +243,7 @@ def dresden_ii_detector(
     q: Quenching = Lindhard(k=0.157, z=32)
     if quenching in ("fef", "ybe"):
         q = dresden_ii_quenching(quenching)
-    elif quenching == "modified_lindhard":
+    elif quenching == "modified_lindhard" and adiabatic_kev is not None:
         q = ModifiedLindhard(adiabatic_kev=adiabatic_kev, k=0.157, z=32)
     res = models[resolution](sigma_n_kev=SIGMA_N_KEV, eta_kev=ETA_KEV, fano=FANO)
     edges = np.round(np.linspace(0.2, 1.5, 131), 6) if bin_edges is None else np.asarray(bin_edges)

@@ -541,10 +541,13 @@ def csi_2021_full_detector(
 
 # =========================================================================== components
 _BRN = Component.from_function(
-    "background", "coherent_csi_2021_brn", csi_2021_brn_nin, exclude=("component",)
+    "background",
+    "coherent_csi_2021_brn",
+    csi_2021_brn_nin,
+    "CsI 2021 beam-related neutrons (18.4 events +- 25%, third-party)",
+    exclude=("component",),
 )
-_NIN = functools.partial(_BRN.builder, component="nin")
-_SS = Component.from_function("background", "ss", anticoincidence_background)
+_AC = anticoincidence_background  # the generic kind "anticoincidence" under the release names
 #: the kinds of this module, declared in the ``cevns.components`` entry points
 COMPONENTS: tuple[Component, ...] = (
     *(
@@ -552,13 +555,18 @@ COMPONENTS: tuple[Component, ...] = (
         for kind in (
             ("dataset", "coherent_csi_2017_pe_time", csi_2017_dataset, "CsI 2017 PE x t counts"),
             ("background", "coherent_csi_2017_brn", csi_2017_brn, "CsI 2017 prompt neutrons"),
+            ("background", "coherent_csi_2017_steady_state", _AC, "CsI 2017 AC window"),
             ("detector", "coherent_csi_2017_full", csi_2017_full_detector, "CsI 2017 PE x t"),
             ("dataset", "coherent_csi_2021_pe_time", csi_2021_dataset, "CsI 2021 PE x t counts"),
+            ("background", "coherent_csi_2021_ss", _AC, "CsI 2021 AC events"),
             ("detector", "coherent_csi_2021_full", csi_2021_full_detector, "CsI 2021 PE x t"),
         )
     ),
-    replace(_SS, kind="coherent_csi_2017_steady_state", description="CsI 2017 AC window"),
-    replace(_SS, kind="coherent_csi_2021_ss", description="CsI 2021 AC events"),
-    replace(_BRN, description="CsI 2021 beam-related neutrons (18.4 +- 25%, third-party)"),
-    replace(_BRN, kind="coherent_csi_2021_nin", builder=_NIN, description="CsI 2021 NIN"),
+    _BRN,
+    replace(
+        _BRN,
+        kind="coherent_csi_2021_nin",
+        builder=functools.partial(_BRN.builder, component="nin"),
+        description="CsI 2021 neutrino-induced neutrons (5.6 events +- 35%, third-party)",
+    ),
 )

@@ -273,16 +273,16 @@ def test_dresden_ii_defaults():
     assert det.quenching.label == "dresden_ii_fef"
     assert det.name == "dresden_ii_fef"
     assert det.ionisation_threshold_kev == 2.98e-3
-    assert isinstance(dresden_ii_detector(truncated=False).resolution, GaussianResolution)
+    assert isinstance(dresden_ii_detector(resolution="gaussian").resolution, GaussianResolution)
     assert not isinstance(
-        dresden_ii_detector(truncated=False).resolution, TruncatedGaussianResolution
+        dresden_ii_detector(resolution="gaussian").resolution, TruncatedGaussianResolution
     )
 
 
 def test_truncated_resolution_raises_low_energy_bins(dresden_flux, sm_tree):
     # seed 004 Eq. 17 divides by P(E_reco > 0) <= 1: more events, most where E ~ sigma
-    trunc = Signal(dresden_flux, dresden_ii_detector("fef", truncated=True))
-    plain = Signal(dresden_flux, dresden_ii_detector("fef", truncated=False))
+    trunc = Signal(dresden_flux, dresden_ii_detector("fef", resolution="truncated_gaussian"))
+    plain = Signal(dresden_flux, dresden_ii_detector("fef", resolution="gaussian"))
     ratio = trunc.expected_counts(sm_tree) / plain.expected_counts(sm_tree)
     assert np.all(ratio >= 1.0 - 1e-12)
     assert ratio[0] > 1.10  # 0.20-0.21 keVee: +11.6 % with the Fef quenching

@@ -28,7 +28,7 @@ Parameters are named ``<experiment>.<name>_<parameter>`` in fits.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import ConfigDict, Field, model_validator
@@ -42,7 +42,7 @@ from cevns.likelihood.background import (
 )
 from cevns.physics.families import Parameter
 
-__all__ = ["COMPONENTS", "ParameterOptions"]
+__all__ = ["COMPONENTS", "ParameterOptions", "anticoincidence_background"]
 
 
 def __dir__() -> list[str]:
@@ -228,5 +228,99 @@ COMPONENTS: tuple[Component, ...] = (
         TemplateOptions,
         _template,
         "counts per bin from a file times a (constrained) normalisation",
+    ),
+)
+
+
+# ---------------------------------------------------------------------- anti-coincidence
+def anticoincidence_background(
+    dataset: Any,
+    *,
+    path: DataFile | None = None,
+    template: Literal["factorised", "raw"] = "factorised",
+    prior: Literal["poisson", "free", "fixed"] = "poisson",
+    name: str = "ss",
+) -> TemplateBackground:
+    """Steady-state background measured in an anti-coincidence (AC) window.
+
+    An AC window of the length of the coincidence window sees the same steady-state rate,
+    so the AC counts in the dataset's bins estimate the background directly, without
+    scaling. The counts come from ``path`` or from ``dataset.meta["anticoincidence"]``
+    (filled by the readers of data releases that have an AC window).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The coincidence counts (their bins are the AC counts' bins).
+    path : path, optional
+        Text file of the AC counts in the dataset's bins, in the order of the dataset's
+        counts (C order); default ``dataset.meta["anticoincidence"]``.
+    template : {"factorised", "raw"}
+        ``"factorised"`` (default, 2-D datasets): the outer product of the AC marginals
+        divided by the AC total: smooth, no empty bins, assumes the two axes independent.
+        ``"raw"``: the AC counts bin by bin (empty bins give a zero expectation).
+    prior : {"poisson", "free", "fixed"}
+        Normalisation ``<name>_norm``: Gaussian 1 +- 1/sqrt(N_AC) (Poisson statistics of
+        the AC sample), unconstrained in [0, 3], or fixed at 1. Bin-by-bin fluctuations of
+        the AC sample are not propagated.
+    name : str
+        Name of the background (prefix of its parameter).
+
+    Returns
+    -------
+    TemplateBackground
+        The AC template with its normalisation.
+
+    Examples
+    --------
+    >>> from cevns.likelihood.dataset import Dataset
+    >>> d = Dataset("d", np.ones((2, 2)), (np.arange(3.0), np.arange(3.0)),
+    ...     meta={"anticoincidence": np.array([[1.0, 3.0], [1.0, 3.0]])})
+    >>> anticoincidence_background(d).template.tolist()
+    [[1.0, 3.0], [1.0, 3.0]]
+    """
+    if path is None:
+        ac = np.asarray(dataset.meta.get("anticoincidence", np.nan), dtype=np.float64)
+        where = f"dataset {dataset.name!r} meta['anticoincidence']"
+    else:
+        ac, where = np.loadtxt(path, comments="#", ndmin=1).ravel(), f"AC file {path}"
+        ac = ac.reshape(dataset.shape) if ac.size == np.prod(dataset.shape) else ac
+    if ac.shape != tuple(dataset.shape) or not np.all(np.isfinite(ac)) or np.any(ac < 0):
+        msg = (
+            f"{where}: the AC counts must be finite, >= 0 and of the dataset's shape "
+            f"{tuple(dataset.shape)}, got shape {ac.shape}"
+        )
+        raise ValueError(msg)
+    if template not in ("factorised", "raw"):
+        msg = f"steady-state template must be 'factorised' or 'raw', got {template!r}"
+        raise ValueError(msg)
+    if prior not in ("poisson", "free", "fixed"):
+        msg = f"steady-state prior must be 'poisson', 'free' or 'fixed', got {prior!r}"
+        raise ValueError(msg)
+    total = float(ac.sum())
+    if total <= 0:
+        msg = f"{where}: the anti-coincidence sample is empty in the dataset's bins"
+        raise ValueError(msg)
+    if template == "factorised" and ac.ndim != 2:
+        msg = f"the factorised AC template needs a 2-D dataset, got shape {ac.shape}"
+        raise ValueError(msg)
+    tpl = (
+        np.outer(ac.sum(axis=1), ac.sum(axis=0)) / total if template == "factorised" else ac.copy()
+    )
+    return TemplateBackground(
+        name,
+        tpl,
+        norm_uncertainty=1.0 / np.sqrt(total) if prior == "poisson" else None,
+        norm_limits=(0.0, 3.0),
+        fixed=prior == "fixed",
+    )
+
+
+COMPONENTS += (
+    Component.from_function(
+        "background",
+        "anticoincidence",
+        anticoincidence_background,
+        "steady-state background from the anti-coincidence counts of the dataset",
     ),
 )

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
 from cevns.config.components import Component, ComponentOptions, DataFile
+from cevns.likelihood.dataset import count_only_dataset
 
 __all__: list[str] = []
 
@@ -403,5 +404,16 @@ COMPONENTS: tuple[Component, ...] = (
         RootTreeOptions,
         _root_tree_dataset,
         "ROOT TTree/RNTuple branches, one per axis",
+    ),
+)
+
+
+# ---------------------------------------------------------------------- counts by hand
+COMPONENTS += (
+    Component.from_function(
+        "dataset",
+        "count_only",
+        count_only_dataset,
+        "counts given by hand, e.g. Asimov data of a count-only projection (seed 002 Sec. 5.2)",
     ),
 )

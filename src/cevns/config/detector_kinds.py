@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -49,7 +49,10 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from cevns.config.components import Component, ComponentOptions, DataFile
 from cevns.detectors.base import MAX_NODES, MIN_NODES
 
-__all__: list[str] = []
+if TYPE_CHECKING:
+    from cevns.likelihood.experiment import DetectorSetup
+
+__all__ = ["pidar_timed", "updown_setup"]
 
 
 def __dir__() -> list[str]:
@@ -495,3 +498,174 @@ COMPONENTS: tuple[Component, ...] = (
         "published response table: probability per recoil node and observed bin",
     ),
 )
+
+
+# ---------------------------------------------------------------------- pulsed pi-DAR detectors
+# A detector at a pulsed pi-DAR source shares its events among time bins and may be
+# normalised to a number of reference-SM events (a convention, e.g. seed 002's 173).
+# :func:`pidar_timed` adds those options to any detector builder that takes ``timing``.
+def _pidar_options(
+    *,
+    timing: Literal["p_c", "coherent_pdf", "none"] = "p_c",
+    time_edges_us: tuple[float, ...] = (0.0, 1.0, 12.0),
+    p_c: Annotated[float, Field(ge=0, le=1)] | None = None,
+    pulse_width_us: Annotated[float, Field(gt=0)] = 0.695,
+    p_c_convention: Literal["muon_at_rest", "seed002"] = "muon_at_rest",
+    normalise_sm_to: Annotated[float, Field(gt=0)] | None = None,
+    normalisation_sin2_theta_w: Annotated[float, Field(gt=0, lt=1)] | None = None,
+    normalisation_couplings: Literal["tree", "radiative"] = "radiative",
+    normalisation_form_factor: Literal["helm", "klein_nystrand", "unity"] = "helm",
+) -> tuple[Any, Any]:
+    """The pi-DAR timing (or None) and the SM normalisation (or None) of the options."""
+    from cevns.likelihood.experiment import NormaliseToEvents
+    from cevns.physics.form_factors import Helm, KleinNystrand, Unity
+    from cevns.physics.nsi import NSIModel
+    from cevns.sources.spallation import PiDARTiming, pidar_p_c
+
+    model = None
+    if timing != "none":
+        if timing == "p_c" and len(time_edges_us) != 3:
+            msg = f"time_edges_us: timing 'p_c' needs 3 edges, got {list(time_edges_us)}"
+            raise ValueError(msg)
+        if timing == "p_c" and p_c is None:
+            prompt = time_edges_us[1] - time_edges_us[0]
+            p_c = pidar_p_c(pulse_width_us, prompt, p_c_convention)
+        model = PiDARTiming(time_edges_us, timing, -1.0 if p_c is None else p_c)
+    if normalise_sm_to is None:
+        return model, None
+    ff = {"helm": Helm, "klein_nystrand": KleinNystrand, "unity": Unity}
+    sm = NSIModel.sm(normalisation_sin2_theta_w, couplings=normalisation_couplings)
+    return model, NormaliseToEvents(normalise_sm_to, sm, ff[normalisation_form_factor]())
+
+
+def pidar_timed(builder: Callable[..., Any]) -> Callable[..., Any]:
+    """A detector builder with the pi-DAR timing and SM-normalisation options added.
+
+    The returned function takes the keyword arguments of ``builder`` except ``timing``,
+    plus ``timing`` (``"p_c"``: two bins, seed 002 Eq. 4.1; ``"coherent_pdf"``: the
+    tabulated arrival-time PDFs; ``"none"``), ``time_edges_us``, ``p_c`` (default from
+    ``pulse_width_us`` and ``p_c_convention``, :func:`cevns.sources.spallation.pidar_p_c`),
+    and ``normalise_sm_to`` with the reference SM (``normalisation_sin2_theta_w``,
+    ``normalisation_couplings``, ``normalisation_form_factor``). It builds the detector
+    with the :class:`~cevns.sources.spallation.PiDARTiming` and returns a
+    :class:`~cevns.likelihood.experiment.DetectorSetup`; pass it to
+    :meth:`Component.from_function <cevns.config.components.Component.from_function>`.
+
+    Parameters
+    ----------
+    builder : callable
+        Makes the detector from keyword arguments, one of them ``timing``.
+
+    Returns
+    -------
+    callable
+        The builder of the detector setup, with the signature described above.
+    """
+    import inspect
+    import typing
+
+    from cevns.likelihood.experiment import DetectorSetup
+
+    target = builder.__init__ if inspect.isclass(builder) else builder  # a class: its __init__
+    hints = typing.get_type_hints(target, include_extras=True)
+    own = [
+        p.replace(kind=p.KEYWORD_ONLY, annotation=hints.get(n, p.annotation))
+        for n, p in list(inspect.signature(target).parameters.items())[inspect.isclass(builder) :]
+        if n != "timing"
+    ]
+    extra_hints = typing.get_type_hints(_pidar_options, include_extras=True)
+    extra = [
+        p.replace(annotation=extra_hints[n])
+        for n, p in inspect.signature(_pidar_options).parameters.items()
+    ]
+
+    def timed(**kwargs: Any) -> Any:
+        timing, norm = _pidar_options(**{p.name: kwargs.pop(p.name) for p in extra})
+        det = builder(**kwargs, timing=timing)
+        return DetectorSetup(
+            det, timing=None if timing is None else timing.fractions, normalisation=norm
+        )
+
+    timed.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]
+    timed.__doc__ = builder.__doc__
+    timed.__module__ = builder.__module__
+    timed.__qualname__ = timed.__name__ = f"pidar_timed({builder.__qualname__})"
+    return timed
+
+
+def _recoil_threshold(
+    *,
+    target: str,
+    threshold_kevnr: Annotated[float, Field(gt=0)],
+    upper_kevnr: Annotated[float, Field(gt=0)] = 1000.0,
+    mass_kg: Annotated[float, Field(gt=0)],
+    live_days: Annotated[float, Field(gt=0)],
+    n_nodes: Annotated[int, Field(ge=MIN_NODES, le=MAX_NODES)] = 1500,
+    timing: Any = None,
+) -> Any:
+    """Every nuclear recoil of a preset target above a keVnr threshold."""
+    from cevns.detectors.threshold import RecoilThresholdDetector
+    from cevns.physics.nuclei import Target
+
+    return RecoilThresholdDetector(
+        Target.by_name(target),
+        threshold_kev=threshold_kevnr,
+        upper_kev=upper_kevnr,
+        mass_kg=mass_kg,
+        live_days=live_days,
+        timing=timing,
+        n_nodes=n_nodes,
+        name=f"recoil_threshold_{target}",
+    )
+
+
+COMPONENTS += (
+    Component.from_function(
+        "detector",
+        "recoil_threshold",
+        pidar_timed(_recoil_threshold),
+        "all recoils above a keVnr threshold (seed 002: CsI, 7 keVnr), optional pi-DAR timing",
+    ),
+)
+
+
+def updown_setup(
+    make: Callable[..., Any],
+    nominal: Mapping[str, Any],
+    shifts: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any], str]],
+    *,
+    timing: Callable[..., Any] | None = None,
+) -> DetectorSetup:
+    """A detector with +-1 sigma variants as shape nuisances (piecewise-linear morphing).
+
+    Parameters
+    ----------
+    make : callable
+        ``make(tag, **arguments)`` builds a detector; ``tag`` is ``""`` for the nominal and
+        ``"_<nuisance>_up"`` / ``"_<nuisance>_down"`` for the variants (name suffixes).
+    nominal : mapping
+        The nominal arguments of ``make``.
+    shifts : mapping of str to (up, down, description)
+        Per nuisance, the arguments that differ from ``nominal`` at +1 and -1 sigma.
+    timing : callable, optional
+        Time fractions of the detector setup (pulsed sources).
+
+    Returns
+    -------
+    DetectorSetup
+        The nominal detector with one
+        :class:`~cevns.likelihood.systematics.ShapeSystematic` per nuisance.
+    """
+    from cevns.likelihood.experiment import DetectorSetup
+    from cevns.likelihood.systematics import ShapeSystematic
+
+    syst = tuple(
+        ShapeSystematic.updown(
+            name,
+            make(f"_{name}_up", **{**nominal, **up}),
+            make(f"_{name}_down", **{**nominal, **down}),
+            description=description,
+        )
+        for name, (up, down, description) in shifts.items()
+    )
+    return DetectorSetup(make("", **nominal), timing=timing, systematics=syst)

@@ -6,8 +6,8 @@
 * :mod:`cevns.experiments.coherent_csi_2017`: COHERENT CsI 2017 timing counts (seed 002);
 * :mod:`cevns.experiments.coherent_csi_full`: COHERENT CsI 2017 and 2021 PE x time likelihoods;
 * :mod:`cevns.experiments.coherent_lar_2020`: COHERENT CENNS-10 LAr 2020 (release 3D PDFs);
-* CONUS-like Ge/Si count-only projections (Asimov data) use the ``count_only`` dataset and
-  ``recoil_threshold`` detector of :mod:`cevns.experiments.coherent_csi_2017`.
+* CONUS-like Ge/Si count-only projections (Asimov data) use the generic ``count_only``
+  dataset and ``recoil_threshold`` detector (:mod:`cevns.config.detector_kinds`).
 """
 
 from __future__ import annotations

@@ -1,75 +1,35 @@
-"""COHERENT CsI[Na] 2017 (arXiv:1708.01294): flux, detectors and the seed-002 timing counts.
+"""COHERENT CsI[Na] 2017 (arXiv:1708.01294): release readers, flux and detector defaults.
 
-Components registered on import (``kind`` in experiment files):
-
-* ``[flux] kind = "coherent_csi_2017"``: the SNS pi-DAR flux with the release parameters
-  (coherent_parameters.yaml: 7.47594 GWh, 19.3 m, 0.08 nu per flavour per proton; 1 GeV
-  protons give 1.680e23 POT) averaged over the 308.1 live days of the data set;
-* ``[detector] kind = "coherent_csi_2017"``: :class:`CsI2017Detector`, the 14.57 kg CsI[Na]
-  crystal observed in photoelectrons (QF 0.0878, 13.348 PE/keVee, Poisson PE statistics and
-  the 2017 acceptance of ``n`` PE at the 1-PE bin centre ``n + 0.5``,
-  :func:`csi_2017_acceptance`, the definition shared with the PE x time detector);
-* ``[detector] kind = "recoil_threshold"``: the framework's
-  :class:`~cevns.detectors.threshold.RecoilThresholdDetector`, every recoil above a
-  nuclear-recoil threshold (seed 002: 7 keVnr on CsI, no acceptance);
-* ``[dataset] kind = "coherent_csi_2017_timing"``: :func:`timing_counts_dataset`, the
-  beam-on coincidence minus anti-coincidence counts of the release in a prompt and a delayed
-  time window (seed 002 Eq. 4.8, errors ``sqrt((1 + f_bkg) N_obs)``);
-* ``[dataset] kind = "count_only"``: :func:`~cevns.likelihood.dataset.count_only_dataset`,
-  counts given in the file
-  (the Asimov data of the CONUS-like projections of seed 002 Sec. 5.2, with the
-  ``recoil_threshold`` detector on Ge or Si: ``conus_ge.toml``, ``conus_si.toml``).
-
-Both detectors split pi-DAR events into time bins (:class:`PiDARTiming`, seed 002 Eq. 4.1).
-The experiment file ``coherent_csi_2017_timing.toml`` assembles the seed-002 likelihood.
-
-Normalisation conventions
--------------------------
-The absolute prediction of the framework for the 2017 exposure is the default. With
-``normalise_sm_to`` the detector component declares a
-:class:`~cevns.likelihood.experiment.NormaliseToEvents` (in its
-:class:`~cevns.likelihood.experiment.DetectorSetup`): the experiment scales its signal (an
-*effective* exposure) so that the reference SM (``normalisation_couplings``, default
-radiative, at ``normalisation_sin2_theta_w``, default the framework's) gives exactly that
-many events in the observed bins. Seed 002's conventions (173 events, tree level at 0.2225,
-i.e. g_p^V = 0.055) are declared by its reproduction, ``coherent_csi_2017_timing.toml``. The
-factor is :attr:`Experiment.exposure_factor
-<cevns.likelihood.experiment.Experiment.exposure_factor>`, the absolute prediction
-:attr:`~cevns.likelihood.experiment.Experiment.reference_events`; it is a documented
-convention of seed 002, not a fit.
+Kinds: ``[flux] kind = "coherent_csi_2017"`` (:func:`coherent_csi_2017_flux`, 7.47594 GWh
+at 19.3 m, 0.08 nu per flavour per proton, over 308.1 live days), ``[detector] kind =
+"coherent_csi_2017"`` (:class:`CsI2017Detector` with the pi-DAR timing options of
+:func:`cevns.config.detector_kinds.pidar_timed`) and ``[dataset] kind =
+"coherent_csi_2017_timing"`` (:func:`timing_counts_dataset`, seed 002 Eq. 4.8). What each
+release file holds and the normalisation conventions: ``docs/experiments/coherent_csi.md``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic import Field
 
-from cevns.config.components import Component, ComponentOptions
-from cevns.core._validation import check_increasing, check_positive
+from cevns.config.components import Component
+from cevns.config.detector_kinds import pidar_timed
+from cevns.core._validation import check_positive
 from cevns.core.exceptions import InvalidParameterError
 from cevns.data import store as data
-from cevns.detectors.base import DEFAULT_NODES, Detector, ScintillatorDetector
+from cevns.detectors.base import DEFAULT_NODES
 from cevns.detectors.efficiency import ShiftedAcceptance, SigmoidAcceptance2017
+from cevns.detectors.pe_time import TimedScintillatorDetector
+from cevns.detectors.pe_time import grid_slice as _grid_slice
 from cevns.detectors.quenching import ConstantQuenching
-from cevns.detectors.threshold import RecoilThresholdDetector
-from cevns.likelihood.dataset import Dataset, count_only_dataset
-from cevns.likelihood.experiment import DetectorSetup, NormaliseToEvents
-from cevns.physics.form_factors import Helm, KleinNystrand, Unity
-from cevns.physics.nsi import NSIModel
+from cevns.likelihood.dataset import Dataset
 from cevns.physics.nuclei import Target
-from cevns.sources.spallation import (
-    MUON_GAMMA_PIDAR,
-    PiDARTimeFractions,
-    PionDARFlux,
-    TimingPDF,
-    pot_from_beam_energy,
-    prompt_contamination,
-)
+from cevns.sources.spallation import PiDARTiming, PionDARFlux, pidar_p_c, pot_from_beam_energy
 
 __all__ = [
     "CSI_2017_LIVE_DAYS",
@@ -182,9 +142,9 @@ def csi_2017_acceptance(
 
 def coherent_csi_2017_flux(
     *,
-    protons_on_target: float | None = None,
-    proton_energy_gev: float = 1.0,
-    live_time_days: float = CSI_2017_LIVE_DAYS,
+    protons_on_target: Annotated[float, Field(gt=0)] | None = None,
+    proton_energy_gev: Annotated[float, Field(gt=0)] = 1.0,
+    live_time_days: Annotated[float, Field(gt=0)] = CSI_2017_LIVE_DAYS,
 ) -> PionDARFlux:
     """The SNS flux of the 2017 CsI data set with the release parameters.
 
@@ -217,139 +177,7 @@ def coherent_csi_2017_flux(
     )
 
 
-def pidar_p_c(
-    pulse_width_us: float = 0.695,
-    prompt_window_us: float = 1.0,
-    convention: Literal["muon_at_rest", "seed002"] = "muon_at_rest",
-) -> float:
-    """Prompt contamination P_c of a pi-DAR beam (seed 002 Eq. 4.2).
-
-    ``"muon_at_rest"`` (default, physical): the muon decays at rest, Gamma = 1 (0.2539).
-    ``"seed002"``: the dilated muon lifetime, Gamma = 1.039, the reading that reproduces
-    seed 002's printed 0.246 (see :func:`cevns.sources.spallation.prompt_contamination`);
-    only its reproduction asks for it (``p_c_convention = "seed002"`` in
-    ``coherent_csi_2017_timing.toml``).
-
-    Parameters
-    ----------
-    pulse_width_us : float
-        Beam pulse width p_w [us].
-    prompt_window_us : float
-        Width b_w of the prompt time bin [us].
-    convention : {"muon_at_rest", "seed002"}
-
-    Examples
-    --------
-    >>> round(pidar_p_c(), 4), round(pidar_p_c(convention="seed002"), 4)
-    (0.2539, 0.2457)
-    """
-    if convention not in ("seed002", "muon_at_rest"):
-        msg = f"convention must be 'muon_at_rest' or 'seed002', got {convention!r}"
-        raise InvalidParameterError(msg)
-    gamma = MUON_GAMMA_PIDAR if convention == "seed002" else 1.0
-    return prompt_contamination(pulse_width_us, prompt_window_us, lorentz_gamma=gamma)
-
-
-# --------------------------------------------------------------------------- timing
-@dataclass(frozen=True)
-class PiDARTiming:
-    """How the pi-DAR flavours are shared among time bins.
-
-    Parameters
-    ----------
-    edges_us : sequence of float
-        Time-bin edges [us]. ``mode="p_c"`` needs exactly two bins (prompt, delayed).
-    mode : {"p_c", "coherent_pdf"}
-        ``"p_c"``: seed 002 Eq. 4.1, nu_mu all prompt, a fraction ``p_c`` of nu_e and
-        nu_mu-bar prompt, the rest delayed. ``"coherent_pdf"``: the arrival-time PDFs of the
-        2017 release integrated over the bins (edges within [0, 12] us).
-    p_c : float
-        Prompt contamination for ``mode="p_c"`` (default :func:`pidar_p_c` for the prompt
-        bin, muon decay at rest: 0.2539 for a 1 us bin).
-
-    Examples
-    --------
-    >>> t = PiDARTiming(p_c=0.25)
-    >>> {k: v.tolist() for k, v in t.fractions(("nue", "numu")).items()}
-    {'nue': [0.25, 0.75], 'numu': [1.0, 0.0]}
-    """
-
-    edges_us: tuple[float, ...] = (0.0, 1.0, 12.0)
-    mode: Literal["p_c", "coherent_pdf"] = "p_c"
-    p_c: float = -1.0
-
-    def __post_init__(self) -> None:
-        edges = check_increasing("edges_us", self.edges_us)
-        object.__setattr__(self, "edges_us", tuple(float(e) for e in edges))
-        if self.mode not in ("p_c", "coherent_pdf"):
-            msg = f"timing mode must be 'p_c' or 'coherent_pdf', got {self.mode!r}"
-            raise InvalidParameterError(msg)
-        if self.mode == "p_c":
-            if edges.size != 3:
-                msg = (
-                    "timing mode 'p_c' needs exactly two time bins (prompt, delayed), got "
-                    f"edges_us={list(self.edges_us)}"
-                )
-                raise InvalidParameterError(msg)
-            p_c = (
-                pidar_p_c(prompt_window_us=edges[1] - edges[0])
-                if self.p_c == -1.0
-                else float(self.p_c)
-            )
-            if not 0.0 <= p_c <= 1.0:
-                msg = f"p_c must be within [0, 1], got {self.p_c!r}"
-                raise InvalidParameterError(msg)
-            object.__setattr__(self, "p_c", p_c)
-        elif edges[0] < 0.0 or edges[-1] > 12.0:
-            msg = (
-                "timing mode 'coherent_pdf' covers 0-12 us (the release's PDFs), got "
-                f"edges_us={list(self.edges_us)}"
-            )
-            raise InvalidParameterError(msg)
-
-    @property
-    def n_bins(self) -> int:
-        """Number of time bins."""
-        return len(self.edges_us) - 1
-
-    def time_fractions(self) -> PiDARTimeFractions:
-        """The prompt and delayed fractions per bin (the one shared builder).
-
-        Returns
-        -------
-        PiDARTimeFractions
-        """
-        if self.mode == "p_c":
-            return PiDARTimeFractions.from_prompt_contamination(self.edges_us, self.p_c)
-        return PiDARTimeFractions.from_pdfs(
-            TimingPDF.from_coherent_csi_2017("prompt_neutrinos"),
-            TimingPDF.from_coherent_csi_2017("delayed_neutrinos"),
-            self.edges_us,
-        )
-
-    def fractions(self, flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
-        """Fraction of each flavour's events in each time bin.
-
-        Parameters
-        ----------
-        flavours : sequence of str
-            Neutrino flavours of the pion-DAR flux (``numu``, ``nue``, ``numubar``).
-
-        Returns
-        -------
-        dict of str -> ndarray
-            Fraction of each flavour's events in each time bin.
-        """
-        return self.time_fractions().fractions(flavours)
-
-
-def _check_timing(timing: object) -> None:
-    if timing is not None and not isinstance(timing, PiDARTiming):
-        msg = f"timing must be a PiDARTiming or None, got {type(timing).__name__}"
-        raise InvalidParameterError(msg)
-
-
-class CsI2017Detector(ScintillatorDetector):
+class CsI2017Detector(TimedScintillatorDetector):
     """The COHERENT CsI[Na] detector of 2017 observed in photoelectrons.
 
     Parameters
@@ -371,6 +199,7 @@ class CsI2017Detector(ScintillatorDetector):
     timing : PiDARTiming, optional
         How pi-DAR events share the time bins (:attr:`timing`).
     n_nodes : int
+    name : str
 
     Examples
     --------
@@ -382,47 +211,42 @@ class CsI2017Detector(ScintillatorDetector):
     def __init__(
         self,
         *,
-        bin_edges: ArrayLike = (6.0, 30.0),
-        mass_kg: float = CSI_2017_MASS_KG,
-        live_days: float = CSI_2017_LIVE_DAYS,
-        qf: float | None = None,
-        light_yield_pe_per_kev: float | None = None,
+        bin_edges: tuple[float, ...] = (6.0, 30.0),
+        mass_kg: Annotated[float, Field(gt=0)] = CSI_2017_MASS_KG,
+        live_days: Annotated[float, Field(gt=0)] = CSI_2017_LIVE_DAYS,
+        qf: Annotated[float, Field(gt=0, le=1)] | None = None,
+        light_yield_pe_per_kev: Annotated[float, Field(gt=0)] | None = None,
         acceptance: Callable[[NDArray[np.float64]], ArrayLike] | bool | None = None,
         acceptance_at: Literal["bin_centre", "integer"] = "bin_centre",
         timing: PiDARTiming | None = None,
-        n_nodes: int = DEFAULT_NODES,
+        n_nodes: Annotated[int, Field(ge=50)] = DEFAULT_NODES,
         name: str = "coherent_csi_2017",
     ) -> None:
+        given: object = timing  # checked at run time: Python callers are not type-checked
+        if given is not None and not isinstance(given, PiDARTiming):
+            msg = f"timing must be a PiDARTiming or None, got {type(given).__name__}"
+            raise InvalidParameterError(msg)
         p = coherent_csi_2017_parameters()
-        acc: Callable[[NDArray[np.float64]], ArrayLike] | None
+        acc = acceptance if callable(acceptance) else None
         if acceptance is None or acceptance is True:
             acc = csi_2017_acceptance(at=acceptance_at)
-        elif acceptance is False:
-            acc = None
-        else:
-            acc = acceptance
-        edges = check_increasing("bin_edges", bin_edges)
-        if edges[0] < 0:
-            msg = f"bin_edges must be >= 0 PE, got {edges[0]!r}"
-            raise InvalidParameterError(msg)
-        quenching: Any = ConstantQuenching(p["qf"] if qf is None else qf)
+        ly = (
+            p["light_yield_pe_per_kev"]
+            if light_yield_pe_per_kev is None
+            else light_yield_pe_per_kev
+        )
         super().__init__(
             name,
             Target.by_name("csi"),
-            quenching=quenching,
-            light_yield_pe_per_kev=(
-                p["light_yield_pe_per_kev"]
-                if light_yield_pe_per_kev is None
-                else light_yield_pe_per_kev
-            ),
+            quenching=ConstantQuenching(p["qf"] if qf is None else qf),
+            light_yield_pe_per_kev=ly,
             acceptance=acc,
             mass_kg=mass_kg,
             live_days=live_days,
-            bin_edges=edges,
+            bin_edges=bin_edges,
             n_nodes=n_nodes,
+            timing=timing,
         )
-        _check_timing(timing)
-        self.timing = timing
 
 
 # --------------------------------------------------------------------------- data
@@ -467,26 +291,6 @@ def csi_2017_histograms(
     return out[0], out[1]
 
 
-def _grid_slice(name: str, window: Sequence[float], step: float, top: float) -> slice:
-    if len(window) != 2:
-        msg = f"{name} must be (lo, hi), got {list(window)}"
-        raise InvalidParameterError(msg)
-    _check_window(name, window, step, top)
-    lo, hi = (float(v) for v in window)
-    return slice(round(lo / step), round(hi / step))
-
-
-def _check_window(name: str, window: Sequence[float], step: float, top: float) -> None:
-    lo, hi = (float(v) for v in window)
-    if not 0.0 <= lo < hi <= top:
-        msg = f"{name} must satisfy 0 <= lo < hi <= {top:g}, got {list(window)}"
-        raise InvalidParameterError(msg)
-    for v in (lo, hi):
-        if abs(v / step - round(v / step)) > 1e-9:
-            msg = f"{name} edges must lie on the release's grid (steps of {step:g}), got {v!r}"
-            raise InvalidParameterError(msg)
-
-
 def timing_counts(
     *,
     pe_range: Sequence[float] = (6.0, 30.0),
@@ -521,11 +325,11 @@ def timing_counts(
 
 def timing_counts_dataset(
     *,
-    pe_range: Sequence[float] = (6.0, 30.0),
-    prompt_window_us: Sequence[float] = (0.0, 1.0),
-    delayed_window_us: Sequence[float] = (1.0, 12.0),
+    pe_range: tuple[float, float] = (6.0, 30.0),
+    prompt_window_us: tuple[float, float] = (0.0, 1.0),
+    delayed_window_us: tuple[float, float] = (1.0, 12.0),
     errors: Literal["seed002", "poisson"] = "seed002",
-    background_fraction: float = 0.2,
+    background_fraction: Annotated[float, Field(ge=0)] = 0.2,
 ) -> Dataset:
     """Seed-002 data: beam-on coincidence minus anti-coincidence in a prompt and a delayed bin.
 
@@ -589,178 +393,11 @@ def timing_counts_dataset(
 
 
 # --------------------------------------------------------------------------- components
-
-
-class FluxOptions(ComponentOptions):
-    """``[flux] kind = "coherent_csi_2017"``."""
-
-    protons_on_target: float | None = Field(None, gt=0)
-    proton_energy_gev: float = Field(1.0, gt=0)
-    live_time_days: float = Field(CSI_2017_LIVE_DAYS, gt=0)
-
-
-def _flux(opts: FluxOptions) -> PionDARFlux:
-    return coherent_csi_2017_flux(**opts.model_dump())
-
-
-class _PulsedOptions(ComponentOptions):
-    mass_kg: float = Field(CSI_2017_MASS_KG, gt=0)
-    live_days: float = Field(CSI_2017_LIVE_DAYS, gt=0)
-    timing: Literal["p_c", "coherent_pdf", "none"] = "p_c"
-    time_edges_us: list[float] = Field(default_factory=lambda: [0.0, 1.0, 12.0])
-    p_c: float | None = Field(None, ge=0, le=1)
-    pulse_width_us: float = Field(0.695, gt=0)
-    p_c_convention: Literal["muon_at_rest", "seed002"] = "muon_at_rest"
-    normalise_sm_to: float | None = Field(None, gt=0)
-    normalisation_sin2_theta_w: float | None = Field(None, gt=0, lt=1)
-    normalisation_couplings: Literal["tree", "radiative"] = "radiative"
-    normalisation_form_factor: Literal["helm", "klein_nystrand", "unity"] = "helm"
-    n_nodes: int = Field(DEFAULT_NODES, ge=50)
-
-    def setup(self, detector: Detector) -> DetectorSetup:
-        """The detector with its timing and SM normalisation (:class:`DetectorSetup`)."""
-        timing = self.timing_model()
-        norm = None
-        if self.normalise_sm_to is not None:
-            ff = {"helm": Helm, "klein_nystrand": KleinNystrand, "unity": Unity}
-            norm = NormaliseToEvents(
-                self.normalise_sm_to,
-                NSIModel.sm(
-                    self.normalisation_sin2_theta_w, couplings=self.normalisation_couplings
-                ),
-                ff[self.normalisation_form_factor](),
-            )
-        return DetectorSetup(
-            detector, timing=None if timing is None else timing.fractions, normalisation=norm
-        )
-
-    def timing_model(self) -> PiDARTiming | None:
-        """The :class:`PiDARTiming` of the options (``None`` for ``timing = "none"``)."""
-        timing = None
-        if self.timing != "none":
-            edges = tuple(self.time_edges_us)
-            if self.timing == "p_c":
-                if len(edges) != 3:
-                    msg = f"time_edges_us: timing 'p_c' needs 3 edges, got {list(edges)}"
-                    raise ValueError(msg)
-                p_c = (
-                    self.p_c
-                    if self.p_c is not None
-                    else pidar_p_c(self.pulse_width_us, edges[1] - edges[0], self.p_c_convention)
-                )
-                timing = PiDARTiming(edges, "p_c", p_c)
-            else:
-                timing = PiDARTiming(edges, "coherent_pdf")
-        return timing
-
-
-class CsIDetectorOptions(_PulsedOptions):
-    """``[detector] kind = "coherent_csi_2017"``."""
-
-    pe_edges: list[float] = Field(default_factory=lambda: [6.0, 30.0])
-    qf: float | None = Field(None, gt=0, le=1)
-    light_yield_pe_per_kev: float | None = Field(None, gt=0)
-    acceptance: bool = True
-    acceptance_at: Literal["bin_centre", "integer"] = "bin_centre"
-
-
-def _csi_detector(opts: CsIDetectorOptions) -> DetectorSetup:
-    det = CsI2017Detector(
-        bin_edges=opts.pe_edges,
-        mass_kg=opts.mass_kg,
-        live_days=opts.live_days,
-        qf=opts.qf,
-        light_yield_pe_per_kev=opts.light_yield_pe_per_kev,
-        acceptance=opts.acceptance,
-        acceptance_at=opts.acceptance_at,
-        timing=opts.timing_model(),
-        n_nodes=opts.n_nodes,
-    )
-    return opts.setup(det)
-
-
-class ThresholdDetectorOptions(_PulsedOptions):
-    """``[detector] kind = "recoil_threshold"``."""
-
-    target: str = "csi"
-    threshold_kevnr: float = Field(7.0, gt=0)
-    upper_kevnr: float = Field(1000.0, gt=0)
-
-
-def _threshold_detector(opts: ThresholdDetectorOptions) -> DetectorSetup:
-    det = RecoilThresholdDetector(
-        Target.by_name(opts.target),
-        threshold_kev=opts.threshold_kevnr,
-        upper_kev=opts.upper_kevnr,
-        mass_kg=opts.mass_kg,
-        live_days=opts.live_days,
-        timing=opts.timing_model(),
-        n_nodes=opts.n_nodes,
-        name=f"recoil_threshold_{opts.target}",
-    )
-    return opts.setup(det)
-
-
-class TimingDatasetOptions(ComponentOptions):
-    """``[dataset] kind = "coherent_csi_2017_timing"``."""
-
-    pe_range: tuple[float, float] = (6.0, 30.0)
-    prompt_window_us: tuple[float, float] = (0.0, 1.0)
-    delayed_window_us: tuple[float, float] = (1.0, 12.0)
-    errors: Literal["seed002", "poisson"] = "seed002"
-    background_fraction: float = Field(0.2, ge=0)
-
-
-def _timing_dataset(opts: TimingDatasetOptions) -> Dataset:
-    return timing_counts_dataset(**opts.model_dump())
-
-
-class CountOnlyOptions(ComponentOptions):
-    """``[dataset] kind = "count_only"``: counts given in the file (Asimov projections)."""
-
-    counts: list[float]
-    edges: list[float]
-    errors: Literal["poisson"] | list[float] = "poisson"
-    name: str = "count_only"
-    unit: str = "counts"
-    axis_label: str = "E_nr [keVnr]"
-
-
-def _count_only(opts: CountOnlyOptions) -> Dataset:
-    return count_only_dataset(**opts.model_dump())
-
-
 #: the kinds of this module, declared in the ``cevns.components`` entry points
 COMPONENTS: tuple[Component, ...] = (
-    Component(
-        "detector",
-        "coherent_csi_2017",
-        CsIDetectorOptions,
-        _csi_detector,
-        "COHERENT CsI[Na] 2017 in PE (QF, light yield, acceptance)",
+    Component.from_function(
+        "detector", "coherent_csi_2017", pidar_timed(CsI2017Detector), exclude=("name",)
     ),
-    Component(
-        "dataset",
-        "coherent_csi_2017_timing",
-        TimingDatasetOptions,
-        _timing_dataset,
-        "COHERENT CsI 2017 prompt/delayed beam-on C - AC counts (seed 002)",
-    ),
-    Component(
-        "flux", "coherent_csi_2017", FluxOptions, _flux, "SNS pi-DAR flux of COHERENT CsI 2017"
-    ),
-    Component(
-        "detector",
-        "recoil_threshold",
-        ThresholdDetectorOptions,
-        _threshold_detector,
-        "all recoils above a keVnr threshold (seed 002: CsI, 7 keVnr)",
-    ),
-    Component(
-        "dataset",
-        "count_only",
-        CountOnlyOptions,
-        _count_only,
-        "counts given by hand, e.g. Asimov data of a count-only projection (seed 002 Sec. 5.2)",
-    ),
+    Component.from_function("dataset", "coherent_csi_2017_timing", timing_counts_dataset),
+    Component.from_function("flux", "coherent_csi_2017", coherent_csi_2017_flux),
 )

@@ -1,26 +1,19 @@
 """Dresden-II (NCC-1701 Ge at the Dresden-II BWR): detector, data and background components.
 
-Conventions (seed 004 Sec. 3; data release arXiv:2202.09672):
-
-* data: Rx-ON, 130 bins of 10 eV from 0.2 to 1.5 keVee, counts per (10 eV 3 kg day),
-  acceptance corrected, with the released errors; Rx-OFF is not subtracted;
-* the expected signal is per day of the 2.924 kg detector, so the exposure of the
-  comparison is 2.924 kg x 1 day;
-* truncated-Gaussian resolution (seed 004 Eq. 17) with sigma_n = 68.5 eV, eta = 2.96 eV,
-  F = 0.105; quenching Fef or YBe (Collar et al. 2021), or (modified) Lindhard;
-* background: seed 004 Eq. 18 with the Table I ties, evaluated at bin centres.
+Data release arXiv:2202.09672, analysis of seed 004 Sec. 3; the conventions (units of the
+data, exposure, resolution, quenching, background) are in ``docs/experiments/dresden_ii.md``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic import Field
 
-from cevns.config.components import Component, ComponentOptions
+from cevns.config.components import Component
 from cevns.core._validation import as_float_array
 from cevns.core.exceptions import InvalidParameterError
 from cevns.data import store as data_store
@@ -34,6 +27,7 @@ from cevns.physics.nuclei import Target
 
 __all__ = [
     "DresdenIIBackground",
+    "dresden_ii_background",
     "dresden_ii_dataset",
     "dresden_ii_detector",
     "dresden_ii_quenching",
@@ -254,19 +248,14 @@ def dresden_ii_quenching(
 def dresden_ii_detector(
     quenching: Literal["fef", "ybe", "lindhard", "modified_lindhard"] = "fef",
     *,
-    mass_kg: float = 2.924,
-    live_days: float = 1.0,
-    truncated: bool = True,
-    adiabatic_kev: float | None = None,
+    mass_kg: Annotated[float, Field(gt=0)] = 2.924,
+    live_days: Annotated[float, Field(gt=0)] = 1.0,
+    resolution: Literal["truncated_gaussian", "gaussian"] = "truncated_gaussian",
+    adiabatic_kev: Annotated[float, Field(gt=0)] | None = None,
     bin_edges: Sequence[float] | None = None,
-    n_nodes: int = DEFAULT_NODES,
+    n_nodes: Annotated[int, Field(ge=50)] = DEFAULT_NODES,
 ) -> IonizationDetector:
-    """The NCC-1701 Ge detector of Dresden-II (seed 004 Sec. 3.1).
-
-    2.924 kg of Ge with the isotopic abundances of seed 004, 130 bins of 10 eV from 0.2 to
-    1.5 keVee, resolution ``sigma^2 = (68.5 eV)^2 + 2.96 eV * 0.105 * E`` (truncated Gaussian
-    of Eq. 17 by default), efficiency 1 (the release is acceptance corrected), ionisation
-    threshold 2.98 eV. ``live_days = 1`` gives counts per day, the unit of the data.
+    """The NCC-1701 Ge detector of Dresden-II (seed 004 Sec. 3.1; docs/experiments/dresden_ii.md).
 
     Parameters
     ----------
@@ -275,7 +264,7 @@ def dresden_ii_detector(
         correction (``adiabatic_kev`` required).
     mass_kg, live_days : float
         Exposure (``live_days = 1``: counts per day, the unit of the data).
-    truncated : bool
+    resolution : {"truncated_gaussian", "gaussian"}
         The truncated Gaussian of seed 004 Eq. 17 (default) or a plain Gaussian.
     adiabatic_kev : float, optional
         For ``"modified_lindhard"``.
@@ -285,72 +274,38 @@ def dresden_ii_detector(
         Recoil-energy nodes of the response.
     """
     choices = ("fef", "ybe", "lindhard", "modified_lindhard")
+    models = {"truncated_gaussian": TruncatedGaussianResolution, "gaussian": GaussianResolution}
     if quenching not in choices:
         msg = f"quenching must be one of {choices}, got {quenching!r}"
         raise InvalidParameterError(msg)
-    q: Quenching
+    if resolution not in models:
+        msg = f"resolution must be one of {tuple(models)}, got {resolution!r}"
+        raise InvalidParameterError(msg)
+    if quenching == "modified_lindhard" and adiabatic_kev is None:
+        msg = (
+            "quenching='modified_lindhard' needs adiabatic_kev (the energy of the adiabatic "
+            "correction); the seed papers do not state the value they used"
+        )
+        raise InvalidParameterError(msg)
+    q: Quenching = Lindhard(k=0.157, z=32)
     if quenching in ("fef", "ybe"):
         q = dresden_ii_quenching(quenching)
-    elif quenching == "lindhard":
-        q = Lindhard(k=0.157, z=32)
-    else:
-        if adiabatic_kev is None:
-            msg = (
-                "quenching='modified_lindhard' needs adiabatic_kev (the energy of the adiabatic "
-                "correction); the seed papers do not state the value they used"
-            )
-            raise InvalidParameterError(msg)
+    elif quenching == "modified_lindhard" and adiabatic_kev is not None:
         q = ModifiedLindhard(adiabatic_kev=adiabatic_kev, k=0.157, z=32)
-    resolution = TruncatedGaussianResolution if truncated else GaussianResolution
-    res = resolution(sigma_n_kev=SIGMA_N_KEV, eta_kev=ETA_KEV, fano=FANO)
+    res = models[resolution](sigma_n_kev=SIGMA_N_KEV, eta_kev=ETA_KEV, fano=FANO)
     edges = np.round(np.linspace(0.2, 1.5, 131), 6) if bin_edges is None else np.asarray(bin_edges)
+    ge = Target.by_name("germanium_seed004")
     return IonizationDetector(
-        f"dresden_ii_{quenching}",
-        Target.by_name("germanium_seed004"),
-        quenching=q,
-        resolution=res,
-        mass_kg=mass_kg,
-        live_days=live_days,
-        bin_edges=edges,
-        n_nodes=n_nodes,
-    )
-
-
-class DetectorOptions(ComponentOptions):
-    """``[detector] kind = "dresden_ii"``."""
-
-    quenching: Literal["fef", "ybe", "lindhard", "modified_lindhard"] = "fef"
-    mass_kg: float = Field(2.924, gt=0)
-    live_days: float = Field(1.0, gt=0)
-    resolution: Literal["truncated_gaussian", "gaussian"] = "truncated_gaussian"
-    adiabatic_kev: float | None = Field(None, gt=0)
-    n_nodes: int = Field(1500, ge=50)
-
-
-def _detector(opts: DetectorOptions) -> IonizationDetector:
-    return dresden_ii_detector(
-        quenching=opts.quenching,
-        mass_kg=opts.mass_kg,
-        live_days=opts.live_days,
-        truncated=opts.resolution == "truncated_gaussian",
-        adiabatic_kev=opts.adiabatic_kev,
-        n_nodes=opts.n_nodes,
-    )
-
-
-class DatasetOptions(ComponentOptions):
-    """``[dataset] kind = "dresden_ii"``."""
-
-    period: Literal["on", "off"] = "on"
+        f"dresden_ii_{quenching}", ge, quenching=q, resolution=res, mass_kg=mass_kg,
+        live_days=live_days, bin_edges=edges, n_nodes=n_nodes,
+    )  # fmt: skip
 
 
 def dresden_ii_dataset(period: Literal["on", "off"] = "on") -> Dataset:
     """Dresden-II Rx-ON (96.4 d) or Rx-OFF (25 d) spectrum, 130 bins 0.2-1.5 keVee.
 
-    Counts per (10 eV 3 kg day), acceptance corrected, with the released 1-sigma errors
-    (statistical and signal-acceptance uncertainties). Colaresi et al., arXiv:2202.09672;
-    file ``dresden_ii/data_release.txt`` of the data registry. Do not subtract Rx-OFF from
-    Rx-ON: their backgrounds differ.
+    Counts per (10 eV 3 kg day) with the released errors (``dresden_ii/data_release.txt``;
+    conventions: docs/experiments/dresden_ii.md).
 
     Parameters
     ----------
@@ -375,25 +330,27 @@ def dresden_ii_dataset(period: Literal["on", "off"] = "on") -> Dataset:
     return d.with_meta(live_days=96.4 if period == "on" else 25.0, source="arXiv:2202.09672")
 
 
-def _dataset(opts: DatasetOptions) -> Dataset:
-    return dresden_ii_dataset(opts.period)
+def dresden_ii_background(dataset: Dataset, *, name: str = "bkg") -> DresdenIIBackground:
+    """The background of seed 004 Eq. 18 at the bin centres of the dataset.
 
+    Parameters
+    ----------
+    dataset : Dataset
+        The Dresden-II spectrum (its bin centres [keVee]).
+    name : str
+        Name of the background (prefix of its parameters).
 
-class BackgroundOptions(ComponentOptions):
-    """``[[backgrounds]] kind = "dresden_ii"`` (seed 004 Eq. 18)."""
-
-    name: str = "bkg"
-
-
-def _background(opts: BackgroundOptions, dataset: Any) -> Any:
-    return DresdenIIBackground(dataset.centres[0], name=opts.name)
+    Returns
+    -------
+    DresdenIIBackground
+        The background model.
+    """
+    return DresdenIIBackground(dataset.centres[0], name=name)
 
 
 #: the kinds of this module, declared in the ``cevns.components`` entry points
 COMPONENTS: tuple[Component, ...] = (
-    Component("dataset", "dresden_ii", DatasetOptions, _dataset, "Dresden-II Rx-ON/OFF spectrum"),
-    Component(
-        "detector", "dresden_ii", DetectorOptions, _detector, "NCC-1701 p-type point-contact Ge"
-    ),
-    Component("background", "dresden_ii", BackgroundOptions, _background, "seed 004 Eq. 18"),
+    Component.from_function("dataset", "dresden_ii", dresden_ii_dataset),
+    Component.from_function("detector", "dresden_ii", dresden_ii_detector, exclude=("bin_edges",)),
+    Component.from_function("background", "dresden_ii", dresden_ii_background, "seed 004 Eq. 18"),
 )

@@ -56,6 +56,7 @@ __all__ = [
     "SNS_PULSE_SIGMA_US",
     "TAU_PION_US",
     "PiDARTimeFractions",
+    "PiDARTiming",
     "PionDARFlux",
     "PromptDelayed",
     "PulsedBeamTiming",
@@ -63,6 +64,7 @@ __all__ = [
     "flavour_time_fractions",
     "michel_nue",
     "michel_numubar",
+    "pidar_p_c",
     "pot_from_beam_energy",
     "prompt_contamination",
     "prompt_delayed_split",
@@ -910,3 +912,128 @@ class PiDARTimeFractions:
             Fraction of each flavour's events in each time bin.
         """
         return flavour_time_fractions(flavours, self.prompt, self.delayed)
+
+
+# --- pulsed timing of a pi-DAR detector (two-bin P_c or tabulated PDFs) --------------------
+def pidar_p_c(
+    pulse_width_us: float = 0.695,
+    prompt_window_us: float = 1.0,
+    convention: Literal["muon_at_rest", "seed002"] = "muon_at_rest",
+) -> float:
+    """Prompt contamination P_c of a pi-DAR beam (seed 002 Eq. 4.2).
+
+    ``"muon_at_rest"`` (default, physical): the muon decays at rest, Gamma = 1 (0.2539).
+    ``"seed002"``: the dilated muon lifetime, Gamma = 1.039, the reading that reproduces
+    seed 002's printed 0.246 (see :func:`prompt_contamination`); only its reproduction asks
+    for it (``p_c_convention = "seed002"`` in ``coherent_csi_2017_timing.toml``).
+
+    Parameters
+    ----------
+    pulse_width_us : float
+        Beam pulse width p_w [us].
+    prompt_window_us : float
+        Width b_w of the prompt time bin [us].
+    convention : {"muon_at_rest", "seed002"}
+
+    Examples
+    --------
+    >>> round(pidar_p_c(), 4), round(pidar_p_c(convention="seed002"), 4)
+    (0.2539, 0.2457)
+    """
+    if convention not in ("seed002", "muon_at_rest"):
+        msg = f"convention must be 'muon_at_rest' or 'seed002', got {convention!r}"
+        raise InvalidParameterError(msg)
+    gamma = MUON_GAMMA_PIDAR if convention == "seed002" else 1.0
+    return prompt_contamination(pulse_width_us, prompt_window_us, lorentz_gamma=gamma)
+
+
+@dataclass(frozen=True)
+class PiDARTiming:
+    """How the pi-DAR flavours are shared among time bins.
+
+    Parameters
+    ----------
+    edges_us : sequence of float
+        Time-bin edges [us]. ``mode="p_c"`` needs exactly two bins (prompt, delayed).
+    mode : {"p_c", "coherent_pdf"}
+        ``"p_c"``: seed 002 Eq. 4.1, nu_mu all prompt, a fraction ``p_c`` of nu_e and
+        nu_mu-bar prompt, the rest delayed. ``"coherent_pdf"``: the arrival-time PDFs of the
+        2017 release integrated over the bins (edges within [0, 12] us).
+    p_c : float
+        Prompt contamination for ``mode="p_c"`` (default :func:`pidar_p_c` for the prompt
+        bin, muon decay at rest: 0.2539 for a 1 us bin).
+
+    Examples
+    --------
+    >>> t = PiDARTiming(p_c=0.25)
+    >>> {k: v.tolist() for k, v in t.fractions(("nue", "numu")).items()}
+    {'nue': [0.25, 0.75], 'numu': [1.0, 0.0]}
+    """
+
+    edges_us: tuple[float, ...] = (0.0, 1.0, 12.0)
+    mode: Literal["p_c", "coherent_pdf"] = "p_c"
+    p_c: float = -1.0
+
+    def __post_init__(self) -> None:
+        edges = check_increasing("edges_us", self.edges_us)
+        object.__setattr__(self, "edges_us", tuple(float(e) for e in edges))
+        if self.mode not in ("p_c", "coherent_pdf"):
+            msg = f"timing mode must be 'p_c' or 'coherent_pdf', got {self.mode!r}"
+            raise InvalidParameterError(msg)
+        if self.mode == "p_c":
+            if edges.size != 3:
+                msg = (
+                    "timing mode 'p_c' needs exactly two time bins (prompt, delayed), got "
+                    f"edges_us={list(self.edges_us)}"
+                )
+                raise InvalidParameterError(msg)
+            p_c = (
+                pidar_p_c(prompt_window_us=edges[1] - edges[0])
+                if self.p_c == -1.0
+                else float(self.p_c)
+            )
+            if not 0.0 <= p_c <= 1.0:
+                msg = f"p_c must be within [0, 1], got {self.p_c!r}"
+                raise InvalidParameterError(msg)
+            object.__setattr__(self, "p_c", p_c)
+        elif edges[0] < 0.0 or edges[-1] > 12.0:
+            msg = (
+                "timing mode 'coherent_pdf' covers 0-12 us (the release's PDFs), got "
+                f"edges_us={list(self.edges_us)}"
+            )
+            raise InvalidParameterError(msg)
+
+    @property
+    def n_bins(self) -> int:
+        """Number of time bins."""
+        return len(self.edges_us) - 1
+
+    def time_fractions(self) -> PiDARTimeFractions:
+        """The prompt and delayed fractions per bin (the one shared builder).
+
+        Returns
+        -------
+        PiDARTimeFractions
+        """
+        if self.mode == "p_c":
+            return PiDARTimeFractions.from_prompt_contamination(self.edges_us, self.p_c)
+        return PiDARTimeFractions.from_pdfs(
+            TimingPDF.from_coherent_csi_2017("prompt_neutrinos"),
+            TimingPDF.from_coherent_csi_2017("delayed_neutrinos"),
+            self.edges_us,
+        )
+
+    def fractions(self, flavours: Sequence[str]) -> dict[str, NDArray[np.float64]]:
+        """Fraction of each flavour's events in each time bin.
+
+        Parameters
+        ----------
+        flavours : sequence of str
+            Neutrino flavours of the pion-DAR flux (``numu``, ``nue``, ``numubar``).
+
+        Returns
+        -------
+        dict of str -> ndarray
+            Fraction of each flavour's events in each time bin.
+        """
+        return self.time_fractions().fractions(flavours)

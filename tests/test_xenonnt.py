@@ -87,10 +87,20 @@ def test_sparse_grid_morphing_equals_the_dense_sum() -> None:
         want = np.clip(flat[0] + c @ (flat[1:] - flat[0]), 0.0, None).reshape(3, 3)
         got = morph.apply(stacked, np.array([a, b]))
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+        index, weight = morph.sparse_coefficients(np.array([a, b]))
+        assert len(index) <= 4
+        sparse = np.zeros(len(points))
+        sparse[index] = weight
+        np.testing.assert_allclose(sparse, c, rtol=1e-14, atol=1e-15)
         deltas = stacked[1:] - stacked[0]
         np.testing.assert_allclose(
             morph.apply_deltas(stacked[0], deltas, np.array([a, b])), want, rtol=1e-13, atol=1e-13
         )
+    updown = Morphing([ShapeSystematic.updown("s", np.ones(2), np.zeros(2))])
+    assert morph.sparse
+    assert not updown.sparse
+    with pytest.raises(InvalidParameterError, match=r"sparse coefficients need code-0 grids"):
+        updown.sparse_coefficients(np.array([0.5]))
 
 
 def _toy_experiment(name: str, *, shared: tuple[str, ...] = (), free: bool = True) -> object:

@@ -640,9 +640,35 @@ class Morphing:
             c[i_var : i_var + n_var] = syst.coefficients(alpha[i_alpha : i_alpha + len(syst.names)])
         return c
 
-    def _nonzero(self, alpha: NDArray[np.float64], offset: int) -> tuple[list[int], list[float]]:
-        """Code-0 grids only: variants with a non-zero coefficient (+ offset), coefficients."""
-        assert self._sparse_grids is not None
+    @property
+    def sparse(self) -> bool:
+        """Every systematic is a code-0 grid: :meth:`sparse_coefficients` applies."""
+        return self._sparse_grids is not None
+
+    def sparse_coefficients(
+        self, alpha: NDArray[np.float64], offset: int = 0
+    ) -> tuple[list[int], list[float]]:
+        """The variants with a non-zero coefficient and their coefficients (code-0 grids).
+
+        ``T_0 + sum_k weight_k (T_[index_k] - T_0)`` is the morphed template: at most
+        ``2^n_axes`` terms per grid, so a caller can evaluate only those variants (e.g. the
+        rows of a stacked signal expansion).
+
+        Parameters
+        ----------
+        alpha : ndarray
+            Nuisance values in the order of :attr:`names`.
+        offset : int
+            Added to every index (1: rows of the stack, whose row 0 is the nominal).
+
+        Returns
+        -------
+        (list of int, list of float)
+            Variant indices (+ ``offset``) and coefficients.
+        """
+        if self._sparse_grids is None:
+            msg = f"morphing {list(self.names)}: sparse coefficients need code-0 grids only"
+            raise InvalidParameterError(msg)
         a = alpha.tolist()
         index: list[int] = []
         weight: list[float] = []
@@ -679,7 +705,7 @@ class Morphing:
         if self._sparse_grids is None:
             out = flat[0] + self.coefficients(alpha) @ (flat[1:] - flat[0])
         else:
-            rows, weight = self._nonzero(alpha, 1)  # lists: indexed and multiplied in C
+            rows, weight = self.sparse_coefficients(alpha, 1)  # lists: indexed and multiplied in C
             base = flat[0]
             out = base + np.dot(weight, flat[rows] - base)
         return np.asarray(np.maximum(out, 0.0, out=out).reshape(stacked.shape[1:]))
@@ -708,7 +734,7 @@ class Morphing:
         if self._sparse_grids is None:
             out = nominal.ravel() + self.coefficients(alpha) @ flat
         else:
-            index, weight = self._nonzero(alpha, 0)
+            index, weight = self.sparse_coefficients(alpha, 0)
             out = nominal.ravel() + np.dot(weight, flat[index])
         return np.asarray(np.maximum(out, 0.0, out=out).reshape(nominal.shape))
 

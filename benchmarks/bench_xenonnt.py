@@ -30,7 +30,7 @@ def _cost_call_sr0():
 
 
 def _cost_call_sr0_sr1():
-    cost = xenonnt_8b.combined_cost(("sr0", "sr1"))
+    cost = xenonnt_8b.experiment(("sr0", "sr1")).cost("sm")
     args = list(cost.defaults.values())
     args[cost._names.index("xenonnt_8b_2024.tly")] = 0.3  # off the grid nodes
     args[cost._names.index("xenonnt_8b_2024.tqy")] = -0.7
@@ -43,7 +43,7 @@ def _cost_call_sr0_sr1():
 
 
 def _fit_sr0_sr1():
-    cost = xenonnt_8b.combined_cost(("sr0", "sr1"))
+    cost = xenonnt_8b.experiment(("sr0", "sr1")).cost("sm")
     fit(cost)  # warm
 
     def run():

@@ -61,6 +61,48 @@ def test_grid_coefficients_fast_path_equals_tensor_product() -> None:
         np.testing.assert_allclose(syst.coefficients(alpha), want, rtol=1e-13, atol=1e-13)
 
 
+def test_sparse_grid_morphing_equals_the_dense_sum() -> None:
+    """Morphing on a code-0 grid touches only the <= 4 corner variants (the fast path).
+
+    Reference: T_0 + sum_m c_m (T_m - T_0) over every variant, with c_m from the outer
+    product of the one-axis weights (axis_weights), including points on the nodes, at the
+    nominal (no variant) and outside the grid (extrapolation), and the clip at 0.
+    """
+    import itertools
+
+    from cevns.likelihood.systematics import Morphing, ShapeSystematic, axis_weights
+
+    axes = [(-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0), (-1.0, 0.0, 0.5, 2.0)]
+    points = [p for p in itertools.product(*axes) if p != (0.0, 0.0)]
+    rng = np.random.default_rng(7)
+    stacked = rng.uniform(0.0, 2.0, (1 + len(points), 3, 3))
+    syst = ShapeSystematic(("a", "b"), axes, dict.fromkeys(points))
+    morph = Morphing([syst])
+    origin = 3 * 4 + 1  # grid index of (0, 0)
+    alphas = [(0.0, 0.0), (1.0, 0.5), (-3.0, 2.0), *rng.uniform(-5.0, 5.0, (100, 2)).tolist()]
+    for a, b in alphas:
+        w = np.multiply.outer(axis_weights(syst.axes[0], a), axis_weights(syst.axes[1], b))
+        c = np.delete(w.ravel(), origin)
+        flat = stacked.reshape(len(stacked), -1)
+        want = np.clip(flat[0] + c @ (flat[1:] - flat[0]), 0.0, None).reshape(3, 3)
+        got = morph.apply(stacked, np.array([a, b]))
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+        index, weight = morph.sparse_coefficients(np.array([a, b]))
+        assert len(index) <= 4
+        sparse = np.zeros(len(points))
+        sparse[index] = weight
+        np.testing.assert_allclose(sparse, c, rtol=1e-14, atol=1e-15)
+        deltas = stacked[1:] - stacked[0]
+        np.testing.assert_allclose(
+            morph.apply_deltas(stacked[0], deltas, np.array([a, b])), want, rtol=1e-13, atol=1e-13
+        )
+    updown = Morphing([ShapeSystematic.updown("s", np.ones(2), np.zeros(2))])
+    assert morph.sparse
+    assert not updown.sparse
+    with pytest.raises(InvalidParameterError, match=r"sparse coefficients need code-0 grids"):
+        updown.sparse_coefficients(np.array([0.5]))
+
+
 def _toy_experiment(name: str, *, shared: tuple[str, ...] = (), free: bool = True) -> object:
     from cevns.detectors.tabulated import TabulatedResponseDetector
     from cevns.likelihood.background import TemplateBackground
@@ -269,7 +311,7 @@ def test_recoil_spectrum_against_quadrature() -> None:
 
 @needs_release
 def test_window_leaves_out_a_negligible_rate() -> None:
-    from cevns.experiments.xenonnt_8b import rate_above_window
+    from cevns.reproduce.xenonnt2026 import rate_above_window
 
     r = rate_above_window()
     assert r["8B_above"] == 0.0
@@ -347,30 +389,24 @@ def test_grid_point_missing(tmp_path: Path) -> None:
         files.template("rg", -2.0, 0.0)
 
 
-def test_efficiency_shape_checked() -> None:
-    from cevns.experiments.xenonnt_8b import MonoResponse
+@needs_release
+def test_mono_templates_read_like_the_release(sr0: object) -> None:
+    """The shipped response (kind response_templates) holds the release's SR0 efficiencies."""
+    from cevns.experiments.xenonnt_8b import ReleaseFiles
 
-    with pytest.raises(InvalidParameterError, match=r"shape \(n_energies = 3, n_bins\)"):
-        MonoResponse("m", np.zeros((2, 81)), [0.5, 1.0, 1.5], 1.0)
-    with pytest.raises(InvalidParameterError, match=r"exposure_t_yr must be > 0, got 0.0"):
-        MonoResponse("m", np.zeros((3, 81)), [0.5, 1.0, 1.5], 0.0)
-    with pytest.raises(InvalidParameterError, match=r"e_nr_kev must be >= 2 increasing"):
-        MonoResponse("m", np.zeros((3, 81)), [0.5, 1.5, 1.0], 1.0)
-    resp = MonoResponse("m", np.full((3, 81), 0.01), [0.5, 1.0, 1.5], 1.0, gauss_points=3)
-    nodes = resp.recoil_grid(10.0)
-    assert nodes.size == 6
-    # the weights integrate a linear function exactly: sum_j R[b, j] = int eps_b dE = 0.01
-    np.testing.assert_allclose(resp.response_matrix(nodes).sum(axis=1), 0.01, rtol=1e-13)
-    with pytest.raises(InvalidParameterError, match=r"needs the 6 Gauss-Legendre nodes"):
-        resp.response_matrix(np.linspace(0.5, 1.5, 11))
+    eff = _efficiency_by_hand("sr0")
+    np.testing.assert_array_equal(ReleaseFiles("sr0").efficiency(), eff)
+    det = sr0.signal.detector  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(det.efficiencies, eff)
+    assert det.exposure_t_yr == 1.174398
 
 
 # ----------------------------------------------------------------- the fit
 @pytest.fixture(scope="module")
 def combined_2024() -> object:
-    from cevns.experiments.xenonnt_8b import combined_experiment
+    from cevns.experiments.xenonnt_8b import experiment
 
-    return combined_experiment(("sr0", "sr1"))
+    return experiment(("sr0", "sr1"))
 
 
 @needs_release
@@ -438,7 +474,7 @@ def test_collaboration_priors(combined_2024: object) -> None:
 
 @needs_release
 def test_fit_sr0_sr1(combined_2024: object) -> None:
-    from cevns.experiments.xenonnt_8b import fit_restarted
+    from cevns.reproduce.xenonnt2026 import fit_restarted
 
     res = fit_restarted(combined_2024.cost("sm"))  # type: ignore[attr-defined]
     b_only = fit_restarted(combined_2024.cost("sm", signal=False))  # type: ignore[attr-defined]
@@ -453,12 +489,12 @@ def test_fit_sr0_sr1(combined_2024: object) -> None:
 
 
 def test_combined_bad_runs() -> None:
-    from cevns.experiments.xenonnt_8b import _check_runs, combined_experiment
+    from cevns.experiments.xenonnt_8b import _check_runs, experiment
 
     with pytest.raises(
         InvalidParameterError, match=r"shipped combinations .* got \['sr1', 'sr2'\]"
     ):
-        combined_experiment(("sr1", "sr2"))
+        experiment(("sr1", "sr2"))
     with pytest.raises(
         InvalidParameterError, match=r"dataset.runs must list distinct .* got \['sr0', 'sr0'\]"
     ):
@@ -467,21 +503,17 @@ def test_combined_bad_runs() -> None:
 
 @needs_release
 def test_combined_background_outside_the_dataset() -> None:
-    from cevns.experiments.xenonnt_8b import (
-        CombinedBackgroundOptions,
-        CombinedDatasetOptions,
-        _combined_background,
-        _combined_dataset,
-    )
+    from cevns.experiments.xenonnt_8b import background, dataset
 
-    ds = _combined_dataset(CombinedDatasetOptions(runs=["sr0"]))
-    assert ds.counts.shape == (81,)
+    ds = dataset(["sr0"])
+    assert ds.counts.shape == (3, 3, 3, 3)  # one run: its 4-D histogram
+    assert dataset(["sr0", "sr1"]).counts.shape == (162,)  # two runs: 81-bin blocks
     with pytest.raises(
-        InvalidConfigError, match=r"runs \['sr2'\] are not in the dataset's runs \['sr0'\]"
+        InvalidConfigError, match=r"runs \['sr2'\] are not in the dataset's runs \('sr0',\)"
     ):
-        _combined_background(CombinedBackgroundOptions(component="ac", runs=["sr2"]), ds)
-    with pytest.raises(InvalidConfigError, match=r"needs the xenonnt_8b_combined dataset"):
-        _combined_background(CombinedBackgroundOptions(component="ac"), object())
+        background(ds, "ac", runs=["sr2"])
+    with pytest.raises(InvalidConfigError, match=r"needs the xenonnt_8b dataset"):
+        background(object(), "ac")
 
 
 @needs_release
@@ -569,3 +601,44 @@ def test_reproduce_xenonnt2026(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "xenonnt2026" / "summary.json").read_text())
     assert data["analysis"] == "xenonnt2026"
     assert (tmp_path / "xenonnt2026" / "xenonnt2026_light_mediator.png").stat().st_size > 10_000
+
+
+def test_light_mediator_enters_the_solar_matter_potential_at_zero_momentum() -> None:
+    """Forward scattering in the Sun has q = 0: a light Z' acts there with its full eps(0).
+
+    The choice of the framework (SolarFlux(model=...)): the matter term uses the model's
+    eps (eps(0) of a light mediator; the propagator M^2 / (M^2 + q^2) only suppresses the
+    scattering in the detector), exact for mediators much heavier than the inverse solar
+    density scale (~1e-14 eV; the grids here start at 1 MeV). So a light and a contact
+    model with the same eps(0) propagate identically, and differently from the SM. The
+    choice of the xenonnt2026 light-mediator limits: the SM flavour composition, which is
+    that of LMA-Dark (eps_ee^q(0) = -0.5 with the dark-side mixing) up to the breaking of
+    the degeneracy by the varying Y_n(r) of the Sun, measured here: 2-4 % in the nu_e
+    fraction at 6-14 MeV (bounds 1 % and 5 %: it must be there, and small).
+    """
+    from cevns.physics.nsi import NSIModel
+    from cevns.physics.oscillation import MixingParameters
+    from cevns.sources.solar import SolarFlux
+
+    e = np.array([6.0, 10.0, 14.0])
+
+    def nue_fraction(**kw: object) -> np.ndarray:
+        f = SolarFlux(components=("8B",), **kw)  # type: ignore[arg-type]
+        return f.spectrum("nue", e) / sum(f.spectrum(fl, e) for fl in f.flavours)
+
+    eps0, mass = -0.5, 10.0
+    light = NSIModel.vector_nsi({"ee_u": eps0, "ee_d": eps0}, mediator_mass_mev=mass)
+    contact = NSIModel.vector_nsi({"ee_u": eps0, "ee_d": eps0})
+    q = np.array([0.0, 30.0])
+    np.testing.assert_allclose(light.propagator(q), mass**2 / (mass**2 + q**2), rtol=1e-14)
+    np.testing.assert_allclose(light.hamiltonian_eps(0.4)[0, 0], 3.0 * 1.4 * eps0, rtol=1e-14)
+    sm = nue_fraction()
+    np.testing.assert_allclose(nue_fraction(model=light), nue_fraction(model=contact), rtol=1e-12)
+    assert np.all(nue_fraction(model=light) > 1.7 * sm)  # light side: P_ee 0.32 -> 0.66
+    dark = nue_fraction(
+        model=NSIModel.lma_dark(mediator_mass_mev=mass),
+        mixing=MixingParameters.normal_ordering().flipped(),
+    )
+    rel = np.abs(dark / sm - 1.0)
+    assert np.all(rel > 0.01)
+    assert np.all(rel < 0.05)

@@ -35,6 +35,7 @@ from cevns import NSIModel
 from cevns.experiments import xenonnt_8b
 from cevns.likelihood.spectrum import recoil_spectrum
 from cevns.physics.nuclei import Target
+from cevns.reproduce.xenonnt2026 import fit_restarted
 from cevns.sources.solar import SolarFlux, solar_total_flux
 from cevns.stats.scan import profile_scan
 from cevns.viz.plotting import save, style
@@ -130,15 +131,15 @@ plt.close(fig)
 # model. The 8B normalisation `flux_norm` (in units of B16-GS98) is free.
 
 # %%
-exp = xenonnt_8b.combined_experiment(("sr0", "sr1"))
+exp = xenonnt_8b.experiment(("sr0", "sr1"))
 cost = exp.cost("sm")
 nominal = exp.expected("sm")
 print(f"observed {exp.dataset.counts.sum():.0f} events")
 print(f"expected: 8B + hep {nominal.signal.sum():.2f}, background "
       f"{sum(v.sum() for v in nominal.backgrounds.values()):.2f}")  # fmt: skip
 
-best = xenonnt_8b.fit_restarted(cost)
-b_only = xenonnt_8b.fit_restarted(exp.cost("sm", signal=False))
+best = fit_restarted(cost)
+b_only = fit_restarted(exp.cost("sm", signal=False))
 norm = "xenonnt_8b_2024.flux_norm"
 print(f"flux_norm = {best.values[norm]:.3f}, background-only rejected at "
       f"{np.sqrt(b_only.fval - best.fval):.2f} sigma (paper: 2.73)")  # fmt: skip
@@ -171,5 +172,5 @@ plt.close(fig)
 # The significance agrees with the paper; the flux comes out about 20 % higher because
 # the SM expectation from the 2026 release's efficiencies (10.5 events) is 14 % below that
 # of the collaboration's 2024 templates (11.9): the flux scales as one over it. All three
-# runs (`combined_experiment()`, `xenonnt_8b_2026`), NSI and light mediators are in
+# runs (`experiment(xenonnt_8b.RUNS)`, `xenonnt_8b_2026`), NSI and light mediators are in
 # `cevns reproduce xenonnt2026`.

@@ -37,6 +37,8 @@ Relative paths are relative to the experiment file's folder
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +49,7 @@ from numpy.typing import ArrayLike, NDArray
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from cevns.config.components import Component, ComponentOptions, DataFile
+from cevns.core.exceptions import InvalidConfigError
 from cevns.detectors.base import MAX_NODES, MIN_NODES
 
 if TYPE_CHECKING:
@@ -669,3 +672,163 @@ def updown_setup(
         for name, (up, down, description) in shifts.items()
     )
     return DetectorSetup(make("", **nominal), timing=timing, systematics=syst)
+
+
+# ------------------------------------------------- response_templates (mono-energetic)
+@functools.lru_cache(maxsize=16)
+def _efficiency_grid(
+    release: str | None,
+    root: str | None,
+    template: str,
+    e_nr_kev: tuple[float, ...],
+    axes: tuple[tuple[str, tuple[float, ...]], ...],
+    block: str | None,
+    dataset: str,
+) -> dict[tuple[float, ...], NDArray[np.float64]]:
+    """The templates of one block, read once per process (thousands of files a release)."""
+    from cevns.detectors.mono_response import read_efficiency_grid
+
+    if release is not None:
+        from cevns.data import store
+
+        open_file = store.release(release).path
+    else:
+        assert root is not None
+
+        def open_file(relative: str) -> Path:
+            p = Path(root) / relative
+            if not p.is_file():
+                msg = f"response_templates: template {relative!r} is missing in {root}"
+                raise InvalidConfigError(msg)
+            return p
+
+    return read_efficiency_grid(
+        open_file, template, e_nr_kev, dict(axes), block=block, dataset=dataset
+    )
+
+
+def response_templates(
+    target: str,
+    e_nr_kev: Annotated[list[float], Field(min_length=2)],
+    template: str,
+    exposure_t_yr: Annotated[float, Field(gt=0)] | dict[str, Annotated[float, Field(gt=0)]],
+    release: str | None = None,
+    root: str | None = None,
+    nuisances: dict[str, list[float]] | None = None,
+    dataset: str = "templates/template",
+    gauss_points: Annotated[int, Field(ge=1, le=20)] = 4,
+    efficiency_uncertainty: Annotated[float, Field(gt=0)] | None = None,
+    name: str | None = None,
+) -> Any:
+    """Mono-energetic efficiency templates on a nuisance grid (``response_templates``).
+
+    :class:`~cevns.detectors.mono_response.MonoResponse` at the nominal point (every
+    nuisance 0) and a multilinear :class:`~cevns.likelihood.systematics.ShapeSystematic`
+    over the other grid points (parameters named by ``nuisances``, priors N(0, 1)).
+    ``exposure_t_yr`` a table ``{block = exposure, ...}``: the blocks' templates (the
+    ``{block}`` field of ``template``) side by side, each weighted by its exposure, so that
+    one nuisance grid morphs every block (science runs with shared yields)::
+
+        [detector]
+        kind = "response_templates"
+        release = "xenonnt_8b_2026"
+        target = "xenon"
+        e_nr_kev = [0.5, 0.6, 0.7]
+        template = "templates/{block}/mono/t_{e_nr_kev:.3f}_tly_{tly:.1f}.h5"
+        nuisances = { tly = [-1.0, 0.0, 1.0] }
+        exposure_t_yr = { sr0 = 1.17, sr1 = 2.34 }
+
+    Parameters
+    ----------
+    target : str
+        A target preset (``"xenon"``) or a chemical formula.
+    e_nr_kev : list of float
+        Increasing energies [keVnr] of the templates.
+    template : str
+        File name pattern (:func:`~cevns.detectors.mono_response.read_efficiency_grid`).
+    exposure_t_yr : float or dict of str to float
+        The exposure [t yr], or one per block.
+    release : str, optional
+        A registered data release holding the files (checksums verified).
+    root : str, optional
+        A folder holding the files instead (exactly one of ``release`` and ``root``).
+    nuisances : dict of str to list of float, optional
+        Nuisance name -> grid values in sigma (increasing, containing 0).
+    dataset : str
+        HDF5 dataset of a template.
+    gauss_points : int
+        Gauss-Legendre points per interval between two energies.
+    efficiency_uncertainty : float, optional
+        Relative Gaussian uncertainty of the signal efficiency (``signal_efficiency``).
+    name : str, optional
+        Name of the response (default from the target).
+
+    Returns
+    -------
+    DetectorSetup
+        The nominal response and its systematics.
+    """
+    from cevns.detectors.mono_response import MonoResponse, weighted_blocks
+    from cevns.likelihood.experiment import DetectorSetup
+    from cevns.likelihood.systematics import ScaleSystematic, ShapeSystematic
+
+    if (release is None) == (root is None):
+        msg = f"response_templates: give exactly one of release and root, got {release!r}, {root!r}"
+        raise InvalidConfigError(msg)
+    axes = tuple((n, tuple(float(v) for v in vals)) for n, vals in (nuisances or {}).items())
+    blocks: dict[str | None, float] = (
+        dict(exposure_t_yr.items())
+        if isinstance(exposure_t_yr, dict)
+        else {None: float(exposure_t_yr)}
+    )
+    grids = {
+        b: _efficiency_grid(release, root, template, tuple(e_nr_kev), axes, b, dataset)
+        for b in blocks
+    }
+    label = name or f"response_templates_{target}"
+    nucleus = _target(target)
+
+    def at(point: tuple[float, ...]) -> Any:
+        if None in blocks:
+            eff, exposure = grids[None][point], blocks[None]
+        else:
+            eff = weighted_blocks([grids[b][point] for b in blocks], list(blocks.values()))
+            exposure = 1.0
+        tag = "_".join(f"{n}{v:+g}" for (n, _), v in zip(axes, point, strict=True))
+        return MonoResponse(
+            f"{label}_{tag}" if tag else label,
+            eff,
+            e_nr_kev,
+            exposure,
+            target=nucleus,
+            gauss_points=gauss_points,
+        )
+
+    origin = (0.0,) * len(axes)
+    systematics: list[Any] = []
+    if axes:
+        points = [p for p in itertools.product(*(v for _, v in axes)) if p != origin]
+        systematics.append(
+            ShapeSystematic(
+                tuple(n for n, _ in axes),
+                [v for _, v in axes],
+                {p: at(p) for p in points},
+                description="grid of mono-energetic efficiency templates",
+            )
+        )
+    if efficiency_uncertainty is not None:
+        systematics.append(
+            ScaleSystematic("signal_efficiency", efficiency_uncertainty, limits=(0.5, 1.5))
+        )
+    return DetectorSetup(at(origin), systematics=tuple(systematics))
+
+
+COMPONENTS = (
+    *COMPONENTS,
+    Component.from_function(
+        "detector",
+        "response_templates",
+        response_templates,
+        "mono-energetic efficiency templates on a nuisance grid, in blocks (science runs)",
+    ),
+)

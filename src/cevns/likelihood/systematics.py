@@ -405,9 +405,15 @@ class ShapeSystematic:
         self._origin_index = grid.index(origin)
         self._keep = np.delete(np.arange(len(grid)), self._origin_index)
         self._n_grid = len(grid)
-        self._axis_lists = [a.tolist() for a in self.axes]
+        # code-0 fast path: per axis (points as a list, last interval, stride, widths)
+        # and the variant index of each grid point (-1: the nominal), precomputed
         sizes = [a.size for a in self.axes]
-        self._strides = [int(np.prod(sizes[k + 1 :])) for k in range(len(sizes))]
+        self._corner_axes = [
+            (a.tolist(), a.size - 2, int(np.prod(sizes[k + 1 :])), np.diff(a).tolist())
+            for k, a in enumerate(self.axes)
+        ]
+        self._variant_of = [-1 if j == self._origin_index else j - (j > self._origin_index)
+                            for j in range(len(grid))]  # fmt: skip
         #: grid points of the variants (C order over the axes, nominal left out)
         self.points: tuple[tuple[float, ...], ...] = tuple(p for p in grid if p != origin)
         self.variants: tuple[Any, ...] = tuple(given[p] for p in self.points)
@@ -481,6 +487,35 @@ class ShapeSystematic:
         """One nuisance per axis: start 0, limits -5..5, constraint N(0, 1)."""
         return tuple(Parameter(n, 0.0, NUISANCE_LIMITS, 1.0, prior=(0.0, 1.0)) for n in self.names)
 
+    def corners(self, alpha: Sequence[float]) -> list[tuple[int, float]]:
+        """Code 0: the ``2^n_axes`` grid points (C-order index) around ``alpha`` and weights.
+
+        Multilinear interpolation inside the grid, linear extrapolation from the outermost
+        interval; the weights sum to 1. Plain floats, no validation (the hot path of a
+        cost call).
+
+        Parameters
+        ----------
+        alpha : sequence of float
+            One nuisance value (in sigma) per axis.
+
+        Returns
+        -------
+        list of (int, float)
+            Grid index (nominal included) and weight of each corner.
+        """
+        corners = [(0, 1.0)]
+        for (axis, last, stride, width), x in zip(self._corner_axes, alpha, strict=True):
+            i = bisect.bisect_right(axis, x) - 1
+            i = 0 if i < 0 else (last if i > last else i)
+            t = (x - axis[i]) / width[i]
+            corners = [
+                (j + (i + d) * stride, c * (t if d else 1.0 - t))
+                for j, c in corners
+                for d in (0, 1)
+            ]
+        return corners
+
     def coefficients(self, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
         """``c_m`` of ``T_0 + sum_m c_m (T_m - T_0)`` for the variants, at one value per axis.
 
@@ -495,20 +530,12 @@ class ShapeSystematic:
             One coefficient per variant.
         """
         if self.code == 0:  # multilinear: 2^n_axes non-zero weights, set directly (hot path)
-            w = np.zeros(self._n_grid)
-            corners = [(0, 1.0)]
-            for axis, stride, a in zip(self._axis_lists, self._strides, alpha, strict=True):
-                x = float(a)
-                i = min(max(bisect.bisect_right(axis, x) - 1, 0), len(axis) - 2)
-                t = (x - axis[i]) / (axis[i + 1] - axis[i])
-                corners = [
-                    (j + (i + d) * stride, c * (t if d else 1.0 - t))
-                    for j, c in corners
-                    for d in (0, 1)
-                ]
-            for j, c in corners:
-                w[j] += c
-            return np.asarray(w[self._keep], dtype=np.float64)
+            c = np.zeros(len(self.points))
+            for j, weight in self.corners(alpha.tolist()):
+                v = self._variant_of[j]
+                if v >= 0:
+                    c[v] = weight
+            return c
         w = axis_weights(self.axes[0], float(alpha[0]), self.code)
         for axis, a in zip(self.axes[1:], alpha[1:], strict=True):
             w = np.multiply.outer(w, axis_weights(axis, float(a), self.code)).ravel()
@@ -525,7 +552,10 @@ class Morphing:
     """The shape systematics of one component: stacked variants and their coefficients.
 
     The stack is the nominal followed by the variants of each systematic in order;
-    :meth:`apply` returns ``max(T_0 + sum_m c_m (T_m - T_0), 0)``.
+    :meth:`apply` returns ``max(T_0 + sum_m c_m (T_m - T_0), 0)``. When every systematic is
+    a code-0 grid, at most ``2^n_axes`` coefficients per grid are non-zero and the sum runs
+    over those variants only (:meth:`ShapeSystematic.corners`, precomputed indices: the hot
+    path of a cost call).
 
     Parameters
     ----------
@@ -566,6 +596,14 @@ class Morphing:
             for code, (ia, i_down, i_up) in self._pairs.items()
         ]
         self._mirror_index = (np.array(self._mirrored[0], int), np.array(self._mirrored[1], int))
+        # only code-0 grids (e.g. a light x charge yield grid): at most 2^n_axes non-zero
+        # coefficients per grid, so apply() touches only those variants (the hot path)
+        self._sparse_grids = (
+            [(s, i_alpha, i_var, len(s.names)) for s, i_alpha, i_var, _ in self._grids]
+            if self._grids and not self._pairs and not self._mirrored[0]
+            and all(s.code == 0 for s, *_ in self._grids)
+            else None
+        )  # fmt: skip
 
     @property
     def n_blocks(self) -> int:
@@ -602,6 +640,47 @@ class Morphing:
             c[i_var : i_var + n_var] = syst.coefficients(alpha[i_alpha : i_alpha + len(syst.names)])
         return c
 
+    @property
+    def sparse(self) -> bool:
+        """Every systematic is a code-0 grid: :meth:`sparse_coefficients` applies."""
+        return self._sparse_grids is not None
+
+    def sparse_coefficients(
+        self, alpha: NDArray[np.float64], offset: int = 0
+    ) -> tuple[list[int], list[float]]:
+        """The variants with a non-zero coefficient and their coefficients (code-0 grids).
+
+        ``T_0 + sum_k weight_k (T_[index_k] - T_0)`` is the morphed template: at most
+        ``2^n_axes`` terms per grid, so a caller can evaluate only those variants (e.g. the
+        rows of a stacked signal expansion).
+
+        Parameters
+        ----------
+        alpha : ndarray
+            Nuisance values in the order of :attr:`names`.
+        offset : int
+            Added to every index (1: rows of the stack, whose row 0 is the nominal).
+
+        Returns
+        -------
+        (list of int, list of float)
+            Variant indices (+ ``offset``) and coefficients.
+        """
+        if self._sparse_grids is None:
+            msg = f"morphing {list(self.names)}: sparse coefficients need code-0 grids only"
+            raise InvalidParameterError(msg)
+        a = alpha.tolist()
+        index: list[int] = []
+        weight: list[float] = []
+        for syst, i_alpha, i_var, n_axes in self._sparse_grids:
+            variant_of, first = syst._variant_of, i_var + offset
+            for j, w in syst.corners(a[i_alpha : i_alpha + n_axes]):
+                v = variant_of[j]
+                if v >= 0 and w != 0.0:
+                    index.append(first + v)
+                    weight.append(w)
+        return index, weight
+
     def apply(
         self, stacked: NDArray[np.float64], alpha: NDArray[np.float64]
     ) -> NDArray[np.float64]:
@@ -623,8 +702,13 @@ class Morphing:
             msg = f"morphing: {stacked.shape[0]} stacked templates, expected {self.n_blocks}"
             raise InvalidParameterError(msg)
         flat = stacked.reshape(self.n_blocks, -1)
-        out = flat[0] + self.coefficients(alpha) @ (flat[1:] - flat[0])
-        return np.asarray(np.clip(out, 0.0, None, out=out).reshape(stacked.shape[1:]))
+        if self._sparse_grids is None:
+            out = flat[0] + self.coefficients(alpha) @ (flat[1:] - flat[0])
+        else:
+            rows, weight = self.sparse_coefficients(alpha, 1)  # lists: indexed and multiplied in C
+            base = flat[0]
+            out = base + np.dot(weight, flat[rows] - base)
+        return np.asarray(np.maximum(out, 0.0, out=out).reshape(stacked.shape[1:]))
 
     def apply_deltas(
         self, nominal: NDArray[np.float64], deltas: NDArray[np.float64], alpha: NDArray[np.float64]
@@ -646,8 +730,13 @@ class Morphing:
             The morphed template, shape of ``nominal``, clipped at 0.
         """
         # flattened: templates of any dimension (a 4-D histogram) morph bin by bin
-        out = nominal.ravel() + self.coefficients(alpha) @ deltas.reshape(len(deltas), -1)
-        return np.asarray(np.clip(out, 0.0, None, out=out).reshape(nominal.shape))
+        flat = deltas.reshape(len(deltas), -1)
+        if self._sparse_grids is None:
+            out = nominal.ravel() + self.coefficients(alpha) @ flat
+        else:
+            index, weight = self.sparse_coefficients(alpha, 0)
+            out = nominal.ravel() + np.dot(weight, flat[index])
+        return np.asarray(np.maximum(out, 0.0, out=out).reshape(nominal.shape))
 
 
 class StackedResponse:

@@ -1,6 +1,7 @@
 """Generic detector kinds for experiment files that need no Python (``[detector] kind = ...``).
 
-Three kinds, declared in the ``cevns.components`` entry points:
+Five kinds, declared in the ``cevns.components`` entry points (and :func:`pidar_timed`,
+which adds pi-DAR timing options to any detector builder):
 
 ``ionization``
     :class:`~cevns.detectors.base.IonizationDetector`: ``target`` (a preset name such as
@@ -16,6 +17,13 @@ Three kinds, declared in the ``cevns.components`` entry points:
     :class:`~cevns.detectors.tabulated.TabulatedResponseDetector`: a published table of
     the probability for a recoil at each E_nr node to be observed in each bin. The text
     file has the E_nr nodes [keVnr] in its first column and one column per observed bin.
+``recoil_threshold``
+    every recoil above ``threshold_kevnr`` counted (a count-only detector), optionally with
+    pi-DAR timing.
+``response_templates``
+    :class:`~cevns.detectors.mono_response.MonoResponse`: a release's mono-energetic
+    efficiency templates (one histogram per recoil energy), interpolated in energy, on a
+    grid of nuisance values (a shape systematic), optionally in blocks (science runs).
 
 Quenching (``model = ...``): ``lindhard`` {k, z}, ``constant`` {qf}, ``linear`` {a, b},
 ``polynomial`` {coefficients, unit, max_kev}, ``tabulated`` {path, e_column, qf_column,

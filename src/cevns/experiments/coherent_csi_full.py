@@ -247,10 +247,9 @@ def csi_2017_full_detector(
     ts = pe_time.grid_slice("t_range_us", t_range_us, c17._T_STEP, 12.0)
     timing = PiDARTiming(tuple(np.arange(ts.start, ts.stop + 1) * c17._T_STEP), "coherent_pdf")
     pe_edges = tuple(np.arange(ps.start, ps.stop + 1) * c17._PE_STEP)
-    raw = data.load_yaml("coherent_csi_2017/coherent_parameters.yaml")
-    acc_pars = {q["name"]: q for q in raw["acceptanceEfficiency"]["parameters"]}
-    qf0, dqf = c17.coherent_csi_2017_parameters()["qf"], float(raw["csiQF"]["uncertainty"])
-    nominal = {"qf": qf0} | {k: float(acc_pars[k]["value"]) for k in ("a", "k", "x_0")}
+    p = c17.coherent_csi_2017_parameters()
+    qf0, dqf = p["qf"], p["qf_sigma"]
+    nominal = {"qf": qf0} | {k: p[f"acceptance_{k.replace('_', '')}"] for k in ("a", "k", "x_0")}
 
     def make(tag: str, qf: float, a: float, k: float, x_0: float) -> c17.CsI2017Detector:
         acc = c17.csi_2017_acceptance(a, k, x_0, at=acceptance_at)
@@ -262,7 +261,7 @@ def csi_2017_full_detector(
     shifts = {"qf": ({"qf": qf0 + dqf}, {"qf": qf0 - dqf}, f"CsI[Na] QF {qf0} +- {dqf}")}
     shifts = shifts if qf_nuisance else {}
     for key in ("a", "k", "x_0") if acceptance_nuisances else ():
-        up, lo, v = (float(acc_pars[key][f]) for f in ("error_hi", "error_lo", "value"))
+        up, lo, v = (p[f"acceptance_{key.replace('_', '')}{s}"] for s in ("_hi", "_lo", ""))
         desc = f"acceptance {key} {v} +{up}/-{lo}"
         shifts[f"acc_{key.replace('_', '')}"] = ({key: v + up}, {key: v - lo}, desc)
     return updown_setup(make, nominal, shifts, timing=timing.time_fractions().fractions)

@@ -40,11 +40,19 @@ def test_release_parameters():
         "beam_energy_gwh": 7.47594,
         "baseline_m": 19.3,
         "qf": 0.0878,
+        "qf_sigma": 0.0166,
         "light_yield_pe_per_kev": 13.348,
         "nu_per_flavour_per_proton": 0.08,
+        # coherent_parameters.yaml: value, +1 sigma, -1 sigma (asymmetric)
         "acceptance_a": 0.6655,
+        "acceptance_a_hi": 0.0212,
+        "acceptance_a_lo": 0.0384,
         "acceptance_k": 0.4942,
+        "acceptance_k_hi": 0.0335,
+        "acceptance_k_lo": 0.0131,
         "acceptance_x0": 10.8507,
+        "acceptance_x0_hi": 0.1838,
+        "acceptance_x0_lo": 0.3995,
     }
 
 

@@ -17,6 +17,7 @@ from cevns.detectors.pe_time import (
     DelayedExponentialEfficiency,
     TimedScintillatorDetector,
     edges_within,
+    factorised_template,
     grid_slice,
 )
 from cevns.detectors.quenching import ConstantQuenching
@@ -36,6 +37,30 @@ def test_delayed_exponential_efficiency():
     np.testing.assert_allclose(eff(t), expected, rtol=1e-15)
     with pytest.raises(InvalidParameterError, match="rate_per_us must be > 0"):
         DelayedExponentialEfficiency(onset_us=0.5, rate_per_us=-1.0)
+
+
+def test_factorised_template_against_integrals_by_hand():
+    # PE density x on [0, 10] in 1-PE bins (content = integral = the centre); time density
+    # exp(-t) on [0, 4] in 0.5 us bins (content = the integral over each bin)
+    pe_c = np.arange(10) + 0.5
+    t_lo = np.arange(8) * 0.5
+    t_tab = np.column_stack([t_lo + 0.25, np.exp(-t_lo) - np.exp(-(t_lo + 0.5))])
+    pe_edges, t_edges = [0.0, 2.0, 5.0, 10.0], [0.0, 1.25, 4.0]
+    pe_int = np.array([2.0**2, 5.0**2 - 2.0**2, 10.0**2 - 5.0**2]) / 2
+    # the source bin [1.0, 1.5) is split in half (a source bin is uniform within itself)
+    cut = np.exp(-1.0) - np.exp(-1.5)
+    t_int = np.array([1 - np.exp(-1.0) + cut / 2, cut / 2 + np.exp(-1.5) - np.exp(-4.0)])
+    absolute = factorised_template(np.column_stack([pe_c, pe_c]), t_tab, pe_edges, t_edges)
+    np.testing.assert_allclose(absolute, np.outer(pe_int, t_int), rtol=1e-13)
+    region = ((0.0, 10.0), (0.0, 2.0))
+    scaled = factorised_template(
+        np.column_stack([pe_c, pe_c]), t_tab, pe_edges, t_edges, events=7.0, region=region
+    )
+    np.testing.assert_allclose(scaled, 7.0 * np.outer(pe_int / 50.0, t_int / (1 - np.exp(-2.0))))
+    with pytest.raises(InvalidParameterError, match=r"t: \[0.0, 5.0\] reaches outside"):
+        factorised_template(np.column_stack([pe_c, pe_c]), t_tab, pe_edges, [0.0, 5.0])
+    with pytest.raises(InvalidParameterError, match="events and region go together"):
+        factorised_template(np.column_stack([pe_c, pe_c]), t_tab, pe_edges, t_edges, events=1.0)
 
 
 def test_grid_slice_and_edges():

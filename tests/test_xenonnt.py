@@ -642,3 +642,20 @@ def test_light_mediator_enters_the_solar_matter_potential_at_zero_momentum() -> 
     rel = np.abs(dark / sm - 1.0)
     assert np.all(rel > 0.01)
     assert np.all(rel < 0.05)
+
+
+@pytest.mark.parametrize("name", ["sr0", "sr1", "sr2", "2024", "2026"])
+def test_detector_exposures_are_the_backgrounds_exposures(name: str) -> None:
+    """The exposures stand twice (the generic response_templates detector of each shipped
+    file, and EXPOSURE_T_YR, which scales the backgrounds): they must agree run by run."""
+    import tomllib
+
+    from cevns.core.files import models_dir
+    from cevns.experiments.xenonnt_8b import EXPOSURE_T_YR
+
+    doc = tomllib.loads((models_dir() / "experiments" / f"xenonnt_8b_{name}.toml").read_text())
+    runs = doc["dataset"]["runs"]
+    exposure = doc["detector"]["exposure_t_yr"]
+    assert (exposure if isinstance(exposure, dict) else {runs[0]: exposure}) == {
+        r: EXPOSURE_T_YR[r] for r in runs
+    }

@@ -1,6 +1,6 @@
 """Generic detector kinds for experiment files that need no Python (``[detector] kind = ...``).
 
-Five kinds, declared in the ``cevns.components`` entry points (and :func:`pidar_timed`,
+Six kinds, declared in the ``cevns.components`` entry points (and :func:`pidar_timed`,
 which adds pi-DAR timing options to any detector builder):
 
 ``ionization``
@@ -24,6 +24,11 @@ which adds pi-DAR timing options to any detector builder):
     :class:`~cevns.detectors.mono_response.MonoResponse`: a release's mono-energetic
     efficiency templates (one histogram per recoil energy), interpolated in energy, on a
     grid of nuisance values (a shape systematic), optionally in blocks (science runs).
+``psd``
+    :class:`~cevns.detectors.psd.PSDDetector`: reconstructed energy [keVee] x a
+    pulse-shape variable (F90) x optional pulsed-beam time bins, from a p(PSD | E) table
+    and a fine-grid efficiency table; resolution ``relative`` (sigma/E = a/sqrt(E)) too
+    (:func:`psd_detector`).
 
 Quenching (``model = ...``): ``lindhard`` {k, z}, ``constant`` {qf}, ``linear`` {a, b},
 ``polynomial`` {coefficients, unit, max_kev}, ``tabulated`` {path, e_column, qf_column,
@@ -63,7 +68,7 @@ from cevns.detectors.base import MAX_NODES, MIN_NODES
 if TYPE_CHECKING:
     from cevns.likelihood.experiment import DetectorSetup
 
-__all__ = ["pidar_timed", "updown_setup"]
+__all__ = ["pidar_timed", "psd_detector", "updown_setup"]
 
 
 def __dir__() -> list[str]:
@@ -838,5 +843,232 @@ COMPONENTS = (
         "response_templates",
         response_templates,
         "mono-energetic efficiency templates on a nuisance grid, in blocks (science runs)",
+    ),
+)
+
+
+# ------------------------------------------------- psd (energy x pulse shape x time)
+class RelativeSpec(ComponentOptions):
+    """``model = "relative"``: sigma / E = a / sqrt(E / keVee), i.e. sigma = a sqrt(E)."""
+
+    model: Literal["relative"]
+    a_sqrt_kev: float = Field(gt=0)
+
+
+PSDResolutionSpec = Annotated[
+    Annotated[RelativeSpec, Tag("<relative>")]
+    | Annotated[GaussianSpec, Tag("<gaussian>")]
+    | Annotated[FanoSpec, Tag("<fano>")]
+    | Annotated[TruncatedSpec, Tag("<truncated>")],
+    _choice("resolution", "'relative', 'gaussian', 'fano', 'truncated'"),
+]
+
+
+class PSDTableSpec(ComponentOptions):
+    """``psd_table``: a histogram of (energy bin, PSD bin) counts, any normalisation.
+
+    ``layout = "matrix"``: one row per energy bin, one column per PSD bin; ``"rows"``:
+    one line per bin ``(energy centre, PSD centre, count)``, PSD fastest (a release's
+    histogram file), the centres checked against the detector's edges. Each energy row is
+    normalised to p(PSD | E); an empty row is an error unless ``empty_rows = "nearest"``
+    (it copies the nearest filled row, the lower on a tie).
+    """
+
+    path: DataFile
+    layout: Literal["matrix", "rows"] = "matrix"
+    empty_rows: Literal["error", "nearest"] = "error"
+
+
+class FineEfficiencySpec(ComponentOptions):
+    """``efficiency``: a table per fine bin of reconstructed energy from 0 [keVee].
+
+    Column ``x_column`` must be the fine-bin centres ``(i + 1/2) step_kevee``; column
+    ``eff_column`` the efficiency (in [0, 1]).
+    """
+
+    path: DataFile
+    step_kevee: float = Field(gt=0)
+    x_column: int = Field(0, ge=0)
+    eff_column: int = Field(1, ge=0)
+
+
+def _psd_rows(spec: PSDTableSpec, e_edges: list[float], psd_edges: list[float]) -> Any:
+    from cevns.detectors.psd import histogram_from_rows, psd_given_energy
+
+    table = _table(spec.path, "psd_table.path")
+    if spec.layout == "rows":
+        hist = histogram_from_rows(table, [e_edges, psd_edges], name=f"psd_table {spec.path}")
+    else:
+        hist = table
+        if hist.shape != (len(e_edges) - 1, len(psd_edges) - 1):
+            msg = (
+                f"psd_table: {spec.path} is {hist.shape[0]} x {hist.shape[1]}, expected one row "
+                f"per energy bin and one column per PSD bin ({len(e_edges) - 1} x "
+                f"{len(psd_edges) - 1})"
+            )
+            raise ValueError(msg)
+    empty = np.flatnonzero(hist.sum(axis=1) <= 0)
+    if empty.size and spec.empty_rows == "error":
+        msg = (
+            f"psd_table: {spec.path} has empty energy rows {empty.tolist()}; fill them or "
+            'set empty_rows = "nearest"'
+        )
+        raise ValueError(msg)
+    return psd_given_energy(hist)
+
+
+def psd_detector(
+    *,
+    target: str,
+    mass_kg: Annotated[float, Field(gt=0)],
+    live_days: Annotated[float, Field(gt=0)],
+    quenching: QuenchingField,
+    resolution: PSDResolutionSpec,
+    energy_edges_kevee: Annotated[list[float], Field(min_length=2)],
+    psd_edges: Annotated[list[float], Field(min_length=2)],
+    psd_table: PSDTableSpec,
+    efficiency: FineEfficiencySpec | None = None,
+    efficiency_step_kevee: Annotated[float, Field(gt=0)] | None = None,
+    efficiency_above_table: Literal["zero", "last"] = "zero",
+    efficiency_of: Literal["reconstructed", "true_energy"] = "reconstructed",
+    time_edges_us: Annotated[list[float], Field(min_length=2)] | None = None,
+    pulse_mean_us: float | None = None,
+    pulse_sigma_us: Annotated[float, Field(gt=0)] | None = None,
+    min_recoil_kevnr: Annotated[float, Field(gt=0)] = 0.1,
+    psd_name: str = "f90",
+    n_nodes: Annotated[int, Field(ge=MIN_NODES, le=MAX_NODES)] = 1500,
+    name: str | None = None,
+) -> DetectorSetup:
+    """Reconstructed energy x pulse shape (x time) detector (``[detector] kind = "psd"``).
+
+    :class:`~cevns.detectors.psd.PSDDetector` from files: ``counts[E, psd, t] = sum_f
+    N_f[E] p(psd | E) p_f(t)`` with ``N_f[E]`` the quenched recoil spectrum smeared by
+    ``resolution`` on the fine grid of the efficiency table, times the efficiency::
+
+        [detector]
+        kind = "psd"
+        target = "argon"
+        mass_kg = 24.4
+        live_days = 1.0
+        quenching = { model = "linear", a = 0.246, b = 0.00078, max_kev = 1000.0 }
+        resolution = { model = "relative", a_sqrt_kev = 0.58 }   # sigma/E = 0.58/sqrt(E)
+        energy_edges_kevee = [0.0, 10.0, 20.0, 30.0, 40.0]
+        psd_edges = [0.5, 0.6, 0.7, 0.8, 0.9]
+        psd_table = { path = "f90_given_e.txt" }                  # 4 x 4 counts
+        efficiency = { path = "efficiency.txt", step_kevee = 0.5 }
+        time_edges_us = [0.0, 1.0, 6.0]
+        pulse_mean_us = 0.44                                      # SNS beam trace
+        pulse_sigma_us = 0.15
+
+    Parameters
+    ----------
+    target : str
+        A target preset (``"argon"``) or a chemical formula.
+    mass_kg, live_days : float
+        Active mass [kg] and live time [days] (the flux's).
+    quenching : table
+        A quenching model (the ``ionization`` kind's models), e.g. ``linear``.
+    resolution : table
+        ``relative`` {a_sqrt_kev} (sigma = a sqrt(E/keVee)) or a ``gaussian``, ``fano``,
+        ``truncated`` model of the ``ionization`` kind.
+    energy_edges_kevee, psd_edges : list of float
+        Analysis bins: reconstructed energy [keVee] (on the efficiency grid) and PSD.
+    psd_table : table
+        The (energy, PSD) histogram file (:class:`PSDTableSpec`).
+    efficiency : table, optional
+        The fine-grid efficiency file (:class:`FineEfficiencySpec`); None: efficiency 1
+        on a fine grid of ``efficiency_step_kevee``.
+    efficiency_step_kevee : float, optional
+        The fine grid without an efficiency table (give exactly one of the two).
+    efficiency_above_table, efficiency_of : str
+        As :class:`~cevns.detectors.psd.PSDDetector` (no implicit choice: the defaults are
+        the efficiency 0 above the table, a function of the reconstructed energy).
+    time_edges_us : list of float, optional
+        Time bins [us] of a pulsed pi-DAR source: the prompt and delayed fractions of the
+        SNS-like beam ``pulse_mean_us`` +- ``pulse_sigma_us`` (Gaussian trace convolved
+        with the pion and muon lifetimes, :class:`~cevns.sources.spallation.PulsedBeamTiming`),
+        both required with ``time_edges_us``.
+    pulse_mean_us, pulse_sigma_us : float, optional
+        The beam trace [us].
+    min_recoil_kevnr : float
+        Lowest recoil energy [keVnr] that can give a signal.
+    psd_name : str
+        Name of the PSD axis (compared with the dataset's).
+    n_nodes : int
+        Recoil-energy nodes of the response.
+    name : str, optional
+        Detector name (default ``psd_<target>``).
+
+    Returns
+    -------
+    DetectorSetup
+        The detector and, with ``time_edges_us``, its per-flavour time fractions.
+    """
+    from cevns.detectors.psd import PSDDetector
+    from cevns.detectors.resolution import RelativeGaussian
+    from cevns.likelihood.experiment import DetectorSetup
+    from cevns.sources.spallation import PiDARTimeFractions, PulsedBeamTiming
+
+    if (efficiency is None) == (efficiency_step_kevee is None):
+        msg = "give exactly one of efficiency = {path, step_kevee} and efficiency_step_kevee"
+        raise ValueError(msg)
+    pulse = (pulse_mean_us, pulse_sigma_us)
+    if (time_edges_us is None) != (pulse_mean_us is None) or (pulse_mean_us is None) != (
+        pulse_sigma_us is None
+    ):
+        msg = (
+            "time_edges_us, pulse_mean_us and pulse_sigma_us go together (all or none), got "
+            f"time_edges_us={time_edges_us}, pulse {pulse}"
+        )
+        raise ValueError(msg)
+    eff = None
+    step = efficiency_step_kevee
+    if efficiency is not None:
+        step = efficiency.step_kevee
+        where = "efficiency.path"
+        x, eff = _columns(efficiency.path, (efficiency.x_column, efficiency.eff_column), where)
+        centres = (np.arange(x.size) + 0.5) * step
+        if not np.allclose(x, centres, rtol=0, atol=1e-6 * step):
+            msg = f"{where}: column {efficiency.x_column} of {efficiency.path} is not the "
+            msg += f"centres (i + 1/2) x {step} keVee of the fine bins from 0"
+            raise ValueError(msg)
+    assert step is not None  # one of the two: checked above
+    nucleus = _target(target)
+    res = resolution
+    det = PSDDetector(
+        name or f"psd_{target}",
+        nucleus,
+        mass_kg=mass_kg,
+        live_days=live_days,
+        quenching=_quenching_by_element(quenching, nucleus),
+        resolution=RelativeGaussian(res.a_sqrt_kev)
+        if isinstance(res, RelativeSpec)
+        else _resolution(res),
+        energy_edges_kevee=energy_edges_kevee,
+        psd_edges=psd_edges,
+        psd_given_energy=_psd_rows(psd_table, energy_edges_kevee, psd_edges),
+        efficiency_step_kevee=step,
+        efficiency=eff,
+        efficiency_above_table=efficiency_above_table,
+        efficiency_of=efficiency_of,
+        time_edges_us=time_edges_us,
+        min_recoil_kev=min_recoil_kevnr,
+        psd_name=psd_name,
+        n_nodes=n_nodes,
+    )
+    if time_edges_us is None or pulse_mean_us is None or pulse_sigma_us is None:
+        return DetectorSetup(det)  # all three or none: checked above
+    beam = PulsedBeamTiming(pulse_mean_us=pulse_mean_us, pulse_sigma_us=pulse_sigma_us)
+    fractions = PiDARTimeFractions.from_model(beam, time_edges_us)
+    return DetectorSetup(det, timing=fractions.fractions)
+
+
+COMPONENTS = (
+    *COMPONENTS,
+    Component.from_function(
+        "detector",
+        "psd",
+        psd_detector,
+        "energy [keVee] x pulse shape (F90) x pulsed-beam time: PSD table, fine-grid efficiency",
     ),
 )

@@ -12,6 +12,10 @@ The experiment compares the dataset's time axis with the signal's by edges
   (:class:`~cevns.detectors.scintillator.GammaPEDetector`), the same;
 * :func:`grid_slice` and :func:`edges_within`: analysis windows of a released histogram
   (on its regular grid) and bin edges inside a range, checked with errors that name them;
+* :func:`factorised_template`: a PE x time background template, the product of a released
+  PE distribution and a released time distribution rebinned into the analysis bins
+  (beam-related and neutrino-induced neutrons), absolute or normalised to a number of
+  events in a region;
 * :class:`DelayedExponentialEfficiency`: a time efficiency that is 1 up to an onset and
   decays exponentially after it (the reconstructed-time efficiency of a scintillator whose
   late events are lost, e.g. to a pile-up veto).
@@ -27,6 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from cevns.core._validation import check_increasing, check_positive
+from cevns.core.binning import overlap_rebin
 from cevns.core.exceptions import InvalidParameterError
 from cevns.detectors.base import ScintillatorDetector
 from cevns.detectors.scintillator import GammaPEDetector
@@ -36,6 +41,7 @@ __all__ = [
     "TimedGammaPEDetector",
     "TimedScintillatorDetector",
     "edges_within",
+    "factorised_template",
     "grid_slice",
 ]
 
@@ -234,3 +240,75 @@ def edges_within(
         msg = f"{name} must increase within [{lo:g}, {hi:g}] {unit}, got {e.tolist()}"
         raise InvalidParameterError(msg)
     return e
+
+
+def factorised_template(
+    pe_table: ArrayLike,
+    t_table: ArrayLike,
+    pe_edges: ArrayLike,
+    t_edges_us: ArrayLike,
+    *,
+    events: float | None = None,
+    region: tuple[tuple[float, float], tuple[float, float]] | None = None,
+) -> NDArray[np.float64]:
+    """Expected counts in PE x time bins: the outer product of a PE and a time distribution.
+
+    Each distribution is a table of uniform bins (centre, content), rebinned into the
+    analysis bins by overlap (:func:`cevns.core.binning.overlap_rebin`: a source bin is
+    uniform within itself). Without ``events`` the contents are absolute (the template is
+    their product); with ``events``, each distribution is normalised to its content inside
+    ``region`` and the template holds ``events`` in that region.
+
+    Parameters
+    ----------
+    pe_table, t_table : array_like, shape (n, 2)
+        Uniformly spaced increasing bin centres [PE] / [us] and the contents.
+    pe_edges, t_edges_us : array_like
+        Analysis bin edges, inside the tables' coverage.
+    events : float, optional
+        Events in ``region`` (> 0); None: absolute contents.
+    region : ((pe_lo, pe_hi), (t_lo, t_hi)), optional
+        Where ``events`` are counted (required with ``events``, inside the coverage).
+
+    Returns
+    -------
+    ndarray of shape (len(pe_edges) - 1, len(t_edges_us) - 1)
+
+    Examples
+    --------
+    >>> pe = [[0.5, 1.0], [1.5, 3.0]]
+    >>> t = [[0.25, 2.0], [0.75, 2.0]]
+    >>> factorised_template(pe, t, [0.0, 1.0, 2.0], [0.0, 1.0]).tolist()
+    [[4.0], [12.0]]
+    >>> factorised_template(pe, t, [1.0, 2.0], [0.0, 0.5], events=8.0,
+    ...                     region=((0.0, 2.0), (0.0, 1.0))).tolist()
+    [[3.0]]
+    """
+    if (events is None) != (region is None):
+        msg = f"events and region go together, got events={events!r}, region={region!r}"
+        raise InvalidParameterError(msg)
+    axes = (("pe", pe_table, pe_edges), ("t", t_table, t_edges_us))
+    marginals = []
+    for i, (what, table, edges) in enumerate(axes):
+        tab = np.asarray(table, dtype=np.float64)
+        if tab.ndim != 2 or tab.shape[1] != 2 or tab.shape[0] < 2:
+            msg = f"{what}_table must be (n >= 2, 2) rows of (centre, content), got {tab.shape}"
+            raise InvalidParameterError(msg)
+        half = 0.5 * (tab[1, 0] - tab[0, 0])
+        e = check_increasing(f"{what} edges", edges)
+        bounds = [e] if region is None else [e, check_increasing(f"region[{i}]", region[i])]
+        for b in bounds:
+            if b[0] < tab[0, 0] - half - 1e-9 or b[-1] > tab[-1, 0] + half + 1e-9:
+                msg = (
+                    f"{what}: {b.tolist()} reaches outside the table's coverage "
+                    f"[{tab[0, 0] - half:g}, {tab[-1, 0] + half:g}]"
+                )
+                raise InvalidParameterError(msg)
+        centres, contents = tab[:, 0], np.ascontiguousarray(tab[:, 1])
+        binned = overlap_rebin(centres, contents, e)
+        if region is not None:
+            binned = binned / overlap_rebin(centres, contents, bounds[1])[0]
+        marginals.append(binned)
+    scale = 1.0 if events is None else check_positive("events", events)
+    out = np.outer(*marginals) if events is None else scale * np.outer(*marginals)
+    return np.asarray(out, dtype=np.float64)

@@ -74,8 +74,9 @@ def coherent_csi_2017_parameters() -> dict[str, float]:
     Returns
     -------
     dict
-        ``beam_energy_gwh``, ``baseline_m``, ``qf``, ``light_yield_pe_per_kev``,
-        ``nu_per_flavour_per_proton``, ``acceptance_a``, ``acceptance_k``, ``acceptance_x0``.
+        ``beam_energy_gwh``, ``baseline_m``, ``qf`` and its ``qf_sigma``,
+        ``light_yield_pe_per_kev``, ``nu_per_flavour_per_proton``, ``acceptance_a``,
+        ``acceptance_k``, ``acceptance_x0`` and their ``_hi`` / ``_lo`` 1-sigma errors.
 
     Examples
     --------
@@ -84,16 +85,19 @@ def coherent_csi_2017_parameters() -> dict[str, float]:
     (7.47594, 0.0878, 13.348)
     """
     raw = data.load_yaml(_PARAMS_FILE)
-    acc = {p["name"]: float(p["value"]) for p in raw["acceptanceEfficiency"]["parameters"]}
+    acc = {p["name"]: p for p in raw["acceptanceEfficiency"]["parameters"]}
     return {
         "beam_energy_gwh": float(raw["beamExposure"]["value"]),
         "baseline_m": float(raw["distanceToTarget"]["value"]),
         "qf": float(raw["csiQF"]["value"]),
+        "qf_sigma": float(raw["csiQF"]["uncertainty"]),
         "light_yield_pe_per_kev": float(raw["csiLightYield"]["value"]),
         "nu_per_flavour_per_proton": float(raw["neutrinosPerProton"]["value"]),
-        "acceptance_a": acc["a"],
-        "acceptance_k": acc["k"],
-        "acceptance_x0": acc["x_0"],
+        **{
+            f"acceptance_{k.replace('_', '')}{s}": float(acc[k][field])
+            for k in ("a", "k", "x_0")
+            for s, field in (("", "value"), ("_hi", "error_hi"), ("_lo", "error_lo"))
+        },
     }
 
 

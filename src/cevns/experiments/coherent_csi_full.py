@@ -23,7 +23,6 @@ from pydantic import Field
 from cevns.config.background_kinds import anticoincidence_background
 from cevns.config.components import Component
 from cevns.config.detector_kinds import updown_setup
-from cevns.core.binning import overlap_rebin
 from cevns.core.exceptions import InvalidParameterError
 from cevns.data import store as data
 from cevns.detectors import pe_time
@@ -167,11 +166,13 @@ def csi_2017_brn_template(
         msg = f"coherent_csi_2017/promptPDF.txt: expected 50 rows x 2 columns, got {pdf.shape}"
         raise InvalidParameterError(msg)
     acc = c17.csi_2017_acceptance(at="integer")  # the shared definition, shifted below
-    lower = pdf[:, 0] - 0.5  # 1-PE bins [n, n + 1)
-    per_pe = pdf[:, 1] * p["beam_energy_gwh"] * acc(lower + acceptance_shift)
-    per_2pe = per_pe.reshape(c17._N_PE, 2).sum(axis=1)
-    timing = data.load_table("coherent_csi_2017/arrivalTimePDF_promptNeutrons.txt")[:, 1]
-    return np.asarray(np.outer(per_2pe[pe_slice], timing[t_slice]), dtype=np.float64)
+    per_pe = pdf[:, 1] * p["beam_energy_gwh"] * acc(pdf[:, 0] - 0.5 + acceptance_shift)
+    return pe_time.factorised_template(
+        np.column_stack([pdf[:, 0], per_pe]),  # 1-PE bins [n, n + 1) summed into 2-PE bins
+        data.load_table("coherent_csi_2017/arrivalTimePDF_promptNeutrons.txt"),
+        np.arange(pe_slice.start, pe_slice.stop + 1) * c17._PE_STEP,
+        np.arange(t_slice.start, t_slice.stop + 1) * c17._T_STEP,
+    )
 
 
 def csi_2017_brn(
@@ -246,10 +247,9 @@ def csi_2017_full_detector(
     ts = pe_time.grid_slice("t_range_us", t_range_us, c17._T_STEP, 12.0)
     timing = PiDARTiming(tuple(np.arange(ts.start, ts.stop + 1) * c17._T_STEP), "coherent_pdf")
     pe_edges = tuple(np.arange(ps.start, ps.stop + 1) * c17._PE_STEP)
-    raw = data.load_yaml("coherent_csi_2017/coherent_parameters.yaml")
-    acc_pars = {q["name"]: q for q in raw["acceptanceEfficiency"]["parameters"]}
-    qf0, dqf = c17.coherent_csi_2017_parameters()["qf"], float(raw["csiQF"]["uncertainty"])
-    nominal = {"qf": qf0} | {k: float(acc_pars[k]["value"]) for k in ("a", "k", "x_0")}
+    p = c17.coherent_csi_2017_parameters()
+    qf0, dqf = p["qf"], p["qf_sigma"]
+    nominal = {"qf": qf0} | {k: p[f"acceptance_{k.replace('_', '')}"] for k in ("a", "k", "x_0")}
 
     def make(tag: str, qf: float, a: float, k: float, x_0: float) -> c17.CsI2017Detector:
         acc = c17.csi_2017_acceptance(a, k, x_0, at=acceptance_at)
@@ -261,7 +261,7 @@ def csi_2017_full_detector(
     shifts = {"qf": ({"qf": qf0 + dqf}, {"qf": qf0 - dqf}, f"CsI[Na] QF {qf0} +- {dqf}")}
     shifts = shifts if qf_nuisance else {}
     for key in ("a", "k", "x_0") if acceptance_nuisances else ():
-        up, lo, v = (float(acc_pars[key][f]) for f in ("error_hi", "error_lo", "value"))
+        up, lo, v = (p[f"acceptance_{key.replace('_', '')}{s}"] for s in ("_hi", "_lo", ""))
         desc = f"acceptance {key} {v} +{up}/-{lo}"
         shifts[f"acc_{key.replace('_', '')}"] = ({key: v + up}, {key: v - lo}, desc)
     return updown_setup(make, nominal, shifts, timing=timing.time_fractions().fractions)
@@ -319,21 +319,11 @@ def csi_2021_events(window: Literal["c", "ac"]) -> NDArray[np.float64]:
     return ev
 
 
-def _bin_2021(
-    events: NDArray[np.float64], pe: NDArray[np.float64], t: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    import boost_histogram as bh
-
-    h = bh.Histogram(bh.axis.Variable(pe.tolist()), bh.axis.Variable(t.tolist()))
-    h.fill(events[:, 0], events[:, 1])
-    return np.asarray(h.values(), dtype=np.float64)
-
-
 def csi_2021_dataset(
     pe_edges: tuple[float, ...] = _DEFAULT_PE_EDGES_2021,
     t_edges_us: tuple[float, ...] = _DEFAULT_T_EDGES_2021,
 ) -> Dataset:
-    """Beam-on coincidence events of the 2021 release binned with boost-histogram.
+    """Beam-on coincidence events of the 2021 release binned (:meth:`Dataset.from_events`).
 
     Default: 8-60 PE in 4-PE bins x 0-6 us in 0.5 us bins (a bin is ``[lo, hi)``); the
     anti-coincidence events of the same bins are in ``meta["anticoincidence"]``.
@@ -353,7 +343,7 @@ def csi_2021_dataset(
     Examples
     --------
     >>> d = csi_2021_dataset()
-    >>> d.shape, float(d.counts.sum()), d.meta["total_events"]
+    >>> d.shape, float(d.counts.sum()), d.meta["entries"]
     ((13, 12), 1567.0, 5142)
     """
     pe, t = (
@@ -361,15 +351,14 @@ def csi_2021_dataset(
         pe_time.edges_within("t_edges_us", t_edges_us, 0.0, 6.0, "us"),
     )
     c, ac = csi_2021_events("c"), csi_2021_events("ac")
-    return Dataset(
-        "coherent_csi_2021_pe_time",
-        _bin_2021(c, pe, t),
+    return Dataset.from_events(
+        c,
         (pe, t),
+        name="coherent_csi_2021_pe_time",
         axis_labels=("PE", "t_rec [us]"),
         unit="counts (beam-on coincidence)",
         meta={
-            "anticoincidence": _bin_2021(ac, pe, t),
-            "total_events": int(c.shape[0]),
+            "anticoincidence": Dataset.from_events(ac, (pe, t)).counts,
             "total_anticoincidence_events": int(ac.shape[0]),
             "source": "arXiv:2110.07730 v2 ancillary files",
         },
@@ -417,13 +406,10 @@ def csi_2021_brn_nin_template(
     n = CSI_2021_BRN_NIN[component][0] if events is None else float(events)
     pe_tab = data.load_table(_FILES_2021[f"{component}_pe"])
     t_tab = data.load_table(_FILES_2021[f"{component}_t"])
-    pe_w = pe_tab[:, 1]
-    t_w = t_tab[:, 1] * csi_2021_time_efficiency(t_tab[:, 0])
-    pe_norm = overlap_rebin(pe_tab[:, 0], pe_w, np.array([0.0, 60.0]))[0]
-    t_norm = overlap_rebin(t_tab[:, 0], t_w, np.array([0.0, 6.0]))[0]
-    pe_frac = overlap_rebin(pe_tab[:, 0], pe_w, pe_edges) / pe_norm
-    t_frac = overlap_rebin(t_tab[:, 0], t_w, t_edges_us) / t_norm
-    return np.asarray(n * np.outer(pe_frac, t_frac), dtype=np.float64)
+    t_tab[:, 1] *= csi_2021_time_efficiency(t_tab[:, 0])
+    return pe_time.factorised_template(
+        pe_tab, t_tab, pe_edges, t_edges_us, events=n, region=((0.0, 60.0), (0.0, 6.0))
+    )
 
 
 def csi_2021_brn_nin(

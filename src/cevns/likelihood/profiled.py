@@ -147,8 +147,8 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         cost, exp = self.cost, self.cost.experiment
         pos = {n: k for k, n in enumerate(self.profiled)}
         self._flux_col = pos.get(exp.prefixed("flux_norm")) if cost._i_flux is not None else None
-        # per background: (background, [(local, arg index)], [(template row, column or None,
-        # arg index)], [(systematic, arg index)])
+        # per background: (its linear_evaluator, [(local, arg index)], [(template row,
+        # column or None, arg index)], [(systematic, arg index)])
         self._bkgs = []
         for b, pars in cost._bkg_args:
             rows = [
@@ -165,7 +165,7 @@ class ProfiledCost(Cost):  # type: ignore[misc]
                 and len(set(targets)) == len(targets)
             ):
                 simple = np.array(targets, dtype=np.intp)
-            self._bkgs.append((b, pars, rows, norms, simple))
+            self._bkgs.append((b.linear_evaluator(pars), pars, rows, norms, simple))
         self._sig_norms = [(syst, i) for t, syst, i in cost._norm_args if t == "signal"]
         index = {n: i for i, n in enumerate(cost._names)}
         deps = [*cost.family.names] if cost.has_signal else []
@@ -223,8 +223,8 @@ class ProfiledCost(Cost):  # type: ignore[misc]
             # every term goes into a column: the rest is exactly 0 (x - 0.0 == x)
             if cost.has_signal:
                 cols[self._flux_col] = self._signal(full)
-            for b, pars, rows, _, simple in self._bkgs:
-                _, t = b.linear_terms({name: full[i] for name, i in pars})
+            for terms, _, rows, _, simple in self._bkgs:
+                _, t = terms(full)
                 cols[simple] = t.reshape(len(rows), n_bins)
             return self._zero_rest, cols
         rest = np.zeros(n_bins)
@@ -236,8 +236,8 @@ class ProfiledCost(Cost):  # type: ignore[misc]
                 rest += sig * full[cost._i_flux]
             else:
                 rest += sig
-        for b, pars, rows, norms, simple in self._bkgs:
-            r0, t = b.linear_terms({name: full[i] for name, i in pars})
+        for terms, _, rows, norms, simple in self._bkgs:
+            r0, t = terms(full)
             t = t.reshape(len(rows), n_bins)
             if simple is not None:  # every row profiled into its own column, no factor
                 cols[simple] = t

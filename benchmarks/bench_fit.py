@@ -104,8 +104,8 @@ def _cost_eval_dresden_profiled():
     return run
 
 
-def _gradient_steps(names, values, steps):
-    """The best fit and, for each parameter, the best fit moved by 1e-3 of its step.
+def _gradient_steps(names, values, steps, free):
+    """The best fit and, for each free parameter, the best fit moved by 1e-3 of its step.
 
     Migrad's numerical gradient moves one parameter at a time: the backgrounds keep their
     terms for the last values of the parameters they depend on, so a call at the same
@@ -114,6 +114,8 @@ def _gradient_steps(names, values, steps):
     base = [values[n] for n in names]
     out = [base]
     for k, n in enumerate(names):
+        if n not in free:  # the SM fit holds sin2_theta_w fixed
+            continue
         moved = list(base)
         moved[k] = base[k] + 1e-3 * steps[n]
         out += [moved, base]
@@ -129,7 +131,8 @@ def _cost_eval_dresden_steps(profiled: bool):
         cost, res = _cost()
         c = ProfiledCost(cost) if profiled else cost
         pars = c.parameter_objects
-        seq = _gradient_steps([p.name for p in pars], res.values, {p.name: p.step for p in pars})
+        steps = {p.name: p.step for p in pars}
+        seq = _gradient_steps([p.name for p in pars], res.values, steps, set(res.free))
 
         def run():
             t0 = time.perf_counter()
@@ -150,7 +153,7 @@ def _baseline_cost_eval_steps():
     names = [f"dresden_ii.{k}" for k in (*keys, "beta_m_l1")]
     cost, _ = _cost()
     steps = {p.name: p.step for p in cost.parameter_objects}
-    seq = _gradient_steps(names, res.values, steps)
+    seq = _gradient_steps(names, res.values, steps, set(res.free))
 
     def run():
         t0 = time.perf_counter()

@@ -135,6 +135,13 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         self._pm_pinv = self._pm * self._pinv
         # 1/sigma per bin of a chi2 experiment (unused, empty, for a Poisson one)
         self._w = cost._inv_err.ravel() if cost._err is not None else np.zeros(0)
+        # chi2 with a zero rest (see _solve_chi2): the weights squared, the data's column
+        # sum of the normal equations and the cost at a = 0 (data and priors)
+        self._w2 = self._w * self._w
+        self._nw2 = cost._obs_flat * self._w2 if cost._err is not None else np.zeros(0)
+        self._c0 = float(self._nw2 @ cost._obs_flat) + float(self._pinv @ (self._pm * self._pm))
+        self._pinv_diag = np.diag(self._pinv)
+        self._lo_list, self._hi_list = self._lo.tolist(), self._hi.tolist()
         self._full = np.array([p.value for p in cost.parameter_objects], dtype=np.float64)
         self._start = self._full[self._lin_pos].copy()  # warm start of the Poisson solve
         self._setup_columns()
@@ -315,6 +322,20 @@ class ProfiledCost(Cost):  # type: ignore[misc]
     def _solve_chi2(
         self, rest: NDArray[np.float64], cols: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], float]:
+        if rest is self._zero_rest:
+            # mu = a @ cols: the normal equations and the cost from the weighted Gram matrix
+            # alone, cost(a) = c0 - 2 a.rhs + a.G.a (stationary at the solution, so an
+            # error in a enters to second order), without forming the residuals
+            cw = cols * self._w2
+            g0 = cw @ cols.T
+            g0 += self._pinv_diag
+            rhs0 = cols @ self._nw2 + self._pm_pinv
+            _, a, info = dposv(g0, rhs0)
+            if info == 0 and all(
+                lo <= x <= hi
+                for lo, x, hi in zip(self._lo_list, a.tolist(), self._hi_list, strict=True)
+            ):
+                return a, float(self._c0 + a @ (g0 @ a - 2.0 * rhs0))
         w = self._w
         r = (self.cost._obs_flat - rest) * w
         aw = cols * w

@@ -280,3 +280,27 @@ def test_dresden_ii_evaluators_follow_every_parameter_change():
             t[1, 0] = 0.0  # the kept templates cannot be changed by a caller
     with pytest.raises(InvalidParameterError, match="beta_m_l1"):
         bkg.evaluator(positions[:-1])
+
+
+@pytest.mark.parametrize("likelihood", ["chi2", "poisson"])
+def test_reused_profiled_cost_gives_the_numbers_of_a_new_one(likelihood):
+    """Fits of one cost at a sequence of fixed values (a scan line) reuse its profiled
+    cost; each fit equals, bit for bit, the fit with a profiled cost built anew (the
+    Poisson solve's warm start from the previous fit must not leak into the next one).
+    """
+    from cevns.stats import fit as fit_module
+
+    cost = _experiment(likelihood).cost("sin2w")
+    points = [0.22, 0.26, 0.22, 0.3]
+    reused, fresh = [], []
+    for s in points:
+        reused.append(fit(cost, fix={"sin2_theta_w": s}, hesse=False, profile_linear=True))
+    kept = fit_module._LAST_REDUCED[0][3]
+    for s in points:
+        fit_module._LAST_REDUCED.clear()
+        fresh.append(fit(cost, fix={"sin2_theta_w": s}, hesse=False, profile_linear=True))
+    assert kept is not fit_module._LAST_REDUCED[0][3]  # the second series built new ones
+    for r, f in zip(reused, fresh, strict=True):
+        assert r.fval == f.fval
+        assert r.values == f.values
+        assert r.nfcn == f.nfcn

@@ -76,6 +76,7 @@ class DresdenIIBackground(Background):
         self._d2 = self.centres - self.E_L2_KEV
         dm = self.centres - self.E_M_KEV
         self._m_shape = np.exp(-dm * dm / (2.0 * self.SIGMA_M_KEV**2))  # sigma_M is fixed
+        self._minus_u = -(self.centres - self.E_EPITH_KEV)  # exponent of the epithermal term x tau
         # Table III allowed ranges; start values near the published best fits.
         self.parameters = (
             Parameter("n_epith", 14.0, (0.0, 25.0), 1.0, unit="counts/(10 eV 3 kg d)"),
@@ -136,7 +137,7 @@ class DresdenIIBackground(Background):
         """
         memo = self._memo_tau
         if memo is None or memo[0] != tau:
-            t1 = np.exp(-(self.centres - self.E_EPITH_KEV) / tau)
+            t1 = np.exp(self._minus_u / tau)  # negation is exact: -(e - E)/tau bit for bit
             t1.flags.writeable = False
             memo = self._memo_tau = (tau, t1)
         t1 = memo[1]
@@ -147,11 +148,11 @@ class DresdenIIBackground(Background):
         g1m = self._memo_g1
         if g1m is None or g1m[0] != e_l1 or g1m[1] != sigma_l1:
             d1 = self.centres - e_l1
-            g1m = self._memo_g1 = (e_l1, sigma_l1, np.exp(-d1 * d1 * inv))
+            g1m = self._memo_g1 = (e_l1, sigma_l1, np.exp(d1 * d1 * -inv))  # = -d1 d1 inv
         g2m = self._memo_g2
         if g2m is None or g2m[0] != sigma_l1:
             d2 = self._d2
-            g2m = self._memo_g2 = (sigma_l1, self.L2_OVER_L1 * np.exp(-d2 * d2 * inv))
+            g2m = self._memo_g2 = (sigma_l1, self.L2_OVER_L1 * np.exp(d2 * d2 * -inv))
         t2 = g1m[2] + g2m[1] + (beta * sigma_l1 / self.SIGMA_M_KEV) * self._m_shape
         t2.flags.writeable = False
         self._memo_t2 = (e_l1, sigma_l1, beta, t2)

@@ -256,7 +256,7 @@ def test_dresden_ii_evaluators_follow_every_parameter_change():
     bkg = DresdenIIBackground(np.linspace(0.205, 1.495, 130))
     names = [p.name for p in bkg.parameters]
     # the parameters sit at scattered positions of a longer argument vector
-    where = {n: i for n, i in zip(names, [9, 2, 5, 0, 7, 3, 8], strict=True)}
+    where = dict(zip(names, [9, 2, 5, 0, 7, 3, 8], strict=True))
     positions = list(where.items())
     evaluate, terms = bkg.evaluator(positions), bkg.linear_evaluator(positions)
     rng = np.random.default_rng(3)

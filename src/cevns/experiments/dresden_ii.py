@@ -234,7 +234,10 @@ class DresdenIIBackground(Background):
 
     def linear_evaluator(
         self, positions: Sequence[tuple[str, int]]
-    ) -> Callable[[Sequence[float]], tuple[float | NDArray[np.float64], NDArray[np.float64]]]:
+    ) -> Callable[
+        [Sequence[float] | NDArray[np.float64]],
+        tuple[float | NDArray[np.float64], NDArray[np.float64]],
+    ]:
         """``args -> linear_terms`` read by position; the templates may be a kept array.
 
         Parameters
@@ -253,7 +256,9 @@ class DresdenIIBackground(Background):
         n = self.centres.size
         last: list[object] = [None, None, None]  # t1, t2, stacked templates
 
-        def evaluate(args: Sequence[float]) -> tuple[float, NDArray[np.float64]]:
+        def evaluate(
+            args: Sequence[float] | NDArray[np.float64],
+        ) -> tuple[float, NDArray[np.float64]]:
             t1, t2 = rows(args[i_tau], args[i_e], args[i_s], args[i_b])
             if t1 is last[0] and t2 is last[1]:
                 return 0.0, last[2]  # type: ignore[return-value]

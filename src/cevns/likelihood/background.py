@@ -113,7 +113,10 @@ class Background(abc.ABC):
 
     def linear_evaluator(
         self, positions: Sequence[tuple[str, int]]
-    ) -> Callable[[Sequence[float]], tuple[float | NDArray[np.float64], NDArray[np.float64]]]:
+    ) -> Callable[
+        [Sequence[float] | NDArray[np.float64]],
+        tuple[float | NDArray[np.float64], NDArray[np.float64]],
+    ]:
         """A function ``args -> linear_terms(values)`` reading the parameters by position.
 
         The hot path of :class:`~cevns.likelihood.profiled.ProfiledCost` calls it with the
@@ -135,9 +138,9 @@ class Background(abc.ABC):
         terms = self.linear_terms
 
         def evaluate(
-            args: Sequence[float],
+            args: Sequence[float] | NDArray[np.float64],
         ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
-            return terms({name: args[i] for name, i in pairs})
+            return terms({name: float(args[i]) for name, i in pairs})
 
         return evaluate
 

@@ -262,10 +262,14 @@ class DresdenIIBackground(Background):
             t1, t2 = rows(args[i_tau], args[i_e], args[i_s], args[i_b])
             if t1 is last[0] and t2 is last[1]:
                 return 0.0, last[2]  # type: ignore[return-value]
-            t = np.empty((3, n))
-            t[0] = 1.0
-            t[1] = t1
-            t[2] = t2
+            if last[2] is not None and (t1 is last[0] or t2 is last[1]):
+                t = last[2].copy()  # type: ignore[attr-defined]
+                t[1 if t2 is last[1] else 2] = t1 if t2 is last[1] else t2
+            else:
+                t = np.empty((3, n))
+                t[0] = 1.0
+                t[1] = t1
+                t[2] = t2
             t.flags.writeable = False
             last[:] = [t1, t2, t]
             return 0.0, t

@@ -194,6 +194,14 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         self._cols_filled = self._rest_zero and written == len(self.profiled)
         self._zero_rest = np.zeros(cost._obs_flat.size)
         self._zero_rest.flags.writeable = False
+        # the columns in the order they come (signal, then each background's rows): then
+        # they are one concatenation of the pieces, no buffer written row by row
+        order: list[int] = []
+        if cost.has_signal and self._flux_col is not None:
+            order.append(self._flux_col)
+        for *_, simple in self._bkgs:
+            order.extend([] if simple is None else simple.tolist())
+        self._stacked = self._cols_filled and order == list(range(len(self.profiled)))
 
     # ------------------------------------------------------------------ iminuit
     def _ndata(self) -> int:
@@ -223,6 +231,11 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         """``(R, T)``: ``mu = R + a @ T`` for the profiled ``a`` (flattened bins)."""
         cost = self.cost
         n_bins = cost._obs_flat.size
+        if self._stacked:
+            pieces = [self._signal(full)[None]] if cost.has_signal else []
+            for terms, _, rows, _, _ in self._bkgs:
+                pieces.append(terms(full)[1].reshape(len(rows), n_bins))
+            return self._zero_rest, np.concatenate(pieces)
         cols = np.empty((len(self.profiled), n_bins)) if self._cols_filled else None
         if cols is None:
             cols = np.zeros((len(self.profiled), n_bins))

@@ -25,6 +25,11 @@ GRID_2D = {
     "mediator_mass_mev": np.geomspace(1.0, 1000.0, 50),
     "g_nu_g_q": -np.geomspace(1e-12, 1e-8, 50),
 }
+#: The grid of the issue-14 target (100 x 100 light-Z' scan, background profiled, 2 cores).
+GRID_2D_100 = {
+    "mediator_mass_mev": np.geomspace(1.0, 1000.0, 100),
+    "g_nu_g_q": -np.geomspace(1e-12, 1e-8, 100),
+}
 WORKERS = 2
 
 _RESULTS: dict[str, object] = {}  # serial 2D result, compared with the parallel one
@@ -75,7 +80,8 @@ def _scan_1d():
     return run
 
 
-def _scan_2d(backend: str, profile_linear: bool = False):
+def _scan_2d(backend: str, profile_linear: bool = False, grid=None):
+    grid = GRID_2D if grid is None else grid
     cost = load_experiment("dresden_ii").cost("light_zprime")
     calls = _counted(cost) if backend == "serial" else None
 
@@ -84,7 +90,7 @@ def _scan_2d(backend: str, profile_linear: bool = False):
             ckpt = Path(tmp) / "scan.jsonl"
             res = profile_scan(
                 cost,
-                GRID_2D,
+                grid,
                 backend=backend,  # type: ignore[arg-type]
                 workers=WORKERS,
                 checkpoint=ckpt,
@@ -93,7 +99,11 @@ def _scan_2d(backend: str, profile_linear: bool = False):
             )
             tries = _tries(ckpt)
         label = f"scan_2d_dresden_{backend}" + ("_profiled" if profile_linear else "")
+        if grid is not GRID_2D:
+            label += "_{}x{}".format(*(len(v) for v in grid.values()))
         _report(label, res, calls[0] if calls else None, tries)
+        if grid is not GRID_2D:
+            return
         if backend == "serial" and not profile_linear:
             _RESULTS["2d"] = res
         elif "2d" in _RESULTS:
@@ -167,6 +177,9 @@ BENCHMARKS = {
     "scan_2d_dresden_serial_profiled": lambda: _scan_2d("serial", profile_linear=True),
     "scan_2d_dresden_processes_profiled": lambda: _scan_2d("processes", profile_linear=True),
     "dask_overhead_per_point": _dask_overhead,
+    "scan_2d_dresden_processes_profiled_100x100": lambda: _scan_2d(
+        "processes", profile_linear=True, grid=GRID_2D_100
+    ),
 }
 REPEATS = {
     "scan_1d_dresden": 3,
@@ -175,4 +188,5 @@ REPEATS = {
     "scan_2d_dresden_serial_profiled": 1,
     "scan_2d_dresden_processes_profiled": 1,
     "dask_overhead_per_point": 3,
+    "scan_2d_dresden_processes_profiled_100x100": 1,
 }

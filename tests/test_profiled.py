@@ -246,3 +246,61 @@ def test_profiled_cost_uses_the_priors_of_a_toy():
     prof = fit(toy, tol=1e-4, profile_linear=True)
     assert prof.fval == pytest.approx(full.fval, abs=1e-6)
     assert prof.values["toy.flux_norm"] == pytest.approx(full.values["toy.flux_norm"], abs=1e-4)
+
+
+def test_dresden_ii_evaluators_follow_every_parameter_change():
+    """The position-reading evaluators of Eq. 18 (which keep each term for the last values
+    of its parameters) equal the sum of components() - each term written out separately -
+    along a Migrad-like sequence: one parameter moved at a time, moves undone, repeats.
+    """
+    bkg = DresdenIIBackground(np.linspace(0.205, 1.495, 130))
+    names = [p.name for p in bkg.parameters]
+    # the parameters sit at scattered positions of a longer argument vector
+    where = dict(zip(names, [9, 2, 5, 0, 7, 3, 8], strict=True))
+    positions = list(where.items())
+    evaluate, terms = bkg.evaluator(positions), bkg.linear_evaluator(positions)
+    rng = np.random.default_rng(3)
+    start = {p.name: float(rng.uniform(*p.limits)) for p in bkg.parameters}
+    sequence = [start]
+    for n in names:  # a forward step in each parameter, then back to the start
+        p = next(q for q in bkg.parameters if q.name == n)
+        sequence += [start | {n: start[n] + 0.1 * p.step}, start, start]
+    sequence += [{p.name: float(rng.uniform(*p.limits)) for p in bkg.parameters} for _ in range(3)]
+    lin = list(bkg.linear_parameters)
+    for vals in sequence:
+        args = np.full(10, np.nan)
+        for n, i in where.items():
+            args[i] = vals[n]
+        direct = sum(bkg.components(vals).values())
+        np.testing.assert_allclose(evaluate(args), direct, rtol=1e-12, atol=0)
+        rest, t = terms(args)
+        rebuilt = rest + np.array([vals[n] for n in lin]) @ t
+        np.testing.assert_allclose(rebuilt, direct, rtol=1e-12, atol=0)
+        with pytest.raises(ValueError, match="read-only"):
+            t[1, 0] = 0.0  # the kept templates cannot be changed by a caller
+    with pytest.raises(InvalidParameterError, match="beta_m_l1"):
+        bkg.evaluator(positions[:-1])
+
+
+@pytest.mark.parametrize("likelihood", ["chi2", "poisson"])
+def test_reused_profiled_cost_gives_the_numbers_of_a_new_one(likelihood):
+    """Fits of one cost at a sequence of fixed values (a scan line) reuse its profiled
+    cost; each fit equals, bit for bit, the fit with a profiled cost built anew (the
+    Poisson solve's warm start from the previous fit must not leak into the next one).
+    """
+    from cevns.stats import fit as fit_module
+
+    cost = _experiment(likelihood).cost("sin2w")
+    points = [0.22, 0.26, 0.22, 0.3]
+    reused, fresh = [], []
+    for s in points:
+        reused.append(fit(cost, fix={"sin2_theta_w": s}, hesse=False, profile_linear=True))
+    kept = fit_module._LAST_REDUCED[0][3]
+    for s in points:
+        fit_module._LAST_REDUCED.clear()
+        fresh.append(fit(cost, fix={"sin2_theta_w": s}, hesse=False, profile_linear=True))
+    assert kept is not fit_module._LAST_REDUCED[0][3]  # the second series built new ones
+    for r, f in zip(reused, fresh, strict=True):
+        assert r.fval == f.fval
+        assert r.values == f.values
+        assert r.nfcn == f.nfcn

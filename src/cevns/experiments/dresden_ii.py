@@ -6,7 +6,7 @@ data, exposure, resolution, quenching, background) are in ``docs/experiments/dre
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Literal
 
 import numpy as np
@@ -76,6 +76,7 @@ class DresdenIIBackground(Background):
         self._d2 = self.centres - self.E_L2_KEV
         dm = self.centres - self.E_M_KEV
         self._m_shape = np.exp(-dm * dm / (2.0 * self.SIGMA_M_KEV**2))  # sigma_M is fixed
+        self._minus_u = -(self.centres - self.E_EPITH_KEV)  # exponent of the epithermal term x tau
         # Table III allowed ranges; start values near the published best fits.
         self.parameters = (
             Parameter("n_epith", 14.0, (0.0, 25.0), 1.0, unit="counts/(10 eV 3 kg d)"),
@@ -86,6 +87,12 @@ class DresdenIIBackground(Background):
             Parameter("sigma_l1", 0.0696, (0.04, 0.1), 0.003, unit="keVee"),
             Parameter("beta_m_l1", 0.16, (0.0, 0.3), 0.03, prior=(0.16, 0.03)),
         )
+        # the last value of each non-linear term (see _rows): Migrad's numerical gradient
+        # moves one parameter at a time, so most calls recompute one exponential at most
+        self._memo_tau: tuple[float, NDArray[np.float64]] | None = None
+        self._memo_g1: tuple[float, float, NDArray[np.float64]] | None = None
+        self._memo_g2: tuple[float, NDArray[np.float64]] | None = None
+        self._memo_t2: tuple[float, float, float, NDArray[np.float64]] | None = None
 
     def components(self, values: Mapping[str, float]) -> dict[str, NDArray[np.float64]]:
         """The individual terms of Eq. 18 (epithermal constant and exponential, L1, L2, M).
@@ -118,13 +125,80 @@ class DresdenIIBackground(Background):
             "M": gauss(a_m, self.E_M_KEV, self.SIGMA_M_KEV),
         }
 
+    def _rows(
+        self, tau: float, e_l1: float, sigma_l1: float, beta: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The exponential's and the tied L1 line's shapes (rows 1 and 2 of linear_terms).
+
+        Each term is kept for the last value of the parameters it depends on (the
+        exponential: ``tau``; L1: ``e_l1, sigma_l1``; L2: ``sigma_l1``; the sum with M also
+        ``beta``) and recomputed, with the same operations, only when they change; the
+        returned arrays are read-only because they are those kept ones.
+        """
+        memo = self._memo_tau
+        if memo is None or memo[0] != tau:
+            t1 = np.exp(self._minus_u / tau)  # negation is exact: -(e - E)/tau bit for bit
+            t1.flags.writeable = False
+            memo = self._memo_tau = (tau, t1)
+        t1 = memo[1]
+        m2 = self._memo_t2
+        if m2 is not None and m2[0] == e_l1 and m2[1] == sigma_l1 and m2[2] == beta:
+            return t1, m2[3]
+        inv = 1.0 / (2.0 * sigma_l1 * sigma_l1)
+        g1m = self._memo_g1
+        if g1m is None or g1m[0] != e_l1 or g1m[1] != sigma_l1:
+            d1 = self.centres - e_l1
+            g1m = self._memo_g1 = (e_l1, sigma_l1, np.exp(d1 * d1 * -inv))  # = -d1 d1 inv
+        g2m = self._memo_g2
+        if g2m is None or g2m[0] != sigma_l1:
+            d2 = self._d2
+            g2m = self._memo_g2 = (sigma_l1, self.L2_OVER_L1 * np.exp(d2 * d2 * -inv))
+        t2 = g1m[2] + g2m[1] + (beta * sigma_l1 / self.SIGMA_M_KEV) * self._m_shape
+        t2.flags.writeable = False
+        self._memo_t2 = (e_l1, sigma_l1, beta, t2)
+        return t1, t2
+
     def _expected(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         # the sum of components(), without building the dict (hot path of fits)
-        _, templates = self.linear_terms(values)
+        t1, t2 = self._rows(
+            values["tau_epith"], values["e_l1"], values["sigma_l1"], values["beta_m_l1"]
+        )
         return np.asarray(
-            values["n_epith"] + values["a_epith"] * templates[1] + values["a_l1"] * templates[2],
+            values["n_epith"] + values["a_epith"] * t1 + values["a_l1"] * t2,
             dtype=np.float64,
         )
+
+    def _indices(self, positions: Sequence[tuple[str, int]]) -> list[int]:
+        where = dict(positions)
+        missing = [p.name for p in self.parameters if p.name not in where]
+        if missing:
+            msg = f"{self.name}: positions lack the parameters {missing}"
+            raise InvalidParameterError(msg)
+        return [where[p.name] for p in self.parameters]
+
+    def evaluator(
+        self, positions: Sequence[tuple[str, int]]
+    ) -> Callable[[Sequence[float]], NDArray[np.float64]]:
+        """``args -> expected counts`` read by position, with the terms of :meth:`_rows` kept.
+
+        Parameters
+        ----------
+        positions : sequence of (str, int)
+            Each local parameter name and its index in the argument vector.
+
+        Returns
+        -------
+        callable
+            Function of the argument vector returning Eq. 18 at the bin centres.
+        """
+        i_n, i_a, i_tau, i_l1, i_e, i_s, i_b = self._indices(positions)
+        rows = self._rows
+
+        def evaluate(args: Sequence[float]) -> NDArray[np.float64]:
+            t1, t2 = rows(args[i_tau], args[i_e], args[i_s], args[i_b])
+            return np.asarray(args[i_n] + args[i_a] * t1 + args[i_l1] * t2, dtype=np.float64)
+
+        return evaluate
 
     #: Eq. 18 is linear in these (the constant, the exponential's and L1's amplitudes).
     linear_parameters = ("n_epith", "a_epith", "a_l1")
@@ -149,20 +223,58 @@ class DresdenIIBackground(Background):
         terms : ndarray of shape (3, n_bins)
             Shapes multiplying ``n_epith``, ``a_epith`` and ``a_l1``.
         """
-        e = self.centres
-        sig_l1 = values["sigma_l1"]
-        inv = 1.0 / (2.0 * sig_l1 * sig_l1)
-        d1 = e - values["e_l1"]
-        d2 = self._d2
-        t = np.empty((3, e.size))
-        t[0] = 1.0
-        np.exp(-(e - self.E_EPITH_KEV) / values["tau_epith"], out=t[1])
-        t[2] = (
-            np.exp(-d1 * d1 * inv)
-            + self.L2_OVER_L1 * np.exp(-d2 * d2 * inv)
-            + (values["beta_m_l1"] * sig_l1 / self.SIGMA_M_KEV) * self._m_shape
+        t1, t2 = self._rows(
+            values["tau_epith"], values["e_l1"], values["sigma_l1"], values["beta_m_l1"]
         )
+        t = np.empty((3, self.centres.size))
+        t[0] = 1.0
+        t[1] = t1
+        t[2] = t2
         return 0.0, t
+
+    def linear_evaluator(
+        self, positions: Sequence[tuple[str, int]]
+    ) -> Callable[
+        [Sequence[float] | NDArray[np.float64]],
+        tuple[float | NDArray[np.float64], NDArray[np.float64]],
+    ]:
+        """``args -> linear_terms`` read by position; the templates may be a kept array.
+
+        Parameters
+        ----------
+        positions : sequence of (str, int)
+            Each local parameter name and its index in the argument vector.
+
+        Returns
+        -------
+        callable
+            Function of the argument vector returning ``(0, T)`` as :meth:`linear_terms`;
+            ``T`` is read-only (it is reused while the non-linear parameters stay put).
+        """
+        _, _, i_tau, _, i_e, i_s, i_b = self._indices(positions)
+        rows = self._rows
+        n = self.centres.size
+        last: list[object] = [None, None, None]  # t1, t2, stacked templates
+
+        def evaluate(
+            args: Sequence[float] | NDArray[np.float64],
+        ) -> tuple[float, NDArray[np.float64]]:
+            t1, t2 = rows(args[i_tau], args[i_e], args[i_s], args[i_b])
+            if t1 is last[0] and t2 is last[1]:
+                return 0.0, last[2]  # type: ignore[return-value]
+            if last[2] is not None and (t1 is last[0] or t2 is last[1]):
+                t = last[2].copy()  # type: ignore[attr-defined]
+                t[1 if t2 is last[1] else 2] = t1 if t2 is last[1] else t2
+            else:
+                t = np.empty((3, n))
+                t[0] = 1.0
+                t[1] = t1
+                t[2] = t2
+            t.flags.writeable = False
+            last[:] = [t1, t2, t]
+            return 0.0, t
+
+        return evaluate
 
     @property
     def has_jacobian(self) -> bool:

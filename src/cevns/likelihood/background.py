@@ -111,6 +111,39 @@ class Background(abc.ABC):
         mu = self._expected(values)
         return mu, np.empty((0, *mu.shape))
 
+    def linear_evaluator(
+        self, positions: Sequence[tuple[str, int]]
+    ) -> Callable[
+        [Sequence[float] | NDArray[np.float64]],
+        tuple[float | NDArray[np.float64], NDArray[np.float64]],
+    ]:
+        """A function ``args -> linear_terms(values)`` reading the parameters by position.
+
+        The hot path of :class:`~cevns.likelihood.profiled.ProfiledCost` calls it with the
+        full argument vector; subclasses may return a faster closure. The arrays it
+        returns are not modified by the caller (a subclass may return kept, read-only ones).
+
+        Parameters
+        ----------
+        positions : sequence of (str, int)
+            Each local parameter name and its index in the argument vector.
+
+        Returns
+        -------
+        callable
+            Function of the argument vector returning ``(rest, templates)`` as
+            :meth:`linear_terms`.
+        """
+        pairs = tuple(positions)
+        terms = self.linear_terms
+
+        def evaluate(
+            args: Sequence[float] | NDArray[np.float64],
+        ) -> tuple[float | NDArray[np.float64], NDArray[np.float64]]:
+            return terms({name: float(args[i]) for name, i in pairs})
+
+        return evaluate
+
     @property
     def has_jacobian(self) -> bool:
         """Whether :meth:`jacobian` gives the derivatives (False: costs fall back to numerical).

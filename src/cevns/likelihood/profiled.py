@@ -135,6 +135,13 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         self._pm_pinv = self._pm * self._pinv
         # 1/sigma per bin of a chi2 experiment (unused, empty, for a Poisson one)
         self._w = cost._inv_err.ravel() if cost._err is not None else np.zeros(0)
+        # chi2 with a zero rest (see _solve_chi2): the weights squared, the data's column
+        # sum of the normal equations and the cost at a = 0 (data and priors)
+        self._w2 = self._w * self._w
+        self._nw2 = cost._obs_flat * self._w2 if cost._err is not None else np.zeros(0)
+        self._c0 = float(self._nw2 @ cost._obs_flat) + float(self._pinv @ (self._pm * self._pm))
+        self._pinv_diag = np.diag(self._pinv)
+        self._lo_list, self._hi_list = self._lo.tolist(), self._hi.tolist()
         self._full = np.array([p.value for p in cost.parameter_objects], dtype=np.float64)
         self._start = self._full[self._lin_pos].copy()  # warm start of the Poisson solve
         self._setup_columns()
@@ -147,8 +154,8 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         cost, exp = self.cost, self.cost.experiment
         pos = {n: k for k, n in enumerate(self.profiled)}
         self._flux_col = pos.get(exp.prefixed("flux_norm")) if cost._i_flux is not None else None
-        # per background: (background, [(local, arg index)], [(template row, column or None,
-        # arg index)], [(systematic, arg index)])
+        # per background: (its linear_evaluator, [(local, arg index)], [(template row,
+        # column or None, arg index)], [(systematic, arg index)])
         self._bkgs = []
         for b, pars in cost._bkg_args:
             rows = [
@@ -165,7 +172,7 @@ class ProfiledCost(Cost):  # type: ignore[misc]
                 and len(set(targets)) == len(targets)
             ):
                 simple = np.array(targets, dtype=np.intp)
-            self._bkgs.append((b, pars, rows, norms, simple))
+            self._bkgs.append((b.linear_evaluator(pars), pars, rows, norms, simple))
         self._sig_norms = [(syst, i) for t, syst, i in cost._norm_args if t == "signal"]
         index = {n: i for i, n in enumerate(cost._names)}
         deps = [*cost.family.names] if cost.has_signal else []
@@ -187,6 +194,14 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         self._cols_filled = self._rest_zero and written == len(self.profiled)
         self._zero_rest = np.zeros(cost._obs_flat.size)
         self._zero_rest.flags.writeable = False
+        # the columns in the order they come (signal, then each background's rows): then
+        # they are one concatenation of the pieces, no buffer written row by row
+        order: list[int] = []
+        if cost.has_signal and self._flux_col is not None:
+            order.append(self._flux_col)
+        for *_, simple in self._bkgs:
+            order.extend([] if simple is None else simple.tolist())
+        self._stacked = self._cols_filled and order == list(range(len(self.profiled)))
 
     # ------------------------------------------------------------------ iminuit
     def _ndata(self) -> int:
@@ -216,6 +231,11 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         """``(R, T)``: ``mu = R + a @ T`` for the profiled ``a`` (flattened bins)."""
         cost = self.cost
         n_bins = cost._obs_flat.size
+        if self._stacked:
+            pieces = [self._signal(full)[None]] if cost.has_signal else []
+            for terms, _, rows, _, _ in self._bkgs:
+                pieces.append(terms(full)[1].reshape(len(rows), n_bins))
+            return self._zero_rest, np.concatenate(pieces)
         cols = np.empty((len(self.profiled), n_bins)) if self._cols_filled else None
         if cols is None:
             cols = np.zeros((len(self.profiled), n_bins))
@@ -223,8 +243,8 @@ class ProfiledCost(Cost):  # type: ignore[misc]
             # every term goes into a column: the rest is exactly 0 (x - 0.0 == x)
             if cost.has_signal:
                 cols[self._flux_col] = self._signal(full)
-            for b, pars, rows, _, simple in self._bkgs:
-                _, t = b.linear_terms({name: full[i] for name, i in pars})
+            for terms, _, rows, _, simple in self._bkgs:
+                _, t = terms(full)
                 cols[simple] = t.reshape(len(rows), n_bins)
             return self._zero_rest, cols
         rest = np.zeros(n_bins)
@@ -236,8 +256,8 @@ class ProfiledCost(Cost):  # type: ignore[misc]
                 rest += sig * full[cost._i_flux]
             else:
                 rest += sig
-        for b, pars, rows, norms, simple in self._bkgs:
-            r0, t = b.linear_terms({name: full[i] for name, i in pars})
+        for terms, _, rows, norms, simple in self._bkgs:
+            r0, t = terms(full)
             t = t.reshape(len(rows), n_bins)
             if simple is not None:  # every row profiled into its own column, no factor
                 cols[simple] = t
@@ -315,6 +335,20 @@ class ProfiledCost(Cost):  # type: ignore[misc]
     def _solve_chi2(
         self, rest: NDArray[np.float64], cols: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], float]:
+        if rest is self._zero_rest:
+            # mu = a @ cols: the normal equations and the cost from the weighted Gram matrix
+            # alone, cost(a) = c0 - 2 a.rhs + a.G.a (stationary at the solution, so an
+            # error in a enters to second order), without forming the residuals
+            cw = cols * self._w2
+            g0 = cw @ cols.T
+            g0 += self._pinv_diag
+            rhs0 = cols @ self._nw2 + self._pm_pinv
+            _, a, info = dposv(g0, rhs0)
+            if info == 0 and all(
+                lo <= x <= hi
+                for lo, x, hi in zip(self._lo_list, a.tolist(), self._hi_list, strict=True)
+            ):
+                return a, float(self._c0 + a @ (g0 @ a - 2.0 * rhs0))
         w = self._w
         r = (self.cost._obs_flat - rest) * w
         aw = cols * w

@@ -579,6 +579,34 @@ def _fit_groups(
     )
 
 
+#: The last reduced cost built by :func:`_reduced_cost`: ``(cost, keep, poisson, reduced,
+#: profiled)``. A scan fits the same cost with the same fixed parameters at every point of
+#: a chunk; the profiled costs are built once (this holds one cost alive until the next).
+_LAST_REDUCED: list[tuple[Any, frozenset[str], bool, Any, tuple[str, ...]]] = []
+
+
+def _reduced_cost(cost: Any, keep: frozenset[str], poisson: bool) -> tuple[Any, tuple[str, ...]]:
+    """``profile_linear(cost, exclude=keep)``, reused for the same cost (by identity).
+
+    A reused :class:`~cevns.likelihood.profiled.ProfiledCost` gets back the state of a new
+    one (the Poisson solve's warm start, no remembered solution), so a fit gives the same
+    numbers as with a new one; its signal is kept by the values it depends on.
+    """
+    from cevns.likelihood.profiled import ProfiledCost, profile_linear
+
+    if _LAST_REDUCED:
+        c, k, p, reduced, profiled = _LAST_REDUCED[0]
+        if c is cost and k == keep and p == poisson:
+            for pc in _components(reduced):
+                if isinstance(pc, ProfiledCost):
+                    pc._start = pc._full[pc._lin_pos].copy()
+                    pc._last_solve = None
+            return reduced, profiled
+    reduced, profiled = profile_linear(cost, exclude=keep, poisson=poisson)
+    _LAST_REDUCED[:] = [(cost, keep, poisson, reduced, profiled)]
+    return reduced, profiled
+
+
 def _fit_profiled(
     cost: Any,
     *,
@@ -592,7 +620,7 @@ def _fit_profiled(
     **options: Any,
 ) -> FitResult:
     """:func:`fit` with the linear parameters profiled (``profile_linear=True``)."""
-    from cevns.likelihood.profiled import ProfiledCost, profile_linear
+    from cevns.likelihood.profiled import ProfiledCost
 
     names = _names(cost)
     _, fixed_default, _ = parameter_info(cost)
@@ -603,7 +631,7 @@ def _fit_profiled(
             raise unknown_name("parameter", n, names)
     minos_names = set(names) if minos is True else set(minos or ())
     keep = (set(fixed_default) - set(free)) | set(fix_items) | set(limits or {}) | minos_names
-    reduced, profiled = profile_linear(cost, exclude=keep, poisson=poisson)
+    reduced, profiled = _reduced_cost(cost, frozenset(keep), poisson)
     common = dict(limits=limits, minos=minos, **options)
     if not profiled:
         return fit(

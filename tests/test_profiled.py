@@ -295,12 +295,37 @@ def test_reused_profiled_cost_gives_the_numbers_of_a_new_one(likelihood):
     reused, fresh = [], []
     for s in points:
         reused.append(fit(cost, fix={"sin2_theta_w": s}, hesse=False, profile_linear=True))
-    kept = fit_module._LAST_REDUCED[0][3]
+    kept = fit_module._LAST_REDUCED.entry[3]
     for s in points:
-        fit_module._LAST_REDUCED.clear()
+        fit_module._LAST_REDUCED.entry = None
         fresh.append(fit(cost, fix={"sin2_theta_w": s}, hesse=False, profile_linear=True))
-    assert kept is not fit_module._LAST_REDUCED[0][3]  # the second series built new ones
+    assert kept is not fit_module._LAST_REDUCED.entry[3]  # the second series built new ones
     for r, f in zip(reused, fresh, strict=True):
         assert r.fval == f.fval
         assert r.values == f.values
         assert r.nfcn == f.nfcn
+
+
+def test_profiled_cost_reuse_is_per_thread():
+    """The kept profiled cost carries solver state: another thread builds its own."""
+    import threading
+
+    from cevns.stats import fit as fit_module
+
+    cost = _experiment("poisson").cost("sin2w")
+    fit(cost, fix={"sin2_theta_w": 0.22}, hesse=False, profile_linear=True)
+    mine = fit_module._LAST_REDUCED.entry[3]
+    seen = []
+
+    def other():
+        seen.append(fit_module._LAST_REDUCED.entry)  # nothing inherited from this thread
+        fit(cost, fix={"sin2_theta_w": 0.22}, hesse=False, profile_linear=True)
+        seen.append(fit_module._LAST_REDUCED.entry[3])
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert len(seen) == 2
+    assert seen[0] is None
+    assert seen[1] is not mine
+    assert fit_module._LAST_REDUCED.entry[3] is mine

@@ -10,6 +10,7 @@ reported as invalid (``FitResult.valid``), with a :class:`FitWarning`; it is nev
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -579,10 +580,19 @@ def _fit_groups(
     )
 
 
-#: The last reduced cost built by :func:`_reduced_cost`: ``(cost, keep, poisson, reduced,
-#: profiled)``. A scan fits the same cost with the same fixed parameters at every point of
-#: a chunk; the profiled costs are built once (this holds one cost alive until the next).
-_LAST_REDUCED: list[tuple[Any, frozenset[str], bool, Any, tuple[str, ...]]] = []
+class _LastReduced(threading.local):
+    """Per thread: the last ``(cost, keep, poisson, reduced, profiled)`` built.
+
+    A scan fits the same cost with the same fixed parameters at every point of a chunk;
+    the profiled costs are built once (this holds one cost alive until the next). Per
+    thread, because a reused ProfiledCost carries solver state: two threads fitting the
+    same cost (a threaded dask worker) must not share it.
+    """
+
+    entry: tuple[Any, frozenset[str], bool, Any, tuple[str, ...]] | None = None
+
+
+_LAST_REDUCED = _LastReduced()
 
 
 def _reduced_cost(cost: Any, keep: frozenset[str], poisson: bool) -> tuple[Any, tuple[str, ...]]:
@@ -594,8 +604,8 @@ def _reduced_cost(cost: Any, keep: frozenset[str], poisson: bool) -> tuple[Any, 
     """
     from cevns.likelihood.profiled import ProfiledCost, profile_linear
 
-    if _LAST_REDUCED:
-        c, k, p, reduced, profiled = _LAST_REDUCED[0]
+    if _LAST_REDUCED.entry is not None:
+        c, k, p, reduced, profiled = _LAST_REDUCED.entry
         if c is cost and k == keep and p == poisson:
             for pc in _components(reduced):
                 if isinstance(pc, ProfiledCost):
@@ -603,7 +613,7 @@ def _reduced_cost(cost: Any, keep: frozenset[str], poisson: bool) -> tuple[Any, 
                     pc._last_solve = None
             return reduced, profiled
     reduced, profiled = profile_linear(cost, exclude=keep, poisson=poisson)
-    _LAST_REDUCED[:] = [(cost, keep, poisson, reduced, profiled)]
+    _LAST_REDUCED.entry = (cost, keep, poisson, reduced, profiled)
     return reduced, profiled
 
 

@@ -103,6 +103,24 @@ def test_sparse_grid_morphing_equals_the_dense_sum() -> None:
         updown.sparse_coefficients(np.array([0.5]))
 
 
+def test_sparse_coefficients_kept_for_the_last_arguments_only() -> None:
+    """The last (alpha, offset) is kept: a sequence that returns to earlier values or
+    changes only the offset gives what a new Morphing gives (not a stale answer)."""
+    import itertools
+
+    from cevns.likelihood.systematics import Morphing, ShapeSystematic
+
+    axes = [(-1.0, 0.0, 1.0), (-1.0, 0.0, 1.0)]
+    points = [p for p in itertools.product(*axes) if p != (0.0, 0.0)]
+    kept = Morphing([ShapeSystematic(("a", "b"), axes, dict.fromkeys(points))])
+    sequence = [((0.3, -0.7), 0), ((0.3, -0.7), 0), ((0.3, -0.7), 1), ((0.5, -0.7), 1),
+                ((0.3, -0.7), 1), ((0.3, 0.2), 0), ((0.3, -0.7), 0)]  # fmt: skip
+    for (a, b), offset in sequence:
+        new = Morphing([ShapeSystematic(("a", "b"), axes, dict.fromkeys(points))])
+        want = new.sparse_coefficients(np.array([a, b]), offset)
+        assert kept.sparse_coefficients(np.array([a, b]), offset) == want
+
+
 def _toy_experiment(name: str, *, shared: tuple[str, ...] = (), free: bool = True) -> object:
     from cevns.detectors.tabulated import TabulatedResponseDetector
     from cevns.likelihood.background import TemplateBackground

@@ -604,6 +604,10 @@ class Morphing:
             and all(s.code == 0 for s, *_ in self._grids)
             else None
         )  # fmt: skip
+        # the last (alpha, offset) and its sparse coefficients: in a fit most calls move a
+        # parameter other than these nuisances (one tuple, replaced whole: thread-safe)
+        self._last_sparse: tuple[tuple[list[float], int], tuple[list[int], list[float]]] | None
+        self._last_sparse = None
 
     @property
     def n_blocks(self) -> int:
@@ -664,12 +668,16 @@ class Morphing:
         Returns
         -------
         (list of int, list of float)
-            Variant indices (+ ``offset``) and coefficients.
+            Variant indices (+ ``offset``) and coefficients; the lists of the last call
+            are returned again for the same arguments (do not modify them).
         """
         if self._sparse_grids is None:
             msg = f"morphing {list(self.names)}: sparse coefficients need code-0 grids only"
             raise InvalidParameterError(msg)
         a = alpha.tolist()
+        last = self._last_sparse
+        if last is not None and last[0][1] == offset and last[0][0] == a:
+            return last[1]
         index: list[int] = []
         weight: list[float] = []
         for syst, i_alpha, i_var, n_axes in self._sparse_grids:
@@ -679,6 +687,7 @@ class Morphing:
                 if v >= 0 and w != 0.0:
                     index.append(first + v)
                     weight.append(w)
+        self._last_sparse = ((a, offset), (index, weight))
         return index, weight
 
     def apply(

@@ -14,9 +14,6 @@ from cevns import Target
 from cevns.config import load_experiment
 from cevns.experiments.dresden_ii import DresdenIIBackground
 from cevns.likelihood.background import (
-    ExponentialBackground,
-    FlatBackground,
-    GaussianLineBackground,
     TemplateBackground,
 )
 from cevns.likelihood.dataset import Dataset
@@ -24,12 +21,12 @@ from cevns.likelihood.experiment import Experiment
 from cevns.likelihood.profiled import ProfiledCost
 from cevns.likelihood.signal import Signal
 from cevns.likelihood.systematics import NormSystematic, ShapeSystematic
-from cevns.physics.families import Parameter, family
+from cevns.physics.families import family
 from cevns.stats.fit import fit
 
+from .test_profiled import EDGES
+from .test_profiled import _backgrounds as profiled_backgrounds
 from .test_signal import RecoilCounter, _reactor
-
-EDGES = np.linspace(0.1, 1.5, 29)
 
 
 def central(f, x, rel=1e-5):
@@ -52,21 +49,9 @@ def assert_gradient(analytic, numeric, rtol=1e-5):
 
 
 def _backgrounds():
+    """The profiled-cost tests' flat, exponential and Gaussian line, a template, Eq. 18."""
     return [
-        FlatBackground("flat", EDGES, Parameter("level", 400.0, (0.0, 5000.0), 20.0)),
-        ExponentialBackground(
-            "exp",
-            EDGES,
-            Parameter("a", 1500.0, (0.0, 50000.0), 100.0),
-            Parameter("d", 0.4, (0.05, 5.0), 0.02),
-        ),
-        GaussianLineBackground(
-            "line",
-            EDGES,
-            Parameter("n", 150.0, (0.0, 2000.0), 10.0),
-            Parameter("m", 1.1, (0.9, 1.3), 0.01),
-            Parameter("s", 0.06, (0.01, 0.3), 0.01),
-        ),
+        *profiled_backgrounds(),
         TemplateBackground("tpl", np.linspace(1.0, 3.0, 28), norm_prior=(1.0, 0.2)),
         DresdenIIBackground(np.linspace(0.205, 1.495, 130)),
     ]

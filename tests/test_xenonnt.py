@@ -354,7 +354,7 @@ def test_template_with_wrong_axes(tmp_path: Path) -> None:
     root = _broken_copy(tmp_path, ["binning/sr0.yaml", rel])
     with h5py.File(root / rel, "r+") as h:
         h["bins/1"].attrs["name"] = "drift_time"
-    with pytest.raises(InvalidConfigError, match=r"template axes are \['cs2', 'drift_time'"):
+    with pytest.raises(InvalidConfigError, match=r"ac_cevns.h5: axes are \['cs2', 'drift_time'"):
         ReleaseFiles("sr0", root).template("ac")
 
 

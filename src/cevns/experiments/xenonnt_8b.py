@@ -25,11 +25,11 @@ from numpy.typing import NDArray
 
 from cevns.config.components import Component
 from cevns.core.exceptions import DataNotFoundError, InvalidConfigError, InvalidParameterError
+from cevns.data.hdf5_hist import read_histogram
 from cevns.detectors.mono_response import read_efficiency_grid
 
 __all__ = ["AXES", "COMBINED", "EXPOSURE_T_YR", "GRID", "MONO_E_KEV", "MONO_TEMPLATE",
-           "RELEASE", "RUNS", "ReleaseFiles", "background", "dataset", "experiment",
-           "read_template"]  # fmt: skip
+           "RELEASE", "RUNS", "ReleaseFiles", "background", "dataset", "experiment"]  # fmt: skip
 
 
 def __dir__() -> list[str]:
@@ -55,62 +55,11 @@ MONO_TEMPLATE = (
 )
 #: Light-yield and charge-yield grid (in sigma) of the neutron and mono-energetic templates.
 GRID: tuple[float, ...] = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
-#: Relative tolerance of template edges against the binning files.
-EDGE_RTOL = 1e-9
 #: ``Dataset.meta`` key of the runs of a dataset, in block order
 META_RUNS = "xenonnt_8b_runs"
 
 Component_ = Literal["ac", "er", "rg"]
 Run_ = Literal["sr0", "sr1", "sr2"]
-
-
-def read_template(file: str | Path, edges: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
-    """A 4-D template (``inference-interface`` HDF5: ``bins/0..3``, ``templates/template``).
-
-    Parameters
-    ----------
-    file : path
-    edges : sequence of 4 arrays
-        The run's bin edges (``binning/sr*.yaml``), in the order of :data:`AXES`.
-
-    Returns
-    -------
-    ndarray of shape (3, 3, 3, 3)
-        Checked: the layout, the axis names, the edges, finite values >= 0.
-    """
-    import h5py
-
-    p = Path(file)
-    try:
-        h = h5py.File(p, "r")
-    except OSError as exc:
-        msg = f"{p}: not a readable HDF5 template ({exc})"
-        raise InvalidConfigError(msg) from exc
-    with h:
-        if "templates/template" not in h or "bins" not in h:
-            msg = f"{p}: expected bins/0..3 and templates/template, got {sorted(h.keys())}"
-            raise InvalidConfigError(msg)
-        # each dataset looked up once (2305 files per run: h5py lookups are the cost)
-        bins = h["bins"]
-        axes = [bins[str(i)] for i in range(len(bins))]
-        names = tuple(str(ax.attrs.get("name", "")) for ax in axes)
-        if names != TEMPLATE_AXES:
-            msg = f"{p}: template axes are {list(names)}, expected {list(TEMPLATE_AXES)}"
-            raise InvalidConfigError(msg)
-        for ax, name, want in zip(axes, names, edges, strict=True):
-            got = np.asarray(ax[()], dtype=np.float64)
-            if got.shape != want.shape or not np.allclose(got, want, rtol=EDGE_RTOL, atol=0):
-                msg = f"{p}: edges of axis {name!r} are {got.tolist()}, the binning {want.tolist()}"
-                raise InvalidConfigError(msg)
-        t = np.asarray(h["templates/template"][...], dtype=np.float64)
-    shape = tuple(e.size - 1 for e in edges)
-    if t.shape != shape:
-        msg = f"{p}: template has shape {t.shape}, the binning {shape}"
-        raise InvalidConfigError(msg)
-    if not np.all(np.isfinite(t)) or np.any(t < 0):
-        msg = f"{p}: template values must be finite and >= 0 (min {np.nanmin(t)!r})"
-        raise InvalidConfigError(msg)
-    return t
 
 
 class ReleaseFiles:
@@ -183,13 +132,15 @@ class ReleaseFiles:
         Returns
         -------
         ndarray of shape (3, 3, 3, 3)
+            Checked (:func:`~cevns.data.hdf5_hist.read_histogram`): the layout, the axis
+            names, the edges of the run's binning, finite values >= 0.
         """
         r = self.run
         if component in ("ac", "er"):
             rel = f"templates/{r}/{component}/template_XENONnT_{r}_{component}_cevns.h5"
         else:
             rel = f"templates/{r}/rg/template_XENONnT_{r}_rg_cevns_tly_{tly:.1f}_tqy_{tqy:.1f}.h5"
-        return read_template(self.path(rel), self.edges)
+        return read_histogram(self.path(rel), axis_names=TEMPLATE_AXES, edges=self.edges).values
 
     def efficiency(self, tly: float = 0.0, tqy: float = 0.0) -> NDArray[np.float64]:
         """Mono-energetic efficiencies ``(n_E, n_bins)`` at :data:`MONO_E_KEV` at a grid point.
@@ -204,7 +155,15 @@ class ReleaseFiles:
         ndarray of shape (n_E, n_bins)
         """
         energies, point = MONO_E_KEV.tolist(), {"tly": [tly], "tqy": [tqy]}
-        grid = read_efficiency_grid(self.path, MONO_TEMPLATE, energies, point, block=self.run)
+        grid = read_efficiency_grid(
+            self.path,
+            MONO_TEMPLATE,
+            energies,
+            point,
+            block=self.run,
+            axis_names=TEMPLATE_AXES,
+            edges=self.edges,
+        )
         return grid[(float(tly), float(tqy))]
 
     def events(self) -> NDArray[np.float64]:

@@ -81,6 +81,10 @@ class MonoResponse:
         The nuclei whose recoils the efficiencies select.
     gauss_points : int
         Gauss-Legendre points per interval (default :data:`GAUSS_POINTS`).
+    block_exposures_t_yr : mapping of str to float, optional
+        The exposure [t yr] of each block of bins, in order, when ``efficiencies`` are
+        blocks weighted by them (:func:`weighted_blocks`; ``exposure_t_yr`` is then 1):
+        what the experiment's other components (backgrounds in 1/(t yr)) scale by.
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class MonoResponse:
         *,
         target: Target,
         gauss_points: int = GAUSS_POINTS,
+        block_exposures_t_yr: Mapping[str, float] | None = None,
     ) -> None:
         self.name = name
         self.e_nr_kev = np.asarray(e_nr_kev, dtype=np.float64)
@@ -115,6 +120,16 @@ class MonoResponse:
         if not isinstance(given, Target):
             msg = f"{name}: target must be a cevns.physics.nuclei.Target, got {target!r}"
             raise InvalidParameterError(msg)
+        blocks = None if block_exposures_t_yr is None else dict(block_exposures_t_yr)
+        if blocks is not None and (
+            exposure_t_yr != 1.0 or not blocks or not all(x > 0 for x in blocks.values())
+        ):
+            msg = (
+                f"{name}: block_exposures_t_yr must be > 0 t yr each, with exposure_t_yr = 1 "
+                f"(the blocks carry them), got {blocks} and exposure_t_yr={exposure_t_yr!r}"
+            )
+            raise InvalidParameterError(msg)
+        self.block_exposures_t_yr = blocks
         self.efficiencies = eff
         self.exposure_t_yr = float(exposure_t_yr)
         self.target = target

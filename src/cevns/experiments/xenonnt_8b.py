@@ -10,11 +10,14 @@ neutrons ``rg`` [1/(t yr)] x each run's exposure; ``rg`` on the tly x tqy grid, 
 -3..3); the signal is the generic ``response_templates`` kind on the mono-energetic
 templates (:mod:`cevns.detectors.mono_response`: the recipe). The priors (the
 collaboration's statistical model, github.com/XENONnT/light_wimp_data_release @ a09cd8f)
-are in ``models/experiments/xenonnt_8b_*.toml``. Exposure: t yr of 1000 kg x 365.25 d.
+are in ``models/experiments/xenonnt_8b_*.toml``, and so are the exposures, once per file
+(the detector's ``exposure_t_yr``, which the backgrounds take from the detector:
+:func:`detector_exposures`). Exposure: t yr of 1000 kg x 365.25 d.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,8 +31,9 @@ from cevns.core.exceptions import DataNotFoundError, InvalidConfigError, Invalid
 from cevns.data.hdf5_hist import read_histogram
 from cevns.detectors.mono_response import read_efficiency_grid
 
-__all__ = ["AXES", "COMBINED", "EXPOSURE_T_YR", "GRID", "MONO_E_KEV", "MONO_TEMPLATE",
-           "RELEASE", "RUNS", "ReleaseFiles", "background", "dataset", "experiment"]  # fmt: skip
+__all__ = ["AXES", "COMBINED", "GRID", "MONO_E_KEV", "MONO_TEMPLATE",
+           "RELEASE", "RUNS", "ReleaseFiles", "background", "dataset", "detector_exposures",
+           "experiment"]  # fmt: skip
 
 
 def __dir__() -> list[str]:
@@ -40,8 +44,6 @@ def __dir__() -> list[str]:
 RELEASE = "xenonnt_8b_2026"
 #: Science runs of the release.
 RUNS: tuple[str, ...] = ("sr0", "sr1", "sr2")
-#: Exposures [t yr] of the release's example (README of the release, plot.ipynb).
-EXPOSURE_T_YR: Mapping[str, float] = {"sr0": 1.174398, "sr1": 2.342593, "sr2": 3.249665}
 #: The four observables: names in the binning files and the data.
 AXES: tuple[str, ...] = ("cs2", "s2_shadow_s2_time_shadow_quantile", "s1_bdt_score", "s2_bdt_score")
 #: The same axes as named in the templates (``bins/<i>`` attribute ``name``).
@@ -249,11 +251,14 @@ def background(
     name: str | None = None,
     norm_uncertainty: float | None = None,
     root: str | None = None,
+    exposure_t_yr: Mapping[str, float] | None = None,
 ) -> Any:
     """AC, ER or radiogenic neutrons (``rg``, on the tly x tqy grid) of some runs.
 
     One normalisation scales the template [1/(t yr)] x exposure of each of ``runs``
-    (default every run of the dataset); the dataset's other blocks get zeros.
+    (default every run of the dataset); the dataset's other blocks get zeros. In an
+    experiment file the exposures are the detector's (the loader passes it): they are
+    written once, in the ``[detector]`` section.
 
     Parameters
     ----------
@@ -266,6 +271,8 @@ def background(
     norm_uncertainty : float, optional
         Relative Gaussian prior of the normalisation.
     root : str, optional
+    exposure_t_yr : mapping of str to float
+        Exposure [t yr] of each run of ``runs`` (required; from the detector in a file).
 
     Returns
     -------
@@ -286,10 +293,18 @@ def background(
     if outside:
         msg = f"background {component!r}: runs {outside} are not in the dataset's runs {layout}"
         raise InvalidConfigError(msg)
+    missing = [r for r in chosen if r not in (exposure_t_yr or {})]
+    if missing:
+        msg = (
+            f"background {component!r}: exposure_t_yr must give the exposure [t yr] of the "
+            f"runs {list(chosen)}, got {exposure_t_yr} (missing {missing})"
+        )
+        raise InvalidConfigError(msg)
+    exposures = dict(exposure_t_yr or {})
     inputs = {r: _run_inputs(r, root) for r in chosen}
 
     def blocks(template_of: Any) -> NDArray[np.float64]:
-        per = {r: template_of(r).ravel() * EXPOSURE_T_YR[r] for r in chosen}
+        per = {r: template_of(r).ravel() * exposures[r] for r in chosen}
         out = [per[r] if r in per else np.zeros(per[chosen[0]].size) for r in layout]
         return np.concatenate(out).reshape(dataset.counts.shape)
 
@@ -310,10 +325,52 @@ def background(
     )
 
 
+def detector_exposures(detector: Any, dataset: Any) -> dict[str, float]:
+    """The exposure [t yr] of each run of a dataset, as the experiment's detector has it.
+
+    Parameters
+    ----------
+    detector : MonoResponse
+        One run: its ``exposure_t_yr``; several: its ``block_exposures_t_yr``, whose
+        blocks must be the dataset's runs, in order.
+    dataset : Dataset
+        Of the ``xenonnt_8b`` kind.
+
+    Returns
+    -------
+    dict of str to float
+        Run -> exposure [t yr].
+    """
+    runs = tuple(getattr(dataset, "meta", {}).get(META_RUNS, ()))
+    blocks = getattr(detector, "block_exposures_t_yr", None)
+    if blocks is None and len(runs) == 1 and hasattr(detector, "exposure_t_yr"):
+        return {runs[0]: float(detector.exposure_t_yr)}
+    if blocks is None or tuple(blocks) != runs:
+        got = "one exposure, no blocks" if blocks is None else f"the blocks {list(blocks)}"
+        msg = (
+            f"the detector {getattr(detector, 'name', detector)!r} has {got}; the dataset "
+            f"has the runs {list(runs)}: the detector's exposure_t_yr must name the "
+            "dataset's runs, in order"
+        )
+        raise InvalidConfigError(msg)
+    return dict(blocks)
+
+
+_BACKGROUND = Component.from_function(
+    "background", "xenonnt_8b", background, "XENONnT AC/ER/neutrons", exclude=("exposure_t_yr",)
+)
+
+
+def _background_kind(options: Any, *, dataset: Any, detector: Any) -> Any:
+    """The ``xenonnt_8b`` background of a file: the exposures are the detector's."""
+    exposures = detector_exposures(detector, dataset)
+    return _BACKGROUND.builder(options, dataset=dataset, exposure_t_yr=exposures)
+
+
 #: the kinds of this module (``cevns.components`` entry points)
 COMPONENTS: tuple[Component, ...] = (
     Component.from_function("dataset", "xenonnt_8b", dataset, "XENONnT 8B events of some runs"),
-    Component.from_function("background", "xenonnt_8b", background, "XENONnT AC/ER/neutrons"),
+    dataclasses.replace(_BACKGROUND, builder=_background_kind),
 )
 
 

@@ -696,23 +696,18 @@ def test_detector_blocks_must_be_the_dataset_runs() -> None:
 
     with pytest.raises(
         InvalidConfigError,
-        match=r"backgrounds.0 .*'xenonnt_sr0_tly\+0_tqy\+0' has one exposure, no blocks; the dataset has the "
-        r"runs \['sr0', 'sr1'\]",
+        match=r"backgrounds.0 .*xenonnt_sr0_tly\+0_tqy\+0: the response has one exposure, no "
+        r"blocks, expected the blocks \['sr0', 'sr1'\]",
     ):
         x.experiment("sr0", {"dataset.runs": ["sr0", "sr1"]})
-    eff = np.full((2, 162), 0.001)
     det = MonoResponse(
-        "two", eff, [1.0, 2.0], 1.0, target=Target.element("Xe"),
+        "two", np.full((2, 162), 0.001), [1.0, 2.0], 1.0, target=Target.element("Xe"),
         block_exposures_t_yr={"sr1": 2.0, "sr0": 1.0},
     )  # fmt: skip
+    with pytest.raises(InvalidParameterError, match=r"has the blocks \['sr1', 'sr0'\], expected"):
+        det.exposures_t_yr(["sr0", "sr1"])
+    assert det.exposures_t_yr(["sr1", "sr0"]) == {"sr1": 2.0, "sr0": 1.0}
     two = x.dataset(["sr0", "sr1"])
-    with pytest.raises(InvalidConfigError, match=r"has the blocks \['sr1', 'sr0'\]; the dataset"):
-        x.detector_exposures(det, two)
-    same = MonoResponse(
-        "two", eff, [1.0, 2.0], 1.0, target=Target.element("Xe"),
-        block_exposures_t_yr={"sr0": 1.0, "sr1": 2.0},
-    )  # fmt: skip
-    assert x.detector_exposures(same, two) == {"sr0": 1.0, "sr1": 2.0}
     with pytest.raises(
         InvalidConfigError, match=r"exposure_t_yr must give .* \(missing \['sr1'\]\)"
     ):

@@ -146,6 +146,38 @@ class MonoResponse:
         ).reshape(-1, eff.shape[1])
         self.response_key = (name, eff.tobytes().__hash__(), gauss_points)
 
+    def exposures_t_yr(self, blocks: Sequence[str]) -> dict[str, float]:
+        """The exposure [t yr] of each block, for components that scale with it.
+
+        Parameters
+        ----------
+        blocks : sequence of str
+            The blocks expected (e.g. a dataset's science runs), in order: those of
+            ``block_exposures_t_yr``, or one block for a response without blocks.
+
+        Returns
+        -------
+        dict of str to float
+            Block -> exposure [t yr].
+
+        Raises
+        ------
+        InvalidParameterError
+            The response's blocks are not ``blocks``; the message names both.
+        """
+        names = tuple(blocks)
+        if self.block_exposures_t_yr is None and len(names) == 1:
+            return {names[0]: self.exposure_t_yr}
+        if self.block_exposures_t_yr is None or tuple(self.block_exposures_t_yr) != names:
+            got = self.block_exposures_t_yr
+            have = "one exposure, no blocks" if got is None else f"the blocks {list(got)}"
+            msg = (
+                f"{self.name}: the response has {have}, expected the blocks {list(names)} "
+                "(its exposure_t_yr must name them, in order)"
+            )
+            raise InvalidParameterError(msg)
+        return dict(self.block_exposures_t_yr)
+
     @property
     def n_bins(self) -> int:
         """Observed bins (flattened)."""

@@ -12,7 +12,8 @@ templates (:mod:`cevns.detectors.mono_response`: the recipe). The priors (the
 collaboration's statistical model, github.com/XENONnT/light_wimp_data_release @ a09cd8f)
 are in ``models/experiments/xenonnt_8b_*.toml``, and so are the exposures, once per file
 (the detector's ``exposure_t_yr``, which the backgrounds take from the detector:
-:func:`detector_exposures`). Exposure: t yr of 1000 kg x 365.25 d.
+:meth:`~cevns.detectors.mono_response.MonoResponse.exposures_t_yr`). Exposure: t yr of
+1000 kg x 365.25 d.
 """
 
 from __future__ import annotations
@@ -29,11 +30,10 @@ from numpy.typing import NDArray
 from cevns.config.components import Component
 from cevns.core.exceptions import DataNotFoundError, InvalidConfigError, InvalidParameterError
 from cevns.data.hdf5_hist import read_histogram
-from cevns.detectors.mono_response import read_efficiency_grid
+from cevns.detectors.mono_response import MonoResponse, read_efficiency_grid
 
 __all__ = ["AXES", "COMBINED", "GRID", "MONO_E_KEV", "MONO_TEMPLATE",
-           "RELEASE", "RUNS", "ReleaseFiles", "background", "dataset", "detector_exposures",
-           "experiment"]  # fmt: skip
+           "RELEASE", "RUNS", "ReleaseFiles", "background", "dataset", "experiment"]  # fmt: skip
 
 
 def __dir__() -> list[str]:
@@ -168,21 +168,25 @@ class ReleaseFiles:
         )
         return grid[(float(tly), float(tqy))]
 
-    def events(self) -> NDArray[np.float64]:
-        """Selected events ``(n, 4)`` in the order of :data:`AXES`.
+    def dataset(self) -> Any:
+        """The selected events of ``data/<run>.csv`` binned on the run's 4-D binning.
 
         Returns
         -------
-        ndarray of shape (n_events, 4)
+        Dataset
+            Poisson counts of shape (3, 3, 3, 3), axes :data:`AXES`.
         """
-        p = self.path(f"data/{self.run}.csv")
-        header = p.read_text(encoding="utf-8").splitlines()[0].split(",")
-        missing = [a for a in AXES if a not in header]
-        if missing:
-            msg = f"{p}: columns {missing} missing; the header is {header}"
-            raise InvalidConfigError(msg)
-        table = np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2)
-        return np.asarray(table[:, [header.index(a) for a in AXES]], dtype=np.float64)
+        from cevns.likelihood.dataset import Dataset
+
+        return Dataset.from_events(
+            self.path(f"data/{self.run}.csv"),
+            self.edges,
+            columns=AXES,
+            name=f"xenonnt_8b_{self.run}",
+            axis_names=AXES,
+            axis_units=("PE", "", "", ""),
+            unit="events",
+        )
 
 
 @functools.lru_cache(maxsize=8)
@@ -193,7 +197,7 @@ def _run_inputs(run: str, root: str | None) -> dict[str, Any]:
         "rg": {(a, b): files.template("rg", a, b) for a in GRID for b in GRID},
         "ac": files.template("ac"),
         "er": files.template("er"),
-        "events": files.events(),
+        "dataset": files.dataset(),
     }
 
 
@@ -223,17 +227,7 @@ def dataset(runs: list[Run_] | None = None, root: str | None = None) -> Any:
     from cevns.likelihood.dataset import Dataset
 
     names = _check_runs("dataset.runs", runs)
-    per_run = [
-        Dataset.from_events(
-            _run_inputs(r, root)["events"],
-            _run_inputs(r, root)["files"].edges,
-            name=f"xenonnt_8b_{r}",
-            axis_names=AXES,
-            axis_units=("PE", "", "", ""),
-            unit="events",
-        )
-        for r in names
-    ]
+    per_run = [_run_inputs(r, root)["dataset"] for r in names]
     if len(per_run) > 1:
         counts = np.concatenate([d.counts.ravel() for d in per_run])
         edges = np.arange(counts.size + 1, dtype=np.float64)
@@ -325,37 +319,6 @@ def background(
     )
 
 
-def detector_exposures(detector: Any, dataset: Any) -> dict[str, float]:
-    """The exposure [t yr] of each run of a dataset, as the experiment's detector has it.
-
-    Parameters
-    ----------
-    detector : MonoResponse
-        One run: its ``exposure_t_yr``; several: its ``block_exposures_t_yr``, whose
-        blocks must be the dataset's runs, in order.
-    dataset : Dataset
-        Of the ``xenonnt_8b`` kind.
-
-    Returns
-    -------
-    dict of str to float
-        Run -> exposure [t yr].
-    """
-    runs = tuple(getattr(dataset, "meta", {}).get(META_RUNS, ()))
-    blocks = getattr(detector, "block_exposures_t_yr", None)
-    if blocks is None and len(runs) == 1 and hasattr(detector, "exposure_t_yr"):
-        return {runs[0]: float(detector.exposure_t_yr)}
-    if blocks is None or tuple(blocks) != runs:
-        got = "one exposure, no blocks" if blocks is None else f"the blocks {list(blocks)}"
-        msg = (
-            f"the detector {getattr(detector, 'name', detector)!r} has {got}; the dataset "
-            f"has the runs {list(runs)}: the detector's exposure_t_yr must name the "
-            "dataset's runs, in order"
-        )
-        raise InvalidConfigError(msg)
-    return dict(blocks)
-
-
 _BACKGROUND = Component.from_function(
     "background", "xenonnt_8b", background, "XENONnT AC/ER/neutrons", exclude=("exposure_t_yr",)
 )
@@ -363,7 +326,11 @@ _BACKGROUND = Component.from_function(
 
 def _background_kind(options: Any, *, dataset: Any, detector: Any) -> Any:
     """The ``xenonnt_8b`` background of a file: the exposures are the detector's."""
-    exposures = detector_exposures(detector, dataset)
+    if not isinstance(detector, MonoResponse):
+        msg = f"a xenonnt_8b background needs a response_templates detector, got {detector!r}"
+        raise InvalidConfigError(msg)
+    runs = getattr(dataset, "meta", {}).get(META_RUNS, ())
+    exposures = detector.exposures_t_yr(runs)
     return _BACKGROUND.builder(options, dataset=dataset, exposure_t_yr=exposures)
 
 

@@ -8,6 +8,7 @@ edges written, and one file per way of being wrong, each error naming what is wr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -142,3 +143,31 @@ def test_many_files_share_the_first_binning(tmp_path: Path) -> None:
         read_histograms(paths)
     with pytest.raises(InvalidConfigError, match=r"at least one file"):
         read_histograms([])
+
+
+def test_inference_interface_dataset_kind(tmp_path: Path) -> None:
+    """``[dataset] kind = "inference_interface"``: the file's counts, names, edges, units."""
+    from cevns.config.components import component
+    from cevns.core.exceptions import InvalidParameterError
+
+    _write(tmp_path / "data.h5", values=np.array([[3], [0], [7]]))
+    comp = component("dataset", "inference_interface")
+    assert comp is not None
+
+    def build(**options: object) -> Any:
+        opts = comp.options.model_validate(
+            {"path": "data.h5"} | options, context={"base_dir": tmp_path}
+        )
+        return comp.builder(opts)
+
+    ds = build(axes=[{"name": "x", "unit": "keVee", "edges": X_EDGES}, {"name": "y"}])
+    assert ds.counts.tolist() == [[3.0], [0.0], [7.0]]
+    assert ds.errors is None  # Poisson
+    assert ds.axis_names == ("x", "y")
+    assert ds.axis_units == ("keVee", "")
+    assert [e.tolist() for e in ds.edges] == [X_EDGES, Y_EDGES]
+    assert ds.name == "data"
+    with pytest.raises(InvalidConfigError, match=r"axes are \['x', 'y'\], expected \['x', 't'\]"):
+        build(axes=[{"name": "x"}, {"name": "t"}])
+    with pytest.raises(InvalidParameterError, match=r"first at edge 2: 2.5 against 2.0"):
+        build(axes=[{"name": "x", "edges": [0.0, 1.0, 2.0, 4.0]}, {"name": "y"}])

@@ -101,6 +101,7 @@ def test_no_axes(tmp_path: Path) -> None:
         ({"values": np.array([[1.0], [0.0], [np.nan]])}, {}, r"got nan in bin \(2, 0\)"),
         ({"values": np.array([[np.inf], [0.0], [1.0]])}, {}, r"got inf in bin \(0, 0\)"),
         ({"values": None}, {}, r"no dataset 'templates/template' \(the values\); the file has no"),
+        ({"values": h5py.Empty("f8")}, {}, r"'templates/template' is empty \(a null dataspace\)"),
         ({"values": np.array([b"a", b"b"])}, {}, r"'templates/template' holds \|S1 values"),
         ({"axes": (("x", [0.0, 2.0, 1.0]),)}, {}, r"axis 'x' must be >= 2 finite increasing"),
         ({"axes": (("x", [0.0, 1.0, 2.5, 4.0]), (None, Y_EDGES))}, {}, r"bins/1' has no attribute"),

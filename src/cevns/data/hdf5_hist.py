@@ -97,7 +97,10 @@ def _float_array(ds: Any, p: Path, name: str) -> NDArray[np.float64]:
 
     space = ds.get_space()
     shape = space.shape
-    out = np.empty(() if shape is None else shape, dtype=np.float64)
+    if shape is None:  # an HDF5 null dataspace (h5py.Empty): nothing to read
+        msg = f"{p}: dataset {name!r} is empty (a null dataspace), expected numbers"
+        raise InvalidConfigError(msg)
+    out = np.empty(shape, dtype=np.float64)
     try:  # no dtype look-up first: it costs as much as the read
         ds.read(space, space, out, mtype=h5py.h5t.NATIVE_DOUBLE)
     except OSError:

@@ -19,6 +19,7 @@ from scipy.integrate import simpson
 from cevns.config import load_experiment
 from cevns.config.components import component
 from cevns.core.exceptions import InvalidConfigError, InvalidParameterError
+from cevns.core.files import shipped
 from cevns.experiments.dresden_ii import dresden_ii_dataset
 from cevns.likelihood.dataset import Dataset
 from cevns.likelihood.lines import Exponential, Line, LinesBackground, TiedLine
@@ -84,6 +85,14 @@ def by_hand(bkg, v):
         return density(0.5 * (e[1:] + e[:-1]), v)
     grid = np.linspace(e[:-1], e[1:], 401, axis=1)  # (bins, points)
     return simpson(density(grid, v), x=grid, axis=1)
+
+
+def dresden_eq18():
+    """The background of ``models/experiments/dresden_ii.toml`` (seed 004 Eq. 18), built
+    through its kind on the Rx-ON bins without loading the whole experiment."""
+    raw = tomllib.loads(shipped("experiments")["dresden_ii"].read_text())["backgrounds"][0]
+    comp = component("background", raw.pop("kind"))
+    return comp.builder(comp.options.model_validate(raw), dataset=dresden_ii_dataset("on"))
 
 
 def random_values(bkg, rng):

@@ -139,6 +139,20 @@ def _gauss_fixed_integrated(d: NDArray[np.float64], s: float) -> NDArray[np.floa
     return _gauss_integrated(d, s, 0.0)
 
 
+def _kept(
+    compute: Callable[[Any], NDArray[np.float64]], memo: list[Any]
+) -> Callable[[Any], NDArray[np.float64]]:
+    """``key -> the row``: the one kept in ``memo[0] = (key, row)``, else ``compute(key)``."""
+
+    def row(key: Any) -> NDArray[np.float64]:
+        kept = memo[0]
+        if kept is not None and kept[0] == key:
+            return kept[1]  # type: ignore[no-any-return]
+        return compute(key)
+
+    return row
+
+
 class LinesBackground(Background):
     """Constant + exponential + Gaussian lines with ties (see the module docstring).
 
@@ -256,6 +270,10 @@ class LinesBackground(Background):
         if exponential is not None:
             # the exponent times the decay length; negation is exact, bit for bit
             self._minus_u = -(self._x - float(exponential.reference))
+        # the last value of each term: [(decay, row)]; per free line [(key, row), (mu,
+        # sigma, own shape), (sigma, ...tied shapes)] (see _exp_function, _line_function)
+        self._memo_exp: list[Any] = [None]
+        self._memo_lines: list[list[Any]] = [[None, None, None] for _ in free]
         if exponential is not None:
             self._exp_row = self._exp_function()
         self._line_rows = [self._line_function(k) for k in range(len(free))]
@@ -292,14 +310,15 @@ class LinesBackground(Background):
 
     # ------------------------------------------------------------------ shapes
     def _exp_function(self) -> Callable[[float], NDArray[np.float64]]:
-        """``decay -> the exponential per unit amplitude``, kept for the last decay."""
-        minus_u, centres = self._minus_u, self.evaluation == "centres"
-        memo: list[tuple[float, NDArray[np.float64]] | None] = [None]
+        """``decay -> the exponential per unit amplitude``, computed and kept in memo[0].
 
-        def row(tau: float) -> NDArray[np.float64]:
-            kept = memo[0]
-            if kept is not None and kept[0] == tau:
-                return kept[1]
+        Callers return the kept row themselves when the decay is the kept one
+        (:func:`_kept`): in the hot path that saves a call.
+        """
+        minus_u, centres = self._minus_u, self.evaluation == "centres"
+        memo = self._memo_exp
+
+        def row(tau: float) -> NDArray[np.float64]:  # the caller has looked at memo[0]
             x = np.exp(minus_u / tau)
             t = x if centres else tau * (x[:-1] - x[1:])
             t.flags.writeable = False
@@ -312,8 +331,9 @@ class LinesBackground(Background):
         """``(mu, sigma, *ratios) -> free line k with its tied lines per unit amplitude``.
 
         Its own shape is kept for the last ``(mu, sigma)``, the shapes of the lines tied to
-        its width for the last ``sigma`` and the sum for the last key; the returned array
-        is read-only because it is the kept one. Shapes with a fixed amplitude ratio (or a
+        its width for the last ``sigma`` and the sum for the last key (callers return the
+        kept sum themselves, :func:`_kept`); the returned array is read-only because it
+        is the kept one. Shapes with a fixed amplitude ratio (or a
         fixed area ratio and the parent's width, then equal to the amplitude ratio) are
         summed, ratio applied, once per width.
         """
@@ -345,7 +365,7 @@ class LinesBackground(Background):
                 fixed_sum = r * g if fixed_sum is None else fixed_sum + r * g
         tied = bool(self._children[k])
         # (key, row), (mu, sigma, own shape), (sigma, sum of fixed-ratio shapes, others)
-        memo: list[Any] = [None, None, None]
+        memo = self._memo_lines[k]
 
         def width_terms(s: float, inv: float) -> tuple[float, Any, list[NDArray[np.float64]]]:
             total: Any = fixed_sum
@@ -354,10 +374,7 @@ class LinesBackground(Background):
                 total = g if total is None else total + g
             return s, total, [gauss(d, s, inv) for d, _ in ratio_width] if ratio_width else []
 
-        def row(key: tuple[float, ...]) -> NDArray[np.float64]:
-            kept = memo[0]
-            if kept is not None and kept[0] == key:
-                return kept[1]  # type: ignore[no-any-return]
+        def row(key: tuple[float, ...]) -> NDArray[np.float64]:  # memo[0] looked at
             mu, s = key[0], key[1]
             inv = 1.0 / (2.0 * s * s)
             own = memo[1]
@@ -415,23 +432,33 @@ class LinesBackground(Background):
         i_c, i_a, i_tau, amps, keys = self._positions(positions)
         lines = list(zip(self._line_rows, keys, strict=True))
         rows: Callable[[Sequence[float]], list[NDArray[np.float64]]]
+        kept_lines = [
+            (_kept(f, m), key) for (f, key), m in zip(lines, self._memo_lines, strict=True)
+        ]
         if i_tau is None or i_a is None:
 
             def rows(args: Sequence[float]) -> list[NDArray[np.float64]]:
-                return [f(key(args)) for f, key in lines]
+                return [f(key(args)) for f, key in kept_lines]
 
             return i_c, amps, rows
         exp_row = self._exp_row
-        if len(lines) == 1:  # the common case, one call less
+        if len(lines) == 1:  # the common case (seed 004 Eq. 18): the kept rows read inline
             ((f0, key0),) = lines
+            m_exp, m_line = self._memo_exp, self._memo_lines[0]
 
             def rows(args: Sequence[float]) -> list[NDArray[np.float64]]:
-                return [exp_row(args[i_tau]), f0(key0(args))]
+                tau, key = args[i_tau], key0(args)
+                e, g = m_exp[0], m_line[0]
+                return [
+                    e[1] if e is not None and e[0] == tau else exp_row(tau),
+                    g[1] if g is not None and g[0] == key else f0(key),
+                ]
 
         else:
+            kept_exp = _kept(exp_row, self._memo_exp)
 
             def rows(args: Sequence[float]) -> list[NDArray[np.float64]]:
-                return [exp_row(args[i_tau]), *[f(key(args)) for f, key in lines]]
+                return [kept_exp(args[i_tau]), *[f(key(args)) for f, key in kept_lines]]
 
         return i_c, [i_a, *amps], rows
 
@@ -498,7 +525,8 @@ class LinesBackground(Background):
             out["constant"] = v[self.constant.name] * self._const_row
         if self.exponential is not None:
             ex = self.exponential
-            out["exponential"] = v[ex.amplitude.name] * self._exp_row(v[ex.decay.name])
+            tau = v[ex.decay.name]
+            out["exponential"] = v[ex.amplitude.name] * _kept(self._exp_row, self._memo_exp)(tau)
         for ln, children in zip(self.lines, self._children, strict=True):
             a, mu, s = v[ln.amplitude.name], v[ln.mean.name], v[ln.sigma.name]
             out[ln.name] = a * self._gauss(self._x - mu, s, 1.0 / (2.0 * s * s))
@@ -571,32 +599,51 @@ class LinesBackground(Background):
             ``T`` is read-only (it is reused while the non-linear parameters stay put).
         """
         i_c, _, rows = self._rows_of(positions)
-        where = dict(positions)
-        nonlinear = [where[p.name] for p in self.parameters if p.name not in self._linear]
-        key_of = itemgetter(*nonlinear) if nonlinear else (lambda args: ())
         first = 0 if i_c is None else 1
         n_rows = len(self._linear)
+        slots = range(first, n_rows)
         stacked = np.empty((n_rows, self._n))
         if i_c is not None:
             stacked[0] = self._const_row
         stacked.flags.writeable = False
-        # the last key of the non-linear parameters, the rows and their stack
-        last: list[Any] = [None, [None] * (n_rows - first), stacked]
+        # the last rows (the kept arrays: the same object means the same values) and
+        # their stack
+        last: list[Any] = [[None] * (n_rows - first), stacked]
+        if n_rows - first == 2:  # seed 004 Eq. 18 (exponential and one line): unrolled
+            j0, j1 = slots
+
+            def evaluate_two(
+                args: Sequence[float] | NDArray[np.float64],
+            ) -> tuple[float, NDArray[np.float64]]:
+                r0, r1 = rows(args)  # type: ignore[arg-type]
+                k0, k1 = last[0]
+                if r0 is k0 and r1 is k1:
+                    return 0.0, last[1]
+                t = last[1].copy()
+                if r0 is not k0:
+                    t[j0] = r0
+                if r1 is not k1:
+                    t[j1] = r1
+                t.flags.writeable = False
+                last[:] = [(r0, r1), t]
+                return 0.0, t
+
+            return evaluate_two
 
         def evaluate(
             args: Sequence[float] | NDArray[np.float64],
         ) -> tuple[float, NDArray[np.float64]]:
-            key = key_of(args)
-            if key == last[0]:  # the same non-linear values: the same (kept) templates
-                return 0.0, last[2]
             r = rows(args)  # type: ignore[arg-type]
-            before = last[1]
-            t = last[2].copy()
-            for j, row in enumerate(r):
-                if row is not before[j]:
-                    t[first + j] = row
+            changed = [
+                (j, row) for j, row, k in zip(slots, r, last[0], strict=True) if row is not k
+            ]
+            if not changed:
+                return 0.0, last[1]
+            t = last[1].copy()
+            for j, row in changed:
+                t[j] = row
             t.flags.writeable = False
-            last[:] = [key, r, t]
+            last[:] = [r, t]
             return 0.0, t
 
         return evaluate

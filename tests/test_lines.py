@@ -267,6 +267,9 @@ def _free(name="p", sigma_limits=(0.01, 1.0)):
         ([], {}, "give at least a constant, an exponential or a free line"),
         ([], {"exponential": Exponential(Parameter("x", 1.0), Parameter("d", 1.0, (0, 2)), 0)},
          r"decay length must have limits > 0, got \(0\.0, 2\.0\)"),
+        ([], {"exponential": Exponential(Parameter("x", 1.0), Parameter("d", 1.0, (0.1, 2)),
+                                          float("nan"))},
+         r"the exponential's reference must be finite, got nan"),
     ],
 )  # fmt: skip
 def test_bad_declarations_are_refused(lines, extra, match):

@@ -226,6 +226,11 @@ class LinesBackground(Background):
             if ln.sigma.limits[0] <= 0:
                 msg = f"{name}: line {ln.name!r}: sigma must have limits > 0, got {ln.sigma.limits}"
                 raise InvalidParameterError(msg)
+        if exponential is not None and not math.isfinite(exponential.reference):
+            msg = (
+                f"{name}: the exponential's reference must be finite, got {exponential.reference!r}"
+            )
+            raise InvalidParameterError(msg)
         if exponential is not None and exponential.decay.limits[0] <= 0:
             msg = (
                 f"{name}: the exponential's decay length must have limits > 0, "
@@ -607,8 +612,8 @@ class LinesBackground(Background):
             stacked[0] = self._const_row
         stacked.flags.writeable = False
         # the last rows (the kept arrays: the same object means the same values) and
-        # their stack
-        last: list[Any] = [[None] * (n_rows - first), stacked]
+        # their stack, one tuple read and written at once
+        last: list[Any] = [([None] * (n_rows - first), stacked)]
         if n_rows - first == 2:  # seed 004 Eq. 18 (exponential and one line): unrolled
             j0, j1 = slots
 
@@ -616,16 +621,16 @@ class LinesBackground(Background):
                 args: Sequence[float] | NDArray[np.float64],
             ) -> tuple[float, NDArray[np.float64]]:
                 r0, r1 = rows(args)  # type: ignore[arg-type]
-                k0, k1 = last[0]
+                (k0, k1), kept = last[0]
                 if r0 is k0 and r1 is k1:
-                    return 0.0, last[1]
-                t = last[1].copy()
+                    return 0.0, kept
+                t = kept.copy()
                 if r0 is not k0:
                     t[j0] = r0
                 if r1 is not k1:
                     t[j1] = r1
                 t.flags.writeable = False
-                last[:] = [(r0, r1), t]
+                last[0] = ((r0, r1), t)
                 return 0.0, t
 
             return evaluate_two
@@ -634,16 +639,15 @@ class LinesBackground(Background):
             args: Sequence[float] | NDArray[np.float64],
         ) -> tuple[float, NDArray[np.float64]]:
             r = rows(args)  # type: ignore[arg-type]
-            changed = [
-                (j, row) for j, row, k in zip(slots, r, last[0], strict=True) if row is not k
-            ]
+            before, kept = last[0]
+            changed = [(j, row) for j, row, k in zip(slots, r, before, strict=True) if row is not k]
             if not changed:
-                return 0.0, last[1]
-            t = last[1].copy()
+                return 0.0, kept
+            t = kept.copy()
             for j, row in changed:
                 t[j] = row
             t.flags.writeable = False
-            last[:] = [r, t]
+            last[0] = (r, t)
             return 0.0, t
 
         return evaluate

@@ -542,21 +542,6 @@ class LinesBackground(Background):
                 out[t.name] = amp * self._gauss(d, sc, 1.0 / (2.0 * sc * sc))
         return out
 
-    def tied_lines_of(self, parent: str) -> tuple[TiedLine, ...]:
-        """The tied lines of one free line, in the order given.
-
-        Parameters
-        ----------
-        parent : str
-            Name of a free line.
-
-        Returns
-        -------
-        tuple of TiedLine
-            Its tied lines.
-        """
-        return tuple(t for t in self.tied_lines if t.parent == parent)
-
     # ------------------------------------------------------------------ linear terms
     @property
     def linear_parameters(self) -> tuple[str, ...]:  # type: ignore[override]

@@ -82,6 +82,36 @@ def test_table3_background_parameters_fef(sm_fef, param, published, ours):
     assert got == pytest.approx(published, rel=TABLE3_AGREEMENT)
 
 
+def test_background_is_eq18_with_the_table1_ties(fef):
+    """The shipped declaration (generic ``lines`` kind) is seed 004 Eq. 18 with the Table I
+    ties, written out here: L2 at 1.142 keV with 0.008 of L1's amplitude and L1's width,
+    M at 0.158 keV with sigma_M = sigma_n = 68.5 eV and A_M sigma_M = beta A_L1 sigma_L1,
+    amplitudes per 10 eV bin at the bin centres; parameters, ranges (Table III) and the
+    beta prior (Eq. 19) as the reproductions read them. rtol 1e-12: the same formula."""
+    (bkg,) = fef.backgrounds
+    assert bkg.name == "bkg"
+    assert [(p.name, p.limits) for p in bkg.parameters] == [
+        ("n_epith", (0.0, 25.0)), ("a_epith", (0.0, 150.0)), ("tau_epith", (1e-3, 2.0)),
+        ("a_l1", (70.0, 250.0)), ("e_l1", (1.2, 1.4)), ("sigma_l1", (0.04, 0.1)),
+        ("beta_m_l1", (0.0, 0.3)),
+    ]  # fmt: skip
+    assert next(p for p in bkg.parameters if p.name == "beta_m_l1").prior == (0.16, 0.03)
+    e = np.round(np.linspace(0.205, 1.495, 130), 9)  # the release's bin centres [keVee]
+
+    def eq18(n, a, tau, a1, e1, s1, beta):
+        def g(amp, mu, s):
+            return amp * np.exp(-(((e - mu) / (np.sqrt(2) * s)) ** 2))
+
+        a_m = beta * a1 * s1 / 0.0685
+        return (n + a * np.exp(-(e - 0.2) / tau) + g(a1, e1, s1) + g(0.008 * a1, 1.142, s1)
+                + g(a_m, 0.158, 0.0685))  # fmt: skip
+
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        v = {p.name: float(rng.uniform(*p.limits)) for p in bkg.parameters}
+        np.testing.assert_allclose(bkg.expected(v), eq18(*v.values()), rtol=1e-12, atol=0)
+
+
 def test_signal_per_day(fef, ybe):
     # the framework's SM prediction (Huber-Mueller, 2.96 GW, 10.39 m, truncated Gaussian)
     assert fef.expected("sm_tree").signal.sum() == pytest.approx(98.02, abs=0.05)

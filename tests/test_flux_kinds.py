@@ -24,7 +24,9 @@ kind = "dresden_ii"
 kind = "dresden_ii"
 
 [[backgrounds]]
-kind = "dresden_ii"
+kind = "flat"
+name = "flat"
+level = {{ value = 1.0, limits = [0.0, 10.0] }}
 """
 
 

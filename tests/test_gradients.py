@@ -12,7 +12,6 @@ import pytest
 
 from cevns import Target
 from cevns.config import load_experiment
-from cevns.experiments.dresden_ii import DresdenIIBackground
 from cevns.likelihood.background import (
     TemplateBackground,
 )
@@ -24,6 +23,7 @@ from cevns.likelihood.systematics import NormSystematic, ShapeSystematic
 from cevns.physics.families import family
 from cevns.stats.fit import fit
 
+from .test_lines import dresden_eq18, every_tie
 from .test_profiled import EDGES
 from .test_profiled import _backgrounds as profiled_backgrounds
 from .test_signal import RecoilCounter, _reactor
@@ -49,15 +49,17 @@ def assert_gradient(analytic, numeric, rtol=1e-5):
 
 
 def _backgrounds():
-    """The profiled-cost tests' flat, exponential and Gaussian line, a template, Eq. 18."""
+    """The profiled-cost tests' flat, exponential and Gaussian line, a template, Eq. 18
+    (the shipped Dresden-II declaration) and lines with every kind of tie, integrated."""
     return [
         *profiled_backgrounds(),
         TemplateBackground("tpl", np.linspace(1.0, 3.0, 28), norm_prior=(1.0, 0.2)),
-        DresdenIIBackground(np.linspace(0.205, 1.495, 130)),
+        dresden_eq18(),
+        every_tie("integrated"),
     ]
 
 
-@pytest.mark.parametrize("bkg", _backgrounds(), ids=lambda b: type(b).__name__)
+@pytest.mark.parametrize("bkg", _backgrounds(), ids=lambda b: f"{type(b).__name__}-{b.name}")
 def test_background_jacobian_matches_central_differences(bkg):
     """Every row of jacobian() is d expected / d parameter, at random interior points."""
     assert bkg.has_jacobian
@@ -102,7 +104,7 @@ def test_morphed_template_has_no_jacobian():
 def _experiment(likelihood, extra=(), systematics=()):
     det = RecoilCounter(Target.by_name("ge"), EDGES, exposure_kg_day=2.0)
     sig = Signal(_reactor(), det)
-    flat, expo, line, _, _ = _backgrounds()
+    flat, expo, line, *_ = _backgrounds()
     bkgs = [flat, expo, line, *extra]
     mu = sig.expected_counts(family("sin2w").build({"sin2_theta_w": 0.24}))
     mu = mu + sum(b.expected({}) for b in bkgs)

@@ -15,7 +15,6 @@ from scipy.optimize import minimize
 from cevns import Target
 from cevns.config import load_experiment
 from cevns.core.exceptions import InvalidParameterError
-from cevns.experiments.dresden_ii import DresdenIIBackground
 from cevns.likelihood.background import (
     ExponentialBackground,
     FlatBackground,
@@ -30,6 +29,7 @@ from cevns.likelihood.systematics import ShapeSystematic
 from cevns.physics.families import Parameter, family
 from cevns.stats.fit import fit
 
+from .test_lines import dresden_eq18, every_tie
 from .test_signal import RecoilCounter, _reactor
 
 EDGES = np.linspace(0.1, 1.5, 29)
@@ -87,9 +87,10 @@ def _experiment(likelihood="chi2", flat_scale=1.0, seed=1):
                 ShapeSystematic.updown("tpl_shape", np.linspace(2.0, 3.5, 28), np.ones(28))
             ],
         ),
-        DresdenIIBackground(np.linspace(0.205, 1.495, 130)),
+        dresden_eq18(),
+        every_tie("integrated"),
     ],
-    ids=lambda b: type(b).__name__,
+    ids=lambda b: f"{type(b).__name__}-{b.name}",
 )
 def test_linear_terms_reassemble_the_expectation(bkg):
     """expected(v) == rest + sum_k v_k T_k at random points (the declared linearity)."""
@@ -246,40 +247,6 @@ def test_profiled_cost_uses_the_priors_of_a_toy():
     prof = fit(toy, tol=1e-4, profile_linear=True)
     assert prof.fval == pytest.approx(full.fval, abs=1e-6)
     assert prof.values["toy.flux_norm"] == pytest.approx(full.values["toy.flux_norm"], abs=1e-4)
-
-
-def test_dresden_ii_evaluators_follow_every_parameter_change():
-    """The position-reading evaluators of Eq. 18 (which keep each term for the last values
-    of its parameters) equal the sum of components() - each term written out separately -
-    along a Migrad-like sequence: one parameter moved at a time, moves undone, repeats.
-    """
-    bkg = DresdenIIBackground(np.linspace(0.205, 1.495, 130))
-    names = [p.name for p in bkg.parameters]
-    # the parameters sit at scattered positions of a longer argument vector
-    where = dict(zip(names, [9, 2, 5, 0, 7, 3, 8], strict=True))
-    positions = list(where.items())
-    evaluate, terms = bkg.evaluator(positions), bkg.linear_evaluator(positions)
-    rng = np.random.default_rng(3)
-    start = {p.name: float(rng.uniform(*p.limits)) for p in bkg.parameters}
-    sequence = [start]
-    for n in names:  # a forward step in each parameter, then back to the start
-        p = next(q for q in bkg.parameters if q.name == n)
-        sequence += [start | {n: start[n] + 0.1 * p.step}, start, start]
-    sequence += [{p.name: float(rng.uniform(*p.limits)) for p in bkg.parameters} for _ in range(3)]
-    lin = list(bkg.linear_parameters)
-    for vals in sequence:
-        args = np.full(10, np.nan)
-        for n, i in where.items():
-            args[i] = vals[n]
-        direct = sum(bkg.components(vals).values())
-        np.testing.assert_allclose(evaluate(args), direct, rtol=1e-12, atol=0)
-        rest, t = terms(args)
-        rebuilt = rest + np.array([vals[n] for n in lin]) @ t
-        np.testing.assert_allclose(rebuilt, direct, rtol=1e-12, atol=0)
-        with pytest.raises(ValueError, match="read-only"):
-            t[1, 0] = 0.0  # the kept templates cannot be changed by a caller
-    with pytest.raises(InvalidParameterError, match="beta_m_l1"):
-        bkg.evaluator(positions[:-1])
 
 
 @pytest.mark.parametrize("likelihood", ["chi2", "poisson"])

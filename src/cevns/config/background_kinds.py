@@ -22,13 +22,48 @@ Each kind builds one of the parametric or template backgrounds of
     path = "neutrons.txt"                                # counts per bin, one per line
     norm_uncertainty = 0.25
 
-Parameters are named ``<experiment>.<name>_<parameter>`` in fits.
+Parameters are named ``<experiment>.<name>_<parameter>`` in fits. The ``lines`` kind
+(:class:`~cevns.likelihood.lines.LinesBackground`: a constant, an exponential and Gaussian
+lines, some tied to a parent line) names each parameter itself (``name = "..."``, default
+``<name>_<term>_<parameter>``); ``models/experiments/dresden_ii.toml`` declares seed 004
+Eq. 18 with it::
+
+    [[backgrounds]]
+    kind = "lines"
+    name = "bkg"
+    evaluation = "centres"                               # or "integrated"
+    constant = { name = "n_epith", value = 14.0, limits = [0.0, 25.0] }
+
+    [backgrounds.exponential]
+    reference = 0.2
+    amplitude = { name = "a_epith", value = 63.0, limits = [0.0, 150.0] }
+    decay = { name = "tau_epith", value = 0.26, limits = [0.001, 2.0] }
+
+    [[backgrounds.lines]]
+    name = "L1"
+    amplitude = { name = "a_l1", value = 84.6, limits = [70.0, 250.0] }
+    mean = { name = "e_l1", value = 1.2923, limits = [1.2, 1.4] }
+    sigma = { name = "sigma_l1", value = 0.0696, limits = [0.04, 0.1] }
+
+    [[backgrounds.tied_lines]]
+    name = "L2"                                          # 0.008 x L1, L1's width
+    parent = "L1"
+    mean = 1.142
+    sigma = "parent"
+    amplitude_ratio = 0.008
+
+    [[backgrounds.tied_lines]]
+    name = "M"                                           # area beta x L1's, fixed width
+    parent = "L1"
+    mean = 0.158
+    sigma = 0.0685
+    area_ratio = { name = "beta_m_l1", value = 0.16, limits = [0.0, 0.3], prior = [0.16, 0.03] }
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import ConfigDict, Field, model_validator
@@ -40,9 +75,11 @@ from cevns.likelihood.background import (
     GaussianLineBackground,
     TemplateBackground,
 )
+from cevns.likelihood.lines import Exponential, Line, LinesBackground, TiedLine
 from cevns.physics.families import Parameter
 
-__all__ = ["COMPONENTS", "ParameterOptions", "anticoincidence_background"]
+__all__ = ["COMPONENTS", "LinesOptions", "NamedParameterOptions", "ParameterOptions",
+           "anticoincidence_background"]  # fmt: skip
 
 
 def __dir__() -> list[str]:
@@ -205,6 +242,198 @@ def _template(opts: TemplateOptions, dataset: Any) -> TemplateBackground:
     )
 
 
+# ---------------------------------------------------------------------- lines
+_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class NamedParameterOptions(ParameterOptions):
+    """A parameter of the ``lines`` kind: :class:`ParameterOptions`, its name and unit.
+
+    Parameters
+    ----------
+    value, limits, prior, fixed, step
+        As :class:`ParameterOptions`.
+    name : str, optional
+        Name of the parameter in fits (prefixed by the experiment); default
+        ``<background>_<term>_<parameter>``.
+    unit : str, optional
+        Unit shown in the fit tables.
+    """
+
+    name: str | None = Field(None, pattern=_IDENTIFIER)
+    unit: str = ""
+
+    def named(self, default: str) -> Parameter:
+        """As a :class:`~cevns.physics.families.Parameter`, named ``name`` or ``default``.
+
+        Parameters
+        ----------
+        default : str
+            The name when none is given.
+
+        Returns
+        -------
+        Parameter
+            The parameter.
+        """
+        return self.parameter(self.name or default, self.unit)
+
+
+class ExponentialTermOptions(ComponentOptions):
+    """``exponential = {...}``: ``amplitude exp(-(x - reference) / decay)``."""
+
+    amplitude: NamedParameterOptions
+    decay: NamedParameterOptions
+    reference: float
+
+
+class LineOptions(ComponentOptions):
+    """One entry of ``lines``: a Gaussian line with free amplitude, mean and sigma."""
+
+    name: str = Field(pattern=_IDENTIFIER)
+    amplitude: NamedParameterOptions
+    mean: NamedParameterOptions
+    sigma: NamedParameterOptions
+
+
+Ratio = Annotated[float, Field(ge=0)] | NamedParameterOptions
+
+
+class TiedLineOptions(ComponentOptions):
+    """One entry of ``tied_lines``: a line at a fixed energy following a free parent line.
+
+    ``sigma`` is ``"parent"`` (the parent's width) or a fixed width; exactly one of
+    ``amplitude_ratio`` (``A = r A_parent``) and ``area_ratio`` (``A sigma = r A_parent
+    sigma_parent``), each a number >= 0 or a parameter with limits >= 0.
+    """
+
+    name: str = Field(pattern=_IDENTIFIER)
+    parent: str
+    mean: float
+    sigma: Literal["parent"] | Annotated[float, Field(gt=0)]
+    amplitude_ratio: Ratio | None = None
+    area_ratio: Ratio | None = None
+
+    def ratio(self) -> tuple[Literal["amplitude", "area"], float | NamedParameterOptions]:
+        """Which ratio is given, and its value or parameter options.
+
+        Returns
+        -------
+        (str, float or NamedParameterOptions)
+            ``"amplitude"`` or ``"area"`` and the ratio.
+        """
+        if self.amplitude_ratio is not None:
+            return "amplitude", self.amplitude_ratio
+        if self.area_ratio is not None:
+            return "area", self.area_ratio
+        msg = f"tied line {self.name!r}: no ratio"  # refused by the validator below
+        raise ValueError(msg)
+
+    @model_validator(mode="after")
+    def _one_ratio(self) -> TiedLineOptions:
+        given = [k for k in ("amplitude_ratio", "area_ratio") if getattr(self, k) is not None]
+        if len(given) != 1:
+            msg = (
+                f"tied line {self.name!r}: give exactly one of amplitude_ratio and "
+                f"area_ratio, got {given or 'neither'}"
+            )
+            raise ValueError(msg)
+        ratio = getattr(self, given[0])
+        if isinstance(ratio, NamedParameterOptions) and ratio.limits[0] < 0:
+            msg = (
+                f"tied line {self.name!r}: {given[0]}.limits must be >= 0 (a ratio of "
+                f"amplitudes or areas), got {list(ratio.limits)}"
+            )
+            raise ValueError(msg)
+        return self
+
+
+class LinesOptions(_Named):
+    """``kind = "lines"``: a constant, an exponential and Gaussian lines, some tied.
+
+    ``evaluation = "centres"`` takes the rate at the bin centres (amplitudes in counts
+    per bin, seed 004 Eq. 18); ``"integrated"`` integrates it over each bin (amplitudes
+    per unit of the dataset axis). See :mod:`cevns.likelihood.lines`.
+
+    Parameters
+    ----------
+    name : str
+        Name of the background component.
+    evaluation : {"centres", "integrated"}
+        At the bin centres or integrated over the bins (no default: it sets the unit of
+        the amplitudes).
+    constant : NamedParameterOptions, optional
+        The constant term (default name ``<name>_level``).
+    exponential : ExponentialTermOptions, optional
+        ``amplitude``, ``decay`` (default names ``<name>_amplitude``, ``<name>_decay``)
+        and ``reference``.
+    lines : list of LineOptions
+        Free lines: ``name``, ``amplitude``, ``mean``, ``sigma`` (default names
+        ``<name>_<line>_amplitude`` ...).
+    tied_lines : list of TiedLineOptions
+        Tied lines: ``name``, ``parent`` (one of ``lines``), ``mean``, ``sigma``
+        (``"parent"`` or a number) and one of ``amplitude_ratio``, ``area_ratio`` (a
+        number or a parameter, default name ``<name>_<line>_ratio``).
+    """
+
+    evaluation: Literal["centres", "integrated"]
+    constant: NamedParameterOptions | None = None
+    exponential: ExponentialTermOptions | None = None
+    lines: list[LineOptions] = Field(default_factory=list)
+    tied_lines: list[TiedLineOptions] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _parents(self) -> LinesOptions:
+        if self.constant is None and self.exponential is None and not self.lines:
+            msg = "give at least one of constant, exponential and lines"
+            raise ValueError(msg)
+        free = [ln.name for ln in self.lines]
+        for i, t in enumerate(self.tied_lines):
+            if t.parent not in free:
+                msg = (
+                    f"tied_lines[{i}] ({t.name!r}): parent {t.parent!r} is not one of the "
+                    f"lines {free}"
+                )
+                raise ValueError(msg)
+        names = free + [t.name for t in self.tied_lines]
+        doubled = sorted({n for n in names if names.count(n) > 1})
+        if doubled:
+            msg = f"line names must be unique among lines and tied_lines, {doubled} repeat"
+            raise ValueError(msg)
+        return self
+
+
+def _lines(opts: LinesOptions, dataset: Any) -> LinesBackground:
+    name = opts.name
+    lines: list[Line | TiedLine] = [
+        Line(
+            ln.name,
+            ln.amplitude.named(f"{name}_{ln.name}_amplitude"),
+            ln.mean.named(f"{name}_{ln.name}_mean"),
+            ln.sigma.named(f"{name}_{ln.name}_sigma"),
+        )
+        for ln in opts.lines
+    ]
+    for t in opts.tied_lines:
+        of, r = t.ratio()
+        ratio = r.named(f"{name}_{t.name}_ratio") if isinstance(r, NamedParameterOptions) else r
+        sigma = None if t.sigma == "parent" else float(t.sigma)
+        lines.append(TiedLine(t.name, t.parent, t.mean, ratio, of, sigma))
+    ex = opts.exponential
+    return LinesBackground(
+        name,
+        _edges(dataset, "lines"),
+        opts.evaluation,
+        constant=None if opts.constant is None else opts.constant.named(f"{name}_level"),
+        exponential=None
+        if ex is None
+        else Exponential(
+            ex.amplitude.named(f"{name}_amplitude"), ex.decay.named(f"{name}_decay"), ex.reference
+        ),
+        lines=lines,
+    )
+
+
 #: the kinds of this module, declared in the ``cevns.components`` entry points
 COMPONENTS: tuple[Component, ...] = (
     Component("background", "flat", FlatOptions, _flat, "constant rate per unit observable"),
@@ -221,6 +450,13 @@ COMPONENTS: tuple[Component, ...] = (
         GaussianLineOptions,
         _gaussian_line,
         "Gaussian line (area, mean, width), integrated over bins",
+    ),
+    Component(
+        "background",
+        "lines",
+        LinesOptions,
+        _lines,
+        "constant + exponential + Gaussian lines, some tied to a parent line (e.g. Ge L/M shells)",
     ),
     Component(
         "background",

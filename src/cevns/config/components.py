@@ -25,7 +25,10 @@ options class, mapping function).
 
 Paths in experiment files are relative to the file's folder: option fields typed
 :data:`DataFile` are resolved against it (the loader passes the folder as the pydantic
-validation context ``base_dir``) and must name an existing file.
+validation context ``base_dir``) and must name an existing file; ``"registry:<name>"``
+names a registered public data file instead, found and sha256-checked by
+:mod:`cevns.data.store`, so a shipped experiment file can use the generic kinds on the
+public releases.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, crea
 
 from cevns.core.exceptions import InvalidConfigError
 from cevns.core.files import StrictModel
+from cevns.data import store as data_store
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -78,7 +82,19 @@ class ComponentOptions(StrictModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
 
+#: Prefix of a DataFile that names a file of the data registry (``cevns data list``).
+REGISTRY_PREFIX = "registry:"
+
+
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    text = str(value)
+    if text.startswith(REGISTRY_PREFIX):
+        name = text[len(REGISTRY_PREFIX) :]
+        try:  # found (or downloaded) and its sha256 checked
+            return data_store.path(name)
+        except (KeyError, FileNotFoundError, ValueError) as e:  # unknown, absent, mismatch
+            msg = f"registry file {name!r}: {str(e).strip(chr(34) + chr(39))}"
+            raise ValueError(msg) from None
     base = (info.context or {}).get("base_dir")
     value = value.expanduser()
     path = value if value.is_absolute() or base is None else Path(base) / value
@@ -94,6 +110,9 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
 #: A file named in an experiment file: relative paths are taken from the folder of that
 #: experiment file (the loader passes it as the validation context ``base_dir``), so an
 #: experiment folder can be moved or shared as a whole. It must exist and be a file.
+#: ``"registry:<name>"`` names a file of the data registry (e.g.
+#: ``"registry:dresden_ii/QF_Fef_YBe.txt"``): found through :mod:`cevns.data.store`
+#: (``$CEVNS_DATA_DIR``, the cache, or downloaded) and checked against its sha256.
 DataFile = Annotated[Path, AfterValidator(_resolve_path)]
 
 

@@ -16,13 +16,12 @@ from cevns.experiments.coherent_csi_2017 import (
     coherent_csi_2017_flux,
     coherent_csi_2017_parameters,
     pidar_p_c,
-    timing_counts,
-    timing_counts_dataset,
 )
 from cevns.likelihood.dataset import count_only_dataset
 from cevns.likelihood.experiment import NormaliseToEvents
 from cevns.likelihood.signal import Signal
 from cevns.physics.families import family
+from cevns.reproduce.dfs2018_timing import timing_counts, timing_counts_dataset
 from cevns.stats.fit import fit
 
 SIN2_SEED002 = 0.2225

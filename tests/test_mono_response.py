@@ -162,3 +162,30 @@ def test_response_templates_bad_input(tmp_path: Path) -> None:
     _write(tmp_path, "b", -1.0, EFF * 3.0)  # not an efficiency: 1.8 in one bin
     with pytest.raises(InvalidConfigError, match=r"must be efficiencies .* max 1.8"):
         read_efficiency_grid(lambda rel: tmp_path / rel, PATTERN, E_KEV, {"ly": [-1.0]}, block="b")
+
+
+def test_grid_of_inference_interface_files(tmp_path: Path) -> None:
+    """Files with named axes (bins/<i>): every one must have the first one's axes."""
+    import h5py
+
+    for ly in (-1.0, 0.0):
+        for e, row in zip(E_KEV, EFF * (1.0 + 0.2 * ly), strict=True):
+            p = tmp_path / PATTERN.format(block="a", e_nr_kev=e, ly=ly)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            with h5py.File(p, "w") as h:
+                h["bins/0"] = [0.0, 1.0, 3.0]
+                h["bins/0"].attrs["name"] = "s1"
+                h["templates/template"] = row
+    grid = read_efficiency_grid(
+        lambda r: tmp_path / r, PATTERN, E_KEV, {"ly": [-1.0, 0.0]}, block="a"
+    )
+    np.testing.assert_array_equal(grid[(-1.0,)], EFF * 0.8)
+    with pytest.raises(InvalidConfigError, match=r"axes are \['s1'\], expected \['cs2'\]"):
+        read_efficiency_grid(
+            lambda r: tmp_path / r, PATTERN, E_KEV, {"ly": [0.0]}, block="a", axis_names=["cs2"]
+        )
+    last = tmp_path / PATTERN.format(block="a", e_nr_kev=4.0, ly=0.0)
+    with h5py.File(last, "r+") as h:
+        h["bins/0"][...] = [0.0, 1.5, 3.0]
+    with pytest.raises(InvalidConfigError, match=r"eff_4.00_ly_0.0.h5: edges of axis 's1' are"):
+        read_efficiency_grid(lambda r: tmp_path / r, PATTERN, E_KEV, {"ly": [-1.0, 0.0]}, block="a")

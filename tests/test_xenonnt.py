@@ -354,7 +354,7 @@ def test_template_with_wrong_axes(tmp_path: Path) -> None:
     root = _broken_copy(tmp_path, ["binning/sr0.yaml", rel])
     with h5py.File(root / rel, "r+") as h:
         h["bins/1"].attrs["name"] = "drift_time"
-    with pytest.raises(InvalidConfigError, match=r"template axes are \['cs2', 'drift_time'"):
+    with pytest.raises(InvalidConfigError, match=r"ac_cevns.h5: axes are \['cs2', 'drift_time'"):
         ReleaseFiles("sr0", root).template("ac")
 
 
@@ -662,18 +662,72 @@ def test_light_mediator_enters_the_solar_matter_potential_at_zero_momentum() -> 
     assert np.all(rel < 0.05)
 
 
-@pytest.mark.parametrize("name", ["sr0", "sr1", "sr2", "2024", "2026"])
-def test_detector_exposures_are_the_backgrounds_exposures(name: str) -> None:
-    """The exposures stand twice (the generic response_templates detector of each shipped
-    file, and EXPOSURE_T_YR, which scales the backgrounds): they must agree run by run."""
+@needs_release
+def test_backgrounds_take_the_detector_exposure(sr0: object) -> None:
+    """The exposure is written once (the detector's exposure_t_yr): the backgrounds are the
+    release's templates [1/(t yr)] x that number, and doubling it doubles signal and
+    backgrounds (rtol 1e-12: one product, rounding only)."""
     import tomllib
 
     from cevns.core.files import models_dir
-    from cevns.experiments.xenonnt_8b import EXPOSURE_T_YR
+    from cevns.experiments import xenonnt_8b as x
 
-    doc = tomllib.loads((models_dir() / "experiments" / f"xenonnt_8b_{name}.toml").read_text())
-    runs = doc["dataset"]["runs"]
+    doc = tomllib.loads((models_dir() / "experiments" / "xenonnt_8b_sr0.toml").read_text())
     exposure = doc["detector"]["exposure_t_yr"]
-    assert (exposure if isinstance(exposure, dict) else {runs[0]: exposure}) == {
-        r: EXPOSURE_T_YR[r] for r in runs
-    }
+    cost = sr0.cost("sm")  # type: ignore[attr-defined]
+    nominal = cost.predict(cost.defaults)
+    files = x.ReleaseFiles("sr0")
+    for comp in ("ac", "er", "rg"):
+        want = files.template(comp, 0.0, 0.0) * exposure
+        np.testing.assert_allclose(nominal.backgrounds[comp], want, rtol=1e-12)
+    doubled = x.experiment("sr0", {"detector.exposure_t_yr": 2 * exposure}).cost("sm")
+    twice = doubled.predict(doubled.defaults)
+    np.testing.assert_allclose(twice.signal, 2 * nominal.signal, rtol=1e-12)
+    for comp, counts in nominal.backgrounds.items():
+        np.testing.assert_allclose(twice.backgrounds[comp], 2 * counts, rtol=1e-12)
+
+
+@needs_release
+def test_detector_blocks_must_be_the_dataset_runs() -> None:
+    """A detector without the dataset's runs as blocks: one error naming both sides."""
+    from cevns.detectors.mono_response import MonoResponse
+    from cevns.experiments import xenonnt_8b as x
+    from cevns.physics.nuclei import Target
+
+    with pytest.raises(
+        InvalidConfigError,
+        match=r"backgrounds.0 .*xenonnt_sr0_tly\+0_tqy\+0: the response has one exposure, no "
+        r"blocks, expected the blocks \['sr0', 'sr1'\]",
+    ):
+        x.experiment("sr0", {"dataset.runs": ["sr0", "sr1"]})
+    det = MonoResponse(
+        "two", np.full((2, 162), 0.001), [1.0, 2.0], 1.0, target=Target.element("Xe"),
+        block_exposures_t_yr={"sr1": 2.0, "sr0": 1.0},
+    )  # fmt: skip
+    with pytest.raises(InvalidParameterError, match=r"has the blocks \['sr1', 'sr0'\], expected"):
+        det.exposures_t_yr(["sr0", "sr1"])
+    assert det.exposures_t_yr(["sr1", "sr0"]) == {"sr1": 2.0, "sr0": 1.0}
+    two = x.dataset(["sr0", "sr1"])
+    with pytest.raises(
+        InvalidConfigError, match=r"exposure_t_yr must give .* \(missing \['sr1'\]\)"
+    ):
+        x.background(two, "ac", exposure_t_yr={"sr0": 1.0})
+
+
+def test_shipped_files_agree_on_each_run_exposure() -> None:
+    """Each file states its runs' exposures once; the files of one run agree (release example)."""
+    import tomllib
+
+    from cevns.core.files import models_dir
+
+    seen: dict[str, set[float]] = {}
+    for name in ("sr0", "sr1", "sr2", "2024", "2026"):
+        path = models_dir() / "experiments" / f"xenonnt_8b_{name}.toml"
+        doc = tomllib.loads(path.read_text())
+        runs, exposure = doc["dataset"]["runs"], doc["detector"]["exposure_t_yr"]
+        per_run = exposure if isinstance(exposure, dict) else {runs[0]: exposure}
+        assert list(per_run) == runs
+        for run, x in per_run.items():
+            seen.setdefault(run, set()).add(x)
+    assert sorted(seen) == ["sr0", "sr1", "sr2"]
+    assert {run: len(values) for run, values in seen.items()} == {"sr0": 1, "sr1": 1, "sr2": 1}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -415,5 +416,65 @@ COMPONENTS += (
         "count_only",
         count_only_dataset,
         "counts given by hand, e.g. Asimov data of a count-only projection (seed 002 Sec. 5.2)",
+    ),
+)
+
+
+# ---------------------------------------------------------------------- inference-interface
+def inference_interface_dataset(
+    path: DataFile,
+    axes: list[AxisOptions] | None = None,
+    values: str = "templates/template",
+    unit: str = "events",
+    name: str | None = None,
+) -> Any:
+    """Poisson counts of an ``inference-interface`` HDF5 histogram (XENON's layout).
+
+    The file holds ``bins/0..n-1`` (edges, attribute ``name``) and the counts in
+    ``values`` (:func:`cevns.data.hdf5_hist.read_histogram`: layout, shape and counts
+    finite and >= 0 checked)::
+
+        [dataset]
+        kind = "inference_interface"
+        path = "data_sr0.h5"
+        axes = [{name = "cs2", unit = "PE"}, {name = "s1_bdt_score"}]
+
+    Parameters
+    ----------
+    path : path
+        The HDF5 file (relative to the experiment file).
+    axes : list of AxisOptions, optional
+        The expected axes in order: the file's axis names must be these; their units are
+        declared, and edges given here are checked against the file's (rtol 1e-9).
+    values : str
+        The dataset of the counts.
+    unit : str
+        Unit of the counts.
+    name : str, optional
+        Name of the dataset (default the file's stem).
+
+    Returns
+    -------
+    Dataset
+        Poisson counts with the file's named axes.
+    """
+    from cevns.data.hdf5_hist import read_histogram
+    from cevns.likelihood.dataset import Dataset
+
+    names = None if axes is None else [a.name for a in axes]
+    hist = read_histogram(path, axis_names=names, values=values)
+    ds = Dataset.from_arrays(
+        hist.values, *hist.edges, name=name or Path(path).stem, axis_names=hist.axis_names,
+        unit=unit,
+    )  # fmt: skip
+    return _declare(ds, axes, str(path))
+
+
+COMPONENTS += (
+    Component.from_function(
+        "dataset",
+        "inference_interface",
+        inference_interface_dataset,
+        "HDF5 histogram of the inference-interface layout (bins/<i>, templates/template)",
     ),
 )

@@ -815,6 +815,7 @@ def response_templates(
             exposure,
             target=nucleus,
             gauss_points=gauss_points,
+            block_exposures_t_yr={b: x for b, x in blocks.items() if b is not None} or None,
         )
 
     origin = (0.0,) * len(axes)

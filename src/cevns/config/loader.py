@@ -9,7 +9,11 @@ file, the key path and the offending value; unknown keys get a did-you-mean.
 Experiment files have sections ``[flux]``, ``[detector]``, ``[dataset]``,
 ``[[backgrounds]]`` and ``[signal]``. The first four have a ``kind`` that selects a
 registered component builder (:func:`register_component`), whose own options model
-validates the rest of the section. A detector builder returns a detector or a
+validates the rest of the section. Background builders receive the dataset
+(``builder(options, dataset=...)``) and, when their signature names a ``detector``
+keyword, the experiment's detector too (``detector=...``): a background given per unit
+exposure is then scaled by the detector's exposure, which the file states once. A
+detector builder returns a detector or a
 :class:`~cevns.likelihood.experiment.DetectorSetup` that also declares the time fractions of
 a pulsed source, the systematics and an exposure normalisation of the experiment.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import re
 import tomllib
 from collections.abc import Mapping
@@ -146,6 +151,8 @@ def _build_component(
         msg = f"{source}: {path}.kind: {err}"
         raise InvalidConfigError(_blame_overrides(msg, overrides)) from None
     comp = registry[cfg.kind]
+    # the dataset always (backgrounds); anything else only to a builder that names it
+    extra = {k: v for k, v in extra.items() if k == "dataset" or _names(comp.builder, k)}
     opts_raw = dict(cfg.model_extra or {})
     try:
         opts = comp.options.model_validate(opts_raw, context={"base_dir": _base_dir(source)})
@@ -158,6 +165,15 @@ def _build_component(
     except (ValueError, KeyError) as e:
         msg = f"{source}: {path} (kind {cfg.kind!r}): {e}"
         raise InvalidConfigError(_blame_overrides(msg, overrides)) from e
+
+
+def _names(builder: Any, keyword: str) -> bool:
+    """Whether a builder's signature has the keyword parameter ``keyword`` (not ``**kw``)."""
+    try:
+        p = inspect.signature(builder).parameters.get(keyword)
+    except (TypeError, ValueError):  # a builtin or C callable without a signature
+        return False
+    return p is not None and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
 
 
 def apply_overrides(
@@ -358,7 +374,9 @@ def load_experiment(
     setup = built if isinstance(built, DetectorSetup) else DetectorSetup(built)
     dataset = _build_component("dataset", f.dataset, src, "dataset", ovr)
     backgrounds = [
-        _build_component("backgrounds", b, src, f"backgrounds.{i}", ovr, dataset=dataset)
+        _build_component(
+            "backgrounds", b, src, f"backgrounds.{i}", ovr, dataset=dataset, detector=setup.detector
+        )
         for i, b in enumerate(f.backgrounds)
     ]
     ffs: dict[str, FormFactor] = {

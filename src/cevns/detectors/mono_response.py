@@ -27,7 +27,8 @@ each block's efficiencies are weighted by its exposure and the response's exposu
 
 Templates on disk are read by :func:`read_efficiency_grid`: one file per energy and grid
 point, named by a pattern with ``{e_nr_kev}``, the nuisance names and ``{block}`` as
-:meth:`str.format` fields, holding the efficiencies as an HDF5 dataset.
+:meth:`str.format` fields, holding the efficiencies as an HDF5 dataset, by default in the
+``inference-interface`` layout of :mod:`cevns.data.hdf5_hist` (named axes checked).
 
 Units: exposure in tonne-years of 1000 kg x 365.25 days.
 """
@@ -80,6 +81,10 @@ class MonoResponse:
         The nuclei whose recoils the efficiencies select.
     gauss_points : int
         Gauss-Legendre points per interval (default :data:`GAUSS_POINTS`).
+    block_exposures_t_yr : mapping of str to float, optional
+        The exposure [t yr] of each block of bins, in order, when ``efficiencies`` are
+        blocks weighted by them (:func:`weighted_blocks`; ``exposure_t_yr`` is then 1):
+        what the experiment's other components (backgrounds in 1/(t yr)) scale by.
     """
 
     def __init__(
@@ -91,6 +96,7 @@ class MonoResponse:
         *,
         target: Target,
         gauss_points: int = GAUSS_POINTS,
+        block_exposures_t_yr: Mapping[str, float] | None = None,
     ) -> None:
         self.name = name
         self.e_nr_kev = np.asarray(e_nr_kev, dtype=np.float64)
@@ -114,6 +120,16 @@ class MonoResponse:
         if not isinstance(given, Target):
             msg = f"{name}: target must be a cevns.physics.nuclei.Target, got {target!r}"
             raise InvalidParameterError(msg)
+        blocks = None if block_exposures_t_yr is None else dict(block_exposures_t_yr)
+        if blocks is not None and (
+            exposure_t_yr != 1.0 or not blocks or not all(x > 0 for x in blocks.values())
+        ):
+            msg = (
+                f"{name}: block_exposures_t_yr must be > 0 t yr each, with exposure_t_yr = 1 "
+                f"(the blocks carry them), got {blocks} and exposure_t_yr={exposure_t_yr!r}"
+            )
+            raise InvalidParameterError(msg)
+        self.block_exposures_t_yr = blocks
         self.efficiencies = eff
         self.exposure_t_yr = float(exposure_t_yr)
         self.target = target
@@ -129,6 +145,38 @@ class MonoResponse:
             + eff[k + 1][:, None, :] * t[None, :, None]
         ).reshape(-1, eff.shape[1])
         self.response_key = (name, eff.tobytes().__hash__(), gauss_points)
+
+    def exposures_t_yr(self, blocks: Sequence[str]) -> dict[str, float]:
+        """The exposure [t yr] of each block, for components that scale with it.
+
+        Parameters
+        ----------
+        blocks : sequence of str
+            The blocks expected (e.g. a dataset's science runs), in order: those of
+            ``block_exposures_t_yr``, or one block for a response without blocks.
+
+        Returns
+        -------
+        dict of str to float
+            Block -> exposure [t yr].
+
+        Raises
+        ------
+        InvalidParameterError
+            The response's blocks are not ``blocks``; the message names both.
+        """
+        names = tuple(blocks)
+        if self.block_exposures_t_yr is None and len(names) == 1:
+            return {names[0]: self.exposure_t_yr}
+        if self.block_exposures_t_yr is None or tuple(self.block_exposures_t_yr) != names:
+            got = self.block_exposures_t_yr
+            have = "one exposure, no blocks" if got is None else f"the blocks {list(got)}"
+            msg = (
+                f"{self.name}: the response has {have}, expected the blocks {list(names)} "
+                "(its exposure_t_yr must name them, in order)"
+            )
+            raise InvalidParameterError(msg)
+        return dict(self.block_exposures_t_yr)
 
     @property
     def n_bins(self) -> int:
@@ -226,8 +274,16 @@ def read_efficiency_grid(
     *,
     block: str | None = None,
     dataset: str = "templates/template",
+    axis_names: Sequence[str] | None = None,
+    edges: Sequence[NDArray[np.float64]] | None = None,
 ) -> dict[GridPoint, NDArray[np.float64]]:
     """Mono-energetic efficiencies ``(n_E, n_bins)`` at every point of a nuisance grid.
+
+    The files are read by :func:`cevns.data.hdf5_hist.read_histograms`. When the first
+    file has the ``inference-interface`` layout (a group ``bins`` of named axes), every
+    file must have the axes of ``axis_names`` and ``edges``, or of the first file when they
+    are not given (edges to :data:`~cevns.data.hdf5_hist.EDGE_RTOL`); otherwise a file
+    holds only the ``dataset`` of values (the first file's shape, flattened).
 
     Parameters
     ----------
@@ -244,6 +300,10 @@ def read_efficiency_grid(
         The value of ``{block}`` (a science run).
     dataset : str
         HDF5 dataset holding the template (flattened, any shape).
+    axis_names : sequence of str, optional
+        The expected names of the observed axes (files of the ``bins`` layout only).
+    edges : sequence of arrays, optional
+        The expected edges of the observed axes (files of the ``bins`` layout only).
 
     Returns
     -------
@@ -253,10 +313,13 @@ def read_efficiency_grid(
     Raises
     ------
     InvalidConfigError
-        The pattern's fields do not match, a file is not an efficiency template (shape,
-        values outside 0..1, a sum above 1 at one energy).
+        The pattern's fields do not match, a file is not an efficiency template (layout,
+        axes other than the first file's or the expected ones, shape, values outside
+        0..1, a sum above 1 at one energy).
     """
     import h5py
+
+    from cevns.data.hdf5_hist import read_histograms
 
     want = {"e_nr_kev", *axes} | ({"block"} if block is not None else set())
     got = _fields(pattern)
@@ -267,39 +330,33 @@ def read_efficiency_grid(
         )
         raise InvalidConfigError(msg)
     names = tuple(axes)
-    out: dict[GridPoint, NDArray[np.float64]] = {}
-    for point in itertools.product(*(tuple(float(v) for v in axes[n]) for n in names)):
-        rows = []
-        for e in e_nr_kev:
-            values = dict(zip(names, point, strict=True)) | {"e_nr_kev": float(e)}
-            rel = pattern.format(**values, **({"block": block} if block is not None else {}))
-            path = open_file(rel)
-            with h5py.File(path, "r") as h:
-                if dataset not in h:
-                    msg = f"{path}: no dataset {dataset!r} (top-level groups {sorted(h.keys())})"
-                    raise InvalidConfigError(msg)
-                rows.append(np.asarray(h[dataset][...], dtype=np.float64).ravel())
-        sizes = sorted({r.size for r in rows})
-        if len(sizes) != 1:
-            msg = f"{pattern} at {point}: templates of different sizes {sizes}"
-            raise InvalidConfigError(msg)
-        eff = np.array(rows)
-        sums = eff.sum(axis=1)
-        if (
-            not np.all(np.isfinite(eff))
-            or np.any(eff < 0)
-            or np.any(eff > 1.0 + 1e-9)
-            or np.any(sums > 1.0 + 1e-6)
-        ):
-            msg = (
-                f"{pattern} ({dict(zip(names, point, strict=True))}, block {block}): templates "
-                "must be efficiencies (each in 0..1, summing to <= 1 per energy); min "
-                f"{np.nanmin(eff):.4g}, max {np.nanmax(eff):.4g}, max sum {np.nanmax(sums):.4g}"
-            )
-            raise InvalidConfigError(msg)
-        out[point] = eff
-    n_bins = {v.shape[1] for v in out.values()}
-    if len(n_bins) != 1:
-        msg = f"{pattern}: grid points give different numbers of bins {sorted(n_bins)}"
+    points = list(itertools.product(*(tuple(float(v) for v in axes[n]) for n in names)))
+
+    def relative(point: GridPoint, e: float) -> str:
+        values = dict(zip(names, point, strict=True)) | {"e_nr_kev": float(e)}
+        return pattern.format(**values, **({"block": block} if block is not None else {}))
+
+    paths = [open_file(relative(point, e)) for point in points for e in e_nr_kev]
+    try:
+        with h5py.File(paths[0], "r") as h:
+            layout = "bins" if isinstance(h.get("bins"), h5py.Group) else None
+    except OSError as exc:
+        msg = f"{paths[0]}: not a readable HDF5 file ({' '.join(str(exc).split())})"
+        raise InvalidConfigError(msg) from None
+    if layout is None and (axis_names is not None or edges is not None):
+        msg = f"{paths[0]}: expected the observed axes {axis_names} in a group 'bins'; it has none"
         raise InvalidConfigError(msg)
-    return out
+    hists = read_histograms(paths, axis_names=axis_names, edges=edges, values=dataset, axes=layout)
+    # every file has the first one's shape (read_histograms): (grid point, energy, bin)
+    eff = np.array([h.values.ravel() for h in hists]).reshape(len(points), len(e_nr_kev), -1)
+    sums = eff.sum(axis=2)
+    bad = np.any(eff > 1.0 + 1e-9, axis=(1, 2)) | np.any(sums > 1.0 + 1e-6, axis=1)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        msg = (
+            f"{pattern} ({dict(zip(names, points[i], strict=True))}, block {block}): templates "
+            "must be efficiencies (each in 0..1, summing to <= 1 per energy); "
+            f"max {eff[i].max():.4g}, max sum {sums[i].max():.4g}"
+        )
+        raise InvalidConfigError(msg)
+    return {point: eff[i] for i, point in enumerate(points)}

@@ -3,14 +3,15 @@
 Kinds: ``[flux] kind = "coherent_csi_2017"`` (:func:`coherent_csi_2017_flux`, 7.47594 GWh
 at 19.3 m, 0.08 nu per flavour per proton, over 308.1 live days), ``[detector] kind =
 "coherent_csi_2017"`` (:class:`CsI2017Detector` with the pi-DAR timing options of
-:func:`cevns.config.detector_kinds.pidar_timed`) and ``[dataset] kind =
-"coherent_csi_2017_timing"`` (:func:`timing_counts_dataset`, seed 002 Eq. 4.8). What each
-release file holds and the normalisation conventions: ``docs/experiments/coherent_csi.md``.
+:func:`cevns.config.detector_kinds.pidar_timed`); the release's PE x time histograms are
+:func:`csi_2017_histograms` (seed 002's two-bin timing data, with its error convention, is
+the ``coherent_csi_2017_timing`` dataset of :mod:`cevns.reproduce.dfs2018_timing`). What
+each release file holds and the normalisation conventions: ``docs/experiments/coherent_csi.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 import numpy as np
@@ -25,9 +26,7 @@ from cevns.data import store as data
 from cevns.detectors.base import DEFAULT_NODES
 from cevns.detectors.efficiency import ShiftedAcceptance, SigmoidAcceptance2017
 from cevns.detectors.pe_time import TimedScintillatorDetector
-from cevns.detectors.pe_time import grid_slice as _grid_slice
 from cevns.detectors.quenching import ConstantQuenching
-from cevns.likelihood.dataset import Dataset
 from cevns.physics.nuclei import Target
 from cevns.sources.spallation import PiDARTiming, PionDARFlux, pidar_p_c, pot_from_beam_energy
 
@@ -41,8 +40,6 @@ __all__ = [
     "csi_2017_acceptance",
     "csi_2017_histograms",
     "pidar_p_c",
-    "timing_counts",
-    "timing_counts_dataset",
 ]
 
 
@@ -295,113 +292,11 @@ def csi_2017_histograms(
     return out[0], out[1]
 
 
-def timing_counts(
-    *,
-    pe_range: Sequence[float] = (6.0, 30.0),
-    windows_us: Sequence[Sequence[float]] = ((0.0, 1.0), (1.0, 12.0)),
-    beam: Literal["on", "off"] = "on",
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Coincidence and anti-coincidence counts of the 2017 release in time windows.
-
-    Parameters
-    ----------
-    pe_range : (lo, hi)
-        ``lo <= PE < hi``, on the release's 2-PE grid (0..50).
-    windows_us : sequence of (lo, hi)
-        Time windows ``lo <= t < hi`` [us], on the 0.5 us grid (0..12).
-    beam : {"on", "off"}
-
-    Returns
-    -------
-    (coincidence, anticoincidence) : two arrays, one entry per window
-
-    Examples
-    --------
-    >>> c, ac = timing_counts()
-    >>> c.tolist(), ac.tolist()
-    ([153.0, 702.0], [102.0, 601.0])
-    """
-    ps = _grid_slice("pe_range", pe_range, _PE_STEP, 50.0)
-    ts = [_grid_slice(f"windows_us[{i}]", w, _T_STEP, 12.0) for i, w in enumerate(windows_us)]
-    c, ac = csi_2017_histograms(beam)
-    return np.array([c[ps, t].sum() for t in ts]), np.array([ac[ps, t].sum() for t in ts])
-
-
-def timing_counts_dataset(
-    *,
-    pe_range: tuple[float, float] = (6.0, 30.0),
-    prompt_window_us: tuple[float, float] = (0.0, 1.0),
-    delayed_window_us: tuple[float, float] = (1.0, 12.0),
-    errors: Literal["seed002", "poisson"] = "seed002",
-    background_fraction: Annotated[float, Field(ge=0)] = 0.2,
-) -> Dataset:
-    """Seed-002 data: beam-on coincidence minus anti-coincidence in a prompt and a delayed bin.
-
-    Parameters
-    ----------
-    pe_range : (lo, hi)
-        ``lo <= PE < hi`` (default the 2017 analysis window 6-30 PE).
-    prompt_window_us, delayed_window_us : (lo, hi)
-        Adjacent time windows [us] (default [0, 1) and [1, 12)).
-    errors : {"seed002", "poisson"}
-        ``"seed002"``: ``sqrt((1 + background_fraction) N_obs)`` (Eq. 4.8 of both
-        extractions: ``sqrt(N_obs + 0.2 N_obs)``); ``"poisson"``: ``sqrt(C + AC)``.
-    background_fraction : float
-        The 20% background of seed 002.
-
-    Examples
-    --------
-    >>> d = timing_counts_dataset()
-    >>> d.counts.tolist(), [round(float(e), 3) for e in d.errors]
-    ([51.0, 101.0], [7.823, 11.009])
-    """
-    if float(prompt_window_us[1]) != float(delayed_window_us[0]):
-        msg = (
-            "prompt_window_us must end where delayed_window_us starts, got "
-            f"{list(prompt_window_us)} and {list(delayed_window_us)}"
-        )
-        raise InvalidParameterError(msg)
-    if errors not in ("seed002", "poisson"):
-        msg = f"errors must be 'seed002' or 'poisson', got {errors!r}"
-        raise InvalidParameterError(msg)
-    f_bkg = check_positive("background_fraction", background_fraction, allow_zero=True)
-    c, ac = timing_counts(pe_range=pe_range, windows_us=(prompt_window_us, delayed_window_us))
-    obs = c - ac
-    if errors == "seed002":
-        if np.any(obs <= 0):
-            msg = (
-                f"seed-002 errors sqrt((1 + f) N_obs) need positive excesses, got {obs.tolist()} "
-                f"for pe_range={list(pe_range)}"
-            )
-            raise InvalidParameterError(msg)
-        err = np.sqrt((1.0 + f_bkg) * obs)
-    else:
-        err = np.sqrt(c + ac)
-    edges = np.array([prompt_window_us[0], prompt_window_us[1], delayed_window_us[1]], dtype=float)
-    return Dataset(
-        "coherent_csi_2017_timing",
-        obs,
-        (edges,),
-        errors=err,
-        axis_labels=("t [us]",),
-        unit="counts (beam-on C - AC)",
-        allow_negative=True,
-        meta={
-            "coincidence": c.tolist(),
-            "anticoincidence": ac.tolist(),
-            "pe_range": [float(v) for v in pe_range],
-            "errors": errors,
-            "source": "arXiv:1708.01294 data release (arXiv:1804.09459)",
-        },
-    )
-
-
 # --------------------------------------------------------------------------- components
 #: the kinds of this module, declared in the ``cevns.components`` entry points
 COMPONENTS: tuple[Component, ...] = (
     Component.from_function(
         "detector", "coherent_csi_2017", pidar_timed(CsI2017Detector), exclude=("name",)
     ),
-    Component.from_function("dataset", "coherent_csi_2017_timing", timing_counts_dataset),
     Component.from_function("flux", "coherent_csi_2017", coherent_csi_2017_flux),
 )

@@ -10,11 +10,15 @@ neutrons ``rg`` [1/(t yr)] x each run's exposure; ``rg`` on the tly x tqy grid, 
 -3..3); the signal is the generic ``response_templates`` kind on the mono-energetic
 templates (:mod:`cevns.detectors.mono_response`: the recipe). The priors (the
 collaboration's statistical model, github.com/XENONnT/light_wimp_data_release @ a09cd8f)
-are in ``models/experiments/xenonnt_8b_*.toml``. Exposure: t yr of 1000 kg x 365.25 d.
+are in ``models/experiments/xenonnt_8b_*.toml``, and so are the exposures, once per file
+(the detector's ``exposure_t_yr``, which the backgrounds take from the detector:
+:meth:`~cevns.detectors.mono_response.MonoResponse.exposures_t_yr`). Exposure: t yr of
+1000 kg x 365.25 d.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,11 +29,11 @@ from numpy.typing import NDArray
 
 from cevns.config.components import Component
 from cevns.core.exceptions import DataNotFoundError, InvalidConfigError, InvalidParameterError
-from cevns.detectors.mono_response import read_efficiency_grid
+from cevns.data.hdf5_hist import read_histogram
+from cevns.detectors.mono_response import MonoResponse, read_efficiency_grid
 
-__all__ = ["AXES", "COMBINED", "EXPOSURE_T_YR", "GRID", "MONO_E_KEV", "MONO_TEMPLATE",
-           "RELEASE", "RUNS", "ReleaseFiles", "background", "dataset", "experiment",
-           "read_template"]  # fmt: skip
+__all__ = ["AXES", "COMBINED", "GRID", "MONO_E_KEV", "MONO_TEMPLATE",
+           "RELEASE", "RUNS", "ReleaseFiles", "background", "dataset", "experiment"]  # fmt: skip
 
 
 def __dir__() -> list[str]:
@@ -40,8 +44,6 @@ def __dir__() -> list[str]:
 RELEASE = "xenonnt_8b_2026"
 #: Science runs of the release.
 RUNS: tuple[str, ...] = ("sr0", "sr1", "sr2")
-#: Exposures [t yr] of the release's example (README of the release, plot.ipynb).
-EXPOSURE_T_YR: Mapping[str, float] = {"sr0": 1.174398, "sr1": 2.342593, "sr2": 3.249665}
 #: The four observables: names in the binning files and the data.
 AXES: tuple[str, ...] = ("cs2", "s2_shadow_s2_time_shadow_quantile", "s1_bdt_score", "s2_bdt_score")
 #: The same axes as named in the templates (``bins/<i>`` attribute ``name``).
@@ -55,62 +57,11 @@ MONO_TEMPLATE = (
 )
 #: Light-yield and charge-yield grid (in sigma) of the neutron and mono-energetic templates.
 GRID: tuple[float, ...] = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
-#: Relative tolerance of template edges against the binning files.
-EDGE_RTOL = 1e-9
 #: ``Dataset.meta`` key of the runs of a dataset, in block order
 META_RUNS = "xenonnt_8b_runs"
 
 Component_ = Literal["ac", "er", "rg"]
 Run_ = Literal["sr0", "sr1", "sr2"]
-
-
-def read_template(file: str | Path, edges: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
-    """A 4-D template (``inference-interface`` HDF5: ``bins/0..3``, ``templates/template``).
-
-    Parameters
-    ----------
-    file : path
-    edges : sequence of 4 arrays
-        The run's bin edges (``binning/sr*.yaml``), in the order of :data:`AXES`.
-
-    Returns
-    -------
-    ndarray of shape (3, 3, 3, 3)
-        Checked: the layout, the axis names, the edges, finite values >= 0.
-    """
-    import h5py
-
-    p = Path(file)
-    try:
-        h = h5py.File(p, "r")
-    except OSError as exc:
-        msg = f"{p}: not a readable HDF5 template ({exc})"
-        raise InvalidConfigError(msg) from exc
-    with h:
-        if "templates/template" not in h or "bins" not in h:
-            msg = f"{p}: expected bins/0..3 and templates/template, got {sorted(h.keys())}"
-            raise InvalidConfigError(msg)
-        # each dataset looked up once (2305 files per run: h5py lookups are the cost)
-        bins = h["bins"]
-        axes = [bins[str(i)] for i in range(len(bins))]
-        names = tuple(str(ax.attrs.get("name", "")) for ax in axes)
-        if names != TEMPLATE_AXES:
-            msg = f"{p}: template axes are {list(names)}, expected {list(TEMPLATE_AXES)}"
-            raise InvalidConfigError(msg)
-        for ax, name, want in zip(axes, names, edges, strict=True):
-            got = np.asarray(ax[()], dtype=np.float64)
-            if got.shape != want.shape or not np.allclose(got, want, rtol=EDGE_RTOL, atol=0):
-                msg = f"{p}: edges of axis {name!r} are {got.tolist()}, the binning {want.tolist()}"
-                raise InvalidConfigError(msg)
-        t = np.asarray(h["templates/template"][...], dtype=np.float64)
-    shape = tuple(e.size - 1 for e in edges)
-    if t.shape != shape:
-        msg = f"{p}: template has shape {t.shape}, the binning {shape}"
-        raise InvalidConfigError(msg)
-    if not np.all(np.isfinite(t)) or np.any(t < 0):
-        msg = f"{p}: template values must be finite and >= 0 (min {np.nanmin(t)!r})"
-        raise InvalidConfigError(msg)
-    return t
 
 
 class ReleaseFiles:
@@ -183,13 +134,15 @@ class ReleaseFiles:
         Returns
         -------
         ndarray of shape (3, 3, 3, 3)
+            Checked (:func:`~cevns.data.hdf5_hist.read_histogram`): the layout, the axis
+            names, the edges of the run's binning, finite values >= 0.
         """
         r = self.run
         if component in ("ac", "er"):
             rel = f"templates/{r}/{component}/template_XENONnT_{r}_{component}_cevns.h5"
         else:
             rel = f"templates/{r}/rg/template_XENONnT_{r}_rg_cevns_tly_{tly:.1f}_tqy_{tqy:.1f}.h5"
-        return read_template(self.path(rel), self.edges)
+        return read_histogram(self.path(rel), axis_names=TEMPLATE_AXES, edges=self.edges).values
 
     def efficiency(self, tly: float = 0.0, tqy: float = 0.0) -> NDArray[np.float64]:
         """Mono-energetic efficiencies ``(n_E, n_bins)`` at :data:`MONO_E_KEV` at a grid point.
@@ -204,24 +157,36 @@ class ReleaseFiles:
         ndarray of shape (n_E, n_bins)
         """
         energies, point = MONO_E_KEV.tolist(), {"tly": [tly], "tqy": [tqy]}
-        grid = read_efficiency_grid(self.path, MONO_TEMPLATE, energies, point, block=self.run)
+        grid = read_efficiency_grid(
+            self.path,
+            MONO_TEMPLATE,
+            energies,
+            point,
+            block=self.run,
+            axis_names=TEMPLATE_AXES,
+            edges=self.edges,
+        )
         return grid[(float(tly), float(tqy))]
 
-    def events(self) -> NDArray[np.float64]:
-        """Selected events ``(n, 4)`` in the order of :data:`AXES`.
+    def dataset(self) -> Any:
+        """The selected events of ``data/<run>.csv`` binned on the run's 4-D binning.
 
         Returns
         -------
-        ndarray of shape (n_events, 4)
+        Dataset
+            Poisson counts of shape (3, 3, 3, 3), axes :data:`AXES`.
         """
-        p = self.path(f"data/{self.run}.csv")
-        header = p.read_text(encoding="utf-8").splitlines()[0].split(",")
-        missing = [a for a in AXES if a not in header]
-        if missing:
-            msg = f"{p}: columns {missing} missing; the header is {header}"
-            raise InvalidConfigError(msg)
-        table = np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2)
-        return np.asarray(table[:, [header.index(a) for a in AXES]], dtype=np.float64)
+        from cevns.likelihood.dataset import Dataset
+
+        return Dataset.from_events(
+            self.path(f"data/{self.run}.csv"),
+            self.edges,
+            columns=AXES,
+            name=f"xenonnt_8b_{self.run}",
+            axis_names=AXES,
+            axis_units=("PE", "", "", ""),
+            unit="events",
+        )
 
 
 @functools.lru_cache(maxsize=8)
@@ -232,7 +197,7 @@ def _run_inputs(run: str, root: str | None) -> dict[str, Any]:
         "rg": {(a, b): files.template("rg", a, b) for a in GRID for b in GRID},
         "ac": files.template("ac"),
         "er": files.template("er"),
-        "events": files.events(),
+        "dataset": files.dataset(),
     }
 
 
@@ -262,17 +227,7 @@ def dataset(runs: list[Run_] | None = None, root: str | None = None) -> Any:
     from cevns.likelihood.dataset import Dataset
 
     names = _check_runs("dataset.runs", runs)
-    per_run = [
-        Dataset.from_events(
-            _run_inputs(r, root)["events"],
-            _run_inputs(r, root)["files"].edges,
-            name=f"xenonnt_8b_{r}",
-            axis_names=AXES,
-            axis_units=("PE", "", "", ""),
-            unit="events",
-        )
-        for r in names
-    ]
+    per_run = [_run_inputs(r, root)["dataset"] for r in names]
     if len(per_run) > 1:
         counts = np.concatenate([d.counts.ravel() for d in per_run])
         edges = np.arange(counts.size + 1, dtype=np.float64)
@@ -290,11 +245,14 @@ def background(
     name: str | None = None,
     norm_uncertainty: float | None = None,
     root: str | None = None,
+    exposure_t_yr: Mapping[str, float] | None = None,
 ) -> Any:
     """AC, ER or radiogenic neutrons (``rg``, on the tly x tqy grid) of some runs.
 
     One normalisation scales the template [1/(t yr)] x exposure of each of ``runs``
-    (default every run of the dataset); the dataset's other blocks get zeros.
+    (default every run of the dataset); the dataset's other blocks get zeros. In an
+    experiment file the exposures are the detector's (the loader passes it): they are
+    written once, in the ``[detector]`` section.
 
     Parameters
     ----------
@@ -307,6 +265,8 @@ def background(
     norm_uncertainty : float, optional
         Relative Gaussian prior of the normalisation.
     root : str, optional
+    exposure_t_yr : mapping of str to float
+        Exposure [t yr] of each run of ``runs`` (required; from the detector in a file).
 
     Returns
     -------
@@ -327,10 +287,18 @@ def background(
     if outside:
         msg = f"background {component!r}: runs {outside} are not in the dataset's runs {layout}"
         raise InvalidConfigError(msg)
+    missing = [r for r in chosen if r not in (exposure_t_yr or {})]
+    if missing:
+        msg = (
+            f"background {component!r}: exposure_t_yr must give the exposure [t yr] of the "
+            f"runs {list(chosen)}, got {exposure_t_yr} (missing {missing})"
+        )
+        raise InvalidConfigError(msg)
+    exposures = dict(exposure_t_yr or {})
     inputs = {r: _run_inputs(r, root) for r in chosen}
 
     def blocks(template_of: Any) -> NDArray[np.float64]:
-        per = {r: template_of(r).ravel() * EXPOSURE_T_YR[r] for r in chosen}
+        per = {r: template_of(r).ravel() * exposures[r] for r in chosen}
         out = [per[r] if r in per else np.zeros(per[chosen[0]].size) for r in layout]
         return np.concatenate(out).reshape(dataset.counts.shape)
 
@@ -351,10 +319,25 @@ def background(
     )
 
 
+_BACKGROUND = Component.from_function(
+    "background", "xenonnt_8b", background, "XENONnT AC/ER/neutrons", exclude=("exposure_t_yr",)
+)
+
+
+def _background_kind(options: Any, *, dataset: Any, detector: Any) -> Any:
+    """The ``xenonnt_8b`` background of a file: the exposures are the detector's."""
+    if not isinstance(detector, MonoResponse):
+        msg = f"a xenonnt_8b background needs a response_templates detector, got {detector!r}"
+        raise InvalidConfigError(msg)
+    runs = getattr(dataset, "meta", {}).get(META_RUNS, ())
+    exposures = detector.exposures_t_yr(runs)
+    return _BACKGROUND.builder(options, dataset=dataset, exposure_t_yr=exposures)
+
+
 #: the kinds of this module (``cevns.components`` entry points)
 COMPONENTS: tuple[Component, ...] = (
     Component.from_function("dataset", "xenonnt_8b", dataset, "XENONnT 8B events of some runs"),
-    Component.from_function("background", "xenonnt_8b", background, "XENONnT AC/ER/neutrons"),
+    dataclasses.replace(_BACKGROUND, builder=_background_kind),
 )
 
 

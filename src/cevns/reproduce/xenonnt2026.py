@@ -375,9 +375,9 @@ def fit_restarted(cost: Any, **kwargs: Any) -> Any:
 def expected_per_run(run: str, root: str | None = None) -> dict[str, float]:
     """SM 8B and hep events (B16-GS98, nominal yields), backgrounds and data of one run.
 
-    Folds the nominal mono-energetic efficiencies directly (no experiment file, no
-    stacked yield variants): the numbers of the shipped ``xenonnt_8b_<run>`` at its
-    defaults.
+    Folds the nominal mono-energetic efficiencies directly (no stacked yield variants),
+    at the exposure of the shipped ``xenonnt_8b_<run>`` file: the numbers of that file at
+    its defaults.
 
     Parameters
     ----------
@@ -390,6 +390,7 @@ def expected_per_run(run: str, root: str | None = None) -> dict[str, float]:
     dict
         ``8B``, ``hep``, ``ac``, ``er``, ``rg`` and ``observed`` [events].
     """
+    from cevns.config.loader import load_experiment_config
     from cevns.detectors.mono_response import MonoResponse
     from cevns.likelihood.signal import Signal
     from cevns.physics.form_factors import Helm
@@ -400,7 +401,9 @@ def expected_per_run(run: str, root: str | None = None) -> dict[str, float]:
         msg = f"run must be one of {list(xenonnt_8b.RUNS)}, got {run!r}"
         raise InvalidParameterError(msg)
     files = xenonnt_8b.ReleaseFiles(run, root)
-    exposure = xenonnt_8b.EXPOSURE_T_YR[run]
+    # the exposure as the run's experiment file states it (its detector section)
+    section = load_experiment_config(f"xenonnt_8b_{run}").file.detector.model_extra or {}
+    exposure = float(section["exposure_t_yr"])
     det = MonoResponse(
         f"xenonnt_{run}_nominal",
         files.efficiency(0.0, 0.0),

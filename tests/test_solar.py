@@ -301,6 +301,7 @@ def test_flux_probabilities_are_cached_and_interpolated(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(ss, "probabilities_at_earth", counting)
+    monkeypatch.setattr(ss, "_TABLES", {})  # nothing computed by earlier tests
     f = ss.SolarFlux(model=NSIModel.vector_nsi({"ee_u": 0.2}))
     e = np.geomspace(0.3, 15.0, 37)
     for _ in range(3):
@@ -310,6 +311,37 @@ def test_flux_probabilities_are_cached_and_interpolated(monkeypatch):
     direct = original(f.mixing, f.model, e, source="8B")
     # log-E interpolation on 241 points: measured 8e-6
     np.testing.assert_allclose(f.probabilities("8B", e), direct, atol=5e-5)
+
+
+def test_fluxes_of_the_same_physics_share_their_tables(monkeypatch):
+    calls = []
+    original = ss.probabilities_at_earth
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["source"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ss, "probabilities_at_earth", counting)
+    monkeypatch.setattr(ss, "_TABLES", {})
+    e = np.geomspace(0.5, 15.0, 11)
+    nsi = {"ee_u": 0.2}
+    first = ss.SolarFlux(model=NSIModel.vector_nsi(nsi), components=("8B",)).spectrum("nue", e)
+    again = ss.SolarFlux(model=NSIModel.vector_nsi(nsi), components=("8B",)).spectrum("nue", e)
+    assert calls == ["8B"]  # a second flux of the same physics computes nothing
+    np.testing.assert_array_equal(again, first)
+    # whatever changes the table computes its own: the NSI, the mixing, the solar model
+    other_nsi = ss.SolarFlux(model=NSIModel.vector_nsi({"ee_u": 0.3}), components=("8B",))
+    other_mixing = ss.SolarFlux(
+        model=NSIModel.vector_nsi(nsi), mixing=NO.flipped(), components=("8B",)
+    )
+    other_solar = ss.SolarFlux(
+        model=NSIModel.vector_nsi(nsi), components=("8B",), solar=ps.SolarModel.b16("agss09")
+    )
+    for flux in (other_nsi, other_mixing, other_solar):
+        direct = original(flux.mixing, flux.model, e, source="8B", solar=flux.solar)
+        # log-E interpolation on 241 points: measured 8e-6 (test above)
+        np.testing.assert_allclose(flux.probabilities("8B", e), direct, atol=5e-5)
+    assert len(calls) == 4
 
 
 def test_flux_depends_on_the_model_and_the_mixing():

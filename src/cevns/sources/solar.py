@@ -48,7 +48,7 @@ from cevns.core.flavour import NEUTRINOS, parse_flavour
 from cevns.data import store
 from cevns.physics.nsi import NSIModel
 from cevns.physics.oscillation import MixingParameters
-from cevns.physics.solar import SolarModel, probabilities_at_earth
+from cevns.physics.solar import SolarModel, matter_term_per_potential, probabilities_at_earth
 
 __all__ = [
     "COMPONENTS",
@@ -80,6 +80,13 @@ _B16_ROWS = {"hep": (2, 1.0e3), "8B": (4, 1.0e6)}
 _B16_COLUMNS = {"gs98": 0, "agss09": 2}
 #: grid on which the probabilities are computed [MeV]
 _GRID_MEV = (0.05, 20.0, 241)
+#: Probability tables already computed in this process. A table depends only on the vacuum
+#: mixing, the matter term (``K_0``, ``K_1`` of :func:`matter_term_per_potential`: the NSI
+#: model enters nowhere else), the component's production profile and the solar model, so
+#: fluxes built again for the same physics (every load of an experiment file) share it.
+#: Values: the solar model (kept so its ``id`` in the key cannot be reused) and the table.
+_TABLES: dict[tuple[Any, ...], tuple[SolarModel, NDArray[np.float64]]] = {}
+_TABLES_MAX = 64
 
 
 def solar_total_flux(component: str, normalisation: str) -> float:
@@ -373,19 +380,32 @@ class SolarFlux:
         grid = self._grid()
         table = self._cache.get(component)
         if table is None:
-            table = probabilities_at_earth(
-                self.mixing,  # type: ignore[arg-type]
-                self.model,
-                grid,
-                source=component,
-                solar=self.solar,
-            )
-            table.setflags(write=False)
+            table = self._shared_table(component, grid)
             self._cache[component] = table
         log_e = np.log(np.clip(e, grid[0], grid[-1]))
         log_grid = np.log(grid)
         cols = [np.interp(log_e, log_grid, table[:, k]) for k in range(3)]
         return np.asarray(np.stack(cols, axis=-1), dtype=np.float64)
+
+    def _shared_table(self, component: str, grid: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The probability table of ``component`` on ``grid``, from :data:`_TABLES` if known."""
+        k0, k1 = matter_term_per_potential(self.mixing, self.model)  # type: ignore[arg-type]
+        key = (self.mixing, k0.tobytes(), k1.tobytes(), component, id(self.solar), grid.tobytes())
+        hit = _TABLES.get(key)
+        if hit is not None and hit[0] is self.solar:
+            return hit[1]
+        table = probabilities_at_earth(
+            self.mixing,  # type: ignore[arg-type]
+            self.model,
+            grid,
+            source=component,
+            solar=self.solar,
+        )
+        table.setflags(write=False)
+        if len(_TABLES) >= _TABLES_MAX:
+            _TABLES.pop(next(iter(_TABLES)))  # the oldest
+        _TABLES[key] = (self.solar, table)  # type: ignore[assignment]
+        return table
 
     @staticmethod
     def _grid() -> NDArray[np.float64]:

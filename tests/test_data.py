@@ -486,6 +486,50 @@ def test_fetch_release_downloads_unpacks_and_verifies(fake_release, monkeypatch)
     assert data.fetch_release("fake_rel", registry_file=reg).root == rel.root
 
 
+def test_release_derived_arrays_are_kept_and_keyed(fake_release, monkeypatch):
+    make, cache = fake_release
+    reg = make()
+    rel = data.fetch_release("fake_rel", registry_file=reg)
+    built = []
+
+    def build(tag):
+        def read():
+            text = rel.path("data/sr0.csv").read_text()  # a verified file of the release
+            built.append(tag)
+            return {"values": np.array([len(text), 2.5]), "grid": np.arange(6.0).reshape(2, 3)}
+
+        return read
+
+    first = rel.derived_arrays("reader/1 a", build("a"))
+    again = data.release("fake_rel", registry_file=reg).derived_arrays("reader/1 a", build("a"))
+    assert built == ["a"]  # the second release object read the kept file
+    assert sorted(again) == ["grid", "values"]
+    for k in first:
+        np.testing.assert_array_equal(again[k], first[k])
+    # another key is another computation, kept beside the first
+    rel.derived_arrays("reader/1 b", build("b"))
+    assert built == ["a", "b"]
+    kept = sorted((cache / "derived" / "fake_rel").iterdir())
+    assert len(kept) == 2
+    assert all(p.suffix == ".npz" for p in kept)
+    # a damaged file is computed again and replaced
+    for p in kept:
+        p.write_bytes(b"not a zip")
+    rel.derived_arrays("reader/1 a", build("a"))
+    assert built == ["a", "b", "a"]
+    rel.derived_arrays("reader/1 a", build("a"))
+    assert built == ["a", "b", "a"]
+    # a cache that cannot be written: the arrays all the same, and a warning
+    blocked = cache.parent / "blocked"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setattr(data, "cache_dir", lambda: blocked)
+    with pytest.warns(UserWarning, match="arrays not kept in"):
+        out = rel.derived_arrays("reader/1 a", build("a"))
+    np.testing.assert_array_equal(out["grid"], first["grid"])
+    with pytest.raises(InvalidConfigError, match="must not use the name"):
+        rel.derived_arrays("reader/1 c", lambda: {"__cevns_key__": np.zeros(1)})
+
+
 def test_fetch_release_replaces_a_corrupt_cached_copy(fake_release):
     make, cache = fake_release
     reg = make()

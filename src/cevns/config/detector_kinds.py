@@ -698,22 +698,40 @@ def _efficiency_grid(
     block: str | None,
     dataset: str,
 ) -> dict[tuple[float, ...], NDArray[np.float64]]:
-    """The templates of one block, read once per process (thousands of files a release)."""
+    """The templates of one block, read once per process (thousands of files a release).
+
+    From a registered release they are also kept on disk (:meth:`Release.derived_arrays`,
+    keyed on everything this call reads), so a new process does not read them again.
+    """
     from cevns.detectors.mono_response import read_efficiency_grid
 
     if release is not None:
         from cevns.data import store
 
-        open_file = store.release(release).path
-    else:
-        assert root is not None
+        rel = store.release(release)
+        names = tuple(n for n, _ in axes)
+        key = repr(("read_efficiency_grid/1", template, e_nr_kev, axes, block, dataset))
 
-        def open_file(relative: str) -> Path:
-            p = Path(root) / relative
-            if not p.is_file():
-                msg = f"response_templates: template {relative!r} is missing in {root}"
-                raise InvalidConfigError(msg)
-            return p
+        def build() -> dict[str, NDArray[np.float64]]:
+            grid = read_efficiency_grid(
+                rel.path, template, e_nr_kev, dict(axes), block=block, dataset=dataset
+            )
+            points = np.array(list(grid), dtype=np.float64).reshape(len(grid), len(names))
+            return {"points": points, "efficiencies": np.stack(list(grid.values()))}
+
+        kept = rel.derived_arrays(key, build)
+        return {
+            tuple(float(v) for v in point): eff
+            for point, eff in zip(kept["points"], kept["efficiencies"], strict=True)
+        }
+    assert root is not None
+
+    def open_file(relative: str) -> Path:
+        p = Path(root) / relative
+        if not p.is_file():
+            msg = f"response_templates: template {relative!r} is missing in {root}"
+            raise InvalidConfigError(msg)
+        return p
 
     return read_efficiency_grid(
         open_file, template, e_nr_kev, dict(axes), block=block, dataset=dataset

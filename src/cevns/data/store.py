@@ -42,13 +42,15 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.resources
 import os
 import re
 import tomllib
+import warnings
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -853,6 +855,64 @@ class Release:
             raise _release_mismatch(self, f"{self.name}/{rel}", file, sums[rel], actual)
         return file
 
+    def derived_arrays(
+        self, key: str, build: Callable[[], Mapping[str, NDArray[Any]]]
+    ) -> dict[str, NDArray[Any]]:
+        """Arrays computed from this release's files, kept on disk between processes.
+
+        Reading thousands of templates costs seconds each time a process loads them; the
+        arrays they give are the same as long as the release is. They are kept in
+        ``<cache_dir>/derived/<name>/`` under a digest of the release's pinned manifest
+        checksum (which pins every file) and ``key``, the caller's complete description of
+        what it reads (files, grid, reader version). A kept file is used only when its
+        recorded key is exactly ``key``; an unreadable one is computed again. If the cache
+        cannot be written, the arrays are returned all the same and a warning says why.
+
+        Parameters
+        ----------
+        key : str
+            Everything that determines the arrays besides the release's files.
+        build : callable
+            ``() -> {name: array}``, reading the release (through :meth:`path`, so the
+            files it reads are verified when the arrays are first computed).
+
+        Returns
+        -------
+        dict of str to ndarray
+            The arrays ``build`` gives (read back from the cache when it has them).
+        """
+        self.manifest()  # the pinned manifest, verified: the cache is keyed on it
+        full = f"{self.name}\n{self.manifest_sha256}\n{key}"
+        digest = hashlib.sha256(full.encode()).hexdigest()[:32]
+        folder = cache_dir() / "derived" / self.name
+        file = folder / f"{digest}.npz"
+        if file.is_file():
+            try:
+                with np.load(file, allow_pickle=False) as z:
+                    if str(z[_DERIVED_KEY][()]) == full:
+                        return {k: z[k] for k in z.files if k != _DERIVED_KEY}
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+                pass  # unreadable or truncated: computed again and replaced below
+        arrays = {k: np.asarray(v) for k, v in build().items()}
+        if _DERIVED_KEY in arrays:
+            msg = f"derived arrays must not use the name {_DERIVED_KEY!r}"
+            raise InvalidConfigError(msg)
+        tmp = folder / f".{digest}.{os.getpid()}.tmp.npz"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            payload = {_DERIVED_KEY: np.array(full), **arrays}
+            np.savez(tmp, **payload)  # type: ignore[arg-type]  # (numpy's stub: allow_pickle)
+            os.replace(tmp, file)  # atomic: concurrent processes never read half a file
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # the folder itself may be what failed
+                tmp.unlink(missing_ok=True)
+            warnings.warn(
+                f"release {self.name!r}: arrays not kept in {folder} ({exc}); they are read "
+                "from the release again in the next process",
+                stacklevel=2,
+            )
+        return arrays
+
     def verify(self) -> list[VerifyResult]:
         """Hash every file of the release in :attr:`root` against the manifest.
 
@@ -887,6 +947,8 @@ class Release:
         return DataNotFoundError(msg)
 
 
+#: Name of the key recorded inside a file of :meth:`Release.derived_arrays`.
+_DERIVED_KEY = "__cevns_key__"
 #: Up to this many missing files are named one by one in an error; beyond, per folder.
 _NAMED_MISSING = 20
 

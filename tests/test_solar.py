@@ -292,7 +292,9 @@ def test_flux_flavour_composition_and_protocol():
     assert ss.SolarFlux(components=("8B", "hep")).energy_range("numu") == (0.0, 18.784)
 
 
-def test_flux_probabilities_are_cached_and_interpolated(monkeypatch):
+@pytest.fixture
+def table_calls(monkeypatch):
+    """The components whose probability table is computed, with no table known before."""
     calls = []
     original = ss.probabilities_at_earth
 
@@ -302,6 +304,11 @@ def test_flux_probabilities_are_cached_and_interpolated(monkeypatch):
 
     monkeypatch.setattr(ss, "probabilities_at_earth", counting)
     monkeypatch.setattr(ss, "_TABLES", {})  # nothing computed by earlier tests
+    return calls
+
+
+def test_flux_probabilities_are_cached_and_interpolated(table_calls):
+    calls, original = table_calls, ps.probabilities_at_earth
     f = ss.SolarFlux(model=NSIModel.vector_nsi({"ee_u": 0.2}))
     e = np.geomspace(0.3, 15.0, 37)
     for _ in range(3):
@@ -313,16 +320,8 @@ def test_flux_probabilities_are_cached_and_interpolated(monkeypatch):
     np.testing.assert_allclose(f.probabilities("8B", e), direct, atol=5e-5)
 
 
-def test_fluxes_of_the_same_physics_share_their_tables(monkeypatch):
-    calls = []
-    original = ss.probabilities_at_earth
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs["source"])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(ss, "probabilities_at_earth", counting)
-    monkeypatch.setattr(ss, "_TABLES", {})
+def test_fluxes_of_the_same_physics_share_their_tables(table_calls):
+    calls, original = table_calls, ps.probabilities_at_earth
     e = np.geomspace(0.5, 15.0, 11)
     nsi = {"ee_u": 0.2}
     first = ss.SolarFlux(model=NSIModel.vector_nsi(nsi), components=("8B",)).spectrum("nue", e)

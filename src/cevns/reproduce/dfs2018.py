@@ -178,7 +178,7 @@ def _label(x: float) -> str:
 
 
 def _chi2_fixed_x(cost: ExperimentCost, mass: float, x: float) -> float:
-    return float(_quiet_fit(cost, fix={_MASS: mass, "x": x}).fval)
+    return float(_quiet_fit(cost, fix={_MASS: mass, "x": x}, details=False).fval)
 
 
 def _fixed_x(cost: ExperimentCost, x: float) -> Callable[[float], float]:
@@ -193,7 +193,7 @@ def _fixed_x(cost: ExperimentCost, x: float) -> Callable[[float], float]:
 def _chi2_marginal(cost: ExperimentCost, mass: float, x_start: float | None = None) -> Any:
     starts = [{"x": v} for v in _X_STARTS if v != x_start]
     first = {"x": x_start if x_start is not None else 0.0}
-    return _quiet_fit(cost, fix={_MASS: mass}, start=first, multistart=starts)
+    return _quiet_fit(cost, fix={_MASS: mass}, start=first, multistart=starts, details=False)
 
 
 def fig2(

@@ -95,7 +95,10 @@ def exclusion_curve(
         The best-fit chi^2 over the masses.
     """
     level = delta_chi2_threshold(cl, dof)
-    free = [fit(cost, fix={"mediator_mass_mev": float(m)}, hesse=False, warn=False) for m in masses]
+    free = [
+        fit(cost, fix={"mediator_mass_mev": float(m)}, hesse=False, warn=False, details=False)
+        for m in masses
+    ]
     chi2_min = min(r.fval for r in free)
     edges = np.full(masses.size, np.nan)
     for i, (m, best) in enumerate(zip(masses, free, strict=True)):
@@ -108,6 +111,7 @@ def exclusion_curve(
                 start=start,
                 hesse=False,
                 warn=False,
+                details=False,  # the minimum only
             )
             d = r.fval - chi2_min
             if d > level:

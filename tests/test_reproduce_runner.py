@@ -226,3 +226,29 @@ def test_cli_runs_several_names_on_jobs(tmp_path, monkeypatch):
     r = CliRunner().invoke(main, ["reproduce", "em2022", "-j", "0", "--out", str(tmp_path)])
     assert r.exit_code != 0
     assert "--jobs" in r.output
+
+
+@linux_only
+def test_flagship_curves_on_two_processes_are_the_serial_ones(tmp_path):
+    one = flagship.run(tmp_path / "j1", progress=False, n_mass=3, jobs=1)
+    two = flagship.run(tmp_path / "j2", progress=False, n_mass=3, jobs=2)
+    assert [q.to_dict() for q in one.quantities] == [q.to_dict() for q in two.quantities]
+    png = "flagship/flagship_exclusion.png"
+    assert (tmp_path / "j1" / png).read_bytes() == (tmp_path / "j2" / png).read_bytes()
+    with pytest.raises(InvalidParameterError, match=r"jobs: 0, expected a whole number"):
+        flagship.run(tmp_path, progress=False, n_mass=3, jobs=0)
+
+
+@linux_only
+def test_one_analysis_alone_gets_the_jobs(tmp_path, monkeypatch):
+    seen = []
+
+    def run(out_dir, *, progress=True, jobs=1):
+        seen.append(jobs)
+        return Summary("flagship", "fake")
+
+    monkeypatch.setattr(flagship, "run", run)
+    runner.run("flagship", tmp_path, jobs=2)
+    runner.run("flagship", tmp_path, jobs=1)
+    runner.run("flagship", tmp_path, jobs=2, options={"flagship": {"jobs": 1}})
+    assert seen == [2, 1, 1]  # an explicit option wins

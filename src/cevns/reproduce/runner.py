@@ -10,6 +10,7 @@ apart from the measured ``runtime_s``.
 from __future__ import annotations
 
 import importlib
+import inspect
 import multiprocessing
 import os
 import signal
@@ -138,6 +139,8 @@ def run(
         Worker processes for several analyses (default :func:`default_jobs`); each
         analysis runs on one process with one BLAS thread, the longest first. ``1`` runs
         them one after the other in this process. The results are the same either way.
+        One analysis alone runs here and gets ``jobs`` if its ``run`` takes it (flagship
+        computes its exclusion curves on that many processes).
     options : mapping, optional
         Keyword arguments of an analysis's ``run`` by analysis name (for example
         ``{"dg2022": {"n_mass": 7}}``, a coarser mass grid).
@@ -180,7 +183,10 @@ def run(
         with figure_formats(formats):
             for n in names:
                 module = importlib.import_module(f".{ANALYSES[n]}", __package__)
-                summaries.append(module.run(out, progress=progress, **opts.get(n, {})))
+                kw = opts.get(n, {})
+                if len(names) == 1 and "jobs" in inspect.signature(module.run).parameters:
+                    kw = {"jobs": jobs} | kw  # one analysis alone: its own processes
+                summaries.append(module.run(out, progress=progress, **kw))
     else:
         summaries = _run_on_workers(names, out, progress, tuple(formats), jobs, opts)
     if name == "all":

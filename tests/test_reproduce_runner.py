@@ -252,3 +252,22 @@ def test_one_analysis_alone_gets_the_jobs(tmp_path, monkeypatch):
     runner.run("flagship", tmp_path, jobs=1)
     runner.run("flagship", tmp_path, jobs=2, options={"flagship": {"jobs": 1}})
     assert seen == [2, 1, 1]  # an explicit option wins
+
+
+@linux_only
+def test_a_failing_flagship_curve_is_named(monkeypatch):
+    import numpy as np
+
+    from cevns.core.exceptions import FitError
+
+    def curve(cost, masses):
+        if cost == "bad":
+            raise ValueError("no minimum")
+        return np.asarray(masses) * 2, 1.0
+
+    monkeypatch.setattr(flagship, "exclusion_curve", curve)
+    masses = np.array([1.0, 2.0])
+    out = flagship._curves({"A": "good", "B": "good"}, masses, 2, False)
+    np.testing.assert_array_equal(out["B"][0], [2.0, 4.0])
+    with pytest.raises(FitError, match=r"curve of COHERENT LAr failed: ValueError: no minimum"):
+        flagship._curves({"combined": "good", "COHERENT LAr": "bad"}, masses, 2, False)

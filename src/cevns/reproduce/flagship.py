@@ -21,9 +21,10 @@ LMA-Dark band and the BBN bound.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cevns.config import load_experiment
-from cevns.core.exceptions import InvalidParameterError
+from cevns.core.exceptions import FitError, InvalidParameterError
 from cevns.physics.nsi import couplings_from_eps
 from cevns.reproduce.summary import Summary
 from cevns.stats.fit import fit
@@ -189,22 +190,19 @@ _CURVE_ORDER = (
     "Dresden-II",
 )
 
-# the costs and masses of the curves, inherited by the forked workers (not pickled)
-_WORKER_STATE: tuple[dict[str, Any], NDArray[np.float64]] | None = None
 
-
-def _init_curve_worker(costs: dict[str, Any], masses: NDArray[np.float64]) -> None:
+def _curve_worker(conn: Any, cost: Any, masses: NDArray[np.float64]) -> None:
+    # a forked process: the cost is inherited, not pickled; Ctrl-C is the parent's to handle
     from threadpoolctl import threadpool_limits
 
-    global _WORKER_STATE
-    _WORKER_STATE = (costs, masses)
-    threadpool_limits(1)  # one process per core
-
-
-def _curve_in_worker(name: str) -> tuple[NDArray[np.float64], float]:
-    assert _WORKER_STATE is not None
-    costs, masses = _WORKER_STATE
-    return exclusion_curve(costs[name], masses)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with threadpool_limits(1):  # one process per core
+            conn.send(("ok", exclusion_curve(cost, masses)))
+    except BaseException as e:  # the parent raises it, with the curve's name
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+    finally:
+        conn.close()
 
 
 def _curves(
@@ -212,15 +210,40 @@ def _curves(
 ) -> dict[str, tuple[NDArray[np.float64], float]]:
     """Every cost's :func:`exclusion_curve`, on ``jobs`` forked processes if > 1 (Linux)."""
     if jobs > 1 and sys.platform.startswith("linux"):
-        order = sorted(costs, key=lambda n: _CURVE_ORDER.index(n) if n in _CURVE_ORDER else 99)
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(costs)),
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_init_curve_worker,
-            initargs=(costs, masses),
-        ) as pool:
-            futures = {n: pool.submit(_curve_in_worker, n) for n in order}
-            return {n: futures[n].result() for n in costs}
+        ctx = multiprocessing.get_context("fork")
+        queue = sorted(costs, key=lambda n: _CURVE_ORDER.index(n) if n in _CURVE_ORDER else 99)
+        running: dict[Connection, tuple[str, Any]] = {}
+        out: dict[str, tuple[NDArray[np.float64], float]] = {}
+        try:
+            while queue or running:
+                while queue and len(running) < jobs:
+                    name = queue.pop(0)
+                    recv, send = ctx.Pipe(duplex=False)
+                    p = ctx.Process(target=_curve_worker, args=(send, costs[name], masses))
+                    p.start()
+                    send.close()  # only the worker writes: its exit closes the pipe
+                    running[recv] = (name, p)
+                for conn in wait(list(running)):
+                    assert isinstance(conn, Connection)  # our pipes only
+                    name, p = running.pop(conn)
+                    payload: Any
+                    try:
+                        status, payload = conn.recv()
+                    except EOFError:
+                        p.join()
+                        status, payload = "error", f"the process exited with code {p.exitcode}"
+                    conn.close()
+                    p.join()
+                    if status != "ok":
+                        msg = f"flagship: the exclusion curve of {name} failed: {payload}"
+                        raise FitError(msg)
+                    out[name] = payload
+        finally:  # an error or Ctrl-C: no process left running
+            for left, (_, p) in running.items():
+                p.terminate()
+                p.join()
+                left.close()
+        return {n: out[n] for n in costs}
     items: Any = costs.items()
     if progress:
         from tqdm import tqdm

@@ -287,9 +287,10 @@ def fit(
         one and the mediator mass is fixed; elsewhere (and by default) Minuit differentiates
         numerically.
     details : bool
-        Compute what a scan point does not use: the errors of the profiled linear
-        parameters (``nan`` without) and the expected counts per experiment (``expected``
-        empty without). The minimum, values and validity are the same either way.
+        Compute what a scan point does not use: the errors and covariance of the profiled
+        linear parameters (``nan`` errors and no covariance without) and the expected
+        counts per experiment (``expected`` empty without). The minimum, values and
+        validity are the same either way.
 
     Returns
     -------

@@ -271,3 +271,28 @@ def test_a_failing_flagship_curve_is_named(monkeypatch):
     np.testing.assert_array_equal(out["B"][0], [2.0, 4.0])
     with pytest.raises(FitError, match=r"curve of COHERENT LAr failed: ValueError: no minimum"):
         flagship._curves({"combined": "good", "COHERENT LAr": "bad"}, masses, 2, False)
+
+
+def test_coherent_sm_figure_does_not_depend_on_the_analysis_before(tmp_path):
+    # In a serial 'reproduce all' coherent_sm ran after analyses that set the plotting
+    # style and drew with it; alone (or on a worker process) it drew with matplotlib's
+    # defaults: another PNG. It sets the style itself now.
+    import matplotlib
+    import numpy as np
+
+    from cevns.reproduce import coherent_sm
+
+    edges = (coherent_sm.ENERGY_EDGES_KEVEE, coherent_sm.F90_EDGES, coherent_sm.TIME_EDGES_US)
+    lar = {
+        k: (np.linspace(1.0, 2.0, len(e) - 1), np.linspace(2.0, 1.0, len(e) - 1))
+        for k, e in zip(("energy", "f90", "time"), edges, strict=True)
+    }
+    png = "coherent_sm_lar_2020.png"
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()  # a fresh process
+        coherent_sm._plot(tmp_path / "fresh", lar)
+        from cevns.viz.plotting import style
+
+        style()  # what the analyses before it leave behind
+        coherent_sm._plot(tmp_path / "after", lar)
+    assert (tmp_path / "fresh" / png).read_bytes() == (tmp_path / "after" / png).read_bytes()

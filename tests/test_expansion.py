@@ -67,3 +67,42 @@ def test_every_family_is_exercised():
     # the NSI one-entry families are variants of nsi_ee_ud / nsi_emu_q; the rest are tested
     untested = {n for n in FAMILIES if n not in POINTS and not n.startswith("nsi_")}
     assert untested <= {"sm_tree", "sin2w_radiative"}
+
+
+def test_costs_of_one_experiment_and_family_share_the_coefficients():
+    # issue 14: a fit and a scan of one model (or an experiment alone and in a combination)
+    # identify the coefficients at a mass once; another family or experiment has its own
+    from cevns.config import load_experiment
+    from cevns.likelihood import expansion as ex
+
+    e = load_experiment("dresden_ii")
+    a, b = e.cost("lma_dark_tree"), e.cost("lma_dark_tree")
+    assert a.expansion is b.expansion
+    assert e.cost("light_zprime").expansion is not a.expansion
+    assert load_experiment("dresden_ii").cost("lma_dark_tree").expansion is not a.expansion
+    calls = []
+    original = ex.QuadraticExpansion._eval
+
+    def counted(self, *args):
+        calls.append(args[0])
+        return original(self, *args)
+
+    ex.QuadraticExpansion._eval = counted
+    try:
+        m_a = a.expansion.observed_coefficients(7.5)
+        n = len(calls)
+        assert n > 0
+        m_b = b.expansion.observed_coefficients(7.5)
+        assert len(calls) == n  # the second cost builds nothing
+    finally:
+        ex.QuadraticExpansion._eval = original
+    assert m_a is m_b
+    # and the shared coefficients are those a cost of its own identifies, bit for bit
+    own = ex.QuadraticExpansion(e.model_signal, a.family).observed_coefficients(7.5)
+    np.testing.assert_array_equal(own, m_a)
+    # a model at that point agrees with a direct evaluation (independent of the expansion)
+    values = a.family.defaults() | {"x": 0.7, "mediator_mass_mev": 7.5}
+    direct = e.model_signal.expected_counts(a.family.build(values))
+    np.testing.assert_allclose(
+        a.expansion(values), direct, rtol=1e-9, atol=1e-12 * np.abs(direct).max()
+    )

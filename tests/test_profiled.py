@@ -296,3 +296,31 @@ def test_profiled_cost_reuse_is_per_thread():
     assert seen[0] is None
     assert seen[1] is not mine
     assert fit_module._LAST_REDUCED.entry[3] is mine
+
+
+@pytest.mark.parametrize("profile_linear", [None, False])
+def test_details_off_gives_the_same_minimum(profile_linear):
+    # issue 14: scan points skip the profiled errors and expected counts they do not use;
+    # the minimum (value, parameters, validity) is the one of the full result, bit for bit
+    cost = load_experiment("dresden_ii").cost("lma_dark_tree")
+    kw = {
+        "fix": {"mediator_mass_mev": 10.0, "x": 1.5},
+        "hesse": False,
+        "warn": False,
+        "profile_linear": profile_linear,
+    }
+    full, lean = fit(cost, **kw), fit(cost, details=False, **kw)
+    assert lean.fval == full.fval
+    assert lean.values == full.values
+    assert lean.valid == full.valid
+    assert lean.nfcn == full.nfcn
+    assert lean.expected == {}
+    assert full.expected["dresden_ii"]["signal"] > 0
+    profiled = linear_candidates(cost)
+    assert len(profiled) >= 3  # the background amplitudes at least
+    for n in profiled:
+        if profile_linear is None:  # solved inside the cost: no error without details
+            assert np.isnan(lean.errors[n])
+            assert full.errors[n] > 0
+        else:  # Minuit's own errors are there either way
+            assert lean.errors[n] == full.errors[n]

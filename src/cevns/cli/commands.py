@@ -631,7 +631,9 @@ def _reproduce_help() -> str:
     lines = "\n".join(f"  {name:13s} {title}" for name, title in TITLES.items())
     return (
         "Reproduce published results and write summaries and plots into --out.\n\n"
-        f"NAME is one of:\n\n\b\n{lines}\n  all           every analysis and validation.md\n\n"
+        f"NAME is one or more of:\n\n\b\n{lines}\n"
+        "  all           every analysis and validation.md\n\n"
+        "Several analyses run on --jobs worker processes.\n\n"
         "Example: cevns reproduce flagship --out out"
     )
 
@@ -643,7 +645,7 @@ def _analyses() -> list[str]:
 
 
 @click.command("reproduce", help=_reproduce_help())
-@click.argument("name", type=click.Choice(_analyses()), metavar="NAME")
+@click.argument("names", type=click.Choice(_analyses()), metavar="NAME...", nargs=-1, required=True)
 @click.option(
     "--out",
     "out_dir",
@@ -658,26 +660,48 @@ def _analyses() -> list[str]:
     default=None,
     help="With 'all', also write the validation page here (e.g. docs/validation.md).",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for several analyses, the longest first (default: the usable "
+    "cores); 1 runs them one after the other. The results are the same.",
+)
 @click.option("--pdf", is_flag=True, help="Write every figure as PDF as well as PNG.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars and no tables.")
 @friendly_errors
 def reproduce_cmd(
-    name: str, out_dir: Path, validation_page: Path | None, pdf: bool, quiet: bool
+    names: tuple[str, ...],
+    out_dir: Path,
+    validation_page: Path | None,
+    jobs: int | None,
+    pdf: bool,
+    quiet: bool,
 ) -> None:
     from cevns.reproduce import runner
 
+    if "all" in names and len(names) > 1:
+        msg = f"NAME: 'all' with other names ({' '.join(names)}); give 'all' alone"
+        raise click.BadParameter(msg)
     if out_dir.exists() and not out_dir.is_dir():
         msg = f"--out {out_dir}: not a folder"
         raise click.BadParameter(msg)
     _probe_folder(out_dir, f"into --out {out_dir}")
     _writable(validation_page)
-    summaries = runner.run(
-        name,
-        out_dir,
-        progress=not quiet,
-        validation_page=validation_page,
-        formats=("png", "pdf") if pdf else ("png",),
-    )
+    try:
+        summaries = runner.run(
+            names[0] if len(names) == 1 else names,
+            out_dir,
+            progress=not quiet,
+            validation_page=validation_page,
+            formats=("png", "pdf") if pdf else ("png",),
+            jobs=jobs,
+        )
+    except runner.AnalysisFailedError as e:
+        if e.worker_traceback:
+            click.echo(e.worker_traceback, err=True, nl=False)
+        raise
     for s in summaries:
         _echo(quiet, s.markdown())
         _echo(quiet, f"wrote {out_dir / s.analysis}/summary.json and summary.md")

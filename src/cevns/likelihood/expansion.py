@@ -16,8 +16,11 @@ then ``outer(q, q) @ M``: a few microseconds. Non-unitarity multiplies each flav
 
 from __future__ import annotations
 
+import threading
+import types
+import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +38,37 @@ def __dir__() -> list[str]:
 
 #: Relative agreement required between the expansion and a direct evaluation.
 SELF_CHECK_RTOL = 1e-8
+
+# The expansions of QuadraticExpansion.shared, per signal and family key
+_SHARED: weakref.WeakKeyDictionary[Signal, dict[Hashable, QuadraticExpansion]] = (
+    weakref.WeakKeyDictionary()
+)
+_SHARED_LOCK = threading.Lock()
+
+
+def _family_key(family: ModelFamily) -> Hashable | None:
+    """What makes two families the same model (None if it cannot be told: no sharing)."""
+    build = family.builder
+    code = getattr(build, "__code__", None)
+    if not isinstance(build, types.FunctionType) or code is None:
+        return None
+    try:
+        cells = tuple(c.cell_contents for c in build.__closure__ or ())
+        kwdefaults = tuple(sorted((build.__kwdefaults__ or {}).items()))
+        key = (
+            family.name,
+            family.parameters,
+            family.description,
+            code,
+            id(build.__globals__),
+            build.__defaults__,
+            kwdefaults,
+            cells,
+        )
+        hash(key)
+    except (TypeError, ValueError):  # an unhashable (or empty) closure value
+        return None
+    return key
 
 
 class QuadraticExpansion:
@@ -60,6 +94,39 @@ class QuadraticExpansion:
         self._max = int(max_cached_masses)
         self._alpha = signal._alpha  # lepton index of each flavour
         self._generation = signal.template_generation
+
+    @classmethod
+    def shared(cls, signal: Signal, family: ModelFamily) -> QuadraticExpansion:
+        """The expansion of ``signal`` in ``family`` that every cost built on them shares.
+
+        The coefficients depend only on the signal (its templates, followed by
+        :meth:`_sync`) and the family, so two costs of one experiment and one model (a
+        fit and a scan of it, an experiment alone and in a combination) identify the
+        coefficients at a mass once, not once per cost. Families match when they are the
+        same model: equal name, parameters (values, limits, steps) and description, and a
+        builder with the same code, defaults and closure values (a model loaded twice by
+        name has two equal closures). A family that cannot be keyed so (a builder that is
+        not a plain function, an unhashable closure value) gets an expansion of its own.
+
+        Parameters
+        ----------
+        signal : Signal
+        family : ModelFamily
+
+        Returns
+        -------
+        QuadraticExpansion
+            The expansion kept for this signal and family (created on the first call).
+        """
+        key = _family_key(family)
+        if key is None:
+            return cls(signal, family)
+        with _SHARED_LOCK:
+            per = _SHARED.setdefault(signal, {})
+            expansion = per.get(key)
+            if expansion is None:
+                expansion = per[key] = cls(signal, family)
+        return expansion
 
     def _sync(self, quick: bool = False) -> None:
         """Drop the coefficients if the signal's response or templates were rebuilt."""
@@ -87,22 +154,34 @@ class QuadraticExpansion:
             vals["mediator_mass_mev"] = mass
         return self.signal.expected_counts_per_flavour(self.family.build(vals))
 
-    def _step(self, mass: float | None, name: str, f0: NDArray[np.float64]) -> tuple[float, bool]:
+    def _step(
+        self, mass: float | None, name: str, f0: NDArray[np.float64]
+    ) -> tuple[float, bool, NDArray[np.float64] | None]:
+        """The step of ``name``, whether ``-step`` is allowed, and the counts at ``step``.
+
+        The counts at the step are those of the growth loop's last evaluation when the
+        loop ended there (``None`` otherwise): the same evaluation, not repeated.
+        """
         par = self.family.parameter(name)
         lo, hi = par.limits
         zero = dict.fromkeys(self.linear, 0.0)
         scale = max(float(np.max(np.abs(f0))), 1e-300)
         h = par.step
+        at_h: NDArray[np.float64] | None = None
         for _ in range(40):  # grow until the change is O(10%) of the counts
             if 2 * h > hi:
                 break
-            d = np.max(np.abs(self._eval(mass, zero | {name: h}) - f0))
+            f = self._eval(mass, zero | {name: h})
+            d = np.max(np.abs(f - f0))
             if d > 0.1 * scale:
+                at_h = f
                 break
             h *= 4.0
-        h = min(h, hi / 2) if hi < np.inf else h
+        # the loop stops at h <= hi / 2 when it breaks on the change: at_h is the step's
+        if hi < np.inf and h > hi / 2:
+            h, at_h = hi / 2, None
         symmetric = lo <= -h
-        return h, symmetric
+        return h, symmetric, at_h
 
     def coefficients(self, mediator_mass_mev: float | None) -> NDArray[np.float64]:
         """``M`` of shape ``(n_flavours, (P+1)^2, n_bins)`` at one mediator mass (cached).
@@ -134,9 +213,9 @@ class QuadraticExpansion:
         diag: list[NDArray[np.float64]] = []
         lin: list[NDArray[np.float64]] = []
         for i, name in enumerate(names):
-            h, symmetric = self._step(key, name, f0)
+            h, symmetric, at_h = self._step(key, name, f0)
             steps.append(h)
-            f1 = self._eval(key, zero | {name: h})
+            f1 = self._eval(key, zero | {name: h}) if at_h is None else at_h
             if symmetric:
                 fm = self._eval(key, zero | {name: -h})
                 b = (f1 - fm) / (2 * h)

@@ -583,7 +583,7 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         self.experiment = experiment
         self.family = family
         self.has_signal = signal
-        self.expansion = QuadraticExpansion(experiment.model_signal, family)
+        self.expansion = QuadraticExpansion.shared(experiment.model_signal, family)
         nuis = experiment.nuisance_parameters()
         if not signal:  # no signal: no normalisation, its systematics fixed (they do nothing)
             nuis = tuple(p for p in nuis if p.name != experiment.prefixed("flux_norm"))

@@ -230,9 +230,10 @@ def _write_3d(path: Path, cevns: NDArray[np.float64], release: NDArray[np.float6
 
 
 def _plot(out: Path, lar: dict[str, Any]) -> list[str]:
-    from cevns.viz.plotting import _plt, save
+    from cevns.viz.plotting import _plt, save, style
 
     plt = _plt()
+    style()  # the style of every figure (a run after another analysis had it already)
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
     for ax, key, edges, label in zip(
         axes,

@@ -178,7 +178,7 @@ def _label(x: float) -> str:
 
 
 def _chi2_fixed_x(cost: ExperimentCost, mass: float, x: float) -> float:
-    return float(_quiet_fit(cost, fix={_MASS: mass, "x": x}).fval)
+    return float(_quiet_fit(cost, fix={_MASS: mass, "x": x}, details=False).fval)
 
 
 def _fixed_x(cost: ExperimentCost, x: float) -> Callable[[float], float]:
@@ -193,7 +193,7 @@ def _fixed_x(cost: ExperimentCost, x: float) -> Callable[[float], float]:
 def _chi2_marginal(cost: ExperimentCost, mass: float, x_start: float | None = None) -> Any:
     starts = [{"x": v} for v in _X_STARTS if v != x_start]
     first = {"x": x_start if x_start is not None else 0.0}
-    return _quiet_fit(cost, fix={_MASS: mass}, start=first, multistart=starts)
+    return _quiet_fit(cost, fix={_MASS: mass}, start=first, multistart=starts, details=False)
 
 
 def fig2(
@@ -473,7 +473,9 @@ FORECAST_UPTIME: float = 0.5
 FIG5_YEARS: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 15.0, 20.0)
 
 
-def coherent_forecast(years: float, uptime: float = FORECAST_UPTIME) -> Experiment:
+def coherent_forecast(
+    years: float, uptime: float = FORECAST_UPTIME, *, base: Experiment | None = None
+) -> Experiment:
     """The seed-002 CsI timing likelihood for an Asimov (SM) data set of a future exposure.
 
     The exposure is ``uptime * 365.25 * years`` live days, i.e. ``k`` times the 2017 one
@@ -488,6 +490,9 @@ def coherent_forecast(years: float, uptime: float = FORECAST_UPTIME) -> Experime
         Real time [years], > 0.
     uptime : float
         Fraction of the time with beam and detector on, in (0, 1].
+    base : Experiment, optional
+        ``load_experiment(EXPERIMENT)`` already loaded (a run of several forecasts loads
+        it once); by default it is loaded here.
 
     Returns
     -------
@@ -502,7 +507,8 @@ def coherent_forecast(years: float, uptime: float = FORECAST_UPTIME) -> Experime
             msg = f"{name} must be {want}, got {v!r}"
             raise InvalidParameterError(msg)
     k = uptime * 365.25 * years / LIVE_DAYS_2017
-    base = load_experiment(EXPERIMENT)
+    if base is None:
+        base = load_experiment(EXPERIMENT)
     sm = tree_family("sm_tree")
     counts = k * base.expected(sm).signal
     edges = base.dataset.edges[0]
@@ -592,6 +598,8 @@ def fig5(
     years: Sequence[float] = FIG5_YEARS,
     masses: Sequence[float] | NDArray[np.float64] | None = None,
     uptime: float = FORECAST_UPTIME,
+    *,
+    base: Experiment | None = None,
 ) -> dict[float, Fig5Point]:
     """Seed 002 Fig. 5: the expected LMA-Dark bound (marginalised over x) versus real time.
 
@@ -611,6 +619,8 @@ def fig5(
         Mediator masses [MeV] (default 31 log-spaced, 1 MeV to 1 GeV).
     uptime : float
         Fraction of the time taking data.
+    base : Experiment, optional
+        ``load_experiment(EXPERIMENT)``, loaded once for every exposure (by default here).
 
     Returns
     -------
@@ -620,8 +630,10 @@ def fig5(
     m = np.geomspace(1.0, 1000.0, 31) if masses is None else np.asarray(masses, dtype=float)
     thr = delta_chi2_threshold(_CL_MASS, 1)
     out: dict[float, Fig5Point] = {}
+    if base is None:
+        base = load_experiment(EXPERIMENT)
     for y in years:
-        exp = coherent_forecast(y, uptime)
+        exp = coherent_forecast(y, uptime, base=base)
         res = fig2(exp, m)
         cost = exp.cost(tree_family("lma_dark_tree"))
 
@@ -1181,7 +1193,7 @@ def run(out_dir: Path, progress: bool = True, *, n_masses: int = 61) -> Summary:
     s.plots.extend(_plot_fig3(fig3(exp), out))
     m7 = np.geomspace(1.0, 1000.0, 25)
     conus_ge = load_experiment("conus_ge")
-    ten = coherent_forecast(10.0)
+    ten = coherent_forecast(10.0, base=exp)
     future = "COHERENT CsI, 10 more years (forecast)"
     panels = {
         "ee": {
@@ -1198,7 +1210,7 @@ def run(out_dir: Path, progress: bool = True, *, n_masses: int = 61) -> Summary:
 
     # --- Fig. 5: the expected bound versus real time (Asimov SM, 50% uptime)
     _say(progress, f"Fig. 5: forecasts for {len(FIG5_YEARS)} exposures")
-    f5 = fig5()
+    f5 = fig5(base=exp)
     x0_bounds = []
     x0_values: dict[float, float | None] = {}
     cont_bounds = []
@@ -1227,7 +1239,7 @@ def run(out_dir: Path, progress: bool = True, *, n_masses: int = 61) -> Summary:
             f"{y:g} yr: "
             + ("none" if p5.bound_continuous is None else f"{p5.bound_continuous:.1f} MeV")
         )
-        c5 = coherent_forecast(y).cost(tree_family("lma_dark_tree"))
+        c5 = coherent_forecast(y, base=exp).cost(tree_family("lma_dark_tree"))
         bx = lma_dark_mass_bound(r5.masses, r5.curves[_label(0.0)], _fixed_x(c5, 0.0), thr95)
         x0_bounds.append(f"{y:g} yr: " + ("none" if bx is None else f"{bx:.1f} MeV"))
         x0_values[y] = bx

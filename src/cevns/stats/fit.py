@@ -237,6 +237,7 @@ def fit(
     profile_linear: bool | None = None,
     separate: bool = True,
     gradient: bool = False,
+    details: bool = True,
 ) -> FitResult:
     """Minimise a cost with Minuit and return a :class:`FitResult`.
 
@@ -285,6 +286,11 @@ def fit(
         :meth:`cevns.likelihood.experiment.ExperimentCost.gradient`) where every part has
         one and the mediator mass is fixed; elsewhere (and by default) Minuit differentiates
         numerically.
+    details : bool
+        Compute what a scan point does not use: the errors and covariance of the profiled
+        linear parameters (``nan`` errors and no covariance without) and the expected
+        counts per experiment (``expected`` empty without). The minimum, values and
+        validity are the same either way.
 
     Returns
     -------
@@ -309,6 +315,7 @@ def fit(
         "ncall": ncall,
         "warn": warn,
         "gradient": gradient,
+        "details": details,
     }
     if separate and isinstance(cost, CostSum):
         groups = _independent_groups(cost, start=start, fix=fix, free=free)
@@ -410,7 +417,7 @@ def fit(
     if not valid and warn:
         warnings.warn(f"fit did not converge: {message}", FitWarning, stacklevel=2)
     res_values = {n: float(m.values[n]) for n in names}
-    expected = _expected_totals(cost, res_values)
+    expected = _expected_totals(cost, res_values) if details else {}
     cov = None
     if m.covariance is not None and free_names:
         # by position: indexing Minuit's matrix by name costs ~15 us per element
@@ -672,7 +679,11 @@ def _fit_profiled(
     values = dict(res.values)
     for pc in parts:
         values.update(pc.full_values(res.values))
-    cov, errors = _profiled_covariance(parts, res, values, full=options.get("hesse", True))
+    details = options.get("details", True)
+    if details:
+        cov, errors = _profiled_covariance(parts, res, values, full=options.get("hesse", True))
+    else:  # a scan point: the minimum only
+        cov, errors = None, dict.fromkeys(profiled, math.nan)
     free_full = tuple(n for n in names if n in set(res.free) | drop)
     order = {n: i for i, n in enumerate([*res.free, *profiled])}
     perm = [order[n] for n in free_full]
@@ -690,7 +701,7 @@ def _fit_profiled(
         covariance=None if cov is None else cov[np.ix_(perm, perm)],
         free=free_full,
         minos=res.minos,
-        expected=_expected_totals(cost, values),
+        expected=_expected_totals(cost, values) if details else {},
         units=_units(cost),
         minuit=res.minuit,
     )

@@ -728,6 +728,7 @@ def _fit_point(
             hesse=False,
             warn=False,
             profile_linear=spec.profile_linear,
+            details=False,  # the minimum only: no profiled errors, no expected counts
         )
         tries = 1
         if not res.valid:
@@ -739,6 +740,7 @@ def _fit_point(
                 hesse=False,
                 warn=False,
                 profile_linear=spec.profile_linear,
+                details=False,
             )
             tries += 1
             if res2.valid or res2.fval < res.fval:
@@ -753,6 +755,7 @@ def _fit_point(
                 warn=False,
                 multistart=4,
                 profile_linear=spec.profile_linear,
+                details=False,
             )
             tries += 1
             if res3.valid or res3.fval < res.fval:

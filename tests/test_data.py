@@ -315,6 +315,21 @@ def test_load_yaml_values():
     assert eps["parameters"]["energy_per_fission"]["U235"] == [202.36, 0.26]
 
 
+def test_load_yaml_parses_once_and_gives_each_caller_its_own_copy(monkeypatch):
+    import yaml
+
+    name = "coherent_csi_2017/coherent_parameters.yaml"
+    monkeypatch.setattr(data, "_YAML_DOCS", {})
+    parsed = []
+    original = yaml.safe_load
+    monkeypatch.setattr(yaml, "safe_load", lambda text: parsed.append(1) or original(text))
+    first = data.load_yaml(name)
+    first["beamExposure"]["value"] = -1.0  # a caller changing its copy
+    second = data.load_yaml(name)
+    assert len(parsed) == 1
+    assert second["beamExposure"]["value"] == 7.47594  # the file's value, not the change
+
+
 def test_bad_yaml_names_the_file(tmp_path, monkeypatch):
     bad = tmp_path / "bad.yaml"
     bad.write_text("a: [unclosed\n")

@@ -43,6 +43,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import importlib.resources
 import os
@@ -172,6 +173,9 @@ class VerifyResult:
 
 # --- hashing, cached per process and file version ------------------------------------------
 _HASHES: dict[tuple[str, int, int], str] = {}
+#: Parsed YAML documents by (file, sha256): a release's parameter file is read by every
+#: component that needs one of its values (PyYAML parses it in tens of milliseconds).
+_YAML_DOCS: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def _sha256(file: Path) -> str:
@@ -523,16 +527,21 @@ class Registry(Mapping[str, RegistryEntry]):
         """
         import yaml
 
-        file = self.path(name)
-        try:
-            doc = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            msg = f"cannot read {name!r} ({file}) as YAML: {exc}"
-            raise InvalidConfigError(msg) from exc
-        if not isinstance(doc, dict):
-            msg = f"{name!r} ({file}): expected a YAML mapping at the top, got {type(doc).__name__}"
-            raise InvalidConfigError(msg)
-        return doc
+        file = self.path(name)  # checksum verified (and the file's hash kept per process)
+        key = (str(file.resolve()), _sha256(file))
+        doc = _YAML_DOCS.get(key)
+        if doc is None:
+            try:
+                doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+            except (yaml.YAMLError, UnicodeDecodeError) as exc:
+                msg = f"cannot read {name!r} ({file}) as YAML: {exc}"
+                raise InvalidConfigError(msg) from exc
+            if not isinstance(doc, dict):
+                kind = type(doc).__name__
+                msg = f"{name!r} ({file}): expected a YAML mapping at the top, got {kind}"
+                raise InvalidConfigError(msg)
+            _YAML_DOCS[key] = doc
+        return copy.deepcopy(doc)  # callers may change their copy; the parsed one stays
 
     # helpers
     def _check(self, entry: RegistryEntry, file: Path) -> None:

@@ -124,6 +124,9 @@ def test_parameters_report():
         ({"mediator_mass_mev": 0.0}, InvalidParameterError, "mediator_mass_mev must be > 0"),
         ({"mediator_mass_mev": -1.0}, InvalidParameterError, "mediator_mass_mev must be > 0"),
         ({"sin2_theta_w": float("nan")}, InvalidParameterError, "sin2_theta_w must be finite"),
+        ({"c_s_u": float("inf")}, InvalidParameterError, "c_s_u must be finite"),
+        # the Hermiticity tolerance is 1e-12 absolute: 2e-12 off is refused
+        ({"eps_u": [[0, 2e-12, 0], [0, 0, 0], [0, 0, 0]]}, InvalidParameterError, "Hermitian"),
         ({"couplings": "loop"}, InvalidParameterError, "couplings must be 'radiative' or 'tree'"),
         ({"alpha": np.triu(np.ones((3, 3)))}, InvalidParameterError, "lower triangular"),
     ],
@@ -131,6 +134,11 @@ def test_parameters_report():
 def test_bad_model_input(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         NSIModel(**kwargs)
+
+
+def test_hermiticity_tolerance_accepts_rounding():
+    eps = np.array([[0, 0.3 + 5e-13, 0], [0.3, 0, 0], [0, 0, 0]])  # below the 1e-12 tolerance
+    assert NSIModel(eps_u=eps).eps_u[0, 1] == eps[0, 1]
 
 
 def test_vector_nsi_bad_names():

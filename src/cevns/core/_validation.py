@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +29,8 @@ def as_float_array(name: str, value: ArrayLike) -> NDArray[np.float64]:
 
 def check_finite(name: str, value: float) -> float:
     """Return ``float(value)`` or raise if it is NaN or infinite."""
+    if type(value) is float and math.isfinite(value):  # the common case, without numpy
+        return value
     return float(as_float_array(name, value))
 
 

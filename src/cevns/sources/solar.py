@@ -360,7 +360,9 @@ class SolarFlux:
     def probabilities(self, component: str, e_nu_mev: ArrayLike) -> NDArray[np.float64]:
         """``[P_ee, P_emu, P_etau]`` for ``component``'s production profile, shape ``e + (3,)``.
 
-        Interpolated in ``log E`` from the grid computed on first use (module docstring).
+        Interpolated in ``log E`` from the grid computed on first use (module docstring);
+        outside the grid (0.05-20 MeV) the values at its ends are used: below 0.05 MeV the
+        probabilities are at their vacuum limit, and the 8B and hep spectra end below 20 MeV.
 
         Parameters
         ----------

@@ -44,6 +44,7 @@ gives it to Migrad only with ``gradient=True``.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -556,6 +557,16 @@ class Experiment:
         )
 
 
+def _tuple_getter(indices: Sequence[int]) -> Callable[[Any], tuple[float, ...]]:
+    """``args -> tuple(args[i] for i in indices)`` at C speed (``operator.itemgetter``)."""
+    if len(indices) > 1:
+        return operator.itemgetter(*indices)
+    if len(indices) == 1:
+        i = indices[0]
+        return lambda args: (args[i],)
+    return lambda args: ()
+
+
 class ExperimentCost(Cost):  # type: ignore[misc]
     """iminuit cost of one :class:`Experiment` for a :class:`~cevns.physics.families.ModelFamily`.
 
@@ -639,6 +650,9 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         self._lin_idx = np.array(
             [index[n] for n in fam.linear_names] if self.has_signal else [], dtype=np.intp
         )
+        # the same indices read from the argument tuple directly (a tuple of floats keys
+        # the kept signal: no array is built from Minuit's arguments on a call)
+        self._lin_get = _tuple_getter(self._lin_idx.tolist())
         self._mass_idx = (
             index.get("mediator_mass_mev") if fam.has_mediator_mass and self.has_signal else None
         )
@@ -663,7 +677,7 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         if self._poisson:
             self._n_log_n_sum = float(np.sum(self._n_log_n))
         self._shape = self._obs.shape
-        self._sig_key: tuple[int, float | None, bytes] | None = None
+        self._sig_key: tuple[int, float | None, tuple[float, ...]] | None = None
         self._sig_val: tuple[NDArray[np.float64], NDArray[np.float64] | None] = (
             np.zeros(0),
             None,
@@ -772,14 +786,13 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         template generation, so a call only morphs and scales. The returned array may be
         that cached one: callers do not modify it.
         """
-        x = np.asarray(args, dtype=np.float64)
         mass = self._mass_default
         if self._mass_idx is not None:
-            mass = float(x[self._mass_idx])
-        lin = x[self._lin_idx]
-        key = (self.expansion.signal._quick_generation(), mass, lin.tobytes())
+            mass = float(args[self._mass_idx])
+        lin = self._lin_get(args)
+        key = (self.expansion.signal._quick_generation(), mass, lin)
         if key != self._sig_key:
-            counts = self.expansion.evaluate(lin, mass)
+            counts = self.expansion.evaluate(np.array(lin, dtype=np.float64), mass)
             morph = self.experiment.signal_morphing
             if self._alpha_idx is not None and morph is not None:
                 # Morphing.apply's nominal + c @ (variants - nominal), differences kept
@@ -794,7 +807,7 @@ class ExperimentCost(Cost):  # type: ignore[misc]
             return nominal
         morph = self.experiment.signal_morphing
         assert morph is not None  # deltas are kept only with a signal morphing
-        alpha = x[self._alpha_idx]
+        alpha = np.asarray(args, dtype=np.float64)[self._alpha_idx]
         return morph.apply_deltas(nominal, deltas, alpha) * self._scale
 
     def _value(self, args: Any) -> float:

@@ -204,3 +204,42 @@ def test_cost_signal_cache_follows_the_detector():
     np.testing.assert_array_equal(cost._signal_fast(x), before)  # the cached one
     exp.signal.detector._exposure *= 2.0  # RecoilCounter: a duck-typed detector
     np.testing.assert_allclose(cost._signal_fast(x), 2.0 * before, rtol=1e-10)
+
+
+def test_gradient_signal_cache_follows_the_detector():
+    """The gradient keeps the signal's expansion part for the last physics point, keyed like
+    the value's: a new exposure (template generation) must not reuse it."""
+    exp = _experiment("chi2")
+    cost = exp.cost("sin2w")
+    x = np.array([cost.defaults[n] for n in cost._parameters])
+    cost.grad(*x)  # fills the cache
+    exp.signal.detector._exposure *= 2.0
+    assert_gradient(cost.grad(*x), central(cost, x))
+
+
+def test_fixed_mass_gradient_skips_only_the_mass():
+    """In a fit that holds the mediator mass fixed, fit() gives Migrad the gradient without
+    the mass's central difference: every other component is the full gradient's, the
+    mass's is 0, and the cost's own gradient is unchanged afterwards."""
+    from cevns.stats.fit import _FixedMassGradient
+
+    cost = load_experiment("dresden_ii").cost("nsi_ee_q_light")
+    names = list(cost._parameters)
+    x = np.array([cost.defaults[n] for n in names])
+    x[names.index("eps_ee_q")] = -0.05
+    x[names.index("mediator_mass_mev")] = 10.0
+    full = cost.grad(*x)
+    i = names.index("mediator_mass_mev")
+    assert full[i] != 0.0
+    for c in (cost, ProfiledCost(cost)):
+        args = (
+            x
+            if c is cost
+            else [dict(zip(names, x, strict=True))[p.name] for p in c.parameter_objects]
+        )
+        ref = c.grad(*args)
+        fixed = _FixedMassGradient(c)(*args)
+        j = list(c._parameters).index("mediator_mass_mev")
+        assert fixed[j] == 0.0
+        np.testing.assert_allclose(np.delete(fixed, j), np.delete(ref, j), rtol=1e-13, atol=0)
+        np.testing.assert_array_equal(c.grad(*args), ref)

@@ -684,6 +684,11 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         )
         if self._err is not None:
             self._inv_err = 1.0 / np.asarray(self._err, dtype=np.float64)
+            self._inv_err2 = (self._inv_err * self._inv_err).ravel()
+        # the signal part of the gradient, kept for the last physics point (_signal_jacobian)
+        self._grad_key: tuple[int, float | None, tuple[float, ...], bool] | None = None
+        self._grad_mass = True
+        self._grad_val: tuple[Any, Any, Any] = (None, None, None)
         # analytic gradient: the components that have one
         self._bkg_jac = [
             (b, np.array([i for _, i in pars], dtype=np.intp)) for b, pars in self._bkg_args
@@ -720,40 +725,68 @@ class ExperimentCost(Cost):  # type: ignore[misc]
             raise NotImplementedError(msg)
         x = np.asarray(args, dtype=np.float64)
         n_par = x.size
-        jac: list[tuple[NDArray[np.intp], NDArray[np.float64]]] = []  # (arg indices, d mu/d)
-        mu = np.zeros(self._obs_flat.size)
+        g = np.zeros(n_par)
+        signal = None
         if self.has_signal:
-            mass = self._mass_default if self._mass_idx is None else float(x[self._mass_idx])
-            counts, dlin = self.expansion.evaluate_jacobian(x[self._lin_idx], mass)
-            f = self._scale * (x[self._i_flux] if self._i_flux is not None else 1.0)
-            mu += counts * f
-            jac.append((self._lin_idx, dlin * f))
-            if self._i_flux is not None:
-                jac.append((np.array([self._i_flux], dtype=np.intp), counts[None] * self._scale))
-            if self._mass_idx is not None and mass is not None:
-                # no analytic derivative in the mass: central difference of the expansion
-                h = 1e-4 * mass
-                up = self.expansion.evaluate(x[self._lin_idx], mass + h)
-                down = self.expansion.evaluate(x[self._lin_idx], mass - h)
-                d_mass = (up - down) / (2.0 * h) * f
-                jac.append((np.array([self._mass_idx], dtype=np.intp), d_mass[None]))
-        for b, idx in self._bkg_jac:
+            signal = self._signal_jacobian(x)
+            mu = signal[0] * signal[3]
+        else:
+            mu = np.zeros(self._obs_flat.size)
+        bkg_jac = []
+        for (b, idx), (_, evaluate) in zip(self._bkg_jac, self._bkg_eval, strict=True):
+            mu += np.ravel(evaluate(args))  # a background's counts have the dataset's size
             local = {p.name: x[i] for p, i in zip(b.parameters, idx, strict=True)}
-            mu += np.asarray(b._expected(local), dtype=np.float64).ravel()
-            jac.append((idx, b.jacobian(local).reshape(idx.size, -1)))
+            bkg_jac.append((idx, b.jacobian(local).reshape(idx.size, -1)))
         if self._poisson:
             if mu.min() <= 0:  # the cost is the constant 1e30 there
-                return np.zeros(n_par)
+                return g
             g_mu = 2.0 * (1.0 - self._obs_flat / mu)
         else:
-            w = self._inv_err.ravel()
-            g_mu = 2.0 * (mu - self._obs_flat) * w * w
-        g = np.zeros(n_par)
-        for idx, d in jac:
+            w2 = self._inv_err2
+            g_mu = 2.0 * (mu - self._obs_flat) * w2
+        if signal is not None:
+            counts, dlin, d_mass, f = signal
+            g[self._lin_idx] += (dlin @ g_mu) * f
+            if self._i_flux is not None:
+                g[self._i_flux] += float(counts @ g_mu) * self._scale
+            if d_mass is not None and self._mass_idx is not None:
+                g[self._mass_idx] += float(d_mass @ g_mu) * f
+        for idx, d in bkg_jac:
             np.add.at(g, idx, d @ g_mu)
         for i, mean, sigma in self._priors:
             g[i] += 2.0 * (x[i] - mean) / (sigma * sigma)
         return g
+
+    def _signal_jacobian(
+        self, x: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None, float]:
+        """``(counts, d counts / d linear, d counts / d mass or None, factor)`` at ``x``.
+
+        The expansion's part is kept for the last physics point and template generation
+        (in a fit at fixed physics parameters every gradient call shares it); ``factor``
+        is the signal scale times ``flux_norm``. The mediator mass has no analytic
+        derivative: a central difference of the expansion (relative step 1e-4, templates
+        at two more masses); it is left at 0 while ``_grad_mass`` is False, which
+        :func:`cevns.stats.fit.fit` sets for the calls of a fit that holds the mass fixed
+        (Minuit does not read a fixed parameter's component).
+        """
+        mass = self._mass_default if self._mass_idx is None else float(x[self._mass_idx])
+        lin = tuple(x[self._lin_idx].tolist())
+        with_mass = self._mass_idx is not None and mass is not None and self._grad_mass
+        key = (self.expansion.signal._quick_generation(), mass, lin, with_mass)
+        if key != self._grad_key:
+            q = np.array(lin, dtype=np.float64)
+            counts, dlin = self.expansion.evaluate_jacobian(q, mass)
+            d_mass = None
+            if with_mass and mass is not None:
+                h = 1e-4 * mass
+                up = self.expansion.evaluate(q, mass + h)
+                down = self.expansion.evaluate(q, mass - h)
+                d_mass = (up - down) / (2.0 * h)
+            self._grad_key, self._grad_val = key, (counts, dlin, d_mass)
+        counts, dlin, d_mass = self._grad_val
+        f = self._scale * (float(x[self._i_flux]) if self._i_flux is not None else 1.0)
+        return counts, dlin, d_mass, f
 
     def gradient(self, *args: float) -> NDArray[np.float64]:
         """Analytic gradient of the cost in all parameters (chi^2 units).

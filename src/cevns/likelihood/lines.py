@@ -278,6 +278,7 @@ class LinesBackground(Background):
         # the last value of each term: [(decay, row)]; per free line [(key, row), (mu,
         # sigma, own shape), (sigma, ...tied shapes)] (see _exp_function, _line_function)
         self._memo_exp: list[Any] = [None]
+        self._jac_fixed: list[list[tuple[Any, Any]]] | None = None  # see _jacobian_centres
         self._memo_lines: list[list[Any]] = [[None, None, None] for _ in free]
         if exponential is not None:
             self._exp_row = self._exp_function()
@@ -675,6 +676,8 @@ class LinesBackground(Background):
             ``d expected / d p``.
         """
         v = values
+        if self.evaluation == "centres":
+            return self._jacobian_centres(v)
         rows: list[NDArray[np.float64]] = []
         if self.constant is not None:
             rows.append(self._const_row)
@@ -684,11 +687,8 @@ class LinesBackground(Background):
             u = -self._minus_u
             x = np.exp(-u / tau)
             dx = x * u / (tau * tau)
-            a = v[ex.amplitude.name]
-            if self.evaluation == "centres":
-                rows += [x, a * dx]
-            else:
-                rows += [tau * (x[:-1] - x[1:]), a * ((x[:-1] - x[1:]) + tau * (dx[:-1] - dx[1:]))]
+            a = v[ex.amplitude.name]  # integrated over the bins (centres: above)
+            rows += [tau * (x[:-1] - x[1:]), a * ((x[:-1] - x[1:]) + tau * (dx[:-1] - dx[1:]))]
         for ln, children in zip(self.lines, self._children, strict=True):
             a, mu, s = v[ln.amplitude.name], v[ln.mean.name], v[ln.sigma.name]
             g, g_mu, g_s = self._d_gauss(self._x - mu, s)
@@ -713,3 +713,68 @@ class LinesBackground(Background):
                     d_ratio.append(a * d_coef * gc)
             rows += [total, a * g_mu, a * d_s, *d_ratio]
         return np.asarray(np.stack(rows), dtype=np.float64)
+
+    def _jacobian_centres(self, v: Mapping[str, float]) -> NDArray[np.float64]:
+        """:meth:`jacobian` at bin centres, written into one array (the gradient's hot path).
+
+        The same derivatives as the general path: the exponential's row is the kept one when
+        the decay length is the kept one, the tied lines' squared offsets and the shapes of
+        the lines with a fixed width are computed once.
+        """
+        fixed = self._jac_fixed
+        if fixed is None:  # per tied line: (x - mean)^2 and, with a fixed width, its shape
+            fixed = self._jac_fixed = [
+                [
+                    (d * d, None if t.sigma is None else _gauss_fixed_centres(d, float(t.sigma)))
+                    for t, d in children
+                ]
+                for children in self._children
+            ]
+        out = np.empty((len(self.parameters), self._n))
+        i = 0
+        if self.constant is not None:
+            out[0] = self._const_row
+            i = 1
+        if self.exponential is not None:
+            ex = self.exponential
+            tau = v[ex.decay.name]
+            kept = self._memo_exp[0]
+            x = kept[1] if kept is not None and kept[0] == tau else np.exp(self._minus_u / tau)
+            out[i] = x
+            np.multiply(x, self._minus_u, out=out[i + 1])
+            out[i + 1] *= -v[ex.amplitude.name] / (tau * tau)  # a x u / tau^2, u = -minus_u
+            i += 2
+        for ln, children, pre in zip(self.lines, self._children, fixed, strict=True):
+            a, mu, s = v[ln.amplitude.name], v[ln.mean.name], v[ln.sigma.name]
+            inv = 1.0 / (2.0 * s * s)
+            d = self._x - mu
+            d2 = d * d
+            g = np.exp(d2 * -inv)
+            total, d_mu, d_s = out[i], out[i + 1], out[i + 2]
+            total[:] = g
+            np.multiply(g, d, out=d_mu)
+            d_mu *= a / (s * s)
+            np.multiply(g, d2, out=d_s)
+            d_s *= 1.0 / (s * s * s)  # d g / d sigma; the amplitude is applied at the end
+            j = i + 3
+            for (t, _), (dc2, gfix) in zip(children, pre, strict=True):
+                r = v[t.ratio.name] if isinstance(t.ratio, Parameter) else float(t.ratio)
+                if gfix is None:  # the parent's width: the coefficient is r
+                    gc = np.exp(dc2 * -inv)
+                    total += r * gc
+                    d_s += (r / (s * s * s)) * (gc * dc2)
+                    d_coef = 1.0
+                else:
+                    gc = gfix
+                    sc = float(t.sigma)  # type: ignore[arg-type]
+                    area = t.ratio_of == "area"
+                    d_coef = s / sc if area else 1.0
+                    total += (r * d_coef) * gc
+                    if area:
+                        d_s += (r / sc) * gc
+                if isinstance(t.ratio, Parameter):
+                    np.multiply(gc, a * d_coef, out=out[j])
+                    j += 1
+            d_s *= a
+            i = j
+        return out

@@ -347,7 +347,9 @@ def fit(
             fixed_now.add(n)
             if v is not None:
                 values[n] = float(v)
-    use_grad = _use_gradient(cost, gradient, names, fixed_now)
+    use_grad: bool | _FixedMassGradient = _use_gradient(cost, gradient, names, fixed_now)
+    if use_grad and "mediator_mass_mev" in names:  # held fixed (_use_gradient)
+        use_grad = _FixedMassGradient(cost)
     m = Minuit(cost, **values, grad=use_grad)
     if getattr(cost, "errordef", None) is None:
         m.errordef = Minuit.LEAST_SQUARES
@@ -451,6 +453,35 @@ def fit(
         units=_units(cost),
         minuit=m,
     )
+
+
+class _FixedMassGradient:
+    """The cost's analytic gradient in a fit that holds the mediator mass fixed.
+
+    Minuit does not read a fixed parameter's component, so the experiment costs skip the
+    mediator mass's central difference (two template builds per mass) during the call; the
+    component is then 0.
+    """
+
+    def __init__(self, cost: Any) -> None:
+        from cevns.likelihood.profiled import ProfiledCost
+
+        self.cost = cost
+        self._parts = [
+            p.cost if isinstance(p, ProfiledCost) else p
+            for p in _components(cost)
+            if hasattr(p, "_grad_mass") or isinstance(p, ProfiledCost)
+        ]
+
+    def __call__(self, *args: float) -> NDArray[np.float64]:
+        parts = self._parts
+        for p in parts:
+            p._grad_mass = False
+        try:
+            return np.asarray(self.cost.grad(*args), dtype=np.float64)
+        finally:
+            for p in parts:
+                p._grad_mass = True
 
 
 def _use_gradient(cost: Any, gradient: bool, names: Sequence[str], fixed: set[str]) -> bool:

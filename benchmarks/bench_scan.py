@@ -80,8 +80,14 @@ def _scan_1d():
     return run
 
 
-def _scan_2d(backend: str, profile_linear: bool = False, grid=None):
+#: Minuit's own settings at every point (strategy 1, numerical gradient, cevns' fit tol):
+#: the baseline of the scan's defaults (strategy 0, analytic gradient, tol 1e-3).
+MINUIT_DEFAULTS = {"strategy": 1, "tol": 0.01, "gradient": False}
+
+
+def _scan_2d(backend: str, profile_linear: bool = False, grid=None, settings=None):
     grid = GRID_2D if grid is None else grid
+    settings = settings or {}
     cost = load_experiment("dresden_ii").cost("light_zprime")
     calls = _counted(cost) if backend == "serial" else None
 
@@ -96,13 +102,16 @@ def _scan_2d(backend: str, profile_linear: bool = False, grid=None):
                 checkpoint=ckpt,
                 log_axes=("mediator_mass_mev",),
                 profile_linear=profile_linear,
+                **settings,
             )
             tries = _tries(ckpt)
         label = f"scan_2d_dresden_{backend}" + ("_profiled" if profile_linear else "")
+        if settings:
+            label += "_minuit_defaults"
         if grid is not GRID_2D:
             label += "_{}x{}".format(*(len(v) for v in grid.values()))
         _report(label, res, calls[0] if calls else None, tries)
-        if grid is not GRID_2D:
+        if grid is not GRID_2D or settings:
             return
         if backend == "serial" and not profile_linear:
             _RESULTS["2d"] = res
@@ -180,6 +189,9 @@ BENCHMARKS = {
     "scan_2d_dresden_processes_profiled_100x100": lambda: _scan_2d(
         "processes", profile_linear=True, grid=GRID_2D_100
     ),
+    "scan_2d_dresden_processes_profiled_100x100_minuit_defaults": lambda: _scan_2d(
+        "processes", profile_linear=True, grid=GRID_2D_100, settings=MINUIT_DEFAULTS
+    ),
 }
 REPEATS = {
     "scan_1d_dresden": 3,
@@ -189,4 +201,5 @@ REPEATS = {
     "scan_2d_dresden_processes_profiled": 1,
     "dask_overhead_per_point": 3,
     "scan_2d_dresden_processes_profiled_100x100": 1,
+    "scan_2d_dresden_processes_profiled_100x100_minuit_defaults": 1,
 }

@@ -5,23 +5,27 @@ Execution model (what makes backends identical and resumes exact)
 The grid is cut into *chunks* that depend only on the grid (never on the backend or the
 number of workers): the rows of a 2D scan, blocks of :data:`CHUNK_1D` points of a 1D scan,
 each ordered as a snake so neighbouring points follow each other. A chunk is fitted point
-after point, each fit starting from the previous point's solution (warm start: start
-values only, default steps), the first from the global best fit. Every finished point is
-appended as one JSON line to the checkpoint file (``O_APPEND`` writes of one line are
-atomic), by whichever process computed it. A resumed scan reads the file, skips finished
-points and continues each chunk from its last finished point, so it gives bit-identical
-results to an uninterrupted one, and no finished point is computed twice. A process killed
-in the middle of a write leaves at most that one line torn, which is skipped (the point is
-recomputed). A dask worker that dies mid-scan has its chunk rerun from the chunk's start
-by another worker: the same numbers (a chunk depends only on the grid), recorded a second
-time. The scan holds an exclusive lock on its checkpoint (a second scan on the same file is
-refused), and a file that is not this scan's checkpoint is refused without being touched.
+after point, each fit starting from the previous point's solution (warm start: start values
+only, default steps), the first from the global best fit; from such a start Migrad with
+strategy 0, the cost's analytic gradient and tol = 1e-3 (the defaults, see
+:func:`profile_scan`) converges in the fewest calls and closest to the minimum. Every
+finished point is appended as one JSON line to the checkpoint file (``O_APPEND`` writes of
+one line are atomic), by whichever process computed it. A resumed scan reads the file, skips
+finished points and continues each chunk from its last finished point, so it gives
+bit-identical results to an uninterrupted one, and no finished point is computed twice. A
+process killed in the middle of a write leaves at most that one line torn, which is skipped
+(the point is recomputed). A dask worker that dies mid-scan has its chunk rerun from the
+chunk's start by another worker: the same numbers (a chunk depends only on the grid),
+recorded a second time. The scan holds an exclusive lock on its checkpoint (a second scan on
+the same file is refused), and a file that is not this scan's checkpoint is refused without
+being touched.
 
 Grids are checked before any fit: finite, strictly monotonic axes of at most
 :data:`MAX_GRID_POINTS` points; start and fixed values finite; log axes among the scanned.
 
-A fit that fails is retried from the global best fit and then with a multi-start; if it is
-still invalid it is kept with ``valid = False`` (never dropped or replaced by NaN).
+A fit that fails is retried from the global best fit (strategy 1) and then with a
+multi-start; if it is still invalid it is kept with ``valid = False`` (never dropped or
+replaced by NaN).
 """
 
 from __future__ import annotations
@@ -550,6 +554,9 @@ class _Spec:
     start: tuple[tuple[str, float], ...]
     scan_id: str
     profile_linear: bool | None = None
+    strategy: int = 0
+    tol: float = 1e-3
+    gradient: bool = True
 
 
 def _chunks(shape: tuple[int, ...], along: int = 0) -> list[list[tuple[int, ...]]]:
@@ -718,45 +725,29 @@ def _fit_point(
 ) -> dict[str, Any]:
     fix = dict(spec.fix) | dict(values)
     free = [n for n in spec.free if n not in values]
+    settings: dict[str, Any] = {
+        "fix": fix,
+        "free": free,
+        "hesse": False,
+        "warn": False,
+        "profile_linear": spec.profile_linear,
+        "details": False,  # the minimum only: no profiled errors, no expected counts
+        "tol": spec.tol,
+        "gradient": spec.gradient,
+    }
+    # a failed point is retried with Minuit's careful default strategy (at least 1)
+    careful = settings | {"strategy": max(spec.strategy, 1)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitWarning)
-        res = fit(
-            cost,
-            start=dict(start) | dict(values),
-            fix=fix,
-            free=free,
-            hesse=False,
-            warn=False,
-            profile_linear=spec.profile_linear,
-            details=False,  # the minimum only: no profiled errors, no expected counts
-        )
+        res = fit(cost, start=dict(start) | dict(values), strategy=spec.strategy, **settings)
         tries = 1
         if not res.valid:
-            res2 = fit(
-                cost,
-                start=dict(best) | dict(values),
-                fix=fix,
-                free=free,
-                hesse=False,
-                warn=False,
-                profile_linear=spec.profile_linear,
-                details=False,
-            )
+            res2 = fit(cost, start=dict(best) | dict(values), **careful)
             tries += 1
             if res2.valid or res2.fval < res.fval:
                 res = res2
         if not res.valid:
-            res3 = fit(
-                cost,
-                start=dict(best) | dict(values),
-                fix=fix,
-                free=free,
-                hesse=False,
-                warn=False,
-                multistart=4,
-                profile_linear=spec.profile_linear,
-                details=False,
-            )
+            res3 = fit(cost, start=dict(best) | dict(values), multistart=4, **careful)
             tries += 1
             if res3.valid or res3.fval < res.fval:
                 res = res3
@@ -833,6 +824,9 @@ def profile_scan(
     log_axes: Sequence[str] = (),
     best_fit: bool = True,
     profile_linear: bool | None = None,
+    strategy: int = 0,
+    tol: float = 1e-3,
+    gradient: bool = True,
 ) -> ScanResult:
     """Profile the cost over a 1D or 2D grid of parameter values.
 
@@ -870,8 +864,26 @@ def profile_scan(
         Solve the parameters that enter linearly exactly at every point (see
         :func:`cevns.stats.fit.fit`; default: in the chi^2 experiments): the same profile
         with fewer Minuit calls.
+    strategy, tol, gradient : Migrad settings of each grid point's fit
+        (:func:`cevns.stats.fit.fit`). A point starts at its neighbour's minimum, where
+        strategy 0 with the cost's analytic gradient (used where every part has one and the
+        mediator mass is held fixed, else numerical) takes the fewest calls, and tol = 1e-3
+        (an EDM goal of 2e-6) puts each profiled chi^2 within ~1e-6 of the exact minimum;
+        Minuit's defaults (strategy 1, tol 0.1; cevns' fit: 0.01) stop up to ~3e-5 above it
+        on Dresden-II (benchmarks/bench_scan.py). A point that fails is retried with
+        strategy 1 (see the module notes); the global best fit uses strategy 1 and ``tol``.
     """
     free = tuple(free)  # iterated several times below
+    if strategy not in (0, 1, 2) or isinstance(strategy, bool):
+        msg = f"strategy must be 0, 1 or 2 (Minuit's), got {strategy!r}"
+        raise InvalidParameterError(msg)
+    if isinstance(tol, bool) or not (isinstance(tol, int | float) and 0 < tol < math.inf):
+        msg = f"tol must be a finite number > 0, got {tol!r}"
+        raise InvalidParameterError(msg)
+    given: object = gradient  # checked at run time: callers need not be typed
+    if not isinstance(given, bool):
+        msg = f"gradient must be True or False, got {gradient!r}"
+        raise InvalidParameterError(msg)
     if len(grid) not in (1, 2):
         msg = f"grid must have 1 or 2 parameters, got {list(grid)}"
         raise InvalidParameterError(msg)
@@ -922,6 +934,7 @@ def profile_scan(
                 free_t,
                 list(names_all),
                 sorted(defaults.items()),
+                [profile_linear, strategy, float(tol), gradient],
             ]
         ).encode()
     ).hexdigest()[:16]
@@ -933,6 +946,9 @@ def profile_scan(
         tuple(sorted((start or {}).items())),
         h,
         profile_linear,
+        int(strategy),
+        float(tol),
+        gradient,
     )
     ckpt = _Checkpoint(Path(checkpoint) if checkpoint else None, spec)
     client: Any = None
@@ -966,6 +982,7 @@ def profile_scan(
                     warn=False,
                     multistart=2,
                     profile_linear=profile_linear,
+                    tol=tol,
                 )
             best_values, best_chi2 = res.values, res.fval
             best_valid = res.valid

@@ -108,6 +108,11 @@ def test_summary_and_3d_table(summary):
     # CsI 2021: 333 +- 11 (th) (arXiv:2110.07730); Helm 348.6, Klein-Nystrand 323.2
     assert q["csi_2021.sm_events"].reproduced["best"] == pytest.approx(348.6, abs=0.2)
     assert q["csi_2021.variant.klein_nystrand"].reproduced == pytest.approx(323.2, abs=0.2)
+    # the issue-18 reading of the CsI targets, stated in the notes
+    (note,) = [n for n in s.notes if n.startswith("CsI totals")]
+    assert "2017 184.2 against 173 +- 48, inside" in note
+    assert "2021 348.6 against 333 +- 11 (theory part), +4.7 %, outside" in note
+    assert "323.2 (2021, -3.0 %, inside)" in note
     with (out / "coherent_sm" / "lar_2020_3d.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 960

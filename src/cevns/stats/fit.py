@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from cevns.core._validation import unknown_name
 from cevns.core.exceptions import InvalidParameterError
 
-__all__ = ["FitResult", "FitWarning", "fit", "parameter_info"]
+__all__ = ["FitResult", "FitWarning", "PointFitter", "fit", "parameter_info"]
 
 
 def __dir__() -> list[str]:
@@ -490,6 +490,116 @@ def _use_gradient(cost: Any, gradient: bool, names: Sequence[str], fixed: set[st
         return False
     # the mediator mass has only a finite-difference derivative (templates at new masses)
     return "mediator_mass_mev" not in names or "mediator_mass_mev" in fixed
+
+
+class PointFitter:
+    """Fits of one cost at many points of fixed parameters, with one Minuit object.
+
+    What :func:`cevns.stats.scan.profile_scan` runs at each grid point: the minimum of
+    ``fit(cost, start=start, fix=fix, free=free, hesse=False, warn=False, details=False,
+    profile_linear=..., strategy=..., tol=..., gradient=...)`` (the same numbers) without
+    building the reduced cost and the Minuit object at every point: the object is reset to
+    its configured state (steps, limits, fixed parameters) and given the point's start
+    values. A sum of costs that :func:`fit` would split into independent parts is not
+    handled (:attr:`supported` is False: call :func:`fit`).
+
+    Parameters
+    ----------
+    cost : iminuit cost
+    fixed : iterable of str
+        Parameters held fixed at every point (their values come with each point).
+    free : iterable of str
+        Default-fixed parameters to release.
+    profile_linear, strategy, tol, gradient :
+        As for :func:`fit`.
+    """
+
+    def __init__(
+        self,
+        cost: Any,
+        *,
+        fixed: Iterable[str],
+        free: Iterable[str] = (),
+        profile_linear: bool | None = None,
+        strategy: int = 1,
+        tol: float = 0.01,
+        gradient: bool = False,
+    ) -> None:
+        from cevns.likelihood.profiled import ProfiledCost
+
+        fixed, free = set(fixed), list(free)
+        self.cost = cost
+        self._all = _names(cost)
+        self.supported = not (
+            isinstance(cost, CostSum)
+            and len(_independent_groups(cost, start=None, fix=fixed, free=free)) > 1
+        )
+        if not self.supported:
+            return
+        target, self._parts = cost, []
+        if profile_linear or profile_linear is None:
+            _, fixed_default, _ = parameter_info(cost)
+            keep = frozenset((set(fixed_default) - set(free)) | fixed)
+            reduced, profiled = _reduced_cost(cost, keep, profile_linear is True)
+            if profiled:
+                target = reduced
+                self._parts = [c for c in _components(reduced) if isinstance(c, ProfiledCost)]
+        names = _names(target)
+        defaults, fixed_default, steps = parameter_info(target)
+        fixed_now = (set(fixed_default) - set(free)) | fixed
+        use_grad: bool | _FixedMassGradient = _use_gradient(target, gradient, names, fixed_now)
+        if use_grad and "mediator_mass_mev" in names:  # held fixed (_use_gradient)
+            use_grad = _FixedMassGradient(target)
+        # as in fit(): configured before the first migrad, this is the state reset() restores
+        m = Minuit(target, **{n: defaults[n] for n in names}, grad=use_grad)
+        if getattr(target, "errordef", None) is None:
+            m.errordef = Minuit.LEAST_SQUARES
+        m.strategy, m.tol, m.print_level = strategy, tol, 0
+        for n, step in steps.items():
+            if n in names:
+                m.errors[n] = step
+        for n in fixed_now:
+            m.fixed[n] = True
+        self._m, self._names, self._defaults = m, names, defaults
+        self._limits = [tuple(m.limits[n]) for n in names]
+
+    def fit(
+        self, start: Mapping[str, float], values: Mapping[str, float]
+    ) -> tuple[float, bool, dict[str, float]]:
+        """The minimum at one point.
+
+        Parameters
+        ----------
+        start : mapping
+            Start values (e.g. the previous point's minimum); missing ones take defaults.
+        values : mapping
+            Values of the fixed parameters at this point (they override ``start``).
+
+        Returns
+        -------
+        fval : float
+        valid : bool
+        values : dict of str -> float
+            Every parameter of the cost, the profiled ones included.
+        """
+        m = self._m
+        m.reset()
+        for pc in self._parts:  # a new ProfiledCost's state, as fit() gives it
+            pc._start = pc._full[pc._lin_pos].copy()
+            pc._last_solve = None
+        point = dict(start) | dict(values)
+        vals = [float(point.get(n, self._defaults[n])) for n in self._names]
+        for n, v, (lo, hi) in zip(self._names, vals, self._limits, strict=True):
+            if not lo <= v <= hi:
+                msg = f"start value of {n!r} = {v!r} is outside its limits [{lo}, {hi}]"
+                raise InvalidParameterError(msg)
+        m.values = vals
+        m.migrad()
+        res = {n: float(v) for n, v in zip(self._names, m.values, strict=True)}
+        out = dict(res)
+        for pc in self._parts:
+            out.update(pc.full_values(res))
+        return float(m.fval), bool(m.valid), {n: out[n] for n in self._all}
 
 
 def _independent_groups(

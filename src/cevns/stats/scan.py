@@ -8,17 +8,18 @@ each ordered as a snake so neighbouring points follow each other. A chunk is fit
 after point, each fit starting from the previous point's solution (warm start: start values
 only, default steps), the first from the global best fit; from such a start Migrad with
 strategy 0, the cost's analytic gradient and tol = 1e-3 (the defaults, see
-:func:`profile_scan`) converges in the fewest calls and closest to the minimum. Every
-finished point is appended as one JSON line to the checkpoint file (``O_APPEND`` writes of
-one line are atomic), by whichever process computed it. A resumed scan reads the file, skips
-finished points and continues each chunk from its last finished point, so it gives
-bit-identical results to an uninterrupted one, and no finished point is computed twice. A
-process killed in the middle of a write leaves at most that one line torn, which is skipped
-(the point is recomputed). A dask worker that dies mid-scan has its chunk rerun from the
-chunk's start by another worker: the same numbers (a chunk depends only on the grid),
-recorded a second time. The scan holds an exclusive lock on its checkpoint (a second scan on
-the same file is refused), and a file that is not this scan's checkpoint is refused without
-being touched.
+:func:`profile_scan`) converges in the fewest calls and closest to the minimum. The points
+of a chunk share one Minuit object (:class:`cevns.stats.fit.PointFitter`: the numbers of
+:func:`cevns.stats.fit.fit` without its set-up per point). Every finished point is appended
+as one JSON line to the checkpoint file (``O_APPEND`` writes of one line are atomic), by
+whichever process computed it. A resumed scan reads the file, skips finished points and
+continues each chunk from its last finished point, so it gives bit-identical results to an
+uninterrupted one, and no finished point is computed twice. A process killed in the middle
+of a write leaves at most that one line torn, which is skipped (the point is recomputed). A
+dask worker that dies mid-scan has its chunk rerun from the chunk's start by another worker:
+the same numbers (a chunk depends only on the grid), recorded a second time. The scan holds
+an exclusive lock on its checkpoint (a second scan on the same file is refused), and a file
+that is not this scan's checkpoint is refused without being touched.
 
 Grids are checked before any fit: finite, strictly monotonic axes of at most
 :data:`MAX_GRID_POINTS` points; start and fixed values finite; log axes among the scanned.
@@ -48,7 +49,14 @@ from scipy import integrate, stats
 
 from cevns.core._validation import as_float_array, unknown_name
 from cevns.core.exceptions import FitError, InvalidParameterError
-from cevns.stats.fit import FitWarning, _names, fit, parameter_info, structural_names
+from cevns.stats.fit import (
+    FitWarning,
+    PointFitter,
+    _names,
+    fit,
+    parameter_info,
+    structural_names,
+)
 
 __all__ = [
     "CHUNK_1D",
@@ -716,12 +724,35 @@ def _append(path: Path, record: Mapping[str, Any]) -> None:
         raise FitError(msg) from None
 
 
+@dataclass(frozen=True)
+class _Minimum:
+    """The part of a FitResult a scan point keeps (from a PointFitter)."""
+
+    fval: float
+    valid: bool
+    values: dict[str, float]
+
+
+def _fitter(cost: Any, spec: _Spec) -> PointFitter:
+    """One Minuit object for the points of a chunk (the scanned and fixed parameters held)."""
+    return PointFitter(
+        cost,
+        fixed={*spec.names, *(n for n, _ in spec.fix)},
+        free=[n for n in spec.free if n not in spec.names],
+        profile_linear=spec.profile_linear,
+        strategy=spec.strategy,
+        tol=spec.tol,
+        gradient=spec.gradient,
+    )
+
+
 def _fit_point(
     cost: Any,
     spec: _Spec,
     values: Mapping[str, float],
     start: Mapping[str, float],
     best: Mapping[str, float],
+    fitter: PointFitter | None = None,
 ) -> dict[str, Any]:
     fix = dict(spec.fix) | dict(values)
     free = [n for n in spec.free if n not in values]
@@ -739,7 +770,12 @@ def _fit_point(
     careful = settings | {"strategy": max(spec.strategy, 1)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitWarning)
-        res = fit(cost, start=dict(start) | dict(values), strategy=spec.strategy, **settings)
+        res: Any
+        if fitter is not None and fitter.supported:  # the same minimum as fit() gives
+            fval, ok, found = fitter.fit(start, fix)
+            res = _Minimum(fval, ok, found)
+        else:
+            res = fit(cost, start=dict(start) | dict(values), strategy=spec.strategy, **settings)
         tries = 1
         if not res.valid:
             res2 = fit(cost, start=dict(best) | dict(values), **careful)
@@ -773,6 +809,7 @@ def _run_chunk(
     start: Mapping[str, float] = best
     path = Path(checkpoint) if checkpoint else None
     with threadpool_limits(1):
+        fitter = None
         for idx in chunk:
             if idx in done:
                 rec = done[idx]
@@ -782,7 +819,9 @@ def _run_chunk(
             values = {
                 n: spec.axes[k][i] for k, (n, i) in enumerate(zip(spec.names, idx, strict=True))
             }
-            r = _fit_point(cost, spec, values, start, best)
+            if fitter is None:
+                fitter = _fitter(cost, spec)
+            r = _fit_point(cost, spec, values, start, best, fitter)
             rec = {"index": list(idx), **r}
             if path is not None:
                 _append(path, rec)

@@ -271,7 +271,6 @@ def test_point_fitter_gives_the_minimum_fit_gives(likelihood, profile_linear):
     cost = _toy_experiment(likelihood=likelihood).cost("sin2w")
     settings = {"profile_linear": profile_linear, "strategy": 0, "tol": 1e-3}
     fitter = PointFitter(cost, fixed=["sin2_theta_w"], **settings, gradient=True)
-    assert fitter.supported
     start = dict(cost.defaults)
     for s2w in (0.2, 0.23, 0.26, 0.3):
         fix = {"sin2_theta_w": s2w}
@@ -290,13 +289,22 @@ def test_point_fitter_gives_the_minimum_fit_gives(likelihood, profile_linear):
         start = values
 
 
-def test_point_fitter_refuses_what_fit_splits_and_bad_starts():
-    from cevns.stats.fit import PointFitter
+def test_point_fitter_splits_as_fit_does_and_refuses_bad_starts():
+    """A sum whose parts share only fixed parameters: one Minuit object per part, the same
+    numbers as fit()'s separate minimisation; a start outside the limits is refused."""
+    from cevns.stats.fit import PointFitter, fit
 
     a = _toy_experiment("a").cost("sin2w")
-    b = _toy_experiment("b").cost("sin2w")
-    assert not PointFitter(a + b, fixed=["sin2_theta_w"]).supported  # two separate parts
-    assert PointFitter(a + b, fixed=[]).supported  # sin2_theta_w free: one joint fit
+    b = _toy_experiment("b", scale=1.3).cost("sin2w")
+    both = a + b
+    fitter = PointFitter(both, fixed=["sin2_theta_w"])
+    assert len(fitter._groups) == 2
+    assert not PointFitter(both, fixed=[])._groups  # sin2_theta_w free: one joint fit
+    start = dict(a.defaults) | dict(b.defaults)
+    for s2w in (0.21, 0.25):
+        fix = {"sin2_theta_w": s2w}
+        ref = fit(both, start=start | fix, fix=fix, hesse=False, warn=False, details=False)
+        assert fitter.fit(start, fix) == (ref.fval, ref.valid, ref.values)
     fitter = PointFitter(a, fixed=["sin2_theta_w"])
     with pytest.raises(
         InvalidParameterError, match=r"'sin2_theta_w' = 1.5 is outside .*\[0.0, 1.0\]"

@@ -35,7 +35,7 @@ from cevns.config import load_experiment
 from cevns.core.exceptions import FitError, InvalidParameterError
 from cevns.physics.nsi import couplings_from_eps
 from cevns.reproduce.summary import Summary
-from cevns.stats.fit import fit
+from cevns.stats.fit import PointFitter, fit
 from cevns.stats.scan import delta_chi2_threshold
 
 __all__ = [
@@ -106,19 +106,15 @@ def exclusion_curve(
     ]
     chi2_min = min(r.fval for r in free)
     edges = np.full(masses.size, np.nan)
+    # the path's fits: fit(cost, fix=..., start=..., hesse=False, details=False), the same
+    # minima, with the Minuit objects built once
+    path = PointFitter(cost, fixed=("mediator_mass_mev", "eps_ee_q"))
     for i, (m, best) in enumerate(zip(masses, free, strict=True)):
         start = dict(best.values)
         prev_e, prev_d = 0.0, best.fval - chi2_min
         for e in eps_path:
-            r = fit(
-                cost,
-                fix={"mediator_mass_mev": float(m), "eps_ee_q": float(e)},
-                start=start,
-                hesse=False,
-                warn=False,
-                details=False,  # the minimum only
-            )
-            d = r.fval - chi2_min
+            fval, _, values = path.fit(start, {"mediator_mass_mev": float(m), "eps_ee_q": float(e)})
+            d = fval - chi2_min
             if d > level:
                 if prev_e == 0.0:
                     edges[i] = e
@@ -126,7 +122,7 @@ def exclusion_curve(
                     t = (level - prev_d) / (d - prev_d)
                     edges[i] = -np.exp(np.log(-prev_e) + t * (np.log(-e) - np.log(-prev_e)))
                 break
-            start, prev_e, prev_d = dict(r.values), float(e), d
+            start, prev_e, prev_d = values, float(e), d
     return edges, chi2_min
 
 

@@ -500,8 +500,9 @@ class PointFitter:
     profile_linear=..., strategy=..., tol=..., gradient=...)`` (the same numbers) without
     building the reduced cost and the Minuit object at every point: the object is reset to
     its configured state (steps, limits, fixed parameters) and given the point's start
-    values. A sum of costs that :func:`fit` would split into independent parts is not
-    handled (:attr:`supported` is False: call :func:`fit`).
+    values. A sum of costs that :func:`fit` splits into independent parts (at fixed shared
+    parameters) gets one object per part, minimised in :func:`fit`'s order and summed as
+    it sums them.
 
     Parameters
     ----------
@@ -512,6 +513,8 @@ class PointFitter:
         Default-fixed parameters to release.
     profile_linear, strategy, tol, gradient :
         As for :func:`fit`.
+    split : bool
+        Split a sum into its independent parts (``fit(separate=True)``, the default).
     """
 
     def __init__(
@@ -524,17 +527,36 @@ class PointFitter:
         strategy: int = 1,
         tol: float = 0.01,
         gradient: bool = False,
+        split: bool = True,
     ) -> None:
         from cevns.likelihood.profiled import ProfiledCost
 
         fixed, free = set(fixed), list(free)
         self.cost = cost
         self._all = _names(cost)
-        self.supported = not (
-            isinstance(cost, CostSum)
-            and len(_independent_groups(cost, start=None, fix=fixed, free=free)) > 1
+        self._groups: list[PointFitter] = []
+        groups = (
+            _independent_groups(cost, start=None, fix=fixed, free=free)
+            if isinstance(cost, CostSum) and split
+            else []
         )
-        if not self.supported:
+        if len(groups) > 1:  # as _fit_groups: each part by itself, not split again
+            parts = list(cost)
+            for group in groups:
+                sub = parts[group[0]] if len(group) == 1 else CostSum(*(parts[k] for k in group))
+                own = set(_names(sub))
+                self._groups.append(
+                    PointFitter(
+                        sub,
+                        fixed=fixed & own,
+                        free=[n for n in free if n in own],
+                        profile_linear=profile_linear,
+                        strategy=strategy,
+                        tol=tol,
+                        gradient=gradient,
+                        split=False,
+                    )
+                )
             return
         target, self._parts = cost, []
         if profile_linear or profile_linear is None:
@@ -582,6 +604,15 @@ class PointFitter:
         values : dict of str -> float
             Every parameter of the cost, the profiled ones included.
         """
+        if self._groups:
+            found: dict[str, float] = {}
+            fvals, valid = [], True
+            for g in self._groups:
+                f, ok, part = g.fit(start, values)
+                fvals.append(f)
+                valid = valid and ok
+                found.update(part)
+            return float(sum(fvals)), valid, {n: found[n] for n in self._all}
         m = self._m
         m.reset()
         for pc in self._parts:  # a new ProfiledCost's state, as fit() gives it
@@ -589,9 +620,9 @@ class PointFitter:
             pc._last_solve = None
         point = dict(start) | dict(values)
         vals = [float(point.get(n, self._defaults[n])) for n in self._names]
-        for n, v, (lo, hi) in zip(self._names, vals, self._limits, strict=True):
-            if not lo <= v <= hi:
-                msg = f"start value of {n!r} = {v!r} is outside its limits [{lo}, {hi}]"
+        for n, x, (lo, hi) in zip(self._names, vals, self._limits, strict=True):
+            if not lo <= x <= hi:
+                msg = f"start value of {n!r} = {x!r} is outside its limits [{lo}, {hi}]"
                 raise InvalidParameterError(msg)
         m.values = vals
         m.migrad()

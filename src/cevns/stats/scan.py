@@ -771,7 +771,7 @@ def _fit_point(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitWarning)
         res: Any
-        if fitter is not None and fitter.supported:  # the same minimum as fit() gives
+        if fitter is not None:  # the same minimum as fit() gives
             fval, ok, found = fitter.fit(start, fix)
             res = _Minimum(fval, ok, found)
         else:

@@ -24,6 +24,7 @@ import multiprocessing
 import signal
 import sys
 import time
+import warnings
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from cevns.config import load_experiment
 from cevns.core.exceptions import FitError, InvalidParameterError
 from cevns.physics.nsi import couplings_from_eps
 from cevns.reproduce.summary import Summary
-from cevns.stats.fit import PointFitter, fit
+from cevns.stats.fit import FitWarning, PointFitter, fit
 from cevns.stats.scan import delta_chi2_threshold
 
 __all__ = [
@@ -59,6 +60,8 @@ COSMOLOGY_BBN_MEV = 3.1
 EPS_PATH = -np.geomspace(1e-3, 300.0, 41)
 
 _CL3 = 0.9973
+#: Migrad tolerance of the curve's fits (an EDM goal of 2e-6, as the scans').
+_TOL = 1e-3
 
 
 def exclusion_curve(
@@ -100,20 +103,38 @@ def exclusion_curve(
         The best-fit chi^2 over the masses.
     """
     level = delta_chi2_threshold(cl, dof)
-    free = [
-        fit(cost, fix={"mediator_mass_mev": float(m)}, hesse=False, warn=False, details=False)
-        for m in masses
-    ]
+    quiet: dict[str, Any] = {"hesse": False, "warn": False, "details": False, "tol": _TOL}
+    free = [fit(cost, fix={"mediator_mass_mev": float(m)}, **quiet) for m in masses]
+    bad = [float(m) for m, r in zip(masses, free, strict=True) if not r.valid]
+    if bad:
+        warnings.warn(
+            f"exclusion_curve: the fit with eps free did not converge at M = {bad} MeV",
+            FitWarning,
+            stacklevel=2,
+        )
     chi2_min = min(r.fval for r in free)
     edges = np.full(masses.size, np.nan)
-    # the path's fits: fit(cost, fix=..., start=..., hesse=False, details=False), the same
-    # minima, with the Minuit objects built once
-    path = PointFitter(cost, fixed=("mediator_mass_mev", "eps_ee_q"))
+    # the path's fits warm-started point after point, with the scans' settings (see
+    # cevns.stats.scan.profile_scan) and one Minuit object per part; a fit that fails is
+    # redone from the mass's best fit with strategy 1
+    path = PointFitter(
+        cost, fixed=("mediator_mass_mev", "eps_ee_q"), strategy=0, tol=_TOL, gradient=True
+    )
     for i, (m, best) in enumerate(zip(masses, free, strict=True)):
         start = dict(best.values)
         prev_e, prev_d = 0.0, best.fval - chi2_min
         for e in eps_path:
-            fval, _, values = path.fit(start, {"mediator_mass_mev": float(m), "eps_ee_q": float(e)})
+            point = {"mediator_mass_mev": float(m), "eps_ee_q": float(e)}
+            fval, valid, values = path.fit(start, point)
+            if not valid:
+                r = fit(cost, start=dict(best.values) | point, fix=point, **quiet)
+                if not r.valid:
+                    warnings.warn(
+                        f"exclusion_curve: the fit at {point} did not converge",
+                        FitWarning,
+                        stacklevel=2,
+                    )
+                fval, values = r.fval, r.values
             d = fval - chi2_min
             if d > level:
                 if prev_e == 0.0:

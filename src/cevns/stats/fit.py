@@ -511,8 +511,10 @@ class PointFitter:
         Parameters held fixed at every point (their values come with each point).
     free : iterable of str
         Default-fixed parameters to release.
-    profile_linear, strategy, tol, gradient :
+    profile_linear : bool, optional
         As for :func:`fit`.
+    strategy, tol, gradient : int, float, bool
+        Migrad's settings, as for :func:`fit`.
     split : bool
         Split a sum into its independent parts (``fit(separate=True)``, the default).
     """

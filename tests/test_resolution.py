@@ -207,3 +207,44 @@ def test_sigma_function_must_give_positive_widths():
     res = SigmaResolution(lambda e: 0.05 - e)  # negative above 0.05 keV
     with pytest.raises(InvalidParameterError, match=r"finite widths > 0; got .* at e_true = 0\.1"):
         res.bin_probabilities(np.array([0.01, 0.1]), np.linspace(0.0, 1.0, 11))
+
+
+def test_relative_gaussian_width_of_the_reconstructed_energy():
+    """width_of="reconstructed": p(E_rec | E) = N(E_rec; E, a sqrt(E_rec)) on E_rec > 0
+    (the COHERENT LAr yaml's wording), against scipy quad of that density, whose integral
+    over E_rec > 0 is exactly 1 (checked); far above a^2 it approaches the true-energy
+    width."""
+    from scipy.integrate import quad
+
+    from cevns.detectors.resolution import RelativeGaussian
+
+    a = 0.58
+    res = RelativeGaussian(a, width_of="reconstructed")
+    true = np.array([0.3, 2.0, 8.0, 25.0])
+    edges = np.array([0.0, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0])
+    p = res.bin_probabilities(true, edges)
+
+    def dens(x, t):
+        s = a * np.sqrt(x)
+        return np.exp(-0.5 * ((x - t) / s) ** 2) / (np.sqrt(2 * np.pi) * s)
+
+    for j, t in enumerate(true):
+        norm = quad(dens, 0.0, t, args=(t,), limit=200)[0]
+        norm += quad(dens, t, np.inf, args=(t,), limit=200)[0]
+        assert norm == pytest.approx(1.0, rel=1e-8)
+        for i in range(edges.size - 1):
+            inside = [t] if edges[i] < t < edges[i + 1] else None
+            ref = quad(dens, edges[i], edges[i + 1], args=(t,), points=inside, limit=200)[0]
+            ref /= norm
+            assert p[i, j] == pytest.approx(ref, rel=1e-6, abs=1e-10)  # 48 nodes per bin
+    # far above a^2 (E = 400 keVee, sigma ~ 11.6): close to the true-energy width, with the
+    # upper tail heavier (a wider Gaussian above E) and the lower one lighter
+    high = np.array([400.0])
+    wide = np.array([300.0, 380.0, 400.0, 420.0, 500.0])
+    rec = res.bin_probabilities(high, wide)[:, 0]
+    tru = RelativeGaussian(a).bin_probabilities(high, wide)[:, 0]
+    np.testing.assert_allclose(rec[1:3], tru[1:3], rtol=0.02)
+    assert rec[0] < tru[0]
+    assert rec[3] > tru[3]
+    with pytest.raises(InvalidParameterError, match="width_of must be 'true' or 'reconstructed'"):
+        RelativeGaussian(a, width_of="measured")

@@ -872,6 +872,8 @@ class RelativeSpec(ComponentOptions):
 
     model: Literal["relative"]
     a_sqrt_kev: float = Field(gt=0)
+    #: The energy of the width: the true one, or the reconstructed one (RelativeGaussian).
+    width_of: Literal["true", "reconstructed"] = "true"
 
 
 PSDResolutionSpec = Annotated[
@@ -1060,7 +1062,7 @@ def psd_detector(
         mass_kg=mass_kg,
         live_days=live_days,
         quenching=_quenching_by_element(quenching, nucleus),
-        resolution=RelativeGaussian(res.a_sqrt_kev)
+        resolution=RelativeGaussian(res.a_sqrt_kev, width_of=res.width_of)
         if isinstance(res, RelativeSpec)
         else _resolution(res),
         energy_edges_kevee=energy_edges_kevee,

@@ -198,6 +198,7 @@ def coherent_lar_2020_detector(
     qf_a: Positive | None = None,
     qf_b: Annotated[float, Field(ge=0)] | None = None,
     resolution_a: Positive | None = None,
+    resolution_width_of: Literal["true", "reconstructed"] = "true",
     efficiency: bool = True,
     efficiency_above_table: Literal["zero", "last"] = "zero",
     efficiency_of: Literal["reconstructed", "true_energy"] = "reconstructed",
@@ -215,6 +216,9 @@ def coherent_lar_2020_detector(
     mass_kg, live_days, qf_a, qf_b, resolution_a : float, optional
         Fiducial mass [kg], live time [days] (the flux's), QF = a + b T/keVnr and sigma/E
         = a/sqrt(E/keVee); default the release's 24.4, 1, 0.246, 0.00078 and 0.58.
+    resolution_width_of : {"true", "reconstructed"}
+        The energy of the width: the true one (default) or the reconstructed one, as the
+        release yaml words it (:class:`~cevns.detectors.resolution.RelativeGaussian`).
     efficiency, efficiency_above_table, efficiency_of : bool, {"zero", "last"}, str
         Apply the release efficiency; above its last bin (39.75 keVee) 0 (default) or
         the last value (0.963); as a function of the reconstructed (default) or the true
@@ -251,7 +255,7 @@ def coherent_lar_2020_detector(
         mass_kg=v["mass_kg"],
         live_days=live_days,
         quenching=LinearQuenching(a=v["qf_a"], b=v["qf_b"]),  # they check the values
-        resolution=RelativeGaussian(v["resolution_a"]),
+        resolution=RelativeGaussian(v["resolution_a"], width_of=resolution_width_of),
         energy_edges_kevee=ENERGY_EDGES_KEVEE,
         psd_edges=F90_EDGES,
         psd_given_energy=psd_given_energy(release_pdf(_F90_PDFS[f90]).sum(axis=2)),

@@ -79,6 +79,12 @@ LAR_VARIANTS: tuple[tuple[str, dict[str, Any], FormFactor | None, str], ...] = (
     ),
     ("resolution_0.87", {"detector.resolution_a": 0.87}, None, "sigma/E 1.5 x the yaml's 0.58"),
     (
+        "resolution_width_of_reconstructed",
+        {"detector.resolution_width_of": "reconstructed"},
+        None,
+        "sigma = 0.58 sqrt(E) of the reconstructed energy, as the yaml words it",
+    ),
+    (
         "efficiency_above_table_last",
         {"detector.efficiency_above_table": "last"},
         None,

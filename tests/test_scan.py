@@ -111,6 +111,11 @@ def test_checkpoint_of_another_scan_is_refused(cost, tmp_path):
     profile_scan(cost, {"sin2_theta_w": grid_axis(0.2, 0.3, 3)}, checkpoint=ck)
     with pytest.raises(InvalidParameterError, match="belongs to a different scan"):
         profile_scan(cost, {"sin2_theta_w": grid_axis(0.2, 0.3, 4)}, checkpoint=ck)
+    # the Migrad settings and the profiling are part of the scan: a checkpoint made with
+    # other ones is not resumed (its minima would be another scan's)
+    for other in ({"tol": 0.01}, {"strategy": 1}, {"gradient": False}, {"profile_linear": False}):
+        with pytest.raises(InvalidParameterError, match="belongs to a different scan"):
+            profile_scan(cost, {"sin2_theta_w": grid_axis(0.2, 0.3, 3)}, checkpoint=ck, **other)
 
 
 _SCRIPT = textwrap.dedent(

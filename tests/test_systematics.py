@@ -343,3 +343,26 @@ def test_bad_experiment_systematics(qf_experiment):
             systematics=[ScaleSystematic("flat_norm", 0.1)],
             likelihood="poisson",
         )
+
+
+def test_morphed_signal_cache_follows_every_parameter(qf_experiment):
+    """The cost keeps the morphed signal (and a morphed background its template) for the
+    last nuisance values: one cost walked through a sequence of points, with the QF
+    nuisance, the coupling and a normalisation moving in turn and points repeated, gives
+    at every point the value of a new cost (no history)."""
+    exp, _, _ = qf_experiment
+    fam = load_model("nsi_ee_q_light")
+    walked = exp.cost(fam)
+    base = walked.defaults | {"eps_ee_q": 0.15, "mediator_mass_mev": 50.0}
+    points = [
+        {"toy.qf": 0.3},
+        {"toy.qf": 0.3, "toy.flux_norm": 0.9},
+        {"toy.qf": -1.2, "toy.flux_norm": 0.9},
+        {"toy.qf": -1.2, "eps_ee_q": 0.05},
+        {"toy.qf": 0.3},
+        {"toy.qf": 0.3, "eps_ee_q": 0.05},
+    ]
+    for p in points:
+        vals = base | p
+        args = [vals[n] for n in walked._names]
+        assert walked(*args) == exp.cost(fam)(*args)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -407,12 +409,19 @@ class TemplateBackground(_ScaledShape):
         template = self.template
         if not self._alpha_names:
             return lambda args: args[i_norm] * template
-        i_alpha = np.array([where[n] for n in self._alpha_names], dtype=np.intp)
+        i_alpha = [where[n] for n in self._alpha_names]
+        get_alpha = itemgetter(*i_alpha) if len(i_alpha) > 1 else (lambda a: (a[i_alpha[0]],))
         morph, deltas = self.morphing.apply_deltas, self._deltas
+        # the morphed template of the last nuisance values: most Minuit calls move another
+        # parameter (a normalisation, the signal), and then it is the same array
+        last: list[Any] = [None, None]
 
         def evaluate(args: Sequence[float]) -> NDArray[np.float64]:
-            alpha = np.asarray(args, dtype=np.float64)[i_alpha]
-            return args[i_norm] * morph(template, deltas, alpha)
+            key = get_alpha(args)
+            if key != last[0]:
+                last[1] = morph(template, deltas, np.array(key, dtype=np.float64))
+                last[0] = key
+            return args[i_norm] * last[1]  # type: ignore[no-any-return]
 
         return evaluate
 

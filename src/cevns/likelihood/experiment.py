@@ -665,6 +665,10 @@ class ExperimentCost(Cost):  # type: ignore[misc]
             else None
         )
         self._scale = exp.signal_scale * exp.exposure_factor
+        alpha_list = [] if self._alpha_idx is None else self._alpha_idx.tolist()
+        self._alpha_get = _tuple_getter(alpha_list)
+        self._morph_key: tuple[Any, ...] | None = None
+        self._morph_val = np.zeros(0)
         self._obs_flat = np.ascontiguousarray(self._obs).ravel()
         self._bkg_eval = [(b.name, b.evaluator(pars)) for b, pars in self._bkg_args]
         # the same, with each target's normalisation systematics resolved once
@@ -840,8 +844,14 @@ class ExperimentCost(Cost):  # type: ignore[misc]
             return nominal
         morph = self.experiment.signal_morphing
         assert morph is not None  # deltas are kept only with a signal morphing
-        alpha = np.asarray(args, dtype=np.float64)[self._alpha_idx]
-        return morph.apply_deltas(nominal, deltas, alpha) * self._scale
+        # the morphed signal of the last (signal, nuisance values): most Minuit calls move
+        # a parameter of neither
+        alpha_key = (key, self._alpha_get(args))
+        if alpha_key != self._morph_key:
+            alpha = np.array(alpha_key[1], dtype=np.float64)
+            self._morph_val = morph.apply_deltas(nominal, deltas, alpha) * self._scale
+            self._morph_key = alpha_key
+        return self._morph_val
 
     def _value(self, args: Any) -> float:
         if self._fast:

@@ -347,9 +347,7 @@ def fit(
             fixed_now.add(n)
             if v is not None:
                 values[n] = float(v)
-    use_grad: bool | _FixedMassGradient = _use_gradient(cost, gradient, names, fixed_now)
-    if use_grad and "mediator_mass_mev" in names:  # held fixed (_use_gradient)
-        use_grad = _FixedMassGradient(cost)
+    use_grad = _gradient_for(cost, gradient, names, fixed_now)
     m = Minuit(cost, **values, grad=use_grad)
     if getattr(cost, "errordef", None) is None:
         m.errordef = Minuit.LEAST_SQUARES
@@ -484,6 +482,19 @@ class _FixedMassGradient:
                 p._grad_mass = True
 
 
+def _gradient_for(
+    cost: Any, gradient: bool, names: Sequence[str], fixed: set[str]
+) -> bool | _FixedMassGradient:
+    """Minuit's ``grad``: False, True (the cost's own) or a mass-fixed one.
+
+    With the mediator mass held fixed, :class:`_FixedMassGradient` skips its central
+    difference (Minuit does not read that component).
+    """
+    if not _use_gradient(cost, gradient, names, fixed):
+        return False
+    return _FixedMassGradient(cost) if "mediator_mass_mev" in names else True
+
+
 def _use_gradient(cost: Any, gradient: bool, names: Sequence[str], fixed: set[str]) -> bool:
     """Whether Migrad gets the cost's analytic gradient (see :func:`fit`, ``gradient``)."""
     if not gradient or not getattr(cost, "has_grad", False):
@@ -571,9 +582,7 @@ class PointFitter:
         names = _names(target)
         defaults, fixed_default, steps = parameter_info(target)
         fixed_now = (set(fixed_default) - set(free)) | fixed
-        use_grad: bool | _FixedMassGradient = _use_gradient(target, gradient, names, fixed_now)
-        if use_grad and "mediator_mass_mev" in names:  # held fixed (_use_gradient)
-            use_grad = _FixedMassGradient(target)
+        use_grad = _gradient_for(target, gradient, names, fixed_now)
         # as in fit(): configured before the first migrad, this is the state reset() restores
         m = Minuit(target, **{n: defaults[n] for n in names}, grad=use_grad)
         if getattr(target, "errordef", None) is None:

@@ -681,3 +681,20 @@ def test_bad_release_registry_is_a_clear_error(tmp_path):
         data.release("x", registry_file=bad)
     with pytest.raises(DataNotFoundError, match=r"data registry .*nope\.toml does not exist"):
         data.release("x", registry_file=tmp_path / "nope.toml")
+
+
+def test_registry_is_read_once_per_file_version(tmp_path, monkeypatch):
+    """registry() parses the shipped TOML once per process (every load_experiment asks for
+    it) and again only when the file changes (its mtime or size)."""
+    store = data
+    copy = tmp_path / "registry.toml"
+    shutil.copy(store._default_registry_file(), copy)
+    monkeypatch.setattr(store, "_default_registry_file", lambda: copy)
+    monkeypatch.setattr(store, "_REGISTRY_CACHE", [None, None])
+    first = store.registry()
+    assert store.registry() is first
+    with copy.open("a") as fh:
+        fh.write("\n# edited\n")
+    again = store.registry()
+    assert again is not first
+    assert list(again) == list(first)

@@ -48,6 +48,7 @@ import hashlib
 import importlib.resources
 import os
 import re
+import threading
 import tomllib
 import warnings
 import zipfile
@@ -617,8 +618,24 @@ def _download(entry: RegistryEntry, target: Path) -> None:
     tmp.replace(target)
 
 
+#: The shipped registry as last read: ((path, mtime_ns, size), Registry).
+_REGISTRY_CACHE: list[Any] = [None, None]
+_REGISTRY_LOCK = threading.Lock()
+
+
 def _default_registry() -> Registry:
-    return Registry.from_file(_default_registry_file())
+    """The shipped registry, parsed once per process and file version (a stat per call)."""
+    file = _default_registry_file()
+    try:
+        st = file.stat()
+        key: Any = (str(file), st.st_mtime_ns, st.st_size)
+    except OSError:  # from_file says what is wrong
+        return Registry.from_file(file)
+    with _REGISTRY_LOCK:
+        if _REGISTRY_CACHE[0] != key:
+            _REGISTRY_CACHE[1] = Registry.from_file(file)
+            _REGISTRY_CACHE[0] = key
+        return _REGISTRY_CACHE[1]  # type: ignore[no-any-return]
 
 
 def registry() -> Registry:

@@ -315,3 +315,30 @@ def test_point_fitter_splits_as_fit_does_and_refuses_bad_starts():
         InvalidParameterError, match=r"'sin2_theta_w' = 1.5 is outside .*\[0.0, 1.0\]"
     ):
         fitter.fit(a.defaults, {"sin2_theta_w": 1.5})
+
+
+def test_scan_chunks_run_with_one_blas_thread():
+    """A chunk limits BLAS to one thread (backends bit-identical), with the libraries found
+    once and again after new imports (a module can bring its own BLAS), and restores the
+    count afterwards."""
+    import sys
+
+    from threadpoolctl import threadpool_info
+
+    from cevns.stats import scan
+
+    before = [i["num_threads"] for i in threadpool_info()]
+    with scan._one_blas_thread():
+        assert all(i["num_threads"] == 1 for i in threadpool_info())
+    assert [i["num_threads"] for i in threadpool_info()] == before
+    controller = scan._CONTROLLER[1]
+    with scan._one_blas_thread():
+        pass
+    assert scan._CONTROLLER[1] is controller  # nothing imported: the same controller
+    sys.modules["_cevns_test_new_module"] = type(sys)("_cevns_test_new_module")
+    try:
+        with scan._one_blas_thread():
+            pass
+        assert scan._CONTROLLER[1] is not controller
+    finally:
+        del sys.modules["_cevns_test_new_module"]

@@ -792,6 +792,25 @@ def _fit_point(
     return {"chi2": res.fval, "valid": valid, "values": res.values, "tries": tries}
 
 
+#: (number of loaded modules, threadpoolctl controller): finding the loaded BLAS libraries
+#: reads the process's shared objects (~2 ms), so it is done again only when modules were
+#: imported since (a new extension module can bring its own BLAS).
+_CONTROLLER: list[Any] = [-1, None]
+
+
+def _one_blas_thread() -> Any:
+    """``threadpool_limits(1)`` without looking for the BLAS libraries at every chunk."""
+    import sys
+
+    from threadpoolctl import ThreadpoolController
+
+    n = len(sys.modules)
+    if _CONTROLLER[0] != n:
+        _CONTROLLER[1] = ThreadpoolController()
+        _CONTROLLER[0] = n
+    return _CONTROLLER[1].limit(limits=1)
+
+
 def _run_chunk(
     cost: Any,
     spec: _Spec,
@@ -803,12 +822,10 @@ def _run_chunk(
     # One BLAS thread on every backend: the backends then compute bit-identical numbers
     # (a threaded reduction sums in another order, and a fragile fit can follow that
     # difference into another minimum), and worker processes do not oversubscribe cores.
-    from threadpoolctl import threadpool_limits
-
     out = []
     start: Mapping[str, float] = best
     path = Path(checkpoint) if checkpoint else None
-    with threadpool_limits(1):
+    with _one_blas_thread():
         fitter = None
         for idx in chunk:
             if idx in done:

@@ -149,3 +149,29 @@ def test_oscillation_legends_outside_the_axes():
         assert _outside_right(fig, fig.axes[0].get_legend()), make.__name__
         assert fig.axes[0].get_title() == ""  # the setting goes in the legend title
         plt.close(fig)
+
+
+def test_save_png_has_the_pixels_of_a_tight_savefig(tmp_path):
+    """save() finds the tight box without matplotlib's extra rendering pass: the PNG has
+    exactly the pixels of savefig(dpi=150, bbox_inches="tight") (a legend outside the axes,
+    a suptitle, a contour, mathtext labels)."""
+    from matplotlib.image import imread
+
+    def figure():
+        fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+        x = np.linspace(0.0, 10.0, 120)
+        for ax in axes:
+            ax.plot(x, np.sin(x), label=r"$\sin x$")
+            ax.contour(x, x, np.sin(x)[:, None] * np.cos(x)[None, :], levels=[0.3])
+            ax.set_xlabel(r"$C_V^u$")
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        fig.suptitle("a title above the panels")
+        return fig
+
+    ref = figure()
+    ref.savefig(tmp_path / "ref.png", dpi=150, bbox_inches="tight")
+    plt.close(ref)
+    (path,) = save(figure(), tmp_path / "ours.png")
+    a, b = imread(tmp_path / "ref.png"), imread(path)
+    assert a.shape == b.shape
+    np.testing.assert_array_equal(a, b)

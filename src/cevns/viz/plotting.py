@@ -166,6 +166,30 @@ def figure_formats(formats: Sequence[str]) -> Iterator[None]:
         _FORMATS.reset(token)
 
 
+#: Resolution of the saved figures [dots per inch].
+_DPI = 150
+
+
+def _tight_bbox(fig: Any, dpi: float) -> Any:
+    """What ``savefig(bbox_inches="tight")`` computes, without its rendering pass.
+
+    matplotlib renders the whole figure once (an image encoded into nothing) to find the
+    tight box and then again into the file; here the figure is laid out at the saving
+    resolution without rendering (:meth:`Figure.draw_without_rendering`) and the box is
+    padded by ``savefig.pad_inches``, as matplotlib does (the same pixels for PNG).
+    """
+    import matplotlib as mpl
+
+    old = fig.dpi
+    fig.set_dpi(dpi)
+    try:
+        fig.draw_without_rendering()
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+    finally:
+        fig.set_dpi(old)
+    return box.padded(mpl.rcParams["savefig.pad_inches"])
+
+
 def save(
     fig: Any,
     path: str | Path,
@@ -199,7 +223,10 @@ def save(
     out = []
     for fmt in formats:
         p = stem.with_name(f"{stem.name}.{fmt}")
-        fig.savefig(p, dpi=150, bbox_inches="tight")
+        # PNG: the tight box of the Agg renderer, found once without a rendering pass; other
+        # formats measure with their own renderer (matplotlib's "tight")
+        bbox = _tight_bbox(fig, _DPI) if fmt == "png" else "tight"
+        fig.savefig(p, dpi=_DPI, bbox_inches=bbox)
         out.append(p)
     if close:
         plt.close(fig)

@@ -231,7 +231,7 @@ def _preload(names: list[str]) -> None:
     """Import the analyses and the plotting stack once, before the workers are forked.
 
     Every forked worker then starts with them imported (2-3 s of imports per worker
-    otherwise: the analysis modules, matplotlib.pyplot, mplhep). A module that fails to
+    otherwise: the analysis modules, scipy.stats, matplotlib.pyplot, mplhep). A module that fails to
     import is left to its worker, which reports the error with the analysis's name.
     """
     for n in names:
@@ -239,6 +239,10 @@ def _preload(names: list[str]) -> None:
             importlib.import_module(f".{ANALYSES[n]}", __package__)
         except Exception:  # reported by the worker, with the name
             continue
+    # what the analyses import on first use (delta_chi2_threshold, marginalised profiles)
+    import scipy.integrate
+    import scipy.stats  # noqa: F401
+
     try:
         import mplhep  # noqa: F401 - the style every analysis applies
 

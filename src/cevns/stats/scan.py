@@ -45,7 +45,6 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import integrate, stats
 
 from cevns.core._validation import as_float_array, unknown_name
 from cevns.core.exceptions import FitError, InvalidParameterError
@@ -103,6 +102,8 @@ def delta_chi2_threshold(cl: float, dof: int = 1) -> float:
     if dof < 1:
         msg = f"dof must be >= 1, got {dof!r}"
         raise InvalidParameterError(msg)
+    from scipy import stats  # on first use: scipy.stats takes ~1 s to import
+
     return float(stats.chi2.ppf(cl, dof))
 
 
@@ -435,6 +436,8 @@ class ScanResult:
                 raise InvalidParameterError(msg)
             c = float(np.min(chi2))
             w = np.exp(-(chi2 - c) / 2.0)
+            from scipy import integrate
+
             mean = integrate.trapezoid(w, x, axis=1) / (x[-1] - x[0])
             with np.errstate(divide="ignore"):
                 out = c - 2.0 * np.log(mean)

@@ -35,6 +35,16 @@ def __dir__() -> list[str]:
     return __all__
 
 
+def _tuple_getter(indices: Sequence[int]) -> Callable[[Any], tuple[float, ...]]:
+    """``args -> tuple(args[i] for i in indices)`` at C speed (``operator.itemgetter``)."""
+    if len(indices) > 1:
+        return itemgetter(*indices)
+    if len(indices) == 1:
+        i = indices[0]
+        return lambda args: (args[i],)
+    return lambda args: ()
+
+
 class Background(abc.ABC):
     """Base class: subclasses define :attr:`parameters` and :meth:`_expected`."""
 
@@ -410,7 +420,7 @@ class TemplateBackground(_ScaledShape):
         if not self._alpha_names:
             return lambda args: args[i_norm] * template
         i_alpha = [where[n] for n in self._alpha_names]
-        get_alpha = itemgetter(*i_alpha) if len(i_alpha) > 1 else (lambda a: (a[i_alpha[0]],))
+        get_alpha = _tuple_getter(i_alpha)
         morph, deltas = self.morphing.apply_deltas, self._deltas
         # the morphed template of the last nuisance values: most Minuit calls move another
         # parameter (a normalisation, the signal), and then it is the same array

@@ -44,7 +44,6 @@ gives it to Migrad only with ``gradient=True``.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -55,7 +54,7 @@ from numpy.typing import NDArray
 
 from cevns.core._validation import check_positive
 from cevns.core.exceptions import InvalidParameterError
-from cevns.likelihood.background import Background
+from cevns.likelihood.background import Background, _tuple_getter
 from cevns.likelihood.dataset import Dataset, check_compatible, observed_axes
 from cevns.likelihood.expansion import QuadraticExpansion
 from cevns.likelihood.signal import Response, Signal
@@ -555,16 +554,6 @@ class Experiment:
             f"Experiment({self.name!r}, dataset={self.dataset.name!r}, "
             f"backgrounds={[b.name for b in self.backgrounds]}, likelihood={self.likelihood!r})"
         )
-
-
-def _tuple_getter(indices: Sequence[int]) -> Callable[[Any], tuple[float, ...]]:
-    """``args -> tuple(args[i] for i in indices)`` at C speed (``operator.itemgetter``)."""
-    if len(indices) > 1:
-        return operator.itemgetter(*indices)
-    if len(indices) == 1:
-        i = indices[0]
-        return lambda args: (args[i],)
-    return lambda args: ()
 
 
 class ExperimentCost(Cost):  # type: ignore[misc]

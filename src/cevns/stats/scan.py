@@ -36,6 +36,7 @@ import json
 import math
 import multiprocessing
 import os
+import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -803,8 +804,6 @@ _CONTROLLER: list[Any] = [-1, None]
 
 def _one_blas_thread() -> Any:
     """``threadpool_limits(1)`` without looking for the BLAS libraries at every chunk."""
-    import sys
-
     from threadpoolctl import ThreadpoolController
 
     n = len(sys.modules)

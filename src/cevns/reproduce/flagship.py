@@ -10,8 +10,8 @@ is drawn on its own; it contains the 2017 data, so it is not added to the combin
 The model is a vector Z' coupled to nu_e and to u and d quarks equally (family
 ``nsi_ee_q_light``, radiative couplings of seed 000 Eq. 8): eps_ee^q(q^2) = eps(0) M^2 /
 (q^2 + M^2) with eps(0) = g_nu g_q / (2 sqrt2 G_F M^2). At each mass the edge of the
-excluded eps(0) < 0 region (the LMA-Dark sign) is followed outwards with warm-started
-profile fits (:func:`exclusion_curve`) and drawn in the (M_Z', sqrt|g_nu g_q|) plane with the
+excluded eps(0) < 0 region (the LMA-Dark sign) is searched along a path of growing |eps|
+with warm-started profile fits (:func:`exclusion_curve`) and drawn in the (M_Z', sqrt|g_nu g_q|) plane with the
 LMA-Dark band and the BBN bound.
 
 ``cevns reproduce flagship --out DIR`` writes ``DIR/flagship/summary.{json,md}`` and
@@ -56,7 +56,7 @@ def __dir__() -> list[str]:
 #: Lower bound on the mediator mass from BBN (seed 000 Sec. I).
 COSMOLOGY_BBN_MEV = 3.1
 
-#: Path of eps_ee^q(0) < 0 followed outwards from zero by :func:`exclusion_curve`.
+#: Path of eps_ee^q(0) < 0, growing in size, on which :func:`exclusion_curve` finds the edge.
 EPS_PATH = -np.geomspace(1e-3, 300.0, 41)
 
 _CL3 = 0.9973
@@ -74,12 +74,18 @@ def exclusion_curve(
 ) -> tuple[NDArray[np.float64], float]:
     """Lower edge of the excluded eps_ee^q(0) < 0 region at each mediator mass.
 
-    ``cost`` uses the family ``nsi_ee_q_light``. At each mass the profile chi^2 is followed
-    along ``eps_path`` (growing ``|eps|``, warm-started from the previous point) until it
-    crosses ``chi2_min + threshold(cl, dof)``; the edge is interpolated in ``log|eps|``. For
-    eps < 0 the weak charge only grows in size, so nothing is allowed beyond the first
-    crossing. ``chi2_min`` is the best fit over the masses with eps free. Returns the edges
-    (NaN where nothing on the path is excluded) and ``chi2_min``.
+    ``cost`` uses the family ``nsi_ee_q_light``. At each mass the edge is the first point
+    of ``eps_path`` (growing ``|eps|``) where the profile chi^2 exceeds ``chi2_min +
+    threshold(cl, dof)``, interpolated in ``log|eps|`` from the point before it (the best
+    fit with eps free before the first point). For eps < 0 the weak charge only grows in
+    size, so the profile grows along the path and nothing is allowed beyond the first
+    crossing: the crossing is searched, not walked to. The search starts at the previous
+    mass's crossing, steps outwards by 1, 2, 4, ... points until the crossing is bracketed
+    and bisects the bracket (:func:`_first_crossing`): 2 fits per mass where the edge moves
+    by less than a path step, about ``log2(len(eps_path))`` at most. Each fit starts from
+    the nearest point already fitted at that mass, or from the previous mass's fit at the
+    same point. ``chi2_min`` is the best fit over the masses with eps free. Returns the
+    edges (NaN where nothing on the path is excluded) and ``chi2_min``.
 
     Parameters
     ----------
@@ -104,47 +110,147 @@ def exclusion_curve(
     """
     level = delta_chi2_threshold(cl, dof)
     quiet: dict[str, Any] = {"hesse": False, "warn": False, "details": False, "tol": _TOL}
-    free = [fit(cost, fix={"mediator_mass_mev": float(m)}, **quiet) for m in masses]
-    bad = [float(m) for m, r in zip(masses, free, strict=True) if not r.valid]
+    # every fit with the scans' settings (see cevns.stats.scan.profile_scan) and one Minuit
+    # object per part; a fit that fails is redone with strategy 1
+    free_fitter = PointFitter(
+        cost, fixed=("mediator_mass_mev",), strategy=0, tol=_TOL, gradient=True
+    )
+    path = PointFitter(
+        cost, fixed=("mediator_mass_mev", "eps_ee_q"), strategy=0, tol=_TOL, gradient=True
+    )
+
+    def careful(
+        fitter: PointFitter,
+        start: dict[str, float],
+        point: dict[str, float],
+        retry: dict[str, float],
+    ) -> tuple[float, bool, dict[str, float]]:
+        fval, valid, values = fitter.fit(start, point)
+        if not valid:  # redone from ``retry`` with Minuit's careful default strategy
+            r = fit(cost, start=retry | point, fix=point, **quiet)
+            fval, valid, values = r.fval, r.valid, r.values
+        return fval, valid, values
+
+    free = [careful(free_fitter, {}, {"mediator_mass_mev": float(m)}, {}) for m in masses]
+    bad = [float(m) for m, (_, ok, _) in zip(masses, free, strict=True) if not ok]
     if bad:
         warnings.warn(
             f"exclusion_curve: the fit with eps free did not converge at M = {bad} MeV",
             FitWarning,
             stacklevel=2,
         )
-    chi2_min = min(r.fval for r in free)
+    chi2_min = min(f for f, _, _ in free)
     edges = np.full(masses.size, np.nan)
-    # the path's fits warm-started point after point, with the scans' settings (see
-    # cevns.stats.scan.profile_scan) and one Minuit object per part; a fit that fails is
-    # redone from the mass's best fit with strategy 1
-    path = PointFitter(
-        cost, fixed=("mediator_mass_mev", "eps_ee_q"), strategy=0, tol=_TOL, gradient=True
-    )
-    for i, (m, best) in enumerate(zip(masses, free, strict=True)):
-        start = dict(best.values)
-        prev_e, prev_d = 0.0, best.fval - chi2_min
-        for e in eps_path:
-            point = {"mediator_mass_mev": float(m), "eps_ee_q": float(e)}
-            fval, valid, values = path.fit(start, point)
-            if not valid:
-                r = fit(cost, start=dict(best.values) | point, fix=point, **quiet)
-                if not r.valid:
-                    warnings.warn(
-                        f"exclusion_curve: the fit at {point} did not converge",
-                        FitWarning,
-                        stacklevel=2,
-                    )
-                fval, values = r.fval, r.values
-            d = fval - chi2_min
-            if d > level:
-                if prev_e == 0.0:
-                    edges[i] = e
-                else:
-                    t = (level - prev_d) / (d - prev_d)
-                    edges[i] = -np.exp(np.log(-prev_e) + t * (np.log(-e) - np.log(-prev_e)))
-                break
-            start, prev_e, prev_d = values, float(e), d
+    n = len(eps_path)
+    guess: int | None = None
+    seeds: dict[int, dict[str, float]] = {}  # the last mass's minima by path index
+    for i, (m, (_, _, best)) in enumerate(zip(masses, free, strict=True)):
+
+        def at(k: int, start: dict[str, float], m: float = float(m), best: Any = best) -> Any:
+            point = {"mediator_mass_mev": m, "eps_ee_q": float(eps_path[k])}
+            fval, valid, values = careful(path, dict(start), point, best)
+            return fval - chi2_min, valid, values, point
+
+        fitted: dict[int, tuple[float, dict[str, float]]] = {}  # index -> (Delta chi2, minimum)
+        try:
+            k = _first_crossing(_Probe(at, fitted, seeds, best, level), n, guess)
+        except _InvalidFitError:
+            # a fit of the search failed (far beyond the edge, fits can): walk the path from
+            # its start instead, warm-started point after point, keeping the valid minima
+            k = n
+            for j in range(n):
+                if j not in fitted:
+                    d, valid, values, point = at(j, fitted[j - 1][1] if j else best)
+                    if not valid:
+                        msg = f"exclusion_curve: the fit at {point} did not converge"
+                        warnings.warn(msg, FitWarning, stacklevel=2)
+                    fitted[j] = (d, values)
+                if fitted[j][0] > level:
+                    k = j
+                    break
+        seeds = {j: v for j, (_, v) in fitted.items()}
+        if k == n:  # nothing on the path is excluded at this mass
+            guess = None
+            continue
+        guess = k
+        e, d = float(eps_path[k]), fitted[k][0]
+        if k == 0:
+            edges[i] = e
+            continue
+        prev_e, prev_d = float(eps_path[k - 1]), fitted[k - 1][0]
+        t = (level - prev_d) / (d - prev_d)
+        edges[i] = -np.exp(np.log(-prev_e) + t * (np.log(-e) - np.log(-prev_e)))
     return edges, chi2_min
+
+
+class _InvalidFitError(Exception):
+    """A fit of the crossing search did not converge (:func:`exclusion_curve` then walks)."""
+
+
+class _Probe:
+    """``above(k)`` of :func:`_first_crossing` for one mass of :func:`exclusion_curve`.
+
+    The fit at path point ``k`` starts from a neighbour on the path fitted at this mass,
+    else from the previous mass's minimum at ``k`` (``seeds``), else from the nearest point
+    fitted at this mass, else from the best fit with eps free; valid minima go into
+    ``fitted``, an invalid one raises :class:`_InvalidFitError`.
+    """
+
+    def __init__(
+        self,
+        at: Any,
+        fitted: dict[int, tuple[float, dict[str, float]]],
+        seeds: dict[int, dict[str, float]],
+        best: dict[str, float],
+        level: float,
+    ) -> None:
+        self.at, self.fitted, self.seeds, self.best, self.level = at, fitted, seeds, best, level
+
+    def __call__(self, k: int) -> bool:
+        fitted = self.fitted
+        if k - 1 in fitted or k + 1 in fitted:
+            start = fitted[k - 1 if k - 1 in fitted else k + 1][1]
+        elif k in self.seeds or not fitted:
+            start = self.seeds.get(k, self.best)
+        else:
+            start = fitted[min(fitted, key=lambda q: (abs(q - k), q))][1]
+        d, valid, values, _ = self.at(k, start)
+        if not valid:
+            raise _InvalidFitError
+        fitted[k] = (d, values)
+        return bool(d > self.level)
+
+
+def _first_crossing(above: Any, n: int, guess: int | None) -> int:
+    """Smallest ``k`` in ``[0, n)`` with ``above(k)`` (``n`` if none), ``above`` monotonic.
+
+    From ``guess`` (the previous crossing) the bracket is widened by 1, 2, 4, ... points in
+    the direction ``above(guess)`` points to, then bisected; without a guess the whole range
+    is bisected. ``above`` is called at most once per point.
+    """
+    lo, hi = -1, n  # above(lo) is False, above(hi) True (-1 and n need no call)
+    if guess is not None:
+        k = min(max(guess, 0), n - 1)
+        step = 1
+        if above(k):
+            hi, j = k, k - 1
+            while j >= 0 and above(j):
+                hi, step = j, 2 * step
+                j = hi - step
+            lo = max(j, -1)
+        else:
+            lo, j = k, k + 1
+            while j < n and not above(j):
+                lo, step = j, 2 * step
+                j = lo + step
+            hi = min(j, n)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if above(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def lightest_excluded(

@@ -181,6 +181,60 @@ def test_bounded_solution_equals_full_fit():
     assert prof.values["toy.flat_level"] >= 0.0
 
 
+@pytest.mark.parametrize(
+    ("name", "flat_scale", "at_limit"),
+    [
+        ("toy.flux_norm", 1.0, False),  # interior, the backgrounds in the rest
+        ("toy.flat_level", 1.0, False),
+        ("toy.flat_level", 0.0, True),  # no flat background in the data: on its limit 0
+    ],
+)
+def test_one_profiled_parameter_is_the_bounded_minimum(name, flat_scale, at_limit):
+    """One profiled parameter (closed form): min over it by a bounded scalar search."""
+    from scipy.optimize import minimize_scalar
+
+    cost = _experiment("chi2", flat_scale=flat_scale).cost("sin2w")
+    pc = ProfiledCost(cost, [name])
+    assert pc.profiled == (name,)
+    theta = cost.defaults | {"sin2_theta_w": 0.23, "toy.line_mean": 1.12}
+    args = [theta[p.name] for p in pc.parameter_objects]
+    a, value = pc.solve(args)
+    names = list(cost._parameters)
+    lo, hi = cost._parameters[name]
+    scale = 1.0 if name == "toy.flux_norm" else 400.0
+    hi = min(hi, 10.0 * scale)  # a finite bracket for the search
+
+    def full(x):
+        return cost(*[(theta | {name: x})[n] for n in names])
+
+    ref = minimize_scalar(full, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
+    assert value == pytest.approx(ref.fun, abs=1e-8)
+    assert value <= ref.fun + 1e-9
+    assert a[0] == pytest.approx(ref.x, abs=1e-6 * scale)
+    assert value == pytest.approx(full(a[0]), rel=1e-12)  # the value is the cost there
+    assert bool(a[0] == lo) is at_limit
+
+
+def test_one_profiled_parameter_without_a_rest():
+    """Signal alone, flux_norm profiled with its 10 % prior: every term in the column."""
+    det = RecoilCounter(Target.by_name("ge"), EDGES, exposure_kg_day=2.0)
+    sig = Signal(_reactor(), det)
+    truth = sig.expected_counts(family("sin2w").build({"sin2_theta_w": 0.24}))
+    n = np.random.default_rng(3).poisson(1.3 * truth).astype(float)
+    data = Dataset.from_arrays(n, EDGES, errors=np.sqrt(np.maximum(n, 1.0)), name="sig_only")
+    exp = Experiment("sig", sig, data, [], likelihood="chi2", flux_norm_uncertainty=0.1)
+    cost = exp.cost("sin2w")
+    pc = ProfiledCost(cost)
+    assert pc.profiled == ("sig.flux_norm",)
+    a, value = pc.solve([0.23])
+    # the weighted normal equation with the prior, written out
+    t = sig.expected_counts(family("sin2w").build({"sin2_theta_w": 0.23})) * exp.exposure_factor
+    w2 = 1.0 / np.maximum(n, 1.0)
+    a_ref = (np.sum(t * n * w2) + 1.0 / 0.1**2) / (np.sum(t * t * w2) + 1.0 / 0.1**2)
+    assert a[0] == pytest.approx(a_ref, rel=1e-12)
+    assert value == pytest.approx(cost(0.23, a_ref), rel=1e-10)
+
+
 def test_dresden_ii_sm_fit_profiled():
     """Seed 004 Eq. 18-19 fit: n_epith, a_epith, a_l1 and the flux normalisation solved."""
     cost = load_experiment("dresden_ii").cost("sm_tree")

@@ -141,6 +141,12 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         self._nw2 = cost._obs_flat * self._w2 if cost._err is not None else np.zeros(0)
         self._c0 = float(self._nw2 @ cost._obs_flat) + float(self._pinv @ (self._pm * self._pm))
         self._pinv_diag = np.diag(self._pinv)
+        # one profiled parameter (a closed-form solve, see _solve_chi2_one): Python floats
+        self._one = len(self.profiled) == 1
+        if self._one:
+            self._pinv1, self._pm1 = float(self._pinv[0]), float(self._pm[0])
+            self._pm_pinv1 = float(self._pm_pinv[0])
+            self._lo1, self._hi1 = float(self._lo[0]), float(self._hi[0])
         self._lo_list, self._hi_list = self._lo.tolist(), self._hi.tolist()
         self._full = np.array([p.value for p in cost.parameter_objects], dtype=np.float64)
         self._start = self._full[self._lin_pos].copy()  # warm start of the Poisson solve
@@ -335,6 +341,8 @@ class ProfiledCost(Cost):  # type: ignore[misc]
     def _solve_chi2(
         self, rest: NDArray[np.float64], cols: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], float]:
+        if self._one:
+            return self._solve_chi2_one(rest, cols[0])
         if rest is self._zero_rest:
             # mu = a @ cols: the normal equations and the cost from the weighted Gram matrix
             # alone, cost(a) = c0 - 2 a.rhs + a.G.a (stationary at the solution, so an
@@ -365,6 +373,34 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         res = r - a @ aw
         d = a - self._pm
         return a, float(res @ res + self._pinv @ (d * d))
+
+    def _solve_chi2_one(
+        self, rest: NDArray[np.float64], col: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], float]:
+        """One profiled parameter: ``a = rhs / g`` in closed form, clipped to its limits.
+
+        The cost is a convex parabola in ``a``, so the bounded minimum is the unbounded
+        one clipped to the limits (what the bounded solver gives for one variable), and
+        ``cost(a) = c0 - 2 a rhs + a^2 g`` holds at any ``a``.
+        """
+        if rest is self._zero_rest:
+            cw = col * self._w2
+            g = float(cw @ col) + self._pinv1
+            rhs = float(col @ self._nw2) + self._pm_pinv1
+            c0 = self._c0
+        else:
+            w = self._w
+            r = (self.cost._obs_flat - rest) * w
+            aw = col * w
+            g = float(aw @ aw) + self._pinv1
+            rhs = float(aw @ r) + self._pm_pinv1
+            c0 = float(r @ r) + self._pinv1 * self._pm1 * self._pm1
+        # g > 0 unless the template vanishes (and there is no prior): then any a is a
+        # minimum, and the one closest to the prior mean (0 without one) within the limits
+        # is taken, as the least-squares solution of the singular system would be
+        a = rhs / g if g > 0.0 else self._pm1
+        a = min(max(a, self._lo1), self._hi1)
+        return np.array([a]), c0 + a * (g * a - 2.0 * rhs)
 
     def _bounded_lsq(self, aw: NDArray[np.float64], r: NDArray[np.float64]) -> NDArray[np.float64]:
         from scipy.optimize import lsq_linear

@@ -26,6 +26,7 @@ caller fixes or asks Minos for stay with Minuit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -38,7 +39,7 @@ from cevns.core.exceptions import FitError, InvalidParameterError
 from cevns.likelihood.experiment import ExperimentCost
 from cevns.physics.families import Parameter
 
-__all__ = ["ProfiledCost", "linear_candidates", "profile_linear"]
+__all__ = ["ProfiledCost", "box_qp", "linear_candidates", "profile_linear"]
 
 
 def __dir__() -> list[str]:
@@ -71,6 +72,119 @@ def linear_candidates(cost: ExperimentCost) -> tuple[str, ...]:
     out = {exp.prefixed(n) for n in local if n not in exp.shared}
     fixed = cost.fixed_by_default
     return tuple(n for n in cost._names if n in out and n not in fixed)
+
+
+def box_qp(
+    g: NDArray[np.float64],
+    rhs: NDArray[np.float64],
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+    unbounded: NDArray[np.float64],
+) -> NDArray[np.float64] | None:
+    """``argmin a.G.a - 2 a.rhs`` subject to ``lo <= a <= hi``, ``G`` positive definite.
+
+    The primal active-set method for a convex quadratic programme with box constraints
+    (Nocedal & Wright, *Numerical Optimization*, Sec. 16.5): from the unconstrained minimum
+    clipped to the box, the variables on a bound are held there and the others solved
+    exactly (Cholesky); a solve leaving the box is followed only up to the first bound it
+    reaches, which joins the held set; a held variable whose gradient points into the box
+    is released. Each step lowers the cost, so it ends at the unique minimum after a few
+    small solves: the bounded least-squares solution of the same normal equations. Written
+    for the handful of profiled linear parameters, in Python floats: a tenth of a general
+    bounded solver's (``scipy.optimize.lsq_linear``) time at four parameters.
+
+    Parameters
+    ----------
+    g : ndarray
+        ``(k, k)`` symmetric positive definite matrix.
+    rhs : ndarray
+        ``(k,)``.
+    lo, hi : ndarray
+        ``(k,)`` limits, ``lo <= hi`` (infinite allowed).
+    unbounded : ndarray
+        The unconstrained solution ``G^-1 rhs``.
+
+    Returns
+    -------
+    ndarray or None
+        The solution; ``None`` if a reduced system is not positive definite or the
+        iterations do not end (the caller then uses a general bounded solver).
+    """
+    gl: list[list[float]] = g.tolist()
+    r: list[float] = rhs.tolist()
+    low: list[float] = lo.tolist()
+    high: list[float] = hi.tolist()
+    k = len(r)
+    a = [min(max(x, lo_), hi_) for x, lo_, hi_ in zip(unbounded.tolist(), low, high, strict=True)]
+    held = [x in (lo_, hi_) for x, lo_, hi_ in zip(a, low, high, strict=True)]
+    g_max = max(abs(v) for row in gl for v in row)
+    r_max = max(abs(v) for v in r)
+    for _ in range(4 * k + 8):
+        free = [i for i in range(k) if not held[i]]
+        target = list(a)
+        if free:
+            b = [r[i] - sum(gl[i][j] * a[j] for j in range(k) if held[j]) for i in free]
+            x = _cholesky_solve(gl, b, free)
+            if x is None:
+                return None
+            for i, v in zip(free, x, strict=True):
+                target[i] = v
+        # the first limit the step a -> target reaches, if before the target
+        t, hit, to_lo = 1.0, -1, False
+        for i in free:
+            step = target[i] - a[i]
+            if step < 0.0 and low[i] > -math.inf:
+                ti = (low[i] - a[i]) / step
+                if ti < t:
+                    t, hit, to_lo = ti, i, True
+            elif step > 0.0 and high[i] < math.inf:
+                ti = (high[i] - a[i]) / step
+                if ti < t:
+                    t, hit, to_lo = ti, i, False
+        if hit >= 0:
+            a = [ai + t * (ti - ai) for ai, ti in zip(a, target, strict=True)]
+            a[hit] = low[hit] if to_lo else high[hit]
+            held[hit] = True
+            continue
+        a = target
+        # multipliers of the held variables: the gradient G a - rhs must point out of the
+        # box (>= 0 at a lower limit, <= 0 at an upper one); release the worst other one
+        grad = [sum(gl[i][j] * a[j] for j in range(k)) - r[i] for i in range(k)]
+        worst = 1e-12 * (g_max * (max(abs(v) for v in a) + 1.0) + r_max)
+        release = -1
+        for i in range(k):
+            if held[i] and low[i] != high[i]:
+                w = -grad[i] if a[i] == low[i] else grad[i]
+                if w > worst:
+                    worst, release = w, i
+        if release < 0:
+            return np.array(a)
+        held[release] = False
+    return None
+
+
+def _cholesky_solve(g: list[list[float]], b: list[float], idx: list[int]) -> list[float] | None:
+    """``x`` with ``g[idx, idx] x = b`` by Cholesky; ``None`` if not positive definite."""
+    m = len(idx)
+    low = [[0.0] * m for _ in range(m)]
+    for i in range(m):
+        gi, li = g[idx[i]], low[i]
+        for j in range(i + 1):
+            lj = low[j]
+            s = gi[idx[j]] - sum(li[q] * lj[q] for q in range(j))
+            if i == j:
+                if not s > 0.0:
+                    return None
+                li[i] = math.sqrt(s)
+            else:
+                li[j] = s / lj[j]
+    y = [0.0] * m
+    for i in range(m):
+        y[i] = (b[i] - sum(low[i][q] * y[q] for q in range(i))) / low[i][i]
+    x = [0.0] * m
+    for i in range(m - 1, -1, -1):
+        x[i] = (y[i] - sum(low[q][i] * x[q] for q in range(i + 1, m))) / low[i][i]
+    return x
 
 
 class ProfiledCost(Cost):  # type: ignore[misc]
@@ -352,11 +466,14 @@ class ProfiledCost(Cost):  # type: ignore[misc]
             g0 += self._pinv_diag
             rhs0 = cols @ self._nw2 + self._pm_pinv
             _, a, info = dposv(g0, rhs0)
-            if info == 0 and all(
-                lo <= x <= hi
-                for lo, x, hi in zip(self._lo_list, a.tolist(), self._hi_list, strict=True)
-            ):
-                return a, float(self._c0 + a @ (g0 @ a - 2.0 * rhs0))
+            if info == 0:
+                if not all(
+                    lo <= x <= hi
+                    for lo, x, hi in zip(self._lo_list, a.tolist(), self._hi_list, strict=True)
+                ):
+                    a = box_qp(g0, rhs0, self._lo, self._hi, a)
+                if a is not None:
+                    return a, float(self._c0 + a @ (g0 @ a - 2.0 * rhs0))
         w = self._w
         r = (self.cost._obs_flat - rest) * w
         aw = cols * w
@@ -366,10 +483,14 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         # Cholesky solve of the (symmetric positive definite) normal equations: LAPACK dposv
         # directly, a fifth of numpy.linalg.solve's overhead on a 4 x 4 system
         _, a, info = dposv(g, rhs)
-        # info > 0: not positive definite (a template that vanishes); comparisons with nan
-        # are False, so a non-finite solution also goes to the bounded solver
-        if info != 0 or not ((a >= self._lo) & (a <= self._hi)).all():
-            a = self._bounded_lsq(aw, r)
+        # info > 0: not positive definite (a template that vanishes): the bounded
+        # least-squares solver, which copes with a singular design; a solution outside the
+        # limits: the exact active-set solve on the same normal equations
+        sol = None
+        if info == 0:
+            inside = (a >= self._lo) & (a <= self._hi)
+            sol = a if inside.all() else box_qp(g, rhs, self._lo, self._hi, a)
+        a = self._bounded_lsq(aw, r) if sol is None else sol
         res = r - a @ aw
         d = a - self._pm
         return a, float(res @ res + self._pinv @ (d * d))

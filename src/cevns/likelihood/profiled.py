@@ -322,6 +322,11 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         for *_, simple in self._bkgs:
             order.extend([] if simple is None else simple.tolist())
         self._stacked = self._cols_filled and order == list(range(len(self.profiled)))
+        # chi^2 with the columns stacked and more than one of them: the data go in as one
+        # more row, and one product gives the Gram matrix, the right-hand side and the
+        # data's own term (_solve_chi2_gram)
+        self._gram = self._stacked and not cost._poisson and len(self.profiled) > 1
+        self._obs_row = cost._obs_flat.reshape(1, -1)
 
     # ------------------------------------------------------------------ iminuit
     def _ndata(self) -> int:
@@ -436,11 +441,15 @@ class ProfiledCost(Cost):  # type: ignore[misc]
             The cost (chi^2 units) at the solution, pulls of the profiled parameters included.
         """
         full = self._full_args(args)
-        rest, cols = self._terms(full)
-        if self.cost._poisson:
-            a, c = self._solve_poisson(rest, cols)
+        solved = self._solve_chi2_gram(full) if self._gram else None
+        if solved is not None:
+            a, c = solved
         else:
-            a, c = self._solve_chi2(rest, cols)
+            rest, cols = self._terms(full)
+            if self.cost._poisson:
+                a, c = self._solve_poisson(rest, cols)
+            else:
+                a, c = self._solve_chi2(rest, cols)
         for i, m, s in self._other_priors:
             c += ((args[i] - m) / s) ** 2
         # the gradient at the same point (Minuit asks for both) reuses the solution
@@ -452,6 +461,39 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         return self.solve(args)[1]
 
     # ------------------------------------------------------------------ solvers
+    def _solve_chi2_gram(
+        self, full: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], float] | None:
+        """chi^2, stacked columns (``mu = a @ cols``): one product for the normal equations.
+
+        With ``X = [cols; n]`` weighted by ``1/sigma^2``, ``X W X^T`` holds the Gram matrix
+        of the columns and their products with the data; at the unconstrained solution
+        ``G a = rhs`` the cost is ``c0 - a.rhs``, on a limit ``c0 - 2 a.rhs + a.G.a``.
+        ``None`` for a system that is not positive definite (the general path decides).
+        """
+        pieces = [self._signal(full)[None]] if self.cost.has_signal else []
+        n_bins = self._obs_row.shape[1]
+        for terms, _, rows, _, _ in self._bkgs:
+            pieces.append(terms(full)[1].reshape(len(rows), n_bins))
+        pieces.append(self._obs_row)
+        x = np.concatenate(pieces)
+        gram = (x * self._w2) @ x.T
+        k = gram.shape[0] - 1
+        g = gram[:k, :k] + self._pinv_diag
+        rhs = gram[:k, k] + self._pm_pinv
+        _, a, info = dposv(g, rhs)
+        if info != 0:
+            return None
+        if all(
+            lo <= v <= hi
+            for lo, v, hi in zip(self._lo_list, a.tolist(), self._hi_list, strict=True)
+        ):
+            return a, float(self._c0 - a @ rhs)
+        bounded = box_qp(g, rhs, self._lo, self._hi, a)
+        if bounded is None:
+            return None
+        return bounded, float(self._c0 + bounded @ (g @ bounded - 2.0 * rhs))
+
     def _solve_chi2(
         self, rest: NDArray[np.float64], cols: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], float]:

@@ -6,9 +6,11 @@ Parameters that enter the expectation of an experiment linearly - the signal nor
 cost at every call. With ``mu = R(theta) + sum_k a_k T_k(theta)``:
 
 - ``chi2``: ``sum ((n - mu) / sigma)^2 + sum_k ((a_k - m_k) / s_k)^2`` is quadratic in
-  ``a``: the normal equations give the exact minimum; when it lies outside the parameters'
-  limits, bounded-variable least squares (:func:`scipy.optimize.lsq_linear`, ``bvls``)
-  gives the exact bounded one.
+  ``a``: the normal equations give the exact minimum (one parameter: in closed form; with
+  the columns stacked and the data as one more row, one product gives the whole system);
+  when it lies outside the parameters' limits, the active-set solve of the box-constrained
+  problem (:func:`box_qp`) gives the exact bounded one, and bounded-variable least squares
+  (:func:`scipy.optimize.lsq_linear`, ``bvls``) a system that is not positive definite.
 - ``poisson``: ``2 sum (mu - n ln mu)`` is convex in ``a``: Newton steps with an active set
   for the limits (from the previous solution), converged to 1e-10 in the cost.
 

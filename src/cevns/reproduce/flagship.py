@@ -11,8 +11,8 @@ The model is a vector Z' coupled to nu_e and to u and d quarks equally (family
 ``nsi_ee_q_light``, radiative couplings of seed 000 Eq. 8): eps_ee^q(q^2) = eps(0) M^2 /
 (q^2 + M^2) with eps(0) = g_nu g_q / (2 sqrt2 G_F M^2). At each mass the edge of the
 excluded eps(0) < 0 region (the LMA-Dark sign) is searched along a path of growing |eps|
-with warm-started profile fits (:func:`exclusion_curve`) and drawn in the (M_Z', sqrt|g_nu g_q|) plane with the
-LMA-Dark band and the BBN bound.
+with warm-started profile fits (:func:`exclusion_curve`) and drawn in the
+(M_Z', sqrt|g_nu g_q|) plane with the LMA-Dark band and the BBN bound.
 
 ``cevns reproduce flagship --out DIR`` writes ``DIR/flagship/summary.{json,md}`` and
 ``flagship_exclusion.{png,pdf}``.

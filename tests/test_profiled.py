@@ -428,3 +428,24 @@ def test_box_qp_refuses_a_singular_system():
     # one variable on its limit: the other's 1 x 1 system is regular, and the answer exact
     a = box_qp(g, np.array([1.0, 2.0]), lo, hi, np.array([-1.0, 2.0]))
     np.testing.assert_allclose(a, [0.0, 2.0])
+
+
+def test_a_fit_with_nothing_free_is_its_value():
+    """All parameters fixed or profiled: the value is the minimum, valid when finite (Minuit
+    reports the value as its EDM, so an exact 0 rounded to -1e-14 would read as invalid)."""
+
+    def cost(x):
+        return -1e-14 + 0.0 * x
+
+    cost.errordef = 1.0
+    res = fit(cost, start={"x": 1.0}, fix=["x"])
+    assert res.valid
+    assert res.message == "ok"
+    assert res.fval == -1e-14
+    # an experiment whose one linear parameter is profiled, the rest held
+    exp = _experiment("chi2")
+    c = exp.cost("sin2w")
+    fixed = [n for n in c._parameters if n != "toy.flux_norm"]
+    r = fit(c, fix=fixed, profile_linear=True)
+    assert r.valid
+    assert r.free == ("toy.flux_norm",)

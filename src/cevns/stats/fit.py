@@ -413,6 +413,11 @@ def fit(
         if m.valid:
             m.minos(*minos_names)
     valid = bool(m.valid and (not hesse or m.fmin.has_accurate_covar or not free_names))
+    if not free_names:
+        # nothing for Minuit to move (all fixed or profiled): the value is the minimum, and
+        # Minuit's verdict is not one (it reports the value as the EDM, so a chi^2 of
+        # -1e-14, an exact 0 rounded, would read as invalid)
+        valid = math.isfinite(m.fval)
     message = "ok" if valid else _describe_problem(m)
     if not valid and warn:
         warnings.warn(f"fit did not converge: {message}", FitWarning, stacklevel=2)
@@ -594,6 +599,7 @@ class PointFitter:
         for n in fixed_now:
             m.fixed[n] = True
         self._m, self._names, self._defaults = m, names, defaults
+        self._n_free = sum(not m.fixed[n] for n in names)
         self._limits = [tuple(m.limits[n]) for n in names]
 
     def fit(
@@ -641,7 +647,9 @@ class PointFitter:
         out = dict(res)
         for pc in self._parts:
             out.update(pc.full_values(res))
-        return float(m.fval), bool(m.valid), {n: out[n] for n in self._all}
+        # nothing free for Minuit: the value is the minimum (as in fit())
+        valid = bool(m.valid) if self._n_free else math.isfinite(m.fval)
+        return float(m.fval), valid, {n: out[n] for n in self._all}
 
 
 def _independent_groups(

@@ -359,10 +359,7 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         cost = self.cost
         n_bins = cost._obs_flat.size
         if self._stacked:
-            pieces = [self._signal(full)[None]] if cost.has_signal else []
-            for terms, _, rows, _, _ in self._bkgs:
-                pieces.append(terms(full)[1].reshape(len(rows), n_bins))
-            return self._zero_rest, np.concatenate(pieces)
+            return self._zero_rest, np.concatenate(self._stacked_pieces(full))
         cols = np.empty((len(self.profiled), n_bins)) if self._cols_filled else None
         if cols is None:
             cols = np.zeros((len(self.profiled), n_bins))
@@ -400,6 +397,14 @@ class ProfiledCost(Cost):  # type: ignore[misc]
                 else:
                     cols[col] += t[r] * f
         return rest, cols
+
+    def _stacked_pieces(self, full: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+        """The columns of a stacked cost in order: the signal, then each background's rows."""
+        n_bins = self._obs_row.shape[1]
+        pieces = [self._signal(full)[None]] if self.cost.has_signal else []
+        for terms, _, rows, _, _ in self._bkgs:
+            pieces.append(terms(full)[1].reshape(len(rows), n_bins))
+        return pieces
 
     def _signal(self, full: NDArray[np.float64]) -> NDArray[np.float64]:
         """Signal counts (flattened) without ``flux_norm``; the last one is reused.
@@ -473,12 +478,7 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         ``G a = rhs`` the cost is ``c0 - a.rhs``, on a limit ``c0 - 2 a.rhs + a.G.a``.
         ``None`` for a system that is not positive definite (the general path decides).
         """
-        pieces = [self._signal(full)[None]] if self.cost.has_signal else []
-        n_bins = self._obs_row.shape[1]
-        for terms, _, rows, _, _ in self._bkgs:
-            pieces.append(terms(full)[1].reshape(len(rows), n_bins))
-        pieces.append(self._obs_row)
-        x = np.concatenate(pieces)
+        x = np.concatenate([*self._stacked_pieces(full), self._obs_row])
         gram = (x * self._w2) @ x.T
         k = gram.shape[0] - 1
         g = gram[:k, :k] + self._pinv_diag

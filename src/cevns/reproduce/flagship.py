@@ -81,11 +81,13 @@ def exclusion_curve(
     size, so the profile grows along the path and nothing is allowed beyond the first
     crossing: the crossing is searched, not walked to. The search starts at the previous
     mass's crossing, steps outwards by 1, 2, 4, ... points until the crossing is bracketed
-    and bisects the bracket (:func:`_first_crossing`): 2 fits per mass where the edge moves
-    by less than a path step, about ``log2(len(eps_path))`` at most. Each fit starts from
-    the nearest point already fitted at that mass, or from the previous mass's fit at the
-    same point. ``chi2_min`` is the best fit over the masses with eps free. Returns the
-    edges (NaN where nothing on the path is excluded) and ``chi2_min``.
+    and bisects the bracket (:func:`_first_crossing`): 2 fits at a mass whose crossing is
+    at the previous mass's path point, about ``2 log2(len(eps_path))`` at most. Each fit
+    starts from a neighbouring path point fitted at that mass, else from the previous
+    mass's minimum at the same point, else from the nearest point fitted (:class:`_Probe`).
+    A fit of the search that fails, redone with strategy 1, makes that mass walk the path
+    from its start instead. ``chi2_min`` is the best fit over the masses with eps free.
+    Returns the edges (NaN where nothing on the path is excluded) and ``chi2_min``.
 
     Parameters
     ----------

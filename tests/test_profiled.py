@@ -449,3 +449,21 @@ def test_a_fit_with_nothing_free_is_its_value():
     r = fit(c, fix=fixed, profile_linear=True)
     assert r.valid
     assert r.free == ("toy.flux_norm",)
+
+
+def test_point_fitter_with_nothing_free_gives_fits_numbers():
+    """A scan point where Minuit has nothing to move: the value and the solved linear
+    parameters are those of fit() (which runs Migrad's single evaluation), bit for bit."""
+    from cevns.stats.fit import PointFitter
+
+    c = _experiment("chi2").cost("sin2w")
+    held = [n for n in c._parameters if n not in linear_candidates(c)]
+    pf = PointFitter(c, fixed=held, profile_linear=True)
+    for x in (0.2, 0.23, 0.26):
+        point = {"sin2_theta_w": x}
+        fval, valid, values = pf.fit({}, point)
+        ref = fit(c, fix=[*held], start=point, hesse=False, details=False, profile_linear=True)
+        assert valid
+        assert ref.valid
+        assert fval == ref.fval
+        assert values == ref.values

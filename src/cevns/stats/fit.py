@@ -600,6 +600,7 @@ class PointFitter:
             m.fixed[n] = True
         self._m, self._names, self._defaults = m, names, defaults
         self._n_free = sum(not m.fixed[n] for n in names)
+        self._target = target
         self._limits = [tuple(m.limits[n]) for n in names]
 
     def fit(
@@ -641,15 +642,21 @@ class PointFitter:
             if not lo <= x <= hi:
                 msg = f"start value of {n!r} = {x!r} is outside its limits [{lo}, {hi}]"
                 raise InvalidParameterError(msg)
-        m.values = vals
-        m.migrad()
-        res = {n: float(v) for n, v in zip(self._names, m.values, strict=True)}
+        if self._n_free:
+            m.values = vals
+            m.migrad()
+            res = {n: float(v) for n, v in zip(self._names, m.values, strict=True)}
+            fval, valid = float(m.fval), bool(m.valid)
+        else:
+            # nothing free for Minuit (all fixed or profiled): the one evaluation Migrad
+            # would make is the minimum, valid when finite (as in fit())
+            res = dict(zip(self._names, vals, strict=True))
+            fval = float(self._target(*vals))
+            valid = math.isfinite(fval)
         out = dict(res)
         for pc in self._parts:
             out.update(pc.full_values(res))
-        # nothing free for Minuit: the value is the minimum (as in fit())
-        valid = bool(m.valid) if self._n_free else math.isfinite(m.fval)
-        return float(m.fval), valid, {n: out[n] for n in self._all}
+        return fval, valid, {n: out[n] for n in self._all}
 
 
 def _independent_groups(

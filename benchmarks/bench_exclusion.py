@@ -23,6 +23,8 @@ from cevns.stats.scan import delta_chi2_threshold
 
 MASSES = np.geomspace(1.0, 1000.0, 31)
 _TOL = 1e-3
+#: Path fits of the last walk (printed by the setup).
+_COUNT: dict[str, int] = {}
 
 
 def _walked(cost: Any, masses: np.ndarray, eps_path: np.ndarray = flagship.EPS_PATH) -> np.ndarray:
@@ -57,9 +59,6 @@ def _walked(cost: Any, masses: np.ndarray, eps_path: np.ndarray = flagship.EPS_P
                 break
             start, prev_e, prev_d = values, float(e), d
     return edges
-
-
-_COUNT: dict[str, int] = {}
 
 
 def _cost(which: str) -> Any:

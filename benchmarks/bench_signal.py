@@ -82,7 +82,39 @@ def _expected_counts_model():
     return run
 
 
+def _expansion_new_mass(weights: bool):
+    """The quadratic expansion at a mass never seen before: templates and coefficients.
+
+    What a scan over the mass pays at each new mass, for ``lma_dark_tree`` on the CsI 2017
+    timing likelihood (two linear parameters, x and sin^2 theta_W). With ``weights`` the
+    coefficients are one product of the templates with the weights' polynomial (identified
+    once), checked by one direct evaluation; without, they are identified from the counts
+    at every mass (``1 + 2P + P(P-1)/2`` evaluations and more for the steps): the baseline
+    in the same run.
+    """
+
+    def setup():
+        from cevns.reproduce.dfs2018 import EXPERIMENT, tree_family
+
+        sig = load_experiment(EXPERIMENT).signal
+        fam = tree_family("lma_dark_tree")
+        expansion = QuadraticExpansion(sig, fam)
+        if not weights:
+            expansion._weight_poly = False
+        expansion.coefficients(7.0)  # the response and (with weights) the polynomial
+        masses = (7.0 * (1.0 + 1e-9 * k) for k in itertools.count(1))
+
+        def run():
+            expansion.coefficients(next(masses))
+
+        return run
+
+    return setup
+
+
 BENCHMARKS = {
+    "expansion_new_mass_weights": _expansion_new_mass(True),
+    "expansion_new_mass_counts": _expansion_new_mass(False),
     "signal_templates_build": _templates_build,
     "signal_templates_build_vector": _templates_build_vector,
     "signal_eval_templates": _eval_templates,

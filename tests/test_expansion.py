@@ -106,3 +106,82 @@ def test_costs_of_one_experiment_and_family_share_the_coefficients():
     np.testing.assert_allclose(
         a.expansion(values), direct, rtol=1e-9, atol=1e-12 * np.abs(direct).max()
     )
+
+
+# --------------------------------------------------------------------------- weights' path
+# At a light mediator the counts are weights x templates, and for the shipped families the
+# weights do not depend on the mass: the coefficients at a new mass come from the weights'
+# polynomial (identified once) times the templates there (module notes of expansion.py).
+LIGHT = ["lma_dark", "nsi_ee_ud_light", "lma_dark_tree"]
+MASSES = (0.7, 6.0, 55.0, 800.0)
+
+
+@pytest.mark.parametrize("name", LIGHT)
+@pytest.mark.parametrize("which", ["reactor", "pidar"])
+def test_weights_path_at_many_masses_is_exact(name, which, reactor_signal, pidar_signal):
+    sig = reactor_signal if which == "reactor" else pidar_signal
+    fam = family(name)
+    fast = QuadraticExpansion(sig, fam)
+    slow = QuadraticExpansion(sig, fam)
+    slow._weight_poly = False  # every mass identified from the counts
+    point = {k: v for k, v in POINTS[name].items() if k != "mediator_mass_mev"}
+    for m in MASSES:
+        a, b = fast.coefficients(m), slow.coefficients(m)
+        # the two identifications differ by rounding only (measured: <= 7e-14 relative)
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-11 * np.abs(b).max())
+        # and the expansion agrees with a direct evaluation at an interior point
+        values = fam.defaults() | point | {"mediator_mass_mev": m}
+        direct = sig.expected_counts(fam.build(values))
+        np.testing.assert_allclose(
+            fast(values), direct, rtol=1e-9, atol=1e-12 * np.abs(direct).max()
+        )
+    assert fast._weight_poly is not False  # the path stayed on
+
+
+def test_weights_path_builds_one_model_per_new_mass(reactor_signal, monkeypatch):
+    from cevns.likelihood import expansion as ex
+
+    fam = family("lma_dark_tree")  # two linear parameters: 6 evaluations or more per mass
+    exp = QuadraticExpansion(reactor_signal, fam)
+    exp.coefficients(3.0)  # identifies the weights' polynomial
+    calls = []
+    original = ex.QuadraticExpansion._eval
+
+    def counted(self, *args):
+        calls.append(args[0])
+        return original(self, *args)
+
+    monkeypatch.setattr(ex.QuadraticExpansion, "_eval", counted)
+    for m in (4.0, 40.0, 400.0):
+        exp.coefficients(m)
+    assert calls == [4.0, 40.0, 400.0]  # the direct check only
+
+
+@pytest.mark.parametrize("name", ["light_zprime", "light_zprime_tree"])
+def test_weights_that_move_with_the_mass_fall_back_to_the_counts(name, pidar_signal):
+    # g_nu g_q / M^2: the weights depend on the mass; the check at the second mass finds it
+    sig = pidar_signal
+    fam = family(name)
+    exp = QuadraticExpansion(sig, fam)
+    point = {k: v for k, v in POINTS[name].items() if k != "mediator_mass_mev"}
+    for m in MASSES:
+        values = fam.defaults() | point | {"mediator_mass_mev": m}
+        direct = sig.expected_counts(fam.build(values))
+        np.testing.assert_allclose(
+            exp(values), direct, rtol=1e-9, atol=1e-12 * np.abs(direct).max()
+        )
+    assert exp._weight_poly is False
+
+
+def test_a_signal_with_its_own_counts_is_identified_from_them(reactor_signal):
+    class Scaled(Signal):
+        def expected_counts_per_flavour(self, model):
+            return 2.0 * super().expected_counts_per_flavour(model)
+
+    sig = Scaled(reactor_signal.flux, reactor_signal.detector)
+    fam = family("lma_dark")
+    exp = QuadraticExpansion(sig, fam)
+    assert exp._weight_poly is False
+    values = fam.defaults() | {"x": 1.3, "mediator_mass_mev": 17.0}
+    direct = sig.expected_counts(fam.build(values))
+    np.testing.assert_allclose(exp(values), direct, rtol=1e-9, atol=1e-12 * np.abs(direct).max())

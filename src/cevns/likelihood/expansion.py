@@ -12,6 +12,15 @@ quadratic up to rounding; steps are adapted so the identified terms are well con
 and checked against a direct evaluation at an interior point. A likelihood evaluation is
 then ``outer(q, q) @ M``: a few microseconds. Non-unitarity multiplies each flavour by
 :meth:`~cevns.physics.families.ModelFamily.rate_factors`.
+
+With a light mediator the counts are the model's weights times the signal's templates at
+the mass (``counts_f = w_f(p) . T_f(M)``, :meth:`Signal.expected_counts_per_flavour`), and
+the weights are quadratic in ``p`` too, ``w_f(p) = q^T A_f q``. Where the weights do not
+depend on the mass (the couplings of every shipped family), ``A`` is identified once, from
+the weights alone, and the coefficients at a new mass are one product ``A_f T_f(M)``
+instead of ``1 + 2P + P(P-1)/2`` evaluations. The direct evaluation at an interior point
+still checks them at every mass; a family whose weights move with the mass fails it there
+and is identified from the counts at each mass, as above.
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ import threading
 import types
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,6 +81,19 @@ def _family_key(family: ModelFamily) -> Hashable | None:
     return key
 
 
+#: ``point -> array (n_flavours, n)``: what the expansion identifies a quadratic of
+Evaluate = Callable[[Mapping[str, float]], NDArray[np.float64]]
+
+
+def _plain_signal(signal: Signal) -> bool:
+    """Whether ``signal`` computes its counts as :class:`Signal` does: weights x templates."""
+    cls = type(signal)
+    return all(
+        getattr(cls, name) is getattr(Signal, name)
+        for name in ("expected_counts_per_flavour", "_weights", "_templates")
+    )
+
+
 class QuadraticExpansion:
     """Counts of a ``Signal`` as a polynomial in a family's linear parameters.
 
@@ -94,6 +117,11 @@ class QuadraticExpansion:
         self._max = int(max_cached_masses)
         self._alpha = signal._alpha  # lepton index of each flavour
         self._generation = signal.template_generation
+        # the weights' polynomial (A, steps, vector rows only), identified once; None before,
+        # False where it does not apply (module notes)
+        self._weight_poly: tuple[NDArray[np.float64], list[float], bool] | bool | None = (
+            None if family.has_mediator_mass and _plain_signal(signal) else False
+        )
 
     @classmethod
     def shared(cls, signal: Signal, family: ModelFamily) -> QuadraticExpansion:
@@ -136,6 +164,8 @@ class QuadraticExpansion:
             self._cache.clear()
             self._summed.clear()
             self._generation = generation
+            if self._weight_poly is not False:
+                self._weight_poly = None
 
     # ---------------------------------------------------------------- building
     def _mass_of(self, values: Mapping[str, float]) -> float | None:
@@ -145,21 +175,24 @@ class QuadraticExpansion:
             )
         return None
 
-    def _eval(self, mass: float | None, point: Mapping[str, float]) -> NDArray[np.float64]:
+    def _model(self, mass: float | None, point: Mapping[str, float]) -> Any:
         vals = self.family.defaults()
         vals.update(point)
         for a in self.family.rate_names:  # unitary here; rate factors are applied outside
             vals[a] = 1.0 if a == "alpha11" else 0.0
         if mass is not None:
             vals["mediator_mass_mev"] = mass
-        return self.signal.expected_counts_per_flavour(self.family.build(vals))
+        return self.family.build(vals)
+
+    def _eval(self, mass: float | None, point: Mapping[str, float]) -> NDArray[np.float64]:
+        return self.signal.expected_counts_per_flavour(self._model(mass, point))
 
     def _step(
-        self, mass: float | None, name: str, f0: NDArray[np.float64]
+        self, evaluate: Evaluate, name: str, f0: NDArray[np.float64]
     ) -> tuple[float, bool, NDArray[np.float64] | None]:
-        """The step of ``name``, whether ``-step`` is allowed, and the counts at ``step``.
+        """The step of ``name``, whether ``-step`` is allowed, and the value at ``step``.
 
-        The counts at the step are those of the growth loop's last evaluation when the
+        The value at the step is that of the growth loop's last evaluation when the
         loop ended there (``None`` otherwise): the same evaluation, not repeated.
         """
         par = self.family.parameter(name)
@@ -168,10 +201,10 @@ class QuadraticExpansion:
         scale = max(float(np.max(np.abs(f0))), 1e-300)
         h = par.step
         at_h: NDArray[np.float64] | None = None
-        for _ in range(40):  # grow until the change is O(10%) of the counts
+        for _ in range(40):  # grow until the change is O(10%) of the values
             if 2 * h > hi:
                 break
-            f = self._eval(mass, zero | {name: h})
+            f = evaluate(zero | {name: h})
             d = np.max(np.abs(f - f0))
             if d > 0.1 * scale:
                 at_h = f
@@ -182,6 +215,83 @@ class QuadraticExpansion:
             h, at_h = hi / 2, None
         symmetric = lo <= -h
         return h, symmetric, at_h
+
+    def _identify(self, evaluate: Evaluate) -> tuple[NDArray[np.float64], list[float]]:
+        """``(M, steps)``: the quadratic in :attr:`linear` of ``evaluate`` (module notes).
+
+        ``evaluate(point)`` gives an array ``(n_flavours, n)`` (counts per bin, or weights
+        per template row); ``M`` has shape ``(n_flavours, (P+1)^2, n)``.
+        """
+        names = self.linear
+        p = len(names)
+        zero = dict.fromkeys(names, 0.0)
+        f0 = evaluate(zero)
+        n_f, n_b = f0.shape
+        m = np.zeros((n_f, p + 1, p + 1, n_b))
+        m[:, 0, 0] = f0
+        steps: list[float] = []
+        diag: list[NDArray[np.float64]] = []
+        lin: list[NDArray[np.float64]] = []
+        for i, name in enumerate(names):
+            h, symmetric, at_h = self._step(evaluate, name, f0)
+            steps.append(h)
+            f1 = evaluate(zero | {name: h}) if at_h is None else at_h
+            if symmetric:
+                fm = evaluate(zero | {name: -h})
+                b = (f1 - fm) / (2 * h)
+                c = (f1 + fm - 2 * f0) / (2 * h * h)
+            else:
+                f2 = evaluate(zero | {name: 2 * h})
+                b = (4 * f1 - f2 - 3 * f0) / (2 * h)
+                c = (f2 - 2 * f1 + f0) / (2 * h * h)
+            lin.append(b)
+            diag.append(c)
+            m[:, 0, i + 1] = m[:, i + 1, 0] = b / 2
+            m[:, i + 1, i + 1] = c
+        for i in range(p):
+            for j in range(i + 1, p):
+                hi_, hj = steps[i], steps[j]
+                fij = evaluate(zero | {names[i]: hi_, names[j]: hj})
+                rest = f0 + lin[i] * hi_ + lin[j] * hj + diag[i] * hi_**2 + diag[j] * hj**2
+                cij = (fij - rest) / (2 * hi_ * hj)
+                m[:, i + 1, j + 1] = m[:, j + 1, i + 1] = cij
+        return m.reshape(n_f, (p + 1) ** 2, n_b), steps
+
+    def _from_weights(self, mass: float | None) -> NDArray[np.float64] | None:
+        """The coefficients at ``mass`` from the weights' polynomial, checked; None if not.
+
+        The polynomial is identified at the first mass asked for. A mass where the check
+        fails (weights that depend on the mass) turns the path off for this expansion.
+        """
+        if self._weight_poly is False:
+            return None
+        signal = self.signal
+        if self._weight_poly is None:
+            models: list[Any] = []
+
+            def weights(point: Mapping[str, float]) -> NDArray[np.float64]:
+                model = self._model(mass, point)
+                models.append(model)
+                return signal._weights(model)
+
+            a, steps = self._identify(weights)
+            if any(getattr(m, "magnetic_moment_mub", None) is not None for m in models):
+                self._weight_poly = False  # counts outside the templates (module notes)
+                return None
+            n_f = a.shape[0]
+            vector = not np.any(a.reshape(n_f, a.shape[1], -1, 16)[:, :, 1:])
+            self._weight_poly = (a, steps, vector)
+        assert not isinstance(self._weight_poly, bool)
+        a, steps, vector = self._weight_poly
+        tpl = signal._templates(mass, vector_only=vector)
+        mat = tpl.matrix.reshape(a.shape[0], a.shape[2], tpl.n_bins)
+        flat = np.einsum("fkr,frb->fkb", a, mat)
+        try:
+            self._self_check(mass, flat, steps)
+        except FitError:
+            self._weight_poly = False
+            return None
+        return np.ascontiguousarray(flat)
 
     def coefficients(self, mediator_mass_mev: float | None) -> NDArray[np.float64]:
         """``M`` of shape ``(n_flavours, (P+1)^2, n_bins)`` at one mediator mass (cached).
@@ -202,41 +312,10 @@ class QuadraticExpansion:
             self._cache.move_to_end(key)
             return self._cache[key]
         self._sync()  # the full check before building on the signal's templates
-        names = self.linear
-        p = len(names)
-        zero = dict.fromkeys(names, 0.0)
-        f0 = self._eval(key, zero)
-        n_f, n_b = f0.shape
-        m = np.zeros((n_f, p + 1, p + 1, n_b))
-        m[:, 0, 0] = f0
-        steps: list[float] = []
-        diag: list[NDArray[np.float64]] = []
-        lin: list[NDArray[np.float64]] = []
-        for i, name in enumerate(names):
-            h, symmetric, at_h = self._step(key, name, f0)
-            steps.append(h)
-            f1 = self._eval(key, zero | {name: h}) if at_h is None else at_h
-            if symmetric:
-                fm = self._eval(key, zero | {name: -h})
-                b = (f1 - fm) / (2 * h)
-                c = (f1 + fm - 2 * f0) / (2 * h * h)
-            else:
-                f2 = self._eval(key, zero | {name: 2 * h})
-                b = (4 * f1 - f2 - 3 * f0) / (2 * h)
-                c = (f2 - 2 * f1 + f0) / (2 * h * h)
-            lin.append(b)
-            diag.append(c)
-            m[:, 0, i + 1] = m[:, i + 1, 0] = b / 2
-            m[:, i + 1, i + 1] = c
-        for i in range(p):
-            for j in range(i + 1, p):
-                hi_, hj = steps[i], steps[j]
-                fij = self._eval(key, zero | {names[i]: hi_, names[j]: hj})
-                rest = f0 + lin[i] * hi_ + lin[j] * hj + diag[i] * hi_**2 + diag[j] * hj**2
-                cij = (fij - rest) / (2 * hi_ * hj)
-                m[:, i + 1, j + 1] = m[:, j + 1, i + 1] = cij
-        flat = m.reshape(n_f, (p + 1) ** 2, n_b)
-        self._self_check(key, flat, steps)
+        flat = self._from_weights(key)
+        if flat is None:
+            flat, steps = self._identify(lambda point: self._eval(key, point))
+            self._self_check(key, flat, steps)
         self._cache[key] = flat
         if len(self._cache) > self._max:
             old, _ = self._cache.popitem(last=False)

@@ -9,6 +9,7 @@ apart from the measured ``runtime_s``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import multiprocessing
@@ -232,8 +233,9 @@ def _preload(names: list[str]) -> None:
     """Import the analyses and the plotting stack once, before the workers are forked.
 
     Every forked worker then starts with them imported (2-3 s of imports per worker
-    otherwise: the analysis modules, scipy.stats, matplotlib.pyplot, mplhep). A module that fails to
-    import is left to its worker, which reports the error with the analysis's name.
+    otherwise: the analysis modules, scipy.stats, matplotlib.pyplot, mplhep, the component
+    kinds). A module that fails to import is left to its worker, which reports the error
+    with the analysis's name.
     """
     for n in names:
         try:
@@ -243,6 +245,13 @@ def _preload(names: list[str]) -> None:
     # what the analyses import on first use (delta_chi2_threshold, marginalised profiles)
     import scipy.integrate
     import scipy.stats  # noqa: F401
+
+    # the component kinds of the experiment files: the entry points are read and loaded
+    # once (about 0.2 s), not in every worker's first load_experiment
+    from cevns.config.components import all_components
+
+    with contextlib.suppress(CevnsError):  # a broken plugin: its worker reports it
+        all_components()
 
     try:
         import mplhep  # noqa: F401 - the style every analysis applies

@@ -387,16 +387,26 @@ def fit(
 
     m.migrad(ncall=ncall)
     best = m
+    # the extra starts share two Minuit objects, configured once (before their first
+    # migrad: the state reset() restores) and given each start's values; the one holding
+    # the best minimum so far is kept aside
+    spares: list[Minuit] = []
     for st in starts:
-        mi = Minuit(cost, **st, grad=use_grad)
-        if getattr(cost, "errordef", None) is None:
-            mi.errordef = Minuit.LEAST_SQUARES
-        mi.strategy, mi.tol, mi.print_level = strategy, tol, 0
-        for n in names:
-            mi.limits[n] = m.limits[n]
-            if m.errors[n] > 0:  # Minuit may report 0 for a parameter sitting on a limit
-                mi.errors[n] = m.errors[n]
-            mi.fixed[n] = m.fixed[n]
+        mi = next((s for s in spares if s is not best), None)
+        if mi is None:
+            mi = Minuit(cost, **st, grad=use_grad)
+            if getattr(cost, "errordef", None) is None:
+                mi.errordef = Minuit.LEAST_SQUARES
+            mi.strategy, mi.tol, mi.print_level = strategy, tol, 0
+            for n in names:
+                mi.limits[n] = m.limits[n]
+                if m.errors[n] > 0:  # Minuit may report 0 for a parameter sitting on a limit
+                    mi.errors[n] = m.errors[n]
+                mi.fixed[n] = m.fixed[n]
+            spares.append(mi)
+        else:
+            mi.reset()
+            mi.values = [st[n] for n in names]
         mi.migrad(ncall=ncall)
         if mi.valid and (not best.valid or mi.fval < best.fval - 1e-9):
             best = mi

@@ -44,6 +44,7 @@ from cevns.physics.cross_section import (
     basis_functions,
     e_nr_max_kev,
     e_nu_min_mev,
+    momentum_transfer_mev,
     prefactor_cm2_per_kev,
 )
 from cevns.physics.nsi import NSIModel
@@ -121,6 +122,18 @@ class Templates:
     flavours: tuple[str, ...]
     matrix: NDArray[np.float64]
     n_bins: int
+
+
+#: Rows ``(c, d)`` of the 4 x 4 amplitude products ``h_c h_d`` (``h = (Z F_Z, N F_N,
+#: Z F_Z g, N F_N g)``): the form-factor pair (zz, zn, nn) and the power of ``g``
+_PAIR = np.array(
+    [
+        {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 2}[(c % 2, d % 2)]
+        for c in range(4)
+        for d in range(4)
+    ]
+)
+_G_POWER = np.array([c // 2 + d // 2 for c in range(4) for d in range(4)])
 
 
 def _check_live_times(flux: Flux, detector: Any) -> None:
@@ -275,6 +288,8 @@ class Signal:
         self._nodes = self._responses = None
         self._cache.clear()
         self.__dict__.pop("_kernels", None)
+        self.__dict__.pop("_tpl_parts", None)
+        self.__dict__.pop("_tpl_static", None)
         self._generation += 1
 
     @property
@@ -391,15 +406,53 @@ class Signal:
         self.__dict__["_kernels"] = out
         return out
 
+    def _template_parts(
+        self,
+    ) -> list[tuple[NDArray[np.float64], list[tuple[NDArray[np.float64], NDArray[np.float64]]]]]:
+        """What the templates need that the mediator mass does not change, per response.
+
+        For each response matrix (shared by the isotopes of one element): its nuclei's
+        momentum transfers ``q`` on the recoil nodes and the products of the kernels with
+        the form-factor pairs, ``w[n, f, term, j] = pref K_f,term(n) P_j(n)`` for
+        ``P = (Z F_Z Z F_Z, Z F_Z N F_N, N F_N N F_N)``. Computed once per state of the
+        signal (with the kernels), so a new mass evaluates no form factor.
+        """
+        cached = self.__dict__.get("_tpl_parts")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        nodes, mats = self._grid_and_responses()
+        kernels = self._kernel_matrices()
+        scale = self.detector.exposure_kg_day * DAY_S
+        groups: dict[int, tuple[NDArray[np.float64], list[Any]]] = {}
+        for (nucleus, n_per_kg), resp, kmats in zip(
+            self.detector.target, mats, kernels, strict=True
+        ):
+            h = basis_functions(nodes, nucleus, None, self.form_factor)  # Z F_Z, N F_N, ...
+            fz, fn = h[:, 0], h[:, 1]
+            pref = n_per_kg * prefactor_cm2_per_kev(nucleus.mass_mev) * scale
+            pairs = np.stack([fz * fz, fz * fn, fn * fn], axis=-1) * pref  # (n, 3)
+            k = np.stack(kmats, axis=1)  # (n, flavours, terms)
+            w = k[:, :, :, None] * pairs[:, None, None, :]  # (n, flavours, terms, 3)
+            q = momentum_transfer_mev(nodes, nucleus.mass_mev)
+            groups.setdefault(id(resp), (resp, []))[1].append((q, w))
+        out = list(groups.values())
+        self.__dict__["_tpl_parts"] = out
+        return out
+
     def _templates(self, mediator_mass_mev: float | None, *, vector_only: bool) -> Templates:
         """Templates; ``vector_only`` builds only the vector rows (the others are zero).
 
         A model without generalised (S/T) interactions weighs only the vector rows, a
         quarter of the work; a full set at the same mass serves both.
+
+        The amplitude basis is ``h = (Z F_Z, N F_N, Z F_Z g, N F_N g)`` with the propagator
+        ``g = M^2 / (q^2 + M^2)``, so a template row ``h_c h_d`` is a form-factor pair
+        times ``g^k``, ``k = 0, 1, 2``: the ``g^0`` rows do not depend on the mass and are
+        folded once, the others are two products with the responses at each mass.
         """
         if mediator_mass_mev is not None:
             mediator_mass_mev = check_positive("mediator_mass_mev", mediator_mass_mev)
-        nodes, mats = self._grid_and_responses()
+        self._grid_and_responses()
         for key in ((mediator_mass_mev, False), (mediator_mass_mev, True))[
             : 2 if vector_only else 1
         ]:
@@ -407,31 +460,36 @@ class Signal:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         key = (mediator_mass_mev, vector_only)
-        kernels = self._kernel_matrices()
-        n_f, n_b = len(self.flavours), mats[0].shape[0]
+        n_f = len(self.flavours)
         n_terms = 1 if vector_only else len(KINEMATIC_TERMS)
-        t = np.zeros((n_f, len(KINEMATIC_TERMS), 4, 4, n_b))
-        scale = self.detector.exposure_kg_day * DAY_S
-        # The integrands of the nuclei that share a response (the isotopes of one element)
-        # are summed before the one product with it: (n_b, n) @ (n, flavours x 16 k).
-        width = 16 * n_terms
-        summed: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
-        for (nucleus, n_per_kg), resp, kmats in zip(
-            self.detector.target, mats, kernels, strict=True
-        ):
-            h = basis_functions(nodes, nucleus, mediator_mass_mev, self.form_factor)  # (n, 4)
-            pref = n_per_kg * prefactor_cm2_per_kev(nucleus.mass_mev) * scale
-            hh = (h[:, :, None] * h[:, None, :]).reshape(nodes.size, 16)  # (n, 16)
-            _, acc = summed.setdefault(id(resp), (resp, np.zeros((nodes.size, n_f * width))))
-            for fi in range(n_f):
-                kmat = kmats[fi][:, :n_terms]
-                g = (kmat[:, :, None] * hh[:, None, :]).reshape(nodes.size, width)  # (n, 16 k)
-                acc[:, fi * width : (fi + 1) * width] += pref * g
-        for resp, acc in summed.values():
-            folded = resp @ acc  # (n_b, flavours x 16 k)
-            for fi in range(n_f):
-                block = folded[:, fi * width : (fi + 1) * width]
-                t[fi, :n_terms] += block.T.reshape(n_terms, 4, 4, n_b)
+        parts = self._template_parts()
+        n_b = parts[0][0].shape[0]
+        folded = np.zeros((3, n_b, n_f, n_terms, 3))  # (g power, bin, flavour, term, pair)
+        static = self.__dict__.setdefault("_tpl_static", {})
+        for resp, nuclei in parts:
+            # the g^0 rows: the same at every mass, folded once per response and terms
+            f0 = static.get((id(resp), n_terms))
+            if f0 is None:
+                acc0 = sum(w[:, :, :n_terms] for _, w in nuclei)
+                f0 = static[(id(resp), n_terms)] = np.tensordot(resp, acc0, axes=(1, 0))
+            folded[0] += f0
+            if mediator_mass_mev is None:  # contact: g = 1
+                folded[1] += f0
+                folded[2] += f0
+                continue
+            m2 = float(mediator_mass_mev) ** 2
+            acc = np.zeros((2, *nuclei[0][1][:, :, :n_terms].shape))
+            for q, w in nuclei:
+                g = (m2 / (q * q + m2))[:, None, None, None]
+                wg = w[:, :, :n_terms] * g
+                acc[0] += wg
+                acc[1] += wg * g
+            folded[1:] += np.moveaxis(np.tensordot(resp, acc, axes=(1, 1)), 1, 0)
+        # row (c, d) of the 4 x 4 amplitude products: pair of (c mod 2, d mod 2), power
+        # c // 2 + d // 2
+        rows = folded[_G_POWER, :, :, :, _PAIR]  # (16, bin, flavour, term)
+        t = np.zeros((n_f, len(KINEMATIC_TERMS), 16, n_b))
+        t[:, :n_terms] = rows.transpose(2, 3, 0, 1)
         tpl = Templates(mediator_mass_mev, self.flavours, t.reshape(-1, n_b), n_b)
         self._cache[key] = tpl
         if len(self._cache) > self._max_cached:

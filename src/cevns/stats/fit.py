@@ -9,10 +9,11 @@ reported as invalid (``FitResult.valid``), with a :class:`FitWarning`; it is nev
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,28 @@ __all__ = ["FitResult", "FitWarning", "PointFitter", "fit", "parameter_info"]
 
 def __dir__() -> list[str]:
     return __all__
+
+
+@contextlib.contextmanager
+def _quiet_minuit() -> Iterator[None]:
+    """Minuit prints nothing during a cevns fit, not even its error-level lines.
+
+    Minuit2 writes those to the C++ standard output (past Python's streams, warnings and
+    logging, and through ``cevns ... --quiet``) for conditions it recovers from, such as
+    "Initial matrix not pos.def." when a start sits where the curvature is negative; what
+    decides a fit's validity is reported by :class:`FitResult` (``valid``, ``message``)
+    and :class:`FitWarning`. Minuit's level is global to the process: it is restored on
+    exit, so Minuit objects of the user's own keep theirs.
+    """
+    level = Minuit.print_level  # the property; its value is the process's (iminuit docs)
+    assert level.fget is not None
+    assert level.fset is not None
+    old = level.fget(None)
+    level.fset(None, -1)
+    try:
+        yield
+    finally:
+        level.fset(None, old)
 
 
 class FitWarning(UserWarning):
@@ -219,6 +242,7 @@ def _names(cost: Any) -> tuple[str, ...]:
     return tuple(describe(cost))
 
 
+@_quiet_minuit()
 def fit(
     cost: Any,
     *,
@@ -353,7 +377,6 @@ def fit(
         m.errordef = Minuit.LEAST_SQUARES
     m.strategy = strategy
     m.tol = tol
-    m.print_level = 0
     for n, s in steps.items():
         if n in names:
             m.errors[n] = s
@@ -397,7 +420,7 @@ def fit(
             mi = Minuit(cost, **st, grad=use_grad)
             if getattr(cost, "errordef", None) is None:
                 mi.errordef = Minuit.LEAST_SQUARES
-            mi.strategy, mi.tol, mi.print_level = strategy, tol, 0
+            mi.strategy, mi.tol = strategy, tol
             for n in names:
                 mi.limits[n] = m.limits[n]
                 if m.errors[n] > 0:  # Minuit may report 0 for a parameter sitting on a limit
@@ -602,7 +625,7 @@ class PointFitter:
         m = Minuit(target, **{n: defaults[n] for n in names}, grad=use_grad)
         if getattr(target, "errordef", None) is None:
             m.errordef = Minuit.LEAST_SQUARES
-        m.strategy, m.tol, m.print_level = strategy, tol, 0
+        m.strategy, m.tol = strategy, tol
         for n, step in steps.items():
             if n in names:
                 m.errors[n] = step
@@ -613,6 +636,7 @@ class PointFitter:
         self._target = target
         self._limits = [tuple(m.limits[n]) for n in names]
 
+    @_quiet_minuit()
     def fit(
         self, start: Mapping[str, float], values: Mapping[str, float]
     ) -> tuple[float, bool, dict[str, float]]:

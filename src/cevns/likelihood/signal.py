@@ -6,7 +6,9 @@ At fixed mediator mass the expected counts are a quadratic form in the model's c
     counts_i = sum_a f_a sum_k sum_{cd} W_{a,k}[c, d] T_{a,k}[c, d, i]
 
 ``T`` (the *templates*) integrates flux x kinematics x basis functions x detector response
-over the recoil energy once per mediator mass; ``W`` and ``f`` come from the model in a few
+over the recoil energy once per mediator mass (the parts without the propagator, form
+factors included, once per signal: a new mass folds only the propagator's rows, see
+:meth:`Signal._templates`); ``W`` and ``f`` come from the model in a few
 microseconds (:meth:`cevns.physics.nsi.NSIModel.quadratic_forms`). A new coupling point is then one
 matrix-vector product. :meth:`Signal.expected_counts_direct` integrates the same physics at
 the model point without templates (the reference the templates are tested against).

@@ -40,3 +40,43 @@ def test_the_print_level_of_the_process_is_restored():
         assert probe.print_level == 2
     finally:
         probe.print_level = 0
+
+
+def test_overlapping_fits_in_two_threads_each_keep_their_thread_s_level():
+    # Minuit2's print level is one per thread: thread A starts a fit, thread B starts one,
+    # A ends first; B is still quiet, and each thread gets its own level back
+    import threading
+
+    from cevns.stats.fit import _quiet_minuit
+
+    probe = Minuit(lambda x: (x - 1.0) ** 2, x=0.0)
+    a_in, b_in, a_out, b_may_end = (threading.Event() for _ in range(4))
+    seen = {}
+
+    def a():
+        probe.print_level = 1
+        with _quiet_minuit():
+            a_in.set()
+            b_in.wait(5)
+            seen["a inside"] = probe.print_level
+        seen["a after"] = probe.print_level
+        a_out.set()
+
+    def b():
+        probe.print_level = 2
+        a_in.wait(5)
+        with _quiet_minuit():
+            b_in.set()
+            a_out.wait(5)
+            seen["b inside, after a ended"] = probe.print_level
+            b_may_end.wait(5)
+        seen["b after"] = probe.print_level
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    a_out.wait(5)
+    b_may_end.set()
+    for t in threads:
+        t.join(5)
+    assert seen == {"a inside": -1, "a after": 1, "b inside, after a ended": -1, "b after": 2}

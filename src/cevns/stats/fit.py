@@ -40,10 +40,12 @@ def _quiet_minuit() -> Iterator[None]:
     logging, and through ``cevns ... --quiet``) for conditions it recovers from, such as
     "Initial matrix not pos.def." when a start sits where the curvature is negative; what
     decides a fit's validity is reported by :class:`FitResult` (``valid``, ``message``)
-    and :class:`FitWarning`. Minuit's level is global to the process: it is restored on
-    exit, so Minuit objects of the user's own keep theirs.
+    and :class:`FitWarning`. The level is restored on exit, so Minuit objects of the
+    user's own keep theirs. It is one level per thread in the Minuit2 iminuit bundles (its
+    docs say per process), so fits in several threads (a dask worker) each set and restore
+    their own.
     """
-    level = Minuit.print_level  # the property; its value is the process's (iminuit docs)
+    level = Minuit.print_level  # the property; the value is not the instance's
     assert level.fget is not None
     assert level.fset is not None
     old = level.fget(None)

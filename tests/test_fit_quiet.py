@@ -2,7 +2,8 @@
 
 Minuit2 writes its error-level lines to the C++ standard output, past Python's streams
 (and through ``cevns ... --quiet``); cevns reports fit problems in ``FitResult`` and
-``FitWarning`` instead. Minuit's level is global to the process.
+``FitWarning`` instead. Minuit's level is shared by every Minuit object of a thread (one
+level per thread in the Minuit2 iminuit bundles).
 """
 
 import ctypes
@@ -31,7 +32,7 @@ def test_a_scan_whose_best_fit_starts_at_negative_curvature_prints_nothing(capfd
     assert scan.best_fit is not None
 
 
-def test_the_print_level_of_the_process_is_restored():
+def test_the_callers_print_level_is_restored():
     probe = Minuit(lambda x: (x - 1.0) ** 2, x=0.0)
     probe.print_level = 2  # a user debugging their own Minuit
     try:

@@ -187,6 +187,54 @@ class Background(abc.ABC):
         msg = f"{type(self).__name__} {self.name!r} has no analytic jacobian"
         raise NotImplementedError(msg)
 
+    @property
+    def has_hessian(self) -> bool:
+        """Whether :meth:`hessian` gives the second derivatives (False: none analytic).
+
+        Returns
+        -------
+        bool
+            True when the subclass implements them.
+        """
+        return False
+
+    def hessian(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        """Second derivatives of the expectation in every pair of parameters, analytic.
+
+        The analytic Hessian of a cost
+        (:meth:`~cevns.likelihood.experiment.ExperimentCost.analytic_hessian`) is assembled
+        from them and :meth:`jacobian`; only available where :attr:`has_hessian` is True.
+
+        Parameters
+        ----------
+        values : mapping
+            Values of every local parameter.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(len(parameters), len(parameters), *bins)``, symmetric in the first two
+            axes: ``d^2 expected / d p_i d p_j``.
+        """
+        msg = f"{type(self).__name__} {self.name!r} has no analytic hessian"
+        raise NotImplementedError(msg)
+
+    def jacobian_and_hessian(
+        self, values: Mapping[str, float]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """:meth:`jacobian` and :meth:`hessian` together (a subclass may share work).
+
+        Parameters
+        ----------
+        values : mapping
+            Values of every local parameter.
+
+        Returns
+        -------
+        jacobian, hessian : ndarray
+        """
+        return self.jacobian(values), self.hessian(values)
+
 
 class _ScaledShape(Background):
     """An expectation ``amplitude x shape(other parameters)``: linear in one parameter.
@@ -243,6 +291,34 @@ class _ScaledShape(Background):
     def _unit_jacobian(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         """``d unit / d p`` for the parameters other than the amplitude, in order (none here)."""
         return np.empty((0, *np.shape(self._unit(values))))
+
+    @property
+    def has_hessian(self) -> bool:
+        """True for an amplitude alone (no shape parameters): all second derivatives are 0.
+
+        Returns
+        -------
+        bool
+            True when the amplitude is the only parameter and :attr:`has_jacobian` holds.
+        """
+        return self.has_jacobian and len(self.parameters) == 1
+
+    def hessian(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        """``d^2 expected / d A^2 = 0``: the expectation is linear in its one parameter.
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Values of every local parameter.
+
+        Returns
+        -------
+        ndarray of shape (1, 1, *bins)
+            Zeros.
+        """
+        if not self.has_hessian:
+            return super().hessian(values)
+        return np.zeros((1, 1, *np.shape(self._unit(values))))
 
     def jacobian(self, values: Mapping[str, float]) -> NDArray[np.float64]:
         """``d expected / d p``: the unit shape for the amplitude, ``A d unit/d p`` else.

@@ -39,6 +39,13 @@ signal expansion, the flux normalisation, the priors and every background with a
 difference. Shape and normalisation systematics, rate factors and function backgrounds have
 none: ``has_grad`` is False and Minuit differentiates numerically. :func:`cevns.stats.fit.fit`
 gives it to Migrad only with ``gradient=True``.
+
+:meth:`ExperimentCost.analytic_hessian` (``has_analytic_hessian``) adds the exact second
+derivatives where every background has a
+:meth:`~cevns.likelihood.background.Background.hessian` (the ``lines`` background, a
+template without shape systematics): the signal's from the quadratic expansion, the
+backgrounds' own, ``J^T W J`` from the first derivatives. ``fit(gradient=True)`` then hands
+it to Migrad and Hesse as well (see :func:`cevns.stats.fit.fit`).
 """
 
 from __future__ import annotations
@@ -700,6 +707,19 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         )
         self._grad_reason = ", ".join(reasons)
         self._grad_ok = not reasons
+        reasons.extend(
+            f"background {b.name!r} without a hessian"
+            for b in exp.backgrounds
+            if b.has_jacobian and not b.has_hessian
+        )
+        self._hess_reason = ", ".join(reasons)
+        # analytic hessian: where each part's second derivatives go, the signal's kept
+        sig_idx = self._lin_idx.tolist() + ([] if self._i_flux is None else [self._i_flux])
+        self._sig_cut = np.ix_(sig_idx, sig_idx)
+        self._bkg_cut = [np.ix_(idx, idx) for _, idx in self._bkg_jac]
+        self._second_key: tuple[int, float | None] | None = None
+        self._grad_memo: tuple[Any, Any, Any, Any] | None = None
+        self._second_val: NDArray[np.float64] = np.zeros((0, 0, 0))
 
     # -- iminuit Cost interface
     def _ndata(self) -> int:
@@ -730,6 +750,13 @@ class ExperimentCost(Cost):  # type: ignore[misc]
             mu += np.ravel(evaluate(args))  # a background's counts have the dataset's size
             local = {p.name: x[i] for p, i in zip(b.parameters, idx, strict=True)}
             bkg_jac.append((idx, b.jacobian(local).reshape(idx.size, -1)))
+        # for analytic_hessian at the same point (Migrad asks for both at its last points)
+        self._grad_memo = (
+            (x.tobytes(), self.expansion.signal._quick_generation()),
+            mu,
+            signal,
+            bkg_jac,
+        )
         if self._poisson:
             if mu.min() <= 0:  # the cost is the constant 1e30 there
                 return g
@@ -780,6 +807,129 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         counts, dlin, d_mass = self._grad_val
         f = self._scale * (float(x[self._i_flux]) if self._i_flux is not None else 1.0)
         return counts, dlin, d_mass, f
+
+    @property
+    def has_analytic_hessian(self) -> bool:
+        """Whether :meth:`analytic_hessian` is available (see there).
+
+        Returns
+        -------
+        bool
+            True where :attr:`has_grad` is and every background has a
+            :meth:`~cevns.likelihood.background.Background.hessian`.
+        """
+        return not self._hess_reason
+
+    def analytic_hessian(self, *args: float) -> NDArray[np.float64]:
+        """The cost's matrix of second derivatives in all parameters, exact (chi^2 units).
+
+        With ``mu`` the expectation per bin, ``J = d mu / d p`` and ``D = d^2 mu / d p d p``:
+        ``2 sum w (J J^T + (mu - n) D)`` for chi^2 (``w = 1 / sigma^2``) and
+        ``2 sum (n / mu^2 J J^T + (1 - n / mu) D)`` for Poisson, plus ``2 / sigma^2`` of
+        each prior. ``D`` is exact: the expansion is quadratic in the linear parameters
+        (``2 f M``), the flux normalisation multiplies it, the backgrounds give their
+        :meth:`~cevns.likelihood.background.Background.hessian`. The mediator mass has no
+        analytic derivative: its row and column are ``nan`` (a fit uses this matrix only
+        with the mass fixed). Not named ``hessian``, so that iminuit does not take it for
+        every Minuit built on this cost: :func:`cevns.stats.fit.fit` passes it (with
+        ``gradient=True``) to a Minuit that has no fixed parameters (root#20954).
+
+        Parameters
+        ----------
+        *args : float
+            Values of all parameters, in the cost's order.
+
+        Returns
+        -------
+        ndarray of shape (n_parameters, n_parameters)
+
+        Raises
+        ------
+        NotImplementedError
+            Where :attr:`has_analytic_hessian` is False (the reason is named).
+        """
+        if self._hess_reason:
+            msg = f"{self.experiment.name}: no analytic hessian ({self._hess_reason})"
+            raise NotImplementedError(msg)
+        x = np.asarray(args, dtype=np.float64)
+        jac = np.zeros((x.size, self._obs_flat.size))
+        second: list[tuple[Any, NDArray[np.float64]]] = []
+        memo = self._grad_memo
+        if memo is not None and memo[0] != (
+            x.tobytes(),
+            self.expansion.signal._quick_generation(),
+        ):
+            memo = None
+        if self.has_signal:
+            if memo is not None:
+                counts, dlin, _, f = memo[2]
+            else:
+                with_mass, self._grad_mass = self._grad_mass, False  # no mass derivative
+                try:
+                    counts, dlin, _, f = self._signal_jacobian(x)
+                finally:
+                    self._grad_mass = with_mass
+            mu = counts * f
+            jac[self._lin_idx] += dlin * f
+            if self._i_flux is not None:
+                jac[self._i_flux] += counts * self._scale
+            second.append((self._sig_cut, self._signal_second(x, dlin, f)))
+        else:
+            mu = np.zeros(self._obs_flat.size)
+        for k, ((b, idx), (_, evaluate), cut) in enumerate(
+            zip(self._bkg_jac, self._bkg_eval, self._bkg_cut, strict=True)
+        ):
+            local = {p.name: x[i] for p, i in zip(b.parameters, idx, strict=True)}
+            if memo is not None:  # the gradient's jacobian at this point
+                d1, d2 = memo[3][k][1], b.hessian(local)
+            else:
+                mu = mu + np.ravel(evaluate(args))
+                d1, d2 = b.jacobian_and_hessian(local)
+            jac[idx] += d1.reshape(idx.size, -1)  # a background's parameters are distinct
+            second.append((cut, d2.reshape(idx.size, idx.size, -1)))
+        if memo is not None:
+            mu = memo[1]
+        if self._poisson:
+            if mu.min() <= 0:
+                msg = f"{self.experiment.name}: an expectation <= 0, where the cost is 1e30"
+                raise InvalidParameterError(msg)
+            weight = 2.0 * self._obs_flat / (mu * mu)
+            g_mu = 2.0 * (1.0 - self._obs_flat / mu)
+        else:
+            weight = 2.0 * self._inv_err2
+            g_mu = 2.0 * (mu - self._obs_flat) * self._inv_err2
+        hess = (jac * weight) @ jac.T
+        for cut, d2 in second:
+            hess[cut] += d2 @ g_mu
+        for i, _, sigma in self._priors:
+            hess[i, i] += 2.0 / (sigma * sigma)
+        if self._mass_idx is not None:
+            hess[self._mass_idx, :] = hess[:, self._mass_idx] = np.nan
+        return np.asarray(hess, dtype=np.float64)
+
+    def _signal_second(
+        self, x: NDArray[np.float64], dlin: NDArray[np.float64], f: float
+    ) -> NDArray[np.float64]:
+        """``d^2 signal / d p d p`` over (linear parameters, flux_norm if any), per bin.
+
+        ``counts = q^T M q`` gives ``M_ij + M_ji`` in the linear parameters (kept per
+        template generation and mass), times ``f``; the flux normalisation's cross terms
+        are ``d counts / d q`` times the scale.
+        """
+        mass = self._mass_default if self._mass_idx is None else float(x[self._mass_idx])
+        key = (self.expansion.signal._quick_generation(), mass)
+        if key != self._second_key:
+            k = self._lin_idx.size + 1
+            c = self.expansion.observed_coefficients(mass).reshape(k, k, -1)[1:, 1:]
+            self._second_key, self._second_val = key, c + c.transpose(1, 0, 2)
+        sym = self._second_val
+        if self._i_flux is None:
+            return np.asarray(f * sym, dtype=np.float64)
+        k = self._lin_idx.size
+        out = np.zeros((k + 1, k + 1, sym.shape[2]))
+        out[:k, :k] = f * sym
+        out[:k, k] = out[k, :k] = dlin * self._scale
+        return out
 
     def gradient(self, *args: float) -> NDArray[np.float64]:
         """Analytic gradient of the cost in all parameters (chi^2 units).

@@ -778,3 +778,203 @@ class LinesBackground(Background):
             d_s *= a
             i = j
         return out
+
+    # ------------------------------------------------------------------ hessian
+    @property
+    def has_hessian(self) -> bool:
+        """True: :meth:`hessian` gives the second derivatives analytically.
+
+        Returns
+        -------
+        bool
+            Always True.
+        """
+        return True
+
+    @staticmethod
+    def _d2_gauss(d: NDArray[np.float64], s: float) -> tuple[NDArray[np.float64], ...]:
+        """A line integrated over the bins and its derivatives; ``d = edges - mu``.
+
+        Returns ``(G, G_mu, G_s, G_mumu, G_mus, G_ss)``. With ``z = d / s``,
+        ``h = exp(-z^2 / 2)`` and ``d_mu e = -d_x e`` for the integrand ``e``:
+        ``G_mu = -[h]``, ``G_mumu = -[h z] / s``, ``G_mus = -[h z^2] / s``,
+        ``G_s = sqrt(2 pi) [Phi(z)] - [z h]`` and ``G_ss = -[z^3 h] / s``, ``[.]`` the
+        difference between a bin's upper and lower edge (at bin centres:
+        :meth:`_derivatives_centres`).
+        """
+        z = d / s
+        h = np.exp(-0.5 * z * z)
+        big = _SQRT_2PI * np.diff(ndtr(z))
+        zh = z * h
+        return (
+            s * big,
+            -np.diff(h),
+            big - np.diff(zh),
+            -np.diff(zh) / s,
+            -np.diff(z * zh) / s,
+            -np.diff(z * z * zh) / s,
+        )
+
+    def hessian(self, values: Mapping[str, float]) -> NDArray[np.float64]:
+        """Second derivatives of the expectation, in the order of :attr:`parameters`.
+
+        The constant and the amplitudes enter linearly (their own second derivatives are
+        0); the exponential, each free line with its tied lines and the ratio parameters
+        give the rest. Checked against differences of :meth:`jacobian` in the tests.
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Values of every parameter.
+
+        Returns
+        -------
+        ndarray of shape (len(parameters), len(parameters), n_bins)
+            ``d^2 expected / d p_i d p_j``, symmetric in ``i, j``.
+        """
+        if self.evaluation == "centres":
+            return self._derivatives_centres(values)[1]
+        v = values
+        n_par = len(self.parameters)
+        out = np.zeros((n_par, n_par, self._n))
+        i = 0 if self.constant is None else 1
+        if self.exponential is not None:
+            ex = self.exponential
+            tau, a = v[ex.decay.name], v[ex.amplitude.name]
+            u = -self._minus_u
+            x = np.exp(-u / tau)
+            x1 = x * u / (tau * tau)  # d x / d tau
+            x2 = x * (u * u / tau**4 - 2.0 * u / tau**3)
+            # integrated: tau (x_lo - x_hi)
+            dx, dx1, dx2 = x[:-1] - x[1:], x1[:-1] - x1[1:], x2[:-1] - x2[1:]
+            d_a_tau, d_tau_tau = dx + tau * dx1, a * (2.0 * dx1 + tau * dx2)
+            out[i, i + 1] = out[i + 1, i] = d_a_tau
+            out[i + 1, i + 1] = d_tau_tau
+            i += 2
+        for ln, children in zip(self.lines, self._children, strict=True):
+            a, mu, s = v[ln.amplitude.name], v[ln.mean.name], v[ln.sigma.name]
+            _, g_mu, g_s, g_mumu, g_mus, g_ss = self._d2_gauss(self._x - mu, s)
+            t_s, t_ss = g_s.copy(), g_ss.copy()
+            j = i + 3
+            for t, d in children:
+                # this tied line per unit parent amplitude: ratio x k(s) x h(s)
+                r = v[t.ratio.name] if isinstance(t.ratio, Parameter) else float(t.ratio)
+                if t.sigma is None:  # the parent's width: k = 1
+                    kh, kh_s, kh_ss = (self._d2_gauss(d, s)[k] for k in (0, 2, 5))
+                else:
+                    sc = float(t.sigma)
+                    hc = self._gauss_fixed(d, sc)
+                    if t.ratio_of == "area":  # k = s / sc
+                        kh, kh_s, kh_ss = hc * (s / sc), hc / sc, np.zeros(self._n)
+                    else:
+                        kh, kh_s, kh_ss = hc, np.zeros(self._n), np.zeros(self._n)
+                t_s += r * kh_s
+                t_ss += r * kh_ss
+                if isinstance(t.ratio, Parameter):
+                    out[i, j] = out[j, i] = kh
+                    out[i + 2, j] = out[j, i + 2] = a * kh_s
+                    j += 1
+            out[i, i + 1] = out[i + 1, i] = g_mu
+            out[i, i + 2] = out[i + 2, i] = t_s
+            out[i + 1, i + 1] = a * g_mumu
+            out[i + 1, i + 2] = out[i + 2, i + 1] = a * g_mus
+            out[i + 2, i + 2] = a * t_ss
+            i = j
+        return out
+
+    def jacobian_and_hessian(
+        self, values: Mapping[str, float]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """:meth:`jacobian` and :meth:`hessian` at once (their exponentials shared).
+
+        Parameters
+        ----------
+        values : Mapping[str, float]
+            Values of every parameter.
+
+        Returns
+        -------
+        jacobian : ndarray of shape (len(parameters), n_bins)
+        hessian : ndarray of shape (len(parameters), len(parameters), n_bins)
+        """
+        if self.evaluation == "centres":
+            return self._derivatives_centres(values)
+        return self.jacobian(values), self.hessian(values)
+
+    def _derivatives_centres(
+        self, v: Mapping[str, float]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """First and second derivatives at the bin centres, each row from the one before.
+
+        With ``u = d / s^2`` (``d = x - mu``): ``g_mu = g u``, ``g_s = g_mu d / s``,
+        ``g_mumu = g_mu u - g / s^2``, ``g_mus = g_s u - 2 g_mu / s`` and
+        ``g_ss = g_s (d^2 / s^3 - 3 / s)``; a line tied to the width, with its fixed
+        ``dc^2``, ``h_s = h dc^2 / s^3`` and ``h_ss = h_s (dc^2 / s^3 - 3 / s)``; the
+        exponential ``x = exp(-u / tau)``: ``x_tau = x u / tau^2`` and
+        ``x_tautau = x_tau (u / tau^2 - 2 / tau)``.
+        """
+        fixed = self._jac_fixed
+        if fixed is None:
+            self._jacobian_centres(v)  # fills the per-tied-line constants
+            fixed = self._jac_fixed
+            assert fixed is not None
+        n_par = len(self.parameters)
+        jac = np.empty((n_par, self._n))
+        hess = np.zeros((n_par, n_par, self._n))
+        i = 0
+        if self.constant is not None:
+            jac[0] = self._const_row
+            i = 1
+        if self.exponential is not None:
+            ex = self.exponential
+            tau, a = v[ex.decay.name], v[ex.amplitude.name]
+            kept = self._memo_exp[0]
+            x = kept[1] if kept is not None and kept[0] == tau else np.exp(self._minus_u / tau)
+            u_t = self._minus_u * (-1.0 / (tau * tau))  # u / tau^2
+            x_t = x * u_t
+            jac[i] = x
+            jac[i + 1] = a * x_t
+            hess[i, i + 1] = hess[i + 1, i] = x_t
+            hess[i + 1, i + 1] = (a * x_t) * (u_t - 2.0 / tau)
+            i += 2
+        for ln, children, pre in zip(self.lines, self._children, fixed, strict=True):
+            a, mu, s = v[ln.amplitude.name], v[ln.mean.name], v[ln.sigma.name]
+            s2 = s * s
+            d = self._x - mu
+            d2 = d * d
+            g = np.exp(d2 * (-0.5 / s2))
+            u = d * (1.0 / s2)
+            g_mu = g * u
+            g_s = g_mu * d * (1.0 / s)
+            t = g.copy()
+            t_s = g_s.copy()
+            t_ss = g_s * (d2 * (1.0 / (s2 * s)) - 3.0 / s)
+            j = i + 3
+            for (tl, _), (dc2, gfix) in zip(children, pre, strict=True):
+                r = v[tl.ratio.name] if isinstance(tl.ratio, Parameter) else float(tl.ratio)
+                if gfix is None:  # the parent's width
+                    kh = np.exp(dc2 * (-0.5 / s2))
+                    kh_s = kh * dc2 * (1.0 / (s2 * s))
+                    t_ss += r * (kh_s * (dc2 * (1.0 / (s2 * s)) - 3.0 / s))
+                elif tl.ratio_of == "area":  # k = s / sc
+                    sc = float(tl.sigma)  # type: ignore[arg-type]
+                    kh, kh_s = gfix * (s / sc), gfix * (1.0 / sc)
+                else:
+                    kh, kh_s = gfix, None
+                t += r * kh
+                if kh_s is not None:
+                    t_s += r * kh_s
+                if isinstance(tl.ratio, Parameter):
+                    jac[j] = a * kh
+                    hess[i, j] = hess[j, i] = kh
+                    if kh_s is not None:
+                        hess[i + 2, j] = hess[j, i + 2] = a * kh_s
+                    j += 1
+            jac[i], jac[i + 1], jac[i + 2] = t, a * g_mu, a * t_s
+            hess[i, i + 1] = hess[i + 1, i] = g_mu
+            hess[i, i + 2] = hess[i + 2, i] = t_s
+            hess[i + 1, i + 1] = a * (g_mu * u - g * (1.0 / s2))
+            hess[i + 1, i + 2] = hess[i + 2, i + 1] = a * (g_s * u - g_mu * (2.0 / s))
+            hess[i + 2, i + 2] = a * t_ss
+            i = j
+        return jac, hess

@@ -22,6 +22,11 @@ covariance: with ``B = d a*/d theta`` (central differences of the exact solution
 ``Cov(a, theta) = B V`` and ``Cov(a, a) = 2 H_aa^-1 + B V B^T``, ``V`` the covariance of
 ``theta`` and ``H_aa`` the Hessian of the cost in ``a`` (exact at the minimum).
 
+Where the full cost has an analytic Hessian ``H``, so does the profile
+(:meth:`ProfiledCost.analytic_hessian`): ``H_tt - H_ta H_aa^-1 H_at`` at ``a*``, over the
+linear parameters off their limits, and ``B = -H_aa^-1 H_at`` exactly (used by a fit with
+``gradient=True``).
+
 Parameters shared between experiments (``Experiment(shared=...)``) and parameters the
 caller fixes or asks Minos for stay with Minuit.
 """
@@ -268,6 +273,8 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         self._start = self._full[self._lin_pos].copy()  # warm start of the Poisson solve
         self._setup_columns()
         self._last_solve: tuple[NDArray[np.float64], NDArray[np.float64], int | None] | None = None
+        self._hess_cuts: tuple[Any, Any, Any] | None = None
+        self._last_hessian: tuple[tuple[int, bytes], NDArray[np.float64]] | None = None
         super().__init__({p.name: p.limits for p in self.parameter_objects}, 0)
 
     # ------------------------------------------------------------------ setup
@@ -343,6 +350,21 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         ``d/d theta min_a C(theta, a) = dC/d theta (theta, a*(theta))``: at an interior
         minimum ``dC/da = 0``, at an active limit ``a*`` stays on it nearby.
         """
+        full, _ = self._solved_full(args)
+        return np.asarray(self.cost._grad(full)[self._keep], dtype=np.float64)
+
+    @property
+    def has_analytic_hessian(self) -> bool:
+        """Whether :meth:`analytic_hessian` is available: where the full cost has one.
+
+        Returns
+        -------
+        bool
+        """
+        return bool(self.cost.has_analytic_hessian)
+
+    def _solved_full(self, args: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """All parameters at the solution for ``args``, and the solved linear values."""
         full = self._full_args(args)
         last = self._last_solve
         gen = self.cost.expansion.signal._quick_generation()
@@ -351,7 +373,68 @@ class ProfiledCost(Cost):  # type: ignore[misc]
         else:
             a, _ = self.solve(args)
         full[self._lin_pos] = a
-        return np.asarray(self.cost._grad(full)[self._keep], dtype=np.float64)
+        return full, a
+
+    def hessian_blocks(
+        self, args: Sequence[float]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        """The full cost's analytic Hessian at the solution, split by kind of parameter.
+
+        Parameters
+        ----------
+        args : sequence of float
+            Values of :attr:`parameter_objects`, in order.
+
+        Returns
+        -------
+        h_tt, h_ta, h_aa : ndarray
+            Blocks of the Hessian in (Minuit's parameters, :attr:`profiled`).
+        free : ndarray of bool
+            Which profiled parameters are off their limits (the others are held there).
+        """
+        full, a = self._solved_full(args)
+        key = (self.cost.expansion.signal._quick_generation(), full.tobytes())
+        last = self._last_hessian
+        if last is not None and last[0] == key:  # Migrad's last Hesse, asked again
+            h = last[1]
+        else:
+            h = self.cost.analytic_hessian(*full)
+            self._last_hessian = (key, h)
+        cuts = self._hess_cuts
+        if cuts is None:
+            keep, lin = self._keep, self._lin_pos
+            cuts = self._hess_cuts = (np.ix_(keep, keep), np.ix_(keep, lin), np.ix_(lin, lin))
+        free = (a > self._lo) & (a < self._hi)
+        return h[cuts[0]], h[cuts[1]], h[cuts[2]], free
+
+    def analytic_hessian(self, *args: float) -> NDArray[np.float64]:
+        """Exact second derivatives of the profile in Minuit's parameters.
+
+        The Schur complement ``H_tt - H_ta H_aa^-1 H_at`` of the full cost's
+        :meth:`~cevns.likelihood.experiment.ExperimentCost.analytic_hessian` at the solved
+        linear values, over the profiled parameters that are off their limits (one on a
+        limit stays there nearby, so it drops out).
+
+        Parameters
+        ----------
+        *args : float
+            Values of :attr:`parameter_objects`, in order.
+
+        Returns
+        -------
+        ndarray of shape (n, n)
+        """
+        h_tt, h_ta, h_aa, free = self.hessian_blocks(args)
+        if free.all():
+            b, h_ff = h_ta, h_aa
+        elif free.any():
+            b, h_ff = h_ta[:, free], h_aa[np.ix_(free, free)]
+        else:
+            return h_tt
+        _, x, info = dposv(h_ff, b.T)  # H_aa is positive definite at a minimum in a
+        if info != 0:
+            x = np.linalg.lstsq(h_ff, b.T, rcond=None)[0]
+        return np.asarray(h_tt - b @ x, dtype=np.float64)
 
     # ------------------------------------------------------------------ the model
     def _terms(self, full: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -683,7 +766,7 @@ class ProfiledCost(Cost):  # type: ignore[misc]
             Values of Minuit's parameters (public names).
         """
         args = [float(values[p.name]) for p in self.parameter_objects]
-        a, _ = self.solve(args)
+        _, a = self._solved_full(args)  # the last solve, when it was at these values
         out = {p.name: float(values[p.name]) for p in self.parameter_objects}
         out.update({n: float(v) for n, v in zip(self.profiled, a, strict=True)})
         return {n: out[n] for n in self.cost._names}

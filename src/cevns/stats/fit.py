@@ -311,7 +311,15 @@ def fit(
         Give Migrad the analytic gradient of the cost (``cost.grad``, see
         :meth:`cevns.likelihood.experiment.ExperimentCost.gradient`) where every part has
         one and the mediator mass is fixed; elsewhere (and by default) Minuit differentiates
-        numerically.
+        numerically. Where every part also has an analytic Hessian
+        (:meth:`~cevns.likelihood.experiment.ExperimentCost.analytic_hessian`; the
+        profiled cost's is its Schur complement) and neither Minos nor extra starts are
+        asked for, Migrad's seed and Hesse use it too: a few Newton-like steps instead of
+        numerical second derivatives (the Dresden-II SM fit: 7 calls, 4 gradients and 2
+        Hessians instead of 93 calls), the errors from the exact Hessian, and the profiled
+        parameters' covariance from ``d a*/d theta = -H_aa^-1 H_a theta``. That Minuit
+        sees the free parameters only (``minuit.parameters``; root#20954 mixes up the
+        rows of an external Hessian with fixed parameters).
     details : bool
         Compute what a scan point does not use: the errors and covariance of the profiled
         linear parameters (``nan`` errors and no covariance without) and the expected
@@ -374,6 +382,21 @@ def fit(
             if v is not None:
                 values[n] = float(v)
     use_grad = _gradient_for(cost, gradient, names, fixed_now)
+    if use_grad and _second_order(cost, names, fixed_now, minos, multistart):
+        return _fit_second_order(
+            cost,
+            names=names,
+            values=values,
+            fixed=fixed_now,
+            steps=steps,
+            limits=limits,
+            strategy=strategy,
+            tol=tol,
+            hesse=hesse,
+            ncall=ncall,
+            warn=warn,
+            details=details,
+        )
     m = Minuit(cost, **values, grad=use_grad)
     if getattr(cost, "errordef", None) is None:
         m.errordef = Minuit.LEAST_SQUARES
@@ -468,17 +491,12 @@ def fit(
         if m.merrors and n in m.merrors:
             me = m.merrors[n]
             minos_out[n] = (float(me.lower), float(me.upper))
-    ndata = int(
-        sum(
-            getattr(c, "ndata", 0) for c in _components(cost) if np.isfinite(getattr(c, "ndata", 0))
-        )
-    )
     return FitResult(
         values=res_values,
         errors={n: (0.0 if m.fixed[n] else float(m.errors[n])) for n in names},
         fixed=tuple(n for n in names if m.fixed[n]),
         fval=float(m.fval),
-        ndata=ndata,
+        ndata=_ndata(cost),
         nfree=len(free_names),
         valid=valid,
         message=message,
@@ -490,6 +508,176 @@ def fit(
         expected=expected,
         units=_units(cost),
         minuit=m,
+    )
+
+
+def _has_analytic_hessian(cost: Any) -> bool:
+    """Whether every part of ``cost`` has an ``analytic_hessian`` (see :func:`fit`)."""
+    if isinstance(cost, CostSum):
+        return all(_has_analytic_hessian(c) for c in cost)
+    return bool(getattr(cost, "has_analytic_hessian", False))
+
+
+def _analytic_hessian(cost: Any, x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The analytic Hessian of ``cost`` (a sum: its parts' added on their parameters)."""
+    if isinstance(cost, CostSum):
+        out = np.zeros((x.size, x.size))
+        for part, where in zip(cost, cost._maps, strict=True):
+            idx = np.asarray(where, dtype=np.intp)
+            out[np.ix_(idx, idx)] += _analytic_hessian(part, x[idx])
+        return out
+    return np.asarray(cost.analytic_hessian(*x), dtype=np.float64)
+
+
+def _second_order(
+    cost: Any,
+    names: Sequence[str],
+    fixed: set[str],
+    minos: bool | Sequence[str],
+    multistart: int | Sequence[Mapping[str, float]],
+) -> bool:
+    """Whether :func:`fit` gives Minuit the analytic Hessian (``gradient=True``, see there).
+
+    Where every part has one, something is free, and neither Minos nor extra starts are
+    asked for (they run on the full parameter set's Minuit).
+    """
+    if minos or (multistart if isinstance(multistart, int) else len(multistart)):
+        return False
+    return len(fixed) < len(names) and _has_analytic_hessian(cost)
+
+
+class _FreeParameters:
+    """``cost`` as a function of its free parameters alone, the fixed ones held at values.
+
+    The Minuit of :func:`_fit_second_order`: with an external Hessian, Minuit2 (iminuit
+    2.33) mixes up the rows of a problem with fixed parameters (root#20954; the errors of
+    a 5-parameter test with its first one fixed came out 45 % off), so it sees none. The
+    gradient and the Hessian are the cost's, at the full point, cut to the free rows.
+    """
+
+    def __init__(
+        self, cost: Any, names: Sequence[str], free: Sequence[str], values: Mapping[str, float]
+    ) -> None:
+        self.cost = cost
+        self._x = np.array([values[n] for n in names], dtype=np.float64)
+        self._free = np.array([names.index(n) for n in free], dtype=np.intp)
+        self._cut = np.ix_(self._free, self._free)
+        self._grad = _FixedMassGradient(cost) if "mediator_mass_mev" in names else cost.grad
+        self.hessian_at: tuple[float, ...] | None = None  # where the Hessian was last taken
+        self._parameters: dict[str, tuple[float, float]] = {}
+
+    def _full(self, args: Sequence[float]) -> NDArray[np.float64]:
+        x = self._x.copy()
+        x[self._free] = args
+        return x
+
+    def __call__(self, *args: float) -> float:
+        return float(self.cost(*self._full(args)))
+
+    def grad(self, *args: float) -> NDArray[np.float64]:
+        return np.asarray(self._grad(*self._full(args)), dtype=np.float64)[self._free]
+
+    def hessian(self, *args: float) -> NDArray[np.float64]:
+        self.hessian_at = args
+        return _analytic_hessian(self.cost, self._full(args))[self._cut]
+
+
+def _cost_limits(
+    cost: Any, names: Sequence[str], limits: Mapping[str, tuple[float, float]] | None
+) -> dict[str, tuple[float, float]]:
+    """Each parameter's limits: the cost's (``(-inf, inf)`` for none), then ``limits``."""
+    declared = getattr(cost, "_parameters", {})
+    out: dict[str, tuple[float, float]] = {}
+    for n in names:
+        lim = declared.get(n)
+        out[n] = (-math.inf, math.inf) if lim is None else (float(lim[0]), float(lim[1]))
+    for n, lim in (limits or {}).items():
+        if n not in out:
+            raise unknown_name("parameter", n, names)
+        out[n] = (float(lim[0]), float(lim[1]))
+    return out
+
+
+def _fit_second_order(
+    cost: Any,
+    *,
+    names: Sequence[str],
+    values: Mapping[str, float],
+    fixed: set[str],
+    steps: Mapping[str, float],
+    limits: Mapping[str, tuple[float, float]] | None,
+    strategy: int,
+    tol: float,
+    hesse: bool,
+    ncall: int | None,
+    warn: bool,
+    details: bool,
+) -> FitResult:
+    """:func:`fit` with the analytic gradient and Hessian given to Migrad and Hesse.
+
+    Migrad's seed is the exact Hessian (no numerical second derivatives), its steps are
+    Newton-like from there, and Hesse is one call of the Hessian; the Minuit sees only the
+    free parameters (:class:`_FreeParameters`).
+    """
+    lims = _cost_limits(cost, names, limits)
+    for n in names:
+        lo, hi = lims[n]
+        if not lo <= values[n] <= hi:
+            msg = f"start value of {n!r} = {values[n]!r} is outside its limits [{lo}, {hi}]"
+            raise InvalidParameterError(msg)
+    free = [n for n in names if n not in fixed]
+    view = _FreeParameters(cost, names, free, values)
+    view._parameters = {n: lims[n] for n in free}  # what iminuit's describe reads first
+    m = Minuit(view, *[values[n] for n in free], grad=view.grad, hessian=view.hessian)
+    m.errordef = getattr(cost, "errordef", None) or Minuit.LEAST_SQUARES
+    m.strategy, m.tol = strategy, tol
+    m.errors = [steps.get(n, m.errors[n]) for n in free]
+    m.limits = [lims[n] for n in free]
+    m.migrad(ncall=ncall)
+    # Migrad (strategy >= 1) ends with Hesse at its minimum: the covariance is then the
+    # exact Hessian's at that point, which hesse() would compute again
+    at_minimum = view.hessian_at is not None and list(view.hessian_at) == list(m.values)
+    if hesse and m.valid and not (at_minimum and m.fmin.has_accurate_covar):
+        m.hesse()
+    valid = bool(m.valid and (not hesse or m.fmin.has_accurate_covar))
+    message = "ok" if valid else _describe_problem(m)
+    if not valid and warn:
+        warnings.warn(f"fit did not converge: {message}", FitWarning, stacklevel=3)
+    found = dict(zip(free, (float(v) for v in m.values), strict=True))
+    res_values = {n: found.get(n, float(values[n])) for n in names}
+    errors = dict(zip(free, (float(e) for e in m.errors), strict=True))
+    covariance = m.covariance  # a new matrix object at every access
+    cov = None if covariance is None else np.array(covariance, dtype=np.float64)
+    return FitResult(
+        values=res_values,
+        errors={n: errors.get(n, 0.0) for n in names},
+        fixed=tuple(n for n in names if n in fixed),
+        fval=float(m.fval),
+        ndata=_ndata(cost),
+        nfree=len(free),
+        valid=valid,
+        message=message,
+        nfcn=int(m.nfcn),
+        edm=float(m.fmin.edm),
+        covariance=cov,
+        free=tuple(free),
+        expected=_expected_totals(cost, res_values) if details else {},
+        units=_units(cost),
+        minuit=m,
+    )
+
+
+def _second_order_minuit(m: Minuit | None) -> bool:
+    """Whether ``m`` is the Minuit of :func:`_fit_second_order` (given the Hessian)."""
+    return isinstance(getattr(getattr(m, "fcn", None), "_fcn", None), _FreeParameters)
+
+
+def _ndata(cost: Any) -> int:
+    """Bins of all parts (pull terms are not data)."""
+    return int(
+        sum(
+            getattr(c, "ndata", 0) for c in _components(cost) if np.isfinite(getattr(c, "ndata", 0))
+        )
     )
 
 
@@ -900,6 +1088,7 @@ def _fit_profiled(
         if isinstance(multistart, int)
         else [{k: v for k, v in m.items() if k not in drop} for m in multistart]
     )
+    inner = common | {"details": False}  # the expected counts: of the full cost, below
     res = fit(
         reduced,
         start={k: v for k, v in (start or {}).items() if k not in drop},
@@ -907,7 +1096,7 @@ def _fit_profiled(
         free=free,
         multistart=starts,
         profile_linear=False,
-        **common,
+        **inner,
     )
     parts = [p for p in _components(reduced) if isinstance(p, ProfiledCost)]
     values = dict(res.values)
@@ -915,7 +1104,13 @@ def _fit_profiled(
         values.update(pc.full_values(res.values))
     details = options.get("details", True)
     if details:
-        cov, errors = _profiled_covariance(parts, res, values, full=options.get("hesse", True))
+        cov, errors = _profiled_covariance(
+            parts,
+            res,
+            values,
+            full=options.get("hesse", True),
+            exact=_second_order_minuit(res.minuit),
+        )
     else:  # a scan point: the minimum only
         cov, errors = None, dict.fromkeys(profiled, math.nan)
     free_full = tuple(n for n in names if n in set(res.free) | drop)
@@ -942,14 +1137,21 @@ def _fit_profiled(
 
 
 def _profiled_covariance(
-    parts: Sequence[Any], res: FitResult, values: Mapping[str, float], *, full: bool = True
+    parts: Sequence[Any],
+    res: FitResult,
+    values: Mapping[str, float],
+    *,
+    full: bool = True,
+    exact: bool = False,
 ) -> tuple[NDArray[np.float64] | None, dict[str, float]]:
     """Covariance of (Minuit's free parameters, profiled ones) and the profiled errors.
 
     ``Cov(a, theta) = B V`` and ``Cov(a, a) = 2 H_aa^-1 + B V B^T`` with ``B = d a*/d theta``
     from central differences of the exact solution (module notes of
-    :mod:`cevns.likelihood.profiled`). Without ``full`` (no Hesse: scans) only the
-    conditional errors ``sqrt(diag 2 H_aa^-1)`` are given and no covariance.
+    :mod:`cevns.likelihood.profiled`), or with ``exact`` (a fit given the analytic Hessian)
+    from the implicit function theorem, ``B = -H_aa^-1 H_a theta`` (0 for a parameter on a
+    limit). Without ``full`` (no Hesse: scans) only the conditional errors
+    ``sqrt(diag 2 H_aa^-1)`` are given and no covariance.
     """
     free = list(res.free)
     v = res.covariance if full else None
@@ -957,10 +1159,24 @@ def _profiled_covariance(
     for pc in parts:
         own = [p.name for p in pc.parameter_objects]
         args0 = np.array([values[n] for n in own])
-        a0 = np.array([values[n] for n in pc.profiled])
-        blocks_h.append(2.0 * np.linalg.pinv(pc.hessian_linear(args0, a0)))
         b = np.zeros((len(pc.profiled), len(free)))
-        if v is not None:
+        if exact:  # the analytic Hessian at the minimum (the one Hesse used, kept)
+            _, h_ta, h_aa, on = pc.hessian_blocks(args0)
+            h_inv = _inverse(h_aa)
+            blocks_h.append(2.0 * h_inv)
+        else:
+            a0 = np.array([values[n] for n in pc.profiled])
+            blocks_h.append(2.0 * np.linalg.pinv(pc.hessian_linear(args0, a0)))
+        if v is not None and exact:
+            jj = np.array([j for j, name in enumerate(free) if name in own], dtype=np.intp)
+            kk = np.array([own.index(free[j]) for j in jj], dtype=np.intp)
+            if jj.size and on.all():  # every profiled parameter off its limits
+                b[:, jj] = -(h_inv @ h_ta[kk].T)
+            elif jj.size and on.any():
+                rows = np.flatnonzero(on)
+                rhs = h_ta[np.ix_(kk, rows)].T
+                b[np.ix_(rows, jj)] = -np.linalg.solve(h_aa[np.ix_(rows, rows)], rhs)
+        elif v is not None:
             for j, name in enumerate(free):
                 if name not in own:
                     continue
@@ -983,8 +1199,21 @@ def _profiled_covariance(
         return None, {n: float(np.sqrt(haa[i, i])) for i, n in enumerate(names_a)}
     c_at = bmat @ v
     c_aa = haa + bmat @ v @ bmat.T
-    cov = np.block([[v, c_at.T], [c_at, c_aa]])
+    n_t = v.shape[0]
+    cov = np.empty((n_t + c_aa.shape[0],) * 2)  # the blocks [[V, C_at^T], [C_at, C_aa]]
+    cov[:n_t, :n_t] = v
+    cov[n_t:, :n_t] = c_at
+    cov[:n_t, n_t:] = c_at.T
+    cov[n_t:, n_t:] = c_aa
     return cov, {n: float(np.sqrt(c_aa[i, i])) for i, n in enumerate(names_a)}
+
+
+def _inverse(h: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``h^-1`` of a symmetric matrix: Cholesky when positive definite, else the pseudo-inverse."""
+    from scipy.linalg.lapack import dposv
+
+    _, inv, info = dposv(h, np.eye(h.shape[0]))
+    return np.asarray(inv if info == 0 else np.linalg.pinv(h), dtype=np.float64)
 
 
 def _describe_problem(m: Minuit) -> str:

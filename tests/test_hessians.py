@@ -245,3 +245,24 @@ def test_second_order_only_where_it_applies():
     assert r.minuit.nhessian == 0
     r = fit(cost)  # gradient=False: the default
     assert r.minuit.nhessian == 0
+
+
+@pytest.mark.parametrize("x", ["s", "v", "t"])
+def test_second_order_fit_from_a_start_that_is_not_convex(x):
+    """The NGI couplings from 0 on Dresden-II: the counts are quadratic in them and the
+    data lie below the SM there, so the start's Hessian has a negative eigenvalue.
+    Minuit2 (iminuit 2.33) then seeds from G2, which fit() supplies (the Hessian's
+    diagonal; without it Migrad raised "'NoneType' object is not callable"). It reaches
+    the default fit's minimum or a lower one (the u-d combination is nearly flat: the
+    minima may sit apart along it, which sizes the 1e-6 allowance above)."""
+    cost = load_experiment("dresden_ii").cost("ngi_tree")
+    names = list(cost._parameters)
+    free = (f"c_{x}_u", f"c_{x}_d")
+    start = np.array([cost.defaults[n] for n in names])
+    h = cost.analytic_hessian(*start)
+    idx = [names.index(n) for n in free]
+    assert np.linalg.eigvalsh(h[np.ix_(idx, idx)]).min() < 0
+    r0 = fit(cost, free=free, warn=False)
+    r1 = fit(cost, free=free, gradient=True, warn=False)
+    assert r1.minuit.nhessian >= 2
+    assert r1.fval <= r0.fval + 1e-6

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from iminuit import Minuit
 from iminuit.cost import Cost, CostSum
+from iminuit.warnings import IMinuitWarning
 from numpy.typing import NDArray
 
 from cevns.core._validation import unknown_name
@@ -581,6 +582,14 @@ class _FreeParameters:
         self.hessian_at = args
         return _analytic_hessian(self.cost, self._full(args))[self._cut]
 
+    def g2(self, *args: float) -> NDArray[np.float64]:
+        """The Hessian's diagonal, for Minuit2's seed where the Hessian is not convex.
+
+        iminuit 2.33 then calls its G2, a null callable without one, and raises
+        ``'NoneType' object is not callable`` (see :func:`_fit_second_order`).
+        """
+        return np.array(np.diag(self.hessian(*args)))
+
 
 def _cost_limits(
     cost: Any, names: Sequence[str], limits: Mapping[str, tuple[float, float]] | None
@@ -628,7 +637,15 @@ def _fit_second_order(
     free = [n for n in names if n not in fixed]
     view = _FreeParameters(cost, names, free, values)
     view._parameters = {n: lims[n] for n in free}  # what iminuit's describe reads first
-    m = Minuit(view, *[values[n] for n in free], grad=view.grad, hessian=view.hessian)
+    with warnings.catch_warnings():
+        # "hessian overrides g2, passing g2 has no effect": not so where the Hessian at
+        # the start is not positive definite (a coupling fit from 0, where the counts'
+        # curvature times a deficit of events makes it negative): Minuit2 then seeds from
+        # G2 and would call a missing one
+        warnings.filterwarnings("ignore", "hessian overrides g2", IMinuitWarning)
+        m = Minuit(
+            view, *[values[n] for n in free], grad=view.grad, hessian=view.hessian, g2=view.g2
+        )
     m.errordef = getattr(cost, "errordef", None) or Minuit.LEAST_SQUARES
     m.strategy, m.tol = strategy, tol
     m.errors = [steps.get(n, m.errors[n]) for n in free]

@@ -648,21 +648,7 @@ def _fit_second_order(
             msg = f"start value of {n!r} = {values[n]!r} is outside its limits [{lo}, {hi}]"
             raise InvalidParameterError(msg)
     free = [n for n in names if n not in fixed]
-    view = _FreeParameters(cost, names, free, values)
-    view._parameters = {n: lims[n] for n in free}  # what iminuit's describe reads first
-    with warnings.catch_warnings():
-        # "hessian overrides g2, passing g2 has no effect": not so where the Hessian at
-        # the start is not positive definite (a coupling fit from 0, where the counts'
-        # curvature times a deficit of events makes it negative): Minuit2 then seeds from
-        # G2 and would call a missing one
-        warnings.filterwarnings("ignore", "hessian overrides g2", IMinuitWarning)
-        m = Minuit(
-            view, *[values[n] for n in free], grad=view.grad, hessian=view.hessian, g2=view.g2
-        )
-    m.errordef = getattr(cost, "errordef", None) or Minuit.LEAST_SQUARES
-    m.strategy, m.tol = strategy, tol
-    m.errors = [steps.get(n, m.errors[n]) for n in free]
-    m.limits = [lims[n] for n in free]
+    m, view = _second_order_minuit(cost, names, free, values, lims, steps, strategy, tol)
     m.migrad(ncall=ncall)
     if not m.valid:
         return None
@@ -697,7 +683,36 @@ def _fit_second_order(
     )
 
 
-def _second_order_minuit(m: Minuit | None) -> bool:
+def _second_order_minuit(
+    cost: Any,
+    names: Sequence[str],
+    free: Sequence[str],
+    values: Mapping[str, float],
+    limits: Mapping[str, tuple[float, float]],
+    steps: Mapping[str, float],
+    strategy: int,
+    tol: float,
+) -> tuple[Minuit, _FreeParameters]:
+    """A Minuit of the free parameters given the cost's gradient and Hessian, configured."""
+    view = _FreeParameters(cost, names, free, values)
+    view._parameters = {n: limits[n] for n in free}  # what iminuit's describe reads first
+    with warnings.catch_warnings():
+        # "hessian overrides g2, passing g2 has no effect": not so where the Hessian at
+        # the start is not positive definite (a coupling fit from 0, where the counts'
+        # curvature times a deficit of events makes it negative): Minuit2 then seeds from
+        # G2 and would call a missing one
+        warnings.filterwarnings("ignore", "hessian overrides g2", IMinuitWarning)
+        m = Minuit(
+            view, *[values[n] for n in free], grad=view.grad, hessian=view.hessian, g2=view.g2
+        )
+    m.errordef = getattr(cost, "errordef", None) or Minuit.LEAST_SQUARES
+    m.strategy, m.tol = strategy, tol
+    m.errors = [steps.get(n, m.errors[n]) for n in free]
+    m.limits = [limits[n] for n in free]
+    return m, view
+
+
+def _is_second_order(m: Minuit | None) -> bool:
     """Whether ``m`` is the Minuit of :func:`_fit_second_order` (given the Hessian)."""
     return isinstance(getattr(getattr(m, "fcn", None), "_fcn", None), _FreeParameters)
 
@@ -783,7 +798,10 @@ class PointFitter:
     profile_linear : bool, optional
         As for :func:`fit`.
     strategy, tol, gradient : int, float, bool
-        Migrad's settings, as for :func:`fit`.
+        Migrad's settings, as for :func:`fit`. With ``gradient`` and an analytic Hessian
+        in every part, each point is minimised as ``fit(gradient=True)`` does (the
+        Hessian given to Migrad, on a Minuit of the free parameters); a point whose
+        minimum is not valid that way is minimised again with the gradient alone.
     split : bool
         Split a sum into its independent parts (``fit(separate=True)``, the default).
     """
@@ -855,6 +873,15 @@ class PointFitter:
         self._n_free = sum(not m.fixed[n] for n in names)
         self._target = target
         self._limits = [tuple(m.limits[n]) for n in names]
+        # the second-order Minuit (see fit(gradient=True)): configured once, like m
+        self._so: tuple[Minuit, _FreeParameters, list[int]] | None = None
+        free_names = [n for n in names if not m.fixed[n]]
+        if use_grad and free_names and _has_analytic_hessian(target):
+            lims = dict(zip(names, self._limits, strict=True))
+            so, view = _second_order_minuit(
+                target, names, free_names, defaults, lims, steps, strategy, tol
+            )
+            self._so = (so, view, [names.index(n) for n in free_names])
 
     @_quiet_minuit()
     def fit(
@@ -896,7 +923,24 @@ class PointFitter:
             if not lo <= x <= hi:
                 msg = f"start value of {n!r} = {x!r} is outside its limits [{lo}, {hi}]"
                 raise InvalidParameterError(msg)
-        if self._n_free:
+        done = False
+        if self._n_free and self._so is not None:
+            so, view, where = self._so
+            so.reset()
+            view._x = np.array(vals, dtype=np.float64)  # the fixed values of this point
+            so.values = [vals[i] for i in where]
+            so.migrad()
+            if so.valid:
+                res = dict(zip(self._names, vals, strict=True))
+                res.update(zip(view._parameters, (float(v) for v in so.values), strict=True))
+                fval, valid, done = float(so.fval), True, True
+            else:  # the same start, the gradient alone (see fit(gradient=True))
+                for pc in self._parts:
+                    pc._start = pc._full[pc._lin_pos].copy()
+                    pc._last_solve = None
+        if done:
+            pass
+        elif self._n_free:
             m.values = vals
             m.migrad()
             res = {n: float(v) for n, v in zip(self._names, m.values, strict=True)}
@@ -1139,7 +1183,7 @@ def _fit_profiled(
             res,
             values,
             full=options.get("hesse", True),
-            exact=_second_order_minuit(res.minuit),
+            exact=_is_second_order(res.minuit),
         )
     else:  # a scan point: the minimum only
         cov, errors = None, dict.fromkeys(profiled, math.nan)

@@ -925,7 +925,9 @@ def profile_scan(
     strategy, tol, gradient : Migrad settings of each grid point's fit
         (:func:`cevns.stats.fit.fit`). A point starts at its neighbour's minimum, where
         strategy 0 with the cost's analytic gradient (used where every part has one and the
-        mediator mass is held fixed, else numerical) takes the fewest calls, and tol = 1e-3
+        mediator mass is held fixed, else numerical; with its analytic Hessian too where
+        every part has one, see :class:`cevns.stats.fit.PointFitter`) takes the fewest
+        calls, and tol = 1e-3
         (an EDM goal of 2e-6) puts each profiled chi^2 within ~1e-6 of the exact minimum;
         Minuit's defaults (strategy 1, tol 0.1; cevns' fit: 0.01) stop up to ~3e-5 above it
         on Dresden-II (benchmarks/bench_scan.py). A point that fails is retried with

@@ -414,11 +414,7 @@ def fit(
         if n not in names:
             raise unknown_name("parameter", n, names)
         m.limits[n] = lim
-    for n in names:
-        lo, hi = m.limits[n]
-        if not lo <= values[n] <= hi:
-            msg = f"start value of {n!r} = {values[n]!r} is outside its limits [{lo}, {hi}]"
-            raise InvalidParameterError(msg)
+    _check_start(names, [values[n] for n in names], [m.limits[n] for n in names])
     for n in fixed_now:
         m.fixed[n] = True
     free_names = [n for n in names if not m.fixed[n]]
@@ -516,6 +512,14 @@ def fit(
     )
 
 
+def _check_start(names: Sequence[str], values: Sequence[float], limits: Any) -> None:
+    """Refuse a start value outside its parameter's limits (``limits`` in ``names`` order)."""
+    for n, x, (lo, hi) in zip(names, values, limits, strict=True):
+        if not lo <= x <= hi:
+            msg = f"start value of {n!r} = {x!r} is outside its limits [{lo}, {hi}]"
+            raise InvalidParameterError(msg)
+
+
 def _has_analytic_hessian(cost: Any) -> bool:
     """Whether every part of ``cost`` has an ``analytic_hessian`` (see :func:`fit`)."""
     if isinstance(cost, CostSum):
@@ -561,7 +565,12 @@ class _FreeParameters:
     """
 
     def __init__(
-        self, cost: Any, names: Sequence[str], free: Sequence[str], values: Mapping[str, float]
+        self,
+        cost: Any,
+        names: Sequence[str],
+        free: Sequence[str],
+        values: Mapping[str, float],
+        limits: Mapping[str, tuple[float, float]],
     ) -> None:
         self.cost = cost
         self._x = np.array([values[n] for n in names], dtype=np.float64)
@@ -569,7 +578,8 @@ class _FreeParameters:
         self._cut = np.ix_(self._free, self._free)
         self._grad = _FixedMassGradient(cost) if "mediator_mass_mev" in names else cost.grad
         self.hessian_at: tuple[float, ...] | None = None  # where the Hessian was last taken
-        self._parameters: dict[str, tuple[float, float]] = {}
+        # the free parameters and their limits: what iminuit's describe reads first
+        self._parameters = {n: limits[n] for n in free}
 
     def _full(self, args: Sequence[float]) -> NDArray[np.float64]:
         x = self._x.copy()
@@ -642,11 +652,7 @@ def _fit_second_order(
       definite, where numerical derivatives, lifted by their noise, pass.
     """
     lims = _cost_limits(cost, names, limits)
-    for n in names:
-        lo, hi = lims[n]
-        if not lo <= values[n] <= hi:
-            msg = f"start value of {n!r} = {values[n]!r} is outside its limits [{lo}, {hi}]"
-            raise InvalidParameterError(msg)
+    _check_start(names, [values[n] for n in names], [lims[n] for n in names])
     free = [n for n in names if n not in fixed]
     m, view = _second_order_minuit(cost, names, free, values, lims, steps, strategy, tol)
     m.migrad(ncall=ncall)
@@ -694,8 +700,7 @@ def _second_order_minuit(
     tol: float,
 ) -> tuple[Minuit, _FreeParameters]:
     """A Minuit of the free parameters given the cost's gradient and Hessian, configured."""
-    view = _FreeParameters(cost, names, free, values)
-    view._parameters = {n: limits[n] for n in free}  # what iminuit's describe reads first
+    view = _FreeParameters(cost, names, free, values, limits)
     with warnings.catch_warnings():
         # "hessian overrides g2, passing g2 has no effect": not so where the Hessian at
         # the start is not positive definite (a coupling fit from 0, where the counts'
@@ -919,27 +924,10 @@ class PointFitter:
             pc._last_solve = None
         point = dict(start) | dict(values)
         vals = [float(point.get(n, self._defaults[n])) for n in self._names]
-        for n, x, (lo, hi) in zip(self._names, vals, self._limits, strict=True):
-            if not lo <= x <= hi:
-                msg = f"start value of {n!r} = {x!r} is outside its limits [{lo}, {hi}]"
-                raise InvalidParameterError(msg)
-        done = False
-        if self._n_free and self._so is not None:
-            so, view, where = self._so
-            so.reset()
-            view._x = np.array(vals, dtype=np.float64)  # the fixed values of this point
-            so.values = [vals[i] for i in where]
-            so.migrad()
-            if so.valid:
-                res = dict(zip(self._names, vals, strict=True))
-                res.update(zip(view._parameters, (float(v) for v in so.values), strict=True))
-                fval, valid, done = float(so.fval), True, True
-            else:  # the same start, the gradient alone (see fit(gradient=True))
-                for pc in self._parts:
-                    pc._start = pc._full[pc._lin_pos].copy()
-                    pc._last_solve = None
-        if done:
-            pass
+        _check_start(self._names, vals, self._limits)
+        second = _second_order_point(self, vals) if self._n_free and self._so else None
+        if second is not None:
+            fval, valid, res = second
         elif self._n_free:
             m.values = vals
             m.migrad()
@@ -955,6 +943,26 @@ class PointFitter:
         for pc in self._parts:
             out.update(pc.full_values(res))
         return fval, valid, {n: out[n] for n in self._all}
+
+
+def _second_order_point(
+    fitter: PointFitter, vals: Sequence[float]
+) -> tuple[float, bool, dict[str, float]] | None:
+    """A point minimised with the Hessian (``fitter._so``); ``None`` if not valid so."""
+    assert fitter._so is not None
+    so, view, where = fitter._so
+    so.reset()
+    view._x = np.array(vals, dtype=np.float64)  # the fixed values of this point
+    so.values = [vals[i] for i in where]
+    so.migrad()
+    if not so.valid:  # the caller starts again with the gradient alone (as fit() does)
+        for pc in fitter._parts:
+            pc._start = pc._full[pc._lin_pos].copy()
+            pc._last_solve = None
+        return None
+    res = dict(zip(fitter._names, vals, strict=True))
+    res.update(zip(view._parameters, (float(v) for v in so.values), strict=True))
+    return float(so.fval), True, res
 
 
 def _independent_groups(

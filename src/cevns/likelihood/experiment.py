@@ -826,8 +826,8 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         With ``mu`` the expectation per bin, ``J = d mu / d p`` and ``D = d^2 mu / d p d p``:
         ``2 sum w (J J^T + (mu - n) D)`` for chi^2 (``w = 1 / sigma^2``) and
         ``2 sum (n / mu^2 J J^T + (1 - n / mu) D)`` for Poisson, plus ``2 / sigma^2`` of
-        each prior. ``D`` is exact: the expansion is quadratic in the linear parameters
-        (``2 f M``), the flux normalisation multiplies it, the backgrounds give their
+        each prior. ``D`` is exact: the expansion ``q^T M q`` is quadratic in the linear
+        parameters (``f (M + M^T)``), the flux normalisation multiplies it, the backgrounds give their
         :meth:`~cevns.likelihood.background.Background.hessian`. The mediator mass has no
         analytic derivative: its row and column are ``nan`` (a fit uses this matrix only
         with the mass fixed). Not named ``hessian``, so that iminuit does not take it for

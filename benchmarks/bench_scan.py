@@ -179,7 +179,64 @@ def _dask_overhead():
     return run
 
 
+def _scan_points():
+    """Time per scan point with the analytic Hessian, beside the gradient alone (same run).
+
+    The fits a scan chunk runs (PointFitter: warm starts, strategy 0, tol 1e-3, analytic
+    gradient, background profiled) along 5 mass lines of the 100 x 100 grid, serial: one
+    fitter gives Migrad the Hessian, the baseline drops its second-order Minuit (what the
+    scans ran before it). The two alternate line by line, so the machine's drifts hit both;
+    the baseline's time per point and the ratio are printed, the returned time is the
+    Hessian's. Templates are built in the setup (untimed).
+    """
+    from cevns.stats.fit import PointFitter
+
+    cost = load_experiment("dresden_ii").cost("light_zprime")
+    masses = GRID_2D_100["mediator_mass_mev"][::20]
+    couplings = GRID_2D_100["g_nu_g_q"]
+    fitters = {}
+    for kind in ("hessian", "gradient"):
+        f = PointFitter(
+            cost, fixed=("mediator_mass_mev", "g_nu_g_q"), strategy=0, tol=1e-3, gradient=True
+        )
+        if kind == "gradient":
+            f._so = None  # the gradient alone, as before the Hessian
+        fitters[kind] = f
+    for m in masses:
+        fitters["hessian"].fit({}, {"mediator_mass_mev": m, "g_nu_g_q": couplings[0]})
+
+    def line(fitter, m):
+        start: dict[str, float] = {}
+        chi2 = []
+        t0 = time.perf_counter()
+        for g in couplings:
+            fval, _, start = fitter.fit(start, {"mediator_mass_mev": m, "g_nu_g_q": g})
+            chi2.append(fval)
+        return time.perf_counter() - t0, np.array(chi2)
+
+    def run():
+        spent = {"hessian": 0.0, "gradient": 0.0}
+        diff = 0.0
+        for m in masses:
+            t_h, c_h = line(fitters["hessian"], m)
+            t_g, c_g = line(fitters["gradient"], m)
+            spent["hessian"] += t_h
+            spent["gradient"] += t_g
+            diff = max(diff, float(np.max(np.abs(c_h - c_g))))
+        n = masses.size * couplings.size
+        print(
+            f"  scan_points_dresden_hessian: gradient alone {spent['gradient'] / n * 1e3:.3f} "
+            f"ms/point, ratio {spent['hessian'] / spent['gradient']:.3f}, "
+            f"max |dchi2| {diff:.2g}",
+            flush=True,
+        )
+        return spent["hessian"] / n
+
+    return run
+
+
 BENCHMARKS = {
+    "scan_points_dresden_hessian": _scan_points,
     "scan_1d_dresden": _scan_1d,
     "scan_2d_dresden_serial": lambda: _scan_2d("serial"),
     "scan_2d_dresden_processes": lambda: _scan_2d("processes"),

@@ -827,8 +827,8 @@ class ExperimentCost(Cost):  # type: ignore[misc]
         ``2 sum w (J J^T + (mu - n) D)`` for chi^2 (``w = 1 / sigma^2``) and
         ``2 sum (n / mu^2 J J^T + (1 - n / mu) D)`` for Poisson, plus ``2 / sigma^2`` of
         each prior. ``D`` is exact: the expansion ``q^T M q`` is quadratic in the linear
-        parameters (``f (M + M^T)``), the flux normalisation multiplies it, the backgrounds give their
-        :meth:`~cevns.likelihood.background.Background.hessian`. The mediator mass has no
+        parameters (``f (M + M^T)``), the flux normalisation multiplies it, the backgrounds
+        give their :meth:`~cevns.likelihood.background.Background.hessian`. The mediator mass has no
         analytic derivative: its row and column are ``nan`` (a fit uses this matrix only
         with the mass fixed). Not named ``hessian``, so that iminuit does not take it for
         every Minuit built on this cost: :func:`cevns.stats.fit.fit` passes it (with

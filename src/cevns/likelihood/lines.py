@@ -278,7 +278,7 @@ class LinesBackground(Background):
         # the last value of each term: [(decay, row)]; per free line [(key, row), (mu,
         # sigma, own shape), (sigma, ...tied shapes)] (see _exp_function, _line_function)
         self._memo_exp: list[Any] = [None]
-        self._jac_fixed: list[list[tuple[Any, Any]]] | None = None  # see _jacobian_centres
+        self._jac_fixed: list[list[tuple[Any, Any]]] | None = None  # see _tied_constants
         self._memo_lines: list[list[Any]] = [[None, None, None] for _ in free]
         if exponential is not None:
             self._exp_row = self._exp_function()
@@ -714,6 +714,21 @@ class LinesBackground(Background):
             rows += [total, a * g_mu, a * d_s, *d_ratio]
         return np.asarray(np.stack(rows), dtype=np.float64)
 
+    def _tied_constants(self) -> list[list[tuple[Any, Any]]]:
+        """Per tied line, at bin centres: ``(x - mean)^2`` and, with a fixed width, its shape.
+
+        Computed on first use and kept (the derivatives' hot paths read them).
+        """
+        if self._jac_fixed is None:
+            self._jac_fixed = [
+                [
+                    (d * d, None if t.sigma is None else _gauss_fixed_centres(d, float(t.sigma)))
+                    for t, d in children
+                ]
+                for children in self._children
+            ]
+        return self._jac_fixed
+
     def _jacobian_centres(self, v: Mapping[str, float]) -> NDArray[np.float64]:
         """:meth:`jacobian` at bin centres, written into one array (the gradient's hot path).
 
@@ -721,15 +736,7 @@ class LinesBackground(Background):
         the decay length is the kept one, the tied lines' squared offsets and the shapes of
         the lines with a fixed width are computed once.
         """
-        fixed = self._jac_fixed
-        if fixed is None:  # per tied line: (x - mean)^2 and, with a fixed width, its shape
-            fixed = self._jac_fixed = [
-                [
-                    (d * d, None if t.sigma is None else _gauss_fixed_centres(d, float(t.sigma)))
-                    for t, d in children
-                ]
-                for children in self._children
-            ]
+        fixed = self._tied_constants()
         out = np.empty((len(self.parameters), self._n))
         i = 0
         if self.constant is not None:
@@ -860,7 +867,7 @@ class LinesBackground(Background):
                 # this tied line per unit parent amplitude: ratio x k(s) x h(s)
                 r = v[t.ratio.name] if isinstance(t.ratio, Parameter) else float(t.ratio)
                 if t.sigma is None:  # the parent's width: k = 1
-                    kh, kh_s, kh_ss = (self._d2_gauss(d, s)[k] for k in (0, 2, 5))
+                    kh, _, kh_s, _, _, kh_ss = self._d2_gauss(d, s)
                 else:
                     sc = float(t.sigma)
                     hc = self._gauss_fixed(d, sc)
@@ -913,11 +920,7 @@ class LinesBackground(Background):
         exponential ``x = exp(-u / tau)``: ``x_tau = x u / tau^2`` and
         ``x_tautau = x_tau (u / tau^2 - 2 / tau)``.
         """
-        fixed = self._jac_fixed
-        if fixed is None:
-            self._jacobian_centres(v)  # fills the per-tied-line constants
-            fixed = self._jac_fixed
-            assert fixed is not None
+        fixed = self._tied_constants()
         n_par = len(self.parameters)
         jac = np.empty((n_par, self._n))
         hess = np.zeros((n_par, n_par, self._n))

@@ -248,15 +248,24 @@ def test_second_order_only_where_it_applies():
 
 
 @pytest.mark.parametrize("x", ["s", "v", "t"])
-def test_second_order_fit_from_a_start_that_is_not_convex(x):
+def test_second_order_fit_from_a_start_that_is_not_convex(x, monkeypatch):
     """The NGI couplings from 0 on Dresden-II: the counts are quadratic in them and the
     data lie below the SM there, so the start's Hessian has a negative eigenvalue.
     Minuit2 (iminuit 2.33) then seeds from G2, which fit() supplies (the Hessian's
     diagonal; without it Migrad raised "'NoneType' object is not callable"). Along the
     nearly flat u-d direction the exact Hessian is close to singular (S, V: MnHesse
-    forces it positive definite), and the fit falls back to the gradient alone, judged
-    as before; T converges with the Hessian. Either way it reaches the default
-    fit's minimum or a lower one (1e-6 in chi^2: minima apart along the flat direction)."""
+    forces it positive definite), and the fit falls back to the gradient alone: then it
+    is that fit, bit for bit, judged as it would be without a Hessian. T converges with
+    the Hessian. Either way it reaches the default fit's minimum or a lower one (1e-6 in
+    chi^2: minima apart along the flat direction).
+
+    Whether the gradient-only fit of S ends with a covariance forced positive definite
+    depends on the machine, not on this code: it did on the machine of earlier sessions
+    (CI passed with that verdict at e1b1c51), it does not on an AMD EPYC with the same
+    commit (numpy 2.4.4 to 2.4.6 give the same; OpenBLAS picks its kernels by CPU). So
+    the fallback is compared with that fit run here, not with a fixed verdict."""
+    import cevns.stats.fit as fit_module
+
     cost = load_experiment("dresden_ii").cost("ngi_tree")
     names = list(cost._parameters)
     free = (f"c_{x}_u", f"c_{x}_d")
@@ -266,10 +275,16 @@ def test_second_order_fit_from_a_start_that_is_not_convex(x):
     assert np.linalg.eigvalsh(h[np.ix_(idx, idx)]).min() < 0
     r0 = fit(cost, free=free, warn=False)
     r1 = fit(cost, free=free, gradient=True, warn=False)
-    # S: the gradient-only fit it falls back to also forces the covariance positive
-    # definite (as before the Hessian existed); the default's numerical one does not
-    assert r1.valid == (x != "s")
-    assert (r1.minuit.nhessian >= 2) == (x == "t")
+    with monkeypatch.context() as mp:  # the gradient alone: what the fallback runs
+        mp.setattr(fit_module, "_second_order", lambda *a, **k: False)
+        r2 = fit(cost, free=free, gradient=True, warn=False)
+    assert r2.minuit.nhessian == 0
+    fell_back = r1.minuit.nhessian == 0
+    assert fell_back == (x != "t")
+    if fell_back:
+        assert (r1.valid, r1.fval, r1.values) == (r2.valid, r2.fval, r2.values)
+    else:
+        assert r1.valid
     assert r1.fval <= r0.fval + 1e-6
 
 

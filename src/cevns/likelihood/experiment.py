@@ -772,7 +772,7 @@ class ExperimentCost(Cost):  # type: ignore[misc]
             if d_mass is not None and self._mass_idx is not None:
                 g[self._mass_idx] += float(d_mass @ g_mu) * f
         for idx, d in bkg_jac:
-            np.add.at(g, idx, d @ g_mu)
+            g[idx] += d @ g_mu  # a background's parameters are distinct
         for i, mean, sigma in self._priors:
             g[i] += 2.0 * (x[i] - mean) / (sigma * sigma)
         return g

@@ -713,7 +713,7 @@ def _second_order_minuit(
     m.errordef = getattr(cost, "errordef", None) or Minuit.LEAST_SQUARES
     m.strategy, m.tol = strategy, tol
     m.errors = [steps.get(n, m.errors[n]) for n in free]
-    m.limits = [limits[n] for n in free]
+    # the limits are the view's: iminuit reads them from its _parameters
     return m, view
 
 

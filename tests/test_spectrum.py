@@ -109,3 +109,114 @@ def test_recoil_spectrum_bad_input():
         recoil_spectrum(42, Target.by_name("ge"), None, [1.0])
     with pytest.raises(InvalidParameterError, match="must be strictly increasing"):
         TabulatedFlux({"nuebar": ([1.0, 1.0], [1.0, 1.0])})
+
+
+# --- the tail integrals kept per flux object (module notes of cevns.likelihood.spectrum) ---
+class _CountingReactor:
+    """A Dresden-II reactor flux that counts its evaluations on the 20,001-point grid."""
+
+    def __init__(self):
+        from cevns.sources.reactor import ReactorFlux
+
+        self.flux = ReactorFlux.dresden_ii()
+        self.calls = 0
+        original = self.flux.spectrum
+
+        def spectrum(flavour, e):
+            if np.size(e) > 1000:
+                self.calls += 1
+            return original(flavour, e)
+
+        self.flux.__dict__["spectrum"] = spectrum  # not setattr: no new state version
+
+
+T_GE = np.geomspace(0.05, 3.0, 40)
+
+
+def test_tails_kept_per_flux_object_and_identical_to_a_new_one():
+    """A second spectrum (another model) on the same reactor flux tabulates nothing again,
+    and gives the numbers a new flux object gives, bit for bit."""
+    from cevns.sources.reactor import ReactorFlux
+
+    ge = Target.element("Ge")
+    counting = _CountingReactor()
+    models = [NSIModel.sm(), NSIModel.light_zprime(-1e-10, 5.0)]
+    first = [recoil_spectrum(counting.flux, ge, m, T_GE) for m in models]
+    assert counting.calls == 1
+    again = recoil_spectrum(counting.flux, ge, models[0], T_GE)
+    assert counting.calls == 1
+    fresh = [recoil_spectrum(ReactorFlux.dresden_ii(), ge, m, T_GE) for m in models]
+    for a, b in zip(first, fresh, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(again, first[0])
+    recoil_spectrum(counting.flux, ge, models[0], T_GE, n_enu=5001)  # another grid
+    assert counting.calls == 2
+
+
+def test_a_changed_reactor_flux_is_tabulated_again():
+    """Assigning an attribute makes a new state: the spectrum is that of a flux built with
+    the new value (the power scales it; new fission fractions also rebuild the spectrum's
+    pieces, which were kept before the tail integrals were)."""
+    from types import MappingProxyType
+
+    from cevns.sources.reactor import ReactorFlux
+
+    ge = Target.element("Ge")
+    flux = ReactorFlux.dresden_ii()
+    r0 = recoil_spectrum(flux, ge, None, T_GE)
+    flux.thermal_power_gw = 2 * flux.thermal_power_gw
+    np.testing.assert_allclose(recoil_spectrum(flux, ge, None, T_GE), 2 * r0, rtol=1e-14)
+    fractions = {"U235": 1.0}
+    flux.fission_fractions = MappingProxyType(ReactorFlux._fractions(fractions))
+    other = ReactorFlux.dresden_ii(fission_fractions=fractions, thermal_power_gw=5.92)
+    np.testing.assert_array_equal(
+        recoil_spectrum(flux, ge, None, T_GE), recoil_spectrum(other, ge, None, T_GE)
+    )
+
+
+def test_kept_tails_go_with_the_flux_and_stay_out_of_its_pickle():
+    import gc
+    import pickle
+    import weakref
+
+    from cevns.likelihood import spectrum
+    from cevns.sources.spallation import PionDARFlux
+
+    flux = PionDARFlux(protons_on_target=1e23, live_time_days=300.0)
+    size = len(pickle.dumps(flux))
+    csi = Target.compound("CsI")
+    recoil_spectrum(flux, csi, None, [5.0, 10.0, 20.0])
+    assert flux in spectrum._KEPT_TAILS
+    assert len(pickle.dumps(flux)) == size
+    alive = weakref.ref(flux)
+    del flux
+    gc.collect()
+    assert alive() is None  # nothing kept holds the flux: its entry is gone with it
+
+
+def test_a_flux_without_a_state_version_is_tabulated_at_every_call():
+    """A duck-typed flux may change in ways cevns cannot see: nothing is kept for it."""
+    from cevns.likelihood import spectrum
+
+    class Box:
+        flavours = ("nuebar",)
+        calls = 0
+
+        def spectrum(self, flavour, e):
+            e = np.asarray(e, dtype=float)
+            if e.size > 1000:
+                Box.calls += 1
+            return np.where((e >= 1.0) & (e <= 10.0), 1e12, 0.0)
+
+        def energy_range(self, flavour):
+            return (1.0, 10.0)
+
+        def lines(self, flavour):
+            return []
+
+    box = Box()
+    ge = Target.element("Ge")
+    recoil_spectrum(box, ge, None, T_GE)
+    recoil_spectrum(box, ge, None, T_GE)
+    assert Box.calls == 2
+    assert box not in spectrum._KEPT_TAILS

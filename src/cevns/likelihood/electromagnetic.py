@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from cevns.core.constants import DAY_S, KEV_PER_MEV, M_ELECTRON
 from cevns.core.exceptions import InvalidParameterError
-from cevns.likelihood.spectrum import _Tails
+from cevns.likelihood.spectrum import _tails
 from cevns.physics.cross_section import (
     e_nr_max_kev,
     e_nu_min_mev,
@@ -122,7 +122,7 @@ def magnetic_moment_rows(signal: Any) -> NDArray[np.float64]:
     det = signal.detector
     scale = det.exposure_kg_day * DAY_S * _MM_PREFACTOR_CM2_PER_KEV
     ff_p, _ = resolve_form_factors(signal.form_factor)
-    tails = [_Tails(signal.flux, f, signal.n_enu) for f in signal.flavours]
+    tails = [_tails(signal.flux, f, signal.n_enu) for f in signal.flavours]
     rows = np.zeros((len(signal.flavours), mats[0].shape[0]))
     t_mev = nodes / KEV_PER_MEV
     for (nucleus, n_per_kg), resp in zip(det.target, mats, strict=True):

@@ -38,7 +38,7 @@ from cevns.core.constants import DAY_S
 from cevns.core.exceptions import InvalidParameterError
 from cevns.core.flavour import parse_flavour
 from cevns.likelihood.electromagnetic import magnetic_moment_counts
-from cevns.likelihood.spectrum import DEFAULT_N_ENU, _Tails, folded_kernels, recoil_spectrum
+from cevns.likelihood.spectrum import DEFAULT_N_ENU, _tails, folded_kernels, recoil_spectrum
 from cevns.physics.cross_section import (
     KINEMATIC_TERMS,
     FormFactors,
@@ -396,7 +396,7 @@ class Signal:
         if cached is not None:
             return cached  # type: ignore[no-any-return]
         nodes, _ = self._grid_and_responses()
-        tails = [_Tails(self.flux, f, self.n_enu) for f in self.flavours]
+        tails = [_tails(self.flux, f, self.n_enu) for f in self.flavours]
         out = []
         for nucleus, _n_per_kg in self.detector.target:
             e_min = e_nu_min_mev(nodes, nucleus.mass_mev)

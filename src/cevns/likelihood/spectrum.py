@@ -13,10 +13,19 @@ uniform grid of ``n_enu`` points over the support of each flavour, completed ins
 first cell by a trapezoid from ``x`` itself, plus the exact contribution of monochromatic
 lines. With the default ``n_enu = 20001`` the recoil spectrum of a reactor or pion-decay
 flux changes by less than 1e-5 relative when the grid is doubled (tested).
+
+The cumulative integrals of a flux that says when it changes (an integer
+``_state_version``, bumped by any change: :class:`~cevns.sources.reactor.ReactorFlux`,
+:class:`~cevns.sources.spallation.PionDARFlux`; ``0`` for the immutable
+:class:`~cevns.sources.solar.SolarFlux`) are computed once per flavour and ``n_enu`` and
+kept while the flux object lives: a second spectrum, or a second signal, on the same
+flux evaluates it only at its own ``E_nu,min``. A flux without one is tabulated at every
+call.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -89,6 +98,31 @@ class _Tails:
         return out
 
 
+#: The tail integrals kept per flux object: flux -> {(flavour, n_enu): (version, tails)}.
+#: Not in the flux itself, so that a pickled flux (a scan's worker gets one with its
+#: cost) does not carry them; each kept one refers to its flux weakly, so that the entry
+#: goes with the flux.
+_KEPT_TAILS: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], tuple[int, _Tails]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _tails(flux: Flux, flavour: str, n_enu: int) -> _Tails:
+    """:class:`_Tails` of ``flux``, kept where the flux has a ``_state_version`` (module notes)."""
+    version = getattr(flux, "_state_version", None)
+    if not isinstance(version, int):
+        return _Tails(flux, flavour, n_enu)
+    try:
+        kept = _KEPT_TAILS.setdefault(flux, {})
+    except TypeError:  # not hashable, or no weak reference to it: nothing kept
+        return _Tails(flux, flavour, n_enu)
+    entry = kept.get((flavour, n_enu))
+    if entry is None or entry[0] != version:
+        entry = (version, _Tails(weakref.proxy(flux), flavour, n_enu))
+        kept[(flavour, n_enu)] = entry
+    return entry[1]
+
+
 def flux_moments(
     flux: Flux,
     flavour: str,
@@ -116,7 +150,7 @@ def flux_moments(
     if np.any(x <= 0):
         msg = "e_min_mev must be > 0 (recoil energies must be > 0)"
         raise InvalidParameterError(msg)
-    return _Tails(flux, flavour, n_enu)(x)
+    return _tails(flux, flavour, n_enu)(x)
 
 
 def folded_kernels(
@@ -210,7 +244,7 @@ def recoil_spectrum(
         alpha, anti = parse_flavour(flavour)
         mats = model.amplitude_matrices(alpha, antineutrino=anti)
         rate = np.zeros_like(t)
-        tails = _Tails(flux, flavour, n_enu)
+        tails = _tails(flux, flavour, n_enu)
         for nucleus, n_per_kg in target:
             mom = tails(e_nu_min_mev(t, nucleus.mass_mev))
             kern = folded_kernels(mom, t, nucleus.mass_mev, kinematics)

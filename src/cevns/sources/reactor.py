@@ -560,6 +560,18 @@ class ReactorFlux:
             else check_positive("total_flux_per_cm2_s", total_flux_per_cm2_s)
         )
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set an attribute; a public one changes the spectrum.
+
+        The pieces of the spectrum are then rebuilt on next use, and ``_state_version``
+        (read by :mod:`cevns.likelihood.spectrum`, which keeps the flux's tail integrals
+        per version) moves on.
+        """
+        object.__setattr__(self, name, value)
+        if not name.startswith("_"):
+            self.__dict__["_components"] = None
+            self.__dict__["_state_version"] = self.__dict__.get("_state_version", 0) + 1
+
     # --- construction helpers --------------------------------------------------------------
     @staticmethod
     def _fractions(fractions: object) -> Mapping[str, float]:

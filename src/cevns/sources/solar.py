@@ -37,7 +37,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -219,6 +219,8 @@ class SolarFlux:
     solar: SolarModel | None = None
     totals: Mapping[str, float] = field(init=False, repr=False)
     _cache: dict[str, NDArray[np.float64]] = field(init=False, repr=False, default_factory=dict)
+    #: Immutable: its tail integrals are kept (:mod:`cevns.likelihood.spectrum`).
+    _state_version: ClassVar[int] = 0
 
     def __post_init__(self) -> None:
         model: object = NSIModel.sm() if self.model is None else self.model

@@ -220,6 +220,15 @@ class PionDARFlux:
             "nu_per_flavour_per_proton", nu_per_flavour_per_proton
         )
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set an attribute; a public one moves ``_state_version`` on.
+
+        :mod:`cevns.likelihood.spectrum` keeps the flux's tail integrals per version.
+        """
+        object.__setattr__(self, name, value)
+        if not name.startswith("_"):
+            self.__dict__["_state_version"] = self.__dict__.get("_state_version", 0) + 1
+
     @classmethod
     def from_beam_energy(
         cls,

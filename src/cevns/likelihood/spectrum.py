@@ -240,14 +240,16 @@ def recoil_spectrum(
         raise InvalidParameterError(msg)
     check_positive("n_enu", n_enu)
     result: dict[str, NDArray[np.float64]] = {}
+    nuclei = list(target)
+    # every nucleus's E_nu,min at once: one evaluation of the flux per flavour
+    e_min = np.stack([e_nu_min_mev(t, nucleus.mass_mev) for nucleus, _ in nuclei])
     for flavour in flux.flavours:
         alpha, anti = parse_flavour(flavour)
         mats = model.amplitude_matrices(alpha, antineutrino=anti)
         rate = np.zeros_like(t)
-        tails = _tails(flux, flavour, n_enu)
-        for nucleus, n_per_kg in target:
-            mom = tails(e_nu_min_mev(t, nucleus.mass_mev))
-            kern = folded_kernels(mom, t, nucleus.mass_mev, kinematics)
+        moments = _tails(flux, flavour, n_enu)(e_min.ravel()).reshape(3, *e_min.shape)
+        for k, (nucleus, n_per_kg) in enumerate(nuclei):
+            kern = folded_kernels(moments[:, k], t, nucleus.mass_mev, kinematics)
             h = basis_functions(t, nucleus, model.mediator_mass_mev, form_factor)
             dens = np.zeros_like(t)
             for term in KINEMATIC_TERMS:

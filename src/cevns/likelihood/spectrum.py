@@ -15,9 +15,10 @@ lines. With the default ``n_enu = 20001`` the recoil spectrum of a reactor or pi
 flux changes by less than 1e-5 relative when the grid is doubled (tested).
 
 The cumulative integrals of a flux that says when it changes (an integer
-``_state_version``, bumped by any change: :class:`~cevns.sources.reactor.ReactorFlux`,
-:class:`~cevns.sources.spallation.PionDARFlux`; ``0`` for the immutable
-:class:`~cevns.sources.solar.SolarFlux`) are computed once per flavour and ``n_enu`` and
+``_state_version``: :class:`~cevns.sources.reactor.ReactorFlux` and
+:class:`~cevns.sources.spallation.PionDARFlux` bump theirs at every assignment of a public
+attribute, their only state; the frozen :class:`~cevns.sources.solar.SolarFlux` has ``0``)
+are computed once per flavour and ``n_enu`` and
 kept while the flux object lives: a second spectrum, or a second signal, on the same
 flux evaluates it only at its own ``E_nu,min``. A flux without one is tabulated at every
 call.
